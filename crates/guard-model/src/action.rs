@@ -1,0 +1,247 @@
+//! Actions: the typed facts intent analysis extracts from a command. One request yields one
+//! action per SQL statement, per executed program, per lifted tool call, nested ones included.
+//!
+//! JSON shape (the `guard explain --format json` contract): an object with `kind`, `span`,
+//! `via`, `text`, then the fields of its kind flattened beside them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::enums::{ActionKind, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind};
+
+/// One thing a command will do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// Byte range `[start, end)` in the request's command text this action came from. For
+    /// nested commands (`bash -c '…'`) it is the range of the outermost enclosing word.
+    pub span: [u32; 2],
+    /// How the action was reached, outermost first: `["sudo", "bash -c", "psql -c"]`.
+    pub via: Vec<String>,
+    /// The source text of the action itself (after unquoting), for messages.
+    #[serde(default)]
+    pub text: String,
+    #[serde(flatten)]
+    pub detail: ActionDetail,
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        self.detail.kind()
+    }
+}
+
+/// The kind-specific part of an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActionDetail {
+    Sql(SqlAction),
+    Exec(ExecAction),
+    K8s(K8sAction),
+    Cloud(CloudAction),
+    Git(GitAction),
+    Terraform(TerraformAction),
+    Service(ServiceAction),
+    Redis(RedisAction),
+    Opaque(OpaqueAction),
+}
+
+impl ActionDetail {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            ActionDetail::Sql(_) => ActionKind::Sql,
+            ActionDetail::Exec(_) => ActionKind::Exec,
+            ActionDetail::K8s(_) => ActionKind::K8s,
+            ActionDetail::Cloud(_) => ActionKind::Cloud,
+            ActionDetail::Git(_) => ActionKind::Git,
+            ActionDetail::Terraform(_) => ActionKind::Terraform,
+            ActionDetail::Service(_) => ActionKind::Service,
+            ActionDetail::Redis(_) => ActionKind::Redis,
+            ActionDetail::Opaque(_) => ActionKind::Opaque,
+        }
+    }
+}
+
+/// One SQL statement. Names are normalised: lowercase where the dialect folds case,
+/// schema-qualified with the dialect's default schema (`public.users` for PostgreSQL).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlAction {
+    pub statement: StatementKind,
+    /// `null` in JSON when the statement acts on no object.
+    #[serde(with = "object_kind_nullable")]
+    pub object: ObjectKind,
+    pub dialect: Dialect,
+    /// Every table or other named relation the statement touches (read or written).
+    pub tables: Vec<String>,
+    /// Tables (or dropped / altered objects) written, dropped or altered.
+    pub writes: Vec<String>,
+    /// Tables only read.
+    pub reads: Vec<String>,
+    pub columns_read: Vec<String>,
+    pub columns_written: Vec<String>,
+    pub has_where: bool,
+    /// `has_where` and the predicate is not constant-true after simple folding.
+    pub effective_where: bool,
+    pub has_limit: bool,
+    /// This DML statement sits inside a CTE (`WITH d AS (DELETE …) SELECT …`).
+    pub in_cte: bool,
+    pub copy: CopyTarget,
+    /// The file path or program of a `COPY … TO/FROM` or `INTO OUTFILE`, else `""`.
+    pub copy_target: String,
+    /// Functions called, lowercase, without schema (`pg_read_file`, `dblink`).
+    pub functions: Vec<String>,
+    /// Settings changed (`SET`, `ALTER SYSTEM`, `set_config`), lowercase (`pgaudit.log`).
+    pub settings: Vec<String>,
+    /// `GRANT … TO` / role membership recipients, lowercase (`public`).
+    pub grantees: Vec<String>,
+    /// Privileges granted or revoked, and role attributes set (`all`, `superuser`).
+    pub privileges: Vec<String>,
+    /// Roles created, altered, dropped or granted.
+    pub roles: Vec<String>,
+    /// Sub-operations of an `ALTER` (`drop_column`, `add_column`, `rename`, `owner`, …).
+    pub operations: Vec<String>,
+    /// `CASCADE` was given.
+    pub cascade: bool,
+    /// Every object written was created earlier in the same request or is `TEMP`.
+    pub temporary: bool,
+    /// The statement runs SQL built at run time (`EXECUTE`, `DO` bodies, `PREPARE`).
+    pub dynamic: bool,
+}
+
+mod object_kind_nullable {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::enums::ObjectKind;
+
+    pub fn serialize<S: Serializer>(kind: &ObjectKind, s: S) -> Result<S::Ok, S::Error> {
+        match kind {
+            ObjectKind::None => s.serialize_none(),
+            other => other.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectKind, D::Error> {
+        Ok(Option::<ObjectKind>::deserialize(d)?.unwrap_or(ObjectKind::None))
+    }
+}
+
+/// One executed program, after unwrapping wrappers and resolving quoting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecAction {
+    /// Basename of the program (`rm`, `psql`).
+    pub program: String,
+    /// The program as written (`/usr/bin/rm`).
+    pub path: String,
+    /// Every argument after the program, unquoted, in order.
+    pub args: Vec<String>,
+    /// Flags, normalised to canonical long names without dashes for known programs
+    /// (`rm -rf` → `["recursive", "force"]`); for others, short clusters split into letters.
+    pub flags: Vec<String>,
+    /// Arguments that are not flags nor flag values.
+    pub operands: Vec<String>,
+    /// Operands that name filesystem paths, normalised (`/var/log/` → `/var/log`).
+    pub paths: Vec<String>,
+    /// Files written by output redirections (`>`, `>>`, `&>`, `tee` targets).
+    pub writes: Vec<String>,
+    /// Files read by input redirections (`<`).
+    pub reads: Vec<String>,
+    /// Programs of the earlier stages of the pipeline feeding this one's stdin.
+    pub piped_from: Vec<String>,
+    /// Programs of the later stages of the pipeline this one feeds.
+    pub piped_to: Vec<String>,
+    /// Network hosts the program connects to.
+    pub hosts: Vec<String>,
+    /// Local files (or `-` for stdin) whose contents are sent over the network.
+    pub sends: Vec<String>,
+    /// Run with elevated privileges (`sudo`, `doas`).
+    pub elevated: bool,
+    /// Runs on another host (`ssh host 'cmd'`), that host; else `""`.
+    pub remote_host: String,
+}
+
+/// A Kubernetes operation from `kubectl` or `helm`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct K8sAction {
+    /// `kubectl` or `helm`.
+    pub tool: String,
+    /// The verb, lowercase (`delete`, `apply`, `get`, `rollout restart`, `uninstall`).
+    pub verb: String,
+    /// The resource type, plural and normalised (`ns` → `namespaces`, `deploy` → `deployments`).
+    pub resource: String,
+    pub names: Vec<String>,
+    /// The namespace given, else `""`.
+    pub namespace: String,
+    /// `--all`.
+    pub all: bool,
+    /// `--all-namespaces` / `-A`.
+    pub all_namespaces: bool,
+    /// Label selector (`-l`), else `""`.
+    pub selector: String,
+    pub flags: Vec<String>,
+}
+
+/// A cloud provider CLI operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudAction {
+    /// `aws`, `gcloud` or `az`.
+    pub provider: String,
+    /// `s3`, `ec2`, `rds`, `cloudtrail`, `compute`, …
+    pub service: String,
+    /// The operation, lowercase (`rm`, `delete-trail`, `instances delete`).
+    pub operation: String,
+    /// Resources named (`s3://bucket/key`, instance ids, trail names).
+    pub resources: Vec<String>,
+    pub flags: Vec<String>,
+}
+
+/// A git operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitAction {
+    pub subcommand: String,
+    pub flags: Vec<String>,
+    pub args: Vec<String>,
+    /// `--force`, `-f`, `--force-with-lease` or a `+refspec` on push.
+    pub force: bool,
+    pub remote: String,
+    pub refs: Vec<String>,
+}
+
+/// A Terraform / OpenTofu operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerraformAction {
+    /// `terraform` or `tofu`.
+    pub tool: String,
+    /// `plan`, `apply`, `destroy`, `state rm`, `import`, …
+    pub subcommand: String,
+    pub auto_approve: bool,
+    /// `apply -destroy` or `destroy`.
+    pub destroy: bool,
+    pub targets: Vec<String>,
+    pub flags: Vec<String>,
+}
+
+/// A service-manager operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAction {
+    /// `systemctl`, `service`, `auditctl`, …
+    pub manager: String,
+    /// `stop`, `disable`, `mask`, `restart`, `delete-rules`, …
+    pub verb: String,
+    /// Units, without the `.service` suffix (`auditd`).
+    pub units: Vec<String>,
+}
+
+/// A Redis command sent by `redis-cli`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedisAction {
+    /// The command, lowercase (`flushall`, `del`, `config set`).
+    pub command: String,
+    pub args: Vec<String>,
+    /// The host given with `-h`, else `""`.
+    pub host: String,
+}
+
+/// What guard could not understand. Never silently allowed: policies decide what happens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpaqueAction {
+    pub cause: OpaqueCause,
+    pub reason: String,
+}

@@ -1,0 +1,28 @@
+//! The typed schema every guard stage shares: requests, the actions intent analysis extracts
+//! from them, the decisions the engine returns, and the field table the policy language is
+//! type-checked against.
+//!
+//! Invariants:
+//! - This crate is the **one definition** of the schema. The type checker (`guard-sema`), the
+//!   engine's field accessor and `guard schema` all read [`schema::FIELDS`]; a field that is not
+//!   in that table does not exist for policies.
+//! - There is no null: every field of every action has a value (`""`, `0`, `false`, an empty list,
+//!   or an enum's `none`/`unknown` variant), so evaluation is total.
+//! - No I/O, no parsing of commands or policies: only data and its (de)serialisation.
+
+pub mod action;
+pub mod decision;
+pub mod enums;
+pub mod request;
+pub mod schema;
+
+pub use action::{
+    Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction,
+    RedisAction, ServiceAction, SqlAction, TerraformAction,
+};
+pub use decision::{BundleRef, Decision, DecisionKind, Effect, Match, Mode};
+pub use enums::{
+    ActionKind, ActorKind, Channel, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind,
+};
+pub use request::{Actor, Request, Target};
+pub use schema::{Field, FieldDef, Root, Type, Value};
