@@ -31,6 +31,20 @@ pub struct File {
     /// `module a.b`; `None` when missing (a diagnostic was reported).
     pub module: Option<ModuleDecl>,
     pub items: Vec<Item>,
+    /// Every `//` comment, in source order: trivia the formatter must put back.
+    pub comments: Vec<Comment>,
+}
+
+/// A `//` comment (not a `///` doc comment, which belongs to its item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// The text from `//` to the end of the line, trailing whitespace removed.
+    pub text: String,
+    pub span: Span,
+    /// Nothing but whitespace precedes it on its line.
+    pub own_line: bool,
+    /// The line after it is blank: the formatter keeps that separation.
+    pub blank_after: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

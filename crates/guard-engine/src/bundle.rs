@@ -1,0 +1,292 @@
+//! The bundle format: a compiled policy, its metadata and its source map in one deterministic
+//! byte string that carries its own digest.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! offset  size  content
+//! 0       8     magic `GUARDBDL`
+//! 8       2     format version (u16), currently 1
+//! 10      8     body length n (u64)
+//! 18      n     body: postcard of (Metadata, schema names, PolicyData), in that order
+//! 18+n    32    SHA-256 of bytes [0, 18+n)
+//! ```
+//!
+//! The digest covers the header too, so any altered byte is caught before the body is decoded;
+//! it is the bundle's identity (`sha256:<hex>` in decisions). Schema references (fields, enum
+//! variants, action kinds) are stored by name, and the body lists every name the policy uses
+//! so a loader can say which one it does not know.
+//!
+//! Why postcard: the body is serde-derived data with no maps and no floats, so postcard's
+//! encoding (varints, length-prefixed sequences, declaration-order fields) is canonical: the
+//! same policy and metadata always give the same bytes. The IR keeps expressions in a flat
+//! arena, so decoding never recurses over hostile nesting.
+//!
+//! Invariants: [`encode`] is deterministic (no timestamps, no hash-order iteration) and
+//! [`decode`] never panics: every malformed input is a [`BundleError`] with a stable code.
+
+use guard_model::{Action, BundleRef, Decision, Request};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ir::{self, Policy, PolicyData, Rule};
+
+/// The first eight bytes of every bundle.
+pub const MAGIC: [u8; 8] = *b"GUARDBDL";
+/// The format version this engine writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER_LEN: usize = 18;
+const DIGEST_LEN: usize = 32;
+
+/// One policy source file, carried in the bundle so messages can point at rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The path shown to users, relative to where the bundle was built.
+    pub name: String,
+    /// Hex SHA-256 of `text`.
+    pub sha256: String,
+    pub text: String,
+}
+
+impl Source {
+    /// A source with its digest computed.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
+        let text = text.into();
+        Source { name: name.into(), sha256: hex::encode(Sha256::digest(text.as_bytes())), text }
+    }
+
+    /// 1-based line and column of a byte offset (columns count characters).
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let offset = (offset as usize).min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
+}
+
+/// What a bundle says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The guard version that built it (`env!("CARGO_PKG_VERSION")` of the builder).
+    pub guard_version: String,
+    /// Monotonic revision; a runtime refuses to go back to an older one.
+    pub revision: u64,
+    /// The Git commit the sources came from, when built inside a repository.
+    pub git_commit: Option<String>,
+    /// Every source file, in the order rules' [`ir::SourceLoc::file`] index them.
+    pub sources: Vec<Source>,
+}
+
+/// A decoded, validated bundle, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct LoadedBundle {
+    pub format_version: u16,
+    pub metadata: Metadata,
+    pub policy: Policy,
+    digest: [u8; DIGEST_LEN],
+}
+
+impl LoadedBundle {
+    /// `sha256:<hex>`: the digest stored in (and checked against) the bundle.
+    pub fn digest(&self) -> String {
+        format!("sha256:{}", hex::encode(self.digest))
+    }
+
+    pub fn bundle_ref(&self) -> BundleRef {
+        BundleRef { digest: self.digest(), revision: self.metadata.revision }
+    }
+
+    /// [`crate::evaluate`], with the decision naming this bundle.
+    pub fn evaluate(&self, request: &Request, actions: &[Action]) -> Decision {
+        let mut decision = crate::evaluate(&self.policy, request, actions);
+        decision.bundle = Some(self.bundle_ref());
+        decision
+    }
+
+    /// The source file a rule was written in.
+    pub fn rule_source(&self, rule: &Rule) -> Option<&Source> {
+        self.metadata.sources.get(rule.source.file as usize)
+    }
+}
+
+/// Why a byte string is not a loadable bundle. Each variant has a stable code ([`Self::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum BundleError {
+    /// GB001
+    #[error("not a guard bundle: it does not start with the bundle magic bytes")]
+    #[diagnostic(code(GB001), help("build bundles with `guard build`"))]
+    BadMagic,
+    /// GB002
+    #[error("unsupported bundle format version {found}; this engine reads version {FORMAT_VERSION}")]
+    #[diagnostic(code(GB002), help("rebuild the bundle with this version of guard"))]
+    UnsupportedVersion { found: u16 },
+    /// GB003
+    #[error("truncated bundle: {len} bytes, expected {expected}")]
+    #[diagnostic(code(GB003))]
+    Truncated { len: usize, expected: u64 },
+    /// GB004
+    #[error("bundle digest mismatch: the bundle was altered or corrupted")]
+    #[diagnostic(code(GB004), help("fetch or rebuild the bundle; never edit it by hand"))]
+    DigestMismatch,
+    /// GB005
+    #[error("malformed bundle body: {0}")]
+    #[diagnostic(code(GB005))]
+    Malformed(String),
+    /// GB006
+    #[error("{extra} unexpected bytes after the bundle's digest")]
+    #[diagnostic(code(GB006))]
+    TrailingData { extra: usize },
+    /// GB007
+    #[error("the bundle uses `{name}`, unknown to this engine (guard {engine}); it was built by guard {built_by}")]
+    #[diagnostic(code(GB007), help("run a guard at least as new as the one that built the bundle"))]
+    SchemaMismatch { name: String, engine: String, built_by: String },
+    /// GB008
+    #[error("cannot encode bundle: {0}")]
+    #[diagnostic(code(GB008))]
+    Encode(String),
+}
+
+/// Every bundle error code: id, kebab-case name, one-line summary.
+pub const CODES: &[(&str, &str, &str)] = &[
+    ("GB001", "bad-magic", "the file is not a guard bundle"),
+    ("GB002", "unsupported-version", "the bundle's format version is not one this engine reads"),
+    ("GB003", "truncated", "the bundle is shorter than its header says"),
+    ("GB004", "digest-mismatch", "the bundle's bytes do not match its digest"),
+    ("GB005", "malformed-body", "the bundle's digest is right but its body does not decode to a valid policy"),
+    ("GB006", "trailing-data", "bytes follow the bundle's digest"),
+    ("GB007", "schema-mismatch", "the bundle uses a field or enum variant this engine does not know"),
+    ("GB008", "encode-failed", "the policy and metadata cannot be written as a bundle"),
+];
+
+impl BundleError {
+    /// The stable code (`GB001`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            BundleError::BadMagic => "GB001",
+            BundleError::UnsupportedVersion { .. } => "GB002",
+            BundleError::Truncated { .. } => "GB003",
+            BundleError::DigestMismatch => "GB004",
+            BundleError::Malformed(_) => "GB005",
+            BundleError::TrailingData { .. } => "GB006",
+            BundleError::SchemaMismatch { .. } => "GB007",
+            BundleError::Encode(_) => "GB008",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    metadata: &'a Metadata,
+    schema_names: &'a [String],
+    policy: &'a PolicyData,
+}
+
+/// Writes a bundle. Deterministic: equal inputs give byte-identical output.
+///
+/// Fails (GB008) only when the metadata does not fit the policy: a rule points at a source
+/// file the metadata lacks, or a source's digest does not match its text.
+pub fn encode(policy: &Policy, metadata: &Metadata) -> Result<Vec<u8>, BundleError> {
+    check_sources(policy, metadata).map_err(BundleError::Encode)?;
+    let schema_names = policy.schema_names();
+    let body = postcard::to_stdvec(&BodyRef { metadata, schema_names: &schema_names, policy: policy.data() })
+        .map_err(|e| BundleError::Encode(e.to_string()))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len() + DIGEST_LEN);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    Ok(out)
+}
+
+/// Reads and validates a bundle. Never panics; see [`BundleError`] for what it rejects.
+///
+/// This checks integrity, not trust: verify the signature ([`crate::sign::verify`]) before
+/// enforcing a bundle.
+pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
+    let magic_len = MAGIC.len();
+    if bytes.len() < magic_len {
+        return Err(if MAGIC.starts_with(bytes) {
+            BundleError::Truncated { len: bytes.len(), expected: HEADER_LEN as u64 }
+        } else {
+            BundleError::BadMagic
+        });
+    }
+    if bytes.get(..magic_len) != Some(&MAGIC[..]) {
+        return Err(BundleError::BadMagic);
+    }
+    let truncated_header = || BundleError::Truncated { len: bytes.len(), expected: HEADER_LEN as u64 };
+    let version = bytes
+        .get(8..10)
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map(u16::from_le_bytes)
+        .ok_or_else(truncated_header)?;
+    if version != FORMAT_VERSION {
+        return Err(BundleError::UnsupportedVersion { found: version });
+    }
+    let body_len = bytes
+        .get(10..HEADER_LEN)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(truncated_header)?;
+    let expected = body_len.saturating_add((HEADER_LEN + DIGEST_LEN) as u64);
+    let len = bytes.len() as u64;
+    if len < expected {
+        return Err(BundleError::Truncated { len: bytes.len(), expected });
+    }
+    if len > expected {
+        return Err(BundleError::TrailingData { extra: usize::try_from(len - expected).unwrap_or(usize::MAX) });
+    }
+    // `len == expected` and `bytes.len()` is a usize, so this fits.
+    let signed_len = bytes.len() - DIGEST_LEN;
+    let (signed, stored) = bytes.split_at(signed_len);
+    let digest: [u8; DIGEST_LEN] = Sha256::digest(signed).into();
+    if stored != digest {
+        return Err(BundleError::DigestMismatch);
+    }
+    let body = signed.get(HEADER_LEN..).unwrap_or(&[]);
+
+    let malformed = |what: &str, e: postcard::Error| BundleError::Malformed(format!("{what}: {e}"));
+    let (metadata, rest) = postcard::take_from_bytes::<Metadata>(body).map_err(|e| malformed("metadata", e))?;
+    let (schema_names, rest) =
+        postcard::take_from_bytes::<Vec<String>>(rest).map_err(|e| malformed("schema names", e))?;
+    if let Some(name) = schema_names.iter().find(|n| !ir::schema_name_known(n)) {
+        return Err(BundleError::SchemaMismatch {
+            name: name.clone(),
+            engine: env!("CARGO_PKG_VERSION").to_string(),
+            built_by: metadata.guard_version.clone(),
+        });
+    }
+    let (data, rest) = postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
+    if !rest.is_empty() {
+        return Err(BundleError::Malformed(format!("{} unexpected bytes after the policy", rest.len())));
+    }
+    let policy = Policy::new(data).map_err(|e| BundleError::Malformed(e.to_string()))?;
+    check_sources(&policy, &metadata).map_err(BundleError::Malformed)?;
+    if policy.schema_names() != schema_names {
+        return Err(BundleError::Malformed("the schema name list does not match the policy".into()));
+    }
+    Ok(LoadedBundle { format_version: version, metadata, policy, digest })
+}
+
+fn check_sources(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
+    for source in &metadata.sources {
+        if hex::encode(Sha256::digest(source.text.as_bytes())) != source.sha256 {
+            return Err(format!("the digest of source `{}` does not match its text", source.name));
+        }
+    }
+    for rule in policy.rules() {
+        let file = rule.source.file as usize;
+        let Some(source) = metadata.sources.get(file) else {
+            return Err(format!("rule `{}` points at source file {file}, which the bundle lacks", rule.id));
+        };
+        let [start, end] = rule.source.span;
+        if start > end || end as usize > source.text.len() {
+            return Err(format!("rule `{}` has a span outside `{}`", rule.id, source.name));
+        }
+    }
+    Ok(())
+}

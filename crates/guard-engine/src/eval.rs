@@ -1,0 +1,420 @@
+//! The evaluator: a [`Policy`] and a request's actions in, a [`Decision`] out (DESIGN.md §3).
+//!
+//! Semantics:
+//! - A rule `on K` is evaluated against every action of kind K (rules on other kinds are never
+//!   looked at); `on request` rules once per request, with no action in scope.
+//! - The decision is the strongest effect (`deny > require_approval > warn > allow`) among
+//!   matches of rules in enforce mode; with none, the policy's declared default. Audit-mode
+//!   matches are reported and never decide.
+//! - Matches are reported in a stable order: `on request` rules first (spanning the whole
+//!   command), then each action in request order, and for each, the rules in policy order.
+//!
+//! Invariants: evaluation is total (no errors, no panics: an out-of-scope field reads as its
+//! empty value, a type mismatch is `false`), bounded (recursion is limited by the IR's
+//! validated depth; quantifiers only iterate over finite lists and sets) and deterministic
+//! (no hash-order iteration, no clock, no randomness).
+
+use std::borrow::Cow;
+
+use guard_model::schema::{Context, EnumType, Value};
+use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request};
+
+use crate::ir::{Builtin, CmpOp, ExprId, MAX_LOCALS, Node, Part, Policy, Quantifier, Rule, SetData, SetId, SetLookup, Template};
+use crate::names;
+
+/// Per-request precomputation shared by every rule and action: labels as `key=value` strings
+/// and the kind of every action. Build it once per request.
+#[derive(Debug, Clone)]
+pub struct RequestContext<'r> {
+    request: &'r Request,
+    actions: &'r [Action],
+    labels: Vec<String>,
+    kinds: Vec<u16>,
+}
+
+impl<'r> RequestContext<'r> {
+    pub fn new(request: &'r Request, actions: &'r [Action]) -> RequestContext<'r> {
+        RequestContext {
+            request,
+            actions,
+            labels: request.target.label_pairs(),
+            kinds: actions.iter().map(|a| a.kind().index()).collect(),
+        }
+    }
+
+    pub fn request(&self) -> &'r Request {
+        self.request
+    }
+
+    pub fn actions(&self) -> &'r [Action] {
+        self.actions
+    }
+
+    fn context<'a>(&'a self, action: Option<&'a Action>) -> Context<'a> {
+        Context {
+            request: self.request,
+            action,
+            labels: &self.labels,
+            action_kinds: &self.kinds,
+            action_count: i64::try_from(self.actions.len()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Decides one request: `request`'s id, the decision and every match. The decision carries no
+/// bundle reference; [`crate::LoadedBundle::evaluate`] adds it.
+pub fn evaluate(policy: &Policy, request: &Request, actions: &[Action]) -> Decision {
+    decide(policy, &RequestContext::new(request, actions))
+}
+
+/// [`evaluate`] with the per-request precomputation done by the caller.
+pub fn decide(policy: &Policy, rcx: &RequestContext<'_>) -> Decision {
+    let mut ev = Evaluator::new(policy, rcx.context(None));
+    let mut matches = Vec::new();
+    let mut strongest: Option<Effect> = None;
+    let whole = [0, u32::try_from(rcx.request.command.len()).unwrap_or(u32::MAX)];
+
+    for rule in policy.rules_on(None) {
+        if ev.truthy(rule.condition) {
+            record(&mut ev, rule, whole, &[], &mut matches, &mut strongest);
+        }
+    }
+    for action in rcx.actions {
+        ev.cx = rcx.context(Some(action));
+        for rule in policy.rules_on(Some(action.kind())) {
+            if ev.truthy(rule.condition) {
+                record(&mut ev, rule, action.span, &action.via, &mut matches, &mut strongest);
+            }
+        }
+    }
+
+    Decision {
+        id: rcx.request.id.clone(),
+        decision: DecisionKind::from(strongest.unwrap_or(policy.default_effect())),
+        matches,
+        error: None,
+        bundle: None,
+    }
+}
+
+fn record(
+    ev: &mut Evaluator<'_>,
+    rule: &Rule,
+    span: [u32; 2],
+    via: &[String],
+    matches: &mut Vec<Match>,
+    strongest: &mut Option<Effect>,
+) {
+    if rule.mode == Mode::Enforce {
+        *strongest = Some(strongest.map_or(rule.effect, |s| s.max(rule.effect)));
+    }
+    matches.push(Match {
+        rule: rule.id.clone(),
+        effect: rule.effect,
+        mode: rule.mode,
+        message: ev.render(&rule.message),
+        help: ev.render(&rule.help),
+        controls: rule.controls.clone(),
+        span,
+        via: via.to_vec(),
+    });
+}
+
+/// A run-time value. Borrowed from the policy and the request; only `lower`/`upper` of
+/// non-lowercase text allocate.
+#[derive(Debug, Clone)]
+enum Val<'a> {
+    Bool(bool),
+    Int(i64),
+    Str(Cow<'a, str>),
+    Enum(EnumType, u16),
+    StrList(&'a [String]),
+    EnumList(EnumType, &'a [u16]),
+    Set(SetId),
+    List(&'a [ExprId]),
+}
+
+impl<'a> From<Value<'a>> for Val<'a> {
+    fn from(v: Value<'a>) -> Val<'a> {
+        match v {
+            Value::Bool(b) => Val::Bool(b),
+            Value::Int(i) => Val::Int(i),
+            Value::Str(s) => Val::Str(Cow::Borrowed(s)),
+            Value::Enum(t, i) => Val::Enum(t, i),
+            Value::StrList(l) => Val::StrList(l),
+            Value::EnumList(t, l) => Val::EnumList(t, l),
+        }
+    }
+}
+
+struct Evaluator<'a> {
+    policy: &'a Policy,
+    cx: Context<'a>,
+    locals: [Val<'a>; MAX_LOCALS],
+}
+
+const FALSE: Val<'static> = Val::Bool(false);
+
+impl<'a> Evaluator<'a> {
+    fn new(policy: &'a Policy, cx: Context<'a>) -> Evaluator<'a> {
+        Evaluator { policy, cx, locals: std::array::from_fn(|_| FALSE) }
+    }
+
+    fn truthy(&mut self, id: ExprId) -> bool {
+        matches!(self.eval(id), Val::Bool(true))
+    }
+
+    fn eval(&mut self, id: ExprId) -> Val<'a> {
+        let policy = self.policy;
+        let Some(node) = policy.data().nodes.get(id.index()) else {
+            return FALSE;
+        };
+        match node {
+            Node::Bool(b) => Val::Bool(*b),
+            Node::Int(i) => Val::Int(*i),
+            Node::Str(s) => Val::Str(Cow::Borrowed(policy.string(*s))),
+            Node::Enum(v) => Val::Enum(v.ty, v.index),
+            Node::Field(f) => Val::from(f.get(&self.cx)),
+            Node::Local(slot) => self.locals.get(usize::from(*slot)).cloned().unwrap_or(FALSE),
+            Node::Set(id) => Val::Set(*id),
+            Node::List(items) => Val::List(items),
+            Node::Not(e) => Val::Bool(!self.truthy(*e)),
+            Node::And(items) => Val::Bool(items.iter().all(|e| self.truthy(*e))),
+            Node::Or(items) => Val::Bool(items.iter().any(|e| self.truthy(*e))),
+            Node::Compare { op, lhs, rhs } => {
+                let (l, r) = (self.eval(*lhs), self.eval(*rhs));
+                Val::Bool(compare(*op, &l, &r))
+            }
+            Node::In { item, collection, negated } => {
+                let (item, collection) = (self.eval(*item), self.eval(*collection));
+                Val::Bool(self.contains(&collection, &item) != *negated)
+            }
+            Node::Matches { subject, pattern } => {
+                let subject = self.eval(*subject);
+                let matched = match (&subject, policy.matchers.get(pattern.index())) {
+                    (Val::Str(s), Some(m)) => m.is_match(s),
+                    _ => false,
+                };
+                Val::Bool(matched)
+            }
+            Node::Call { builtin, args } => self.call(*builtin, args),
+            Node::Quantified { quantifier, slot, over, body } => {
+                Val::Bool(self.quantify(*quantifier, usize::from(*slot), *over, *body))
+            }
+        }
+    }
+
+    fn quantify(&mut self, quantifier: Quantifier, slot: usize, over: ExprId, body: ExprId) -> bool {
+        let over = self.eval(over);
+        let want = quantifier == Quantifier::Any;
+        let saved = self.locals.get(slot).cloned().unwrap_or(FALSE);
+        let mut result = !want;
+        for i in 0..self.len(&over) {
+            let element = self.element(&over, i);
+            if let Some(local) = self.locals.get_mut(slot) {
+                *local = element;
+            }
+            if self.truthy(body) == want {
+                result = want;
+                break;
+            }
+        }
+        if let Some(local) = self.locals.get_mut(slot) {
+            *local = saved;
+        }
+        result
+    }
+
+    /// Number of elements of a collection (0 for a scalar).
+    fn len(&self, v: &Val<'a>) -> usize {
+        match v {
+            Val::StrList(l) => l.len(),
+            Val::EnumList(_, l) => l.len(),
+            Val::List(l) => l.len(),
+            Val::Set(id) => match self.policy.data().sets.get(id.index()) {
+                Some(SetData::Str(items)) => items.len(),
+                Some(SetData::Int(items)) => items.len(),
+                Some(SetData::Enum(_, items)) => items.len(),
+                None => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    fn element(&mut self, v: &Val<'a>, i: usize) -> Val<'a> {
+        let policy = self.policy;
+        match v {
+            Val::StrList(l) => l.get(i).map_or(FALSE, |s| Val::Str(Cow::Borrowed(s))),
+            Val::EnumList(t, l) => l.get(i).map_or(FALSE, |x| Val::Enum(*t, *x)),
+            Val::List(l) => match l.get(i) {
+                Some(e) => self.eval(*e),
+                None => FALSE,
+            },
+            Val::Set(id) => match policy.data().sets.get(id.index()) {
+                Some(SetData::Str(items)) => items.get(i).map_or(FALSE, |s| Val::Str(Cow::Borrowed(policy.string(*s)))),
+                Some(SetData::Int(items)) => items.get(i).map_or(FALSE, |x| Val::Int(*x)),
+                Some(SetData::Enum(_, items)) => items.get(i).map_or(FALSE, |x| Val::Enum(x.ty, x.index)),
+                None => FALSE,
+            },
+            _ => FALSE,
+        }
+    }
+
+    fn contains(&mut self, collection: &Val<'a>, item: &Val<'a>) -> bool {
+        match (collection, item) {
+            (Val::Set(id), _) => match (self.policy.lookups.get(id.index()), item) {
+                (Some(SetLookup::Str(set)), Val::Str(s)) => set.contains(s.as_ref()),
+                (Some(SetLookup::Int(set)), Val::Int(i)) => set.contains(i),
+                (Some(SetLookup::Enum(t, mask)), Val::Enum(u, i)) => {
+                    t == u && *i < 128 && (mask >> *i) & 1 == 1
+                }
+                _ => false,
+            },
+            (Val::StrList(l), Val::Str(s)) => l.iter().any(|x| x == s),
+            (Val::EnumList(t, l), Val::Enum(u, i)) => t == u && l.contains(i),
+            (Val::List(ids), _) => ids.iter().any(|e| {
+                let v = self.eval(*e);
+                equal(&v, item)
+            }),
+            _ => false,
+        }
+    }
+
+    fn call(&mut self, builtin: Builtin, args: &'a [ExprId]) -> Val<'a> {
+        let first = self.arg(args, 0);
+        match builtin {
+            Builtin::Len => {
+                let n = match &first {
+                    Val::Str(s) => s.chars().count(),
+                    other => self.len(other),
+                };
+                Val::Int(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+            Builtin::Lower => match first {
+                Val::Str(s) => Val::Str(lower(s)),
+                _ => Val::Str(Cow::Borrowed("")),
+            },
+            Builtin::Upper => match first {
+                Val::Str(s) => Val::Str(upper(s)),
+                _ => Val::Str(Cow::Borrowed("")),
+            },
+            Builtin::Basename => match first {
+                Val::Str(s) => Val::Str(basename(s)),
+                _ => Val::Str(Cow::Borrowed("")),
+            },
+            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => {
+                let second = self.arg(args, 1);
+                let result = match (&first, &second) {
+                    (Val::Str(s), Val::Str(p)) => match builtin {
+                        Builtin::StartsWith => s.starts_with(p.as_ref()),
+                        Builtin::EndsWith => s.ends_with(p.as_ref()),
+                        _ => s.contains(p.as_ref()),
+                    },
+                    _ => false,
+                };
+                Val::Bool(result)
+            }
+        }
+    }
+
+    fn arg(&mut self, args: &[ExprId], n: usize) -> Val<'a> {
+        match args.get(n) {
+            Some(e) => self.eval(*e),
+            None => FALSE,
+        }
+    }
+
+    fn render(&mut self, template: &Template) -> String {
+        let mut out = String::new();
+        for part in &template.parts {
+            match part {
+                Part::Text(id) => out.push_str(self.policy.string(*id)),
+                Part::Expr(e) => {
+                    let v = self.eval(*e);
+                    self.render_value(&v, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn render_value(&mut self, v: &Val<'a>, out: &mut String) {
+        use std::fmt::Write;
+        match v {
+            Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Val::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Val::Str(s) => out.push_str(s),
+            Val::Enum(t, i) => out.push_str(names::variant_name(*t, *i)),
+            Val::StrList(_) | Val::EnumList(..) | Val::List(_) | Val::Set(_) => {
+                for i in 0..self.len(v) {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let element = self.element(v, i);
+                    self.render_value(&element, out);
+                }
+            }
+        }
+    }
+}
+
+fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
+    match (a, b) {
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Int(x), Val::Int(y)) => x == y,
+        (Val::Str(x), Val::Str(y)) => x == y,
+        (Val::Enum(t, x), Val::Enum(u, y)) => t == u && x == y,
+        (Val::StrList(x), Val::StrList(y)) => x == y,
+        (Val::EnumList(t, x), Val::EnumList(u, y)) => t == u && x == y,
+        _ => false,
+    }
+}
+
+fn compare(op: CmpOp, l: &Val<'_>, r: &Val<'_>) -> bool {
+    match op {
+        CmpOp::Eq => equal(l, r),
+        CmpOp::Ne => !equal(l, r),
+        CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => match (l, r) {
+            (Val::Int(x), Val::Int(y)) => match op {
+                CmpOp::Lt => x < y,
+                CmpOp::Le => x <= y,
+                CmpOp::Gt => x > y,
+                _ => x >= y,
+            },
+            _ => false,
+        },
+    }
+}
+
+fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(s.to_ascii_lowercase()) } else { s }
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_lowercase()) { Cow::Owned(s.to_ascii_uppercase()) } else { s }
+    } else {
+        Cow::Owned(s.to_uppercase())
+    }
+}
+
+fn basename(s: Cow<'_, str>) -> Cow<'_, str> {
+    fn base(s: &str) -> &str {
+        let trimmed = s.trim_end_matches('/');
+        if trimmed.is_empty() {
+            // `/` and `//` are their own basename; `""` stays empty.
+            return if s.is_empty() { "" } else { "/" };
+        }
+        trimmed.rsplit('/').next().unwrap_or(trimmed)
+    }
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(base(b)),
+        Cow::Owned(o) => Cow::Owned(base(&o).to_string()),
+    }
+}

@@ -1,0 +1,817 @@
+//! The IR: a compiled policy made for evaluation.
+//!
+//! Two layers:
+//! - [`PolicyData`] is plain data — interned strings, constant sets, glob/regex pattern text,
+//!   an expression arena and rules. It is what `guard-compile` produces (through
+//!   [`PolicyBuilder`]) and what a bundle stores.
+//! - [`Policy`] is a validated `PolicyData` plus what is derived from it at load time: sets as
+//!   hash sets (strings, ints) and bit masks (enum variants), compiled globs and regexes, and the
+//!   rule index by action kind. It is built only by [`Policy::new`], so every `Policy` is valid.
+//!
+//! Invariants of a valid policy (checked by [`Policy::new`], so a bundle cannot break them):
+//! - Expressions live in one arena ([`PolicyData::nodes`]); a node's children have smaller ids.
+//!   The expression graph is therefore acyclic, and its depth is at most [`MAX_DEPTH`], which
+//!   bounds the evaluator's recursion. Decoding a bundle never recurses over its data.
+//! - Every id (string, set, pattern, node, quantifier slot) is in range, every set is sorted
+//!   and duplicate-free (one canonical encoding per policy), every pattern compiles, and rule
+//!   ids are unique.
+//! - Nothing is typed at run time: the type checker guarantees operand types; should a bundle
+//!   still combine mismatched values, the operation is `false` (or the empty value), never an
+//!   error. Evaluation is total.
+
+use std::fmt;
+
+use guard_model::schema::EnumType;
+use guard_model::{ActionKind, Effect, Field, Mode};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::names;
+
+/// The deepest expression a policy may contain (node depth, root = 1).
+pub const MAX_DEPTH: usize = 64;
+/// Quantifier variables live in slots `0..MAX_LOCALS` (one per nesting level).
+pub const MAX_LOCALS: usize = 16;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An interned string in [`PolicyData::strings`].
+    StrId
+);
+id_type!(
+    /// A constant set in [`PolicyData::sets`].
+    SetId
+);
+id_type!(
+    /// A glob or regex in [`PolicyData::patterns`].
+    PatternId
+);
+id_type!(
+    /// An expression node in [`PolicyData::nodes`].
+    ExprId
+);
+
+/// An enum constant: a variant of one of the schema's enums. Stored in bundles by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnumValue {
+    pub ty: EnumType,
+    pub index: u16,
+}
+
+impl EnumValue {
+    /// The variant of `ty` named `name` (`statement_kind`, `drop`).
+    pub fn named(ty: EnumType, name: &str) -> Option<EnumValue> {
+        names::variant_index(ty, name).map(|index| EnumValue { ty, index })
+    }
+
+    pub fn name(self) -> &'static str {
+        names::variant_name(self.ty, self.index)
+    }
+}
+
+impl Serialize for EnumValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.ty.name(), self.name()).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EnumValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (ty, variant) = <(String, String)>::deserialize(d)?;
+        let ty = names::enum_type(&ty)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown enum type `{ty}`")))?;
+        EnumValue::named(ty, &variant)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown variant `{variant}`")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Quantifier {
+    Any,
+    All,
+}
+
+/// The language's built-in functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Builtin {
+    /// `len(list | set | string)`: elements, or characters of a string.
+    Len,
+    Lower,
+    Upper,
+    /// The text after the last `/`, trailing slashes ignored (`/usr/bin/` → `bin`).
+    Basename,
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+impl Builtin {
+    pub const ALL: &'static [Builtin] = &[
+        Builtin::Len,
+        Builtin::Lower,
+        Builtin::Upper,
+        Builtin::Basename,
+        Builtin::StartsWith,
+        Builtin::EndsWith,
+        Builtin::Contains,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Len => "len",
+            Builtin::Lower => "lower",
+            Builtin::Upper => "upper",
+            Builtin::Basename => "basename",
+            Builtin::StartsWith => "starts_with",
+            Builtin::EndsWith => "ends_with",
+            Builtin::Contains => "contains",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.iter().copied().find(|b| b.name() == name)
+    }
+
+    /// How many arguments it takes.
+    pub fn arity(self) -> usize {
+        match self {
+            Builtin::Len | Builtin::Lower | Builtin::Upper | Builtin::Basename => 1,
+            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => 2,
+        }
+    }
+}
+
+/// One expression node. Children are [`ExprId`]s of earlier nodes.
+///
+/// The variant order is part of the bundle format: append only, and bump
+/// [`crate::bundle::FORMAT_VERSION`] for any other change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Node {
+    Bool(bool),
+    Int(i64),
+    Str(StrId),
+    Enum(EnumValue),
+    /// A field of the request or the current action.
+    Field(#[serde(with = "names::serde_field")] Field),
+    /// The value bound to a quantifier variable.
+    Local(u16),
+    /// A constant set, as a value (`in`, quantifiers, `len`, interpolation).
+    Set(SetId),
+    /// A list literal whose elements are not all constants (`[target.env, "x"]`).
+    List(Vec<ExprId>),
+    Not(ExprId),
+    /// Short-circuit conjunction; `And([])` is true.
+    And(Vec<ExprId>),
+    /// Short-circuit disjunction; `Or([])` is false.
+    Or(Vec<ExprId>),
+    Compare { op: CmpOp, lhs: ExprId, rhs: ExprId },
+    /// `item in collection` (`negated`: `not in`); the collection is a set, list or list field.
+    In { item: ExprId, collection: ExprId, negated: bool },
+    /// `subject matches "glob"` / `subject matches re"regex"`.
+    Matches { subject: ExprId, pattern: PatternId },
+    Call { builtin: Builtin, args: Vec<ExprId> },
+    /// `any x in over: body` / `all …`: binds each element of `over` to slot `slot`.
+    Quantified { quantifier: Quantifier, slot: u16, over: ExprId, body: ExprId },
+}
+
+impl Node {
+    /// The node's children, in evaluation order.
+    pub fn children(&self) -> impl Iterator<Item = ExprId> + '_ {
+        let (many, few): (&[ExprId], [Option<ExprId>; 2]) = match self {
+            Node::Bool(_)
+            | Node::Int(_)
+            | Node::Str(_)
+            | Node::Enum(_)
+            | Node::Field(_)
+            | Node::Local(_)
+            | Node::Set(_) => (&[], [None, None]),
+            Node::List(items) | Node::And(items) | Node::Or(items) => (items, [None, None]),
+            Node::Call { args, .. } => (args, [None, None]),
+            Node::Not(e) | Node::Matches { subject: e, .. } => (&[], [Some(*e), None]),
+            Node::Compare { lhs, rhs, .. } => (&[], [Some(*lhs), Some(*rhs)]),
+            Node::In { item, collection, .. } => (&[], [Some(*item), Some(*collection)]),
+            Node::Quantified { over, body, .. } => (&[], [Some(*over), Some(*body)]),
+        };
+        many.iter().copied().chain(few.into_iter().flatten())
+    }
+}
+
+/// A constant set. Items are sorted and unique (strings by their text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SetData {
+    Str(Vec<StrId>),
+    Int(Vec<i64>),
+    Enum(#[serde(with = "names::serde_enum_type")] EnumType, Vec<EnumValue>),
+}
+
+/// A glob or regex, stored as its source text and compiled once per load.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Pattern {
+    /// `*` (any run of characters, `/` included), `?`, `[…]`, `{a,b}`; `\` escapes. Matches
+    /// the whole subject, case-sensitively.
+    Glob(String),
+    /// Rust `regex` syntax, unanchored.
+    Regex(String),
+}
+
+impl Pattern {
+    pub fn text(&self) -> &str {
+        match self {
+            Pattern::Glob(t) | Pattern::Regex(t) => t,
+        }
+    }
+
+    /// Compiles the pattern; the only place globs and regexes are compiled.
+    pub fn compile(&self) -> Result<Matcher, IrError> {
+        match self {
+            Pattern::Glob(text) => globset::GlobBuilder::new(text)
+                .literal_separator(false)
+                .backslash_escape(true)
+                .build()
+                .map(|g| Matcher::Glob(g.compile_matcher()))
+                .map_err(|e| IrError::BadPattern { pattern: text.clone(), message: e.kind().to_string() }),
+            Pattern::Regex(text) => regex::RegexBuilder::new(text)
+                .size_limit(1 << 20)
+                .build()
+                .map(Matcher::Regex)
+                .map_err(|e| IrError::BadPattern { pattern: text.clone(), message: e.to_string() }),
+        }
+    }
+}
+
+/// A compiled [`Pattern`].
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Glob(globset::GlobMatcher),
+    Regex(regex::Regex),
+}
+
+impl Matcher {
+    pub fn is_match(&self, text: &str) -> bool {
+        match self {
+            Matcher::Glob(g) => g.is_match(text),
+            Matcher::Regex(r) => r.is_match(text),
+        }
+    }
+}
+
+/// One piece of a message or help template.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Part {
+    Text(StrId),
+    /// Interpolated: scalars as text, enums by variant name, lists and sets joined by `, `.
+    Expr(ExprId),
+}
+
+/// A message or help text, pre-split into literal text and expressions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Template {
+    pub parts: Vec<Part>,
+}
+
+impl Template {
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+}
+
+/// Where a rule was written: a file of the bundle's source map and a byte range in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SourceLoc {
+    pub file: u32,
+    pub span: [u32; 2],
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// `module.rule`, unique in the policy.
+    pub id: String,
+    /// The doc comment, lines joined by `\n`.
+    pub doc: String,
+    #[serde(with = "names::serde_effect")]
+    pub effect: Effect,
+    #[serde(with = "names::serde_mode")]
+    pub mode: Mode,
+    /// The action kind it applies to; `None` = `on request`.
+    #[serde(with = "names::serde_target")]
+    pub on: Option<ActionKind>,
+    /// `when` and `not unless`, already combined: the rule matches when this is true.
+    pub condition: ExprId,
+    pub message: Template,
+    /// Empty when the rule has no help.
+    pub help: Template,
+    pub controls: Vec<String>,
+    pub source: SourceLoc,
+}
+
+impl Rule {
+    /// `sql`, `exec`, …, or `request`.
+    pub fn target_name(&self) -> &'static str {
+        self.on.map_or("request", ActionKind::name)
+    }
+}
+
+/// A compiled policy as plain data (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyData {
+    /// The decision when no enforced rule matches.
+    #[serde(with = "names::serde_effect")]
+    pub default: Effect,
+    pub strings: Vec<String>,
+    pub sets: Vec<SetData>,
+    pub patterns: Vec<Pattern>,
+    pub nodes: Vec<Node>,
+    /// In the order matches are reported.
+    pub rules: Vec<Rule>,
+}
+
+/// Why a [`PolicyData`] is not a valid policy. From a correct compiler this never happens; from
+/// a bundle it means the bundle is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IrError {
+    #[error("{what} {id} is out of range")]
+    OutOfRange { what: &'static str, id: u32 },
+    #[error("node {node} refers to node {child}, which is not an earlier node")]
+    ForwardReference { node: u32, child: u32 },
+    #[error("node {node} nests deeper than {MAX_DEPTH} levels")]
+    TooDeep { node: u32 },
+    #[error("node {node} uses quantifier slot {slot}; slots are limited to {MAX_LOCALS}")]
+    BadSlot { node: u32, slot: u16 },
+    #[error("call to `{builtin}` at node {node} has {got} arguments, expected {expected}")]
+    BadArity { node: u32, builtin: &'static str, got: usize, expected: usize },
+    #[error("set {set} is not sorted and duplicate-free")]
+    UnsortedSet { set: u32 },
+    #[error("set {set} mixes enum types")]
+    MixedSet { set: u32 },
+    #[error("invalid pattern `{pattern}`: {message}")]
+    BadPattern { pattern: String, message: String },
+    #[error("rule id `{id}` is used twice")]
+    DuplicateRule { id: String },
+}
+
+/// A constant set prepared for membership tests.
+#[derive(Debug, Clone)]
+pub(crate) enum SetLookup {
+    Str(FxHashSet<Box<str>>),
+    Int(FxHashSet<i64>),
+    /// Enum indices as a bit mask (every schema enum has fewer than 128 variants).
+    Enum(EnumType, u128),
+}
+
+/// A validated, ready-to-evaluate policy. See the module docs for its invariants.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    data: PolicyData,
+    pub(crate) lookups: Vec<SetLookup>,
+    pub(crate) matchers: Vec<Matcher>,
+    /// Rule indices per `ActionKind::index()`, in rule order.
+    pub(crate) by_kind: Vec<Vec<u32>>,
+    pub(crate) on_request: Vec<u32>,
+}
+
+impl Policy {
+    /// Validates `data` and prepares it for evaluation: compiles patterns, builds set lookups
+    /// and the rule index.
+    pub fn new(data: PolicyData) -> Result<Policy, IrError> {
+        let string = |id: StrId| -> Result<&str, IrError> {
+            data.strings
+                .get(id.index())
+                .map(String::as_str)
+                .ok_or(IrError::OutOfRange { what: "string", id: id.0 })
+        };
+
+        let mut lookups = Vec::with_capacity(data.sets.len());
+        for (i, set) in data.sets.iter().enumerate() {
+            let set_no = u32::try_from(i).unwrap_or(u32::MAX);
+            let unsorted = IrError::UnsortedSet { set: set_no };
+            let lookup = match set {
+                SetData::Str(items) => {
+                    let texts = items.iter().map(|id| string(*id)).collect::<Result<Vec<_>, _>>()?;
+                    if !texts.windows(2).all(|w| w.first() < w.get(1)) {
+                        return Err(unsorted);
+                    }
+                    SetLookup::Str(texts.into_iter().map(Box::from).collect())
+                }
+                SetData::Int(items) => {
+                    if !items.windows(2).all(|w| w.first() < w.get(1)) {
+                        return Err(unsorted);
+                    }
+                    SetLookup::Int(items.iter().copied().collect())
+                }
+                SetData::Enum(ty, items) => {
+                    if !items.windows(2).all(|w| w.first() < w.get(1)) {
+                        return Err(unsorted);
+                    }
+                    let mut mask = 0u128;
+                    for v in items {
+                        if v.ty != *ty {
+                            return Err(IrError::MixedSet { set: set_no });
+                        }
+                        if usize::from(v.index) >= names::variant_count(*ty) || v.index >= 128 {
+                            return Err(IrError::OutOfRange { what: "enum variant", id: u32::from(v.index) });
+                        }
+                        mask |= 1u128 << v.index;
+                    }
+                    SetLookup::Enum(*ty, mask)
+                }
+            };
+            lookups.push(lookup);
+        }
+
+        let matchers = data.patterns.iter().map(Pattern::compile).collect::<Result<Vec<_>, _>>()?;
+
+        let mut depth = vec![0usize; data.nodes.len()];
+        for (i, node) in data.nodes.iter().enumerate() {
+            let node_no = u32::try_from(i).unwrap_or(u32::MAX);
+            let mut d = 1;
+            for child in node.children() {
+                if child.index() >= i {
+                    return Err(IrError::ForwardReference { node: node_no, child: child.0 });
+                }
+                d = d.max(depth.get(child.index()).copied().unwrap_or(0) + 1);
+            }
+            if d > MAX_DEPTH {
+                return Err(IrError::TooDeep { node: node_no });
+            }
+            if let Some(slot) = depth.get_mut(i) {
+                *slot = d;
+            }
+            match node {
+                Node::Str(id) => {
+                    string(*id)?;
+                }
+                Node::Enum(v) => {
+                    if usize::from(v.index) >= names::variant_count(v.ty) {
+                        return Err(IrError::OutOfRange { what: "enum variant", id: u32::from(v.index) });
+                    }
+                }
+                Node::Set(id) if id.index() >= data.sets.len() => {
+                    return Err(IrError::OutOfRange { what: "set", id: id.0 });
+                }
+                Node::Matches { pattern, .. } if pattern.index() >= data.patterns.len() => {
+                    return Err(IrError::OutOfRange { what: "pattern", id: pattern.0 });
+                }
+                Node::Local(slot) | Node::Quantified { slot, .. } if usize::from(*slot) >= MAX_LOCALS => {
+                    return Err(IrError::BadSlot { node: node_no, slot: *slot });
+                }
+                Node::Call { builtin, args } if args.len() != builtin.arity() => {
+                    return Err(IrError::BadArity {
+                        node: node_no,
+                        builtin: builtin.name(),
+                        got: args.len(),
+                        expected: builtin.arity(),
+                    });
+                }
+                _ => {}
+            }
+        }
+
+        let node_in_range = |id: ExprId| {
+            if id.index() < data.nodes.len() {
+                Ok(())
+            } else {
+                Err(IrError::OutOfRange { what: "node", id: id.0 })
+            }
+        };
+        let mut by_kind = vec![Vec::new(); ActionKind::ALL.len()];
+        let mut on_request = Vec::new();
+        let mut seen = FxHashSet::default();
+        for (i, rule) in data.rules.iter().enumerate() {
+            if !seen.insert(rule.id.as_str()) {
+                return Err(IrError::DuplicateRule { id: rule.id.clone() });
+            }
+            node_in_range(rule.condition)?;
+            for part in rule.message.parts.iter().chain(&rule.help.parts) {
+                match part {
+                    Part::Text(id) => {
+                        string(*id)?;
+                    }
+                    Part::Expr(id) => node_in_range(*id)?,
+                }
+            }
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            match rule.on {
+                Some(kind) => {
+                    if let Some(list) = by_kind.get_mut(usize::from(kind.index())) {
+                        list.push(index);
+                    }
+                }
+                None => on_request.push(index),
+            }
+        }
+
+        Ok(Policy { data, lookups, matchers, by_kind, on_request })
+    }
+
+    pub fn data(&self) -> &PolicyData {
+        &self.data
+    }
+
+    pub fn into_data(self) -> PolicyData {
+        self.data
+    }
+
+    pub fn default_effect(&self) -> Effect {
+        self.data.default
+    }
+
+    /// Every rule, in match-report order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.data.rules
+    }
+
+    /// The rules that apply to actions of `kind` (`None`: the `on request` rules), in order.
+    pub fn rules_on(&self, kind: Option<ActionKind>) -> impl Iterator<Item = &Rule> + '_ {
+        let indices: &[u32] = match kind {
+            Some(k) => self.by_kind.get(usize::from(k.index())).map_or(&[], Vec::as_slice),
+            None => &self.on_request,
+        };
+        indices.iter().filter_map(|i| self.data.rules.get(*i as usize))
+    }
+
+    pub fn string(&self, id: StrId) -> &str {
+        self.data.strings.get(id.index()).map_or("", String::as_str)
+    }
+
+    /// The names the policy needs from the schema (fields, enum variants, action kinds),
+    /// sorted: a bundle lists them so a loader can name what it does not know.
+    pub fn schema_names(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut enum_value = |v: &EnumValue| {
+            out.insert(format!("enum:{}.{}", v.ty.name(), v.name()));
+        };
+        let mut extra = Vec::new();
+        for node in &self.data.nodes {
+            match node {
+                Node::Field(f) => extra.push(format!("field:{}", f.def().path)),
+                Node::Enum(v) => enum_value(v),
+                _ => {}
+            }
+        }
+        for set in &self.data.sets {
+            if let SetData::Enum(ty, items) = set {
+                extra.push(format!("enum:{}", ty.name()));
+                items.iter().for_each(&mut enum_value);
+            }
+        }
+        for rule in &self.data.rules {
+            if let Some(kind) = rule.on {
+                extra.push(format!("kind:{}", kind.name()));
+            }
+        }
+        out.extend(extra);
+        out.into_iter().collect()
+    }
+}
+
+/// Whether a schema name from [`Policy::schema_names`] is known to this engine.
+pub fn schema_name_known(name: &str) -> bool {
+    match name.split_once(':') {
+        Some(("field", path)) => names::field(path).is_some(),
+        Some(("kind", kind)) => ActionKind::from_name(kind).is_some(),
+        Some(("enum", rest)) => match rest.split_once('.') {
+            Some((ty, variant)) => names::enum_type(ty).is_some_and(|t| names::variant_index(t, variant).is_some()),
+            None => names::enum_type(rest).is_some(),
+        },
+        _ => false,
+    }
+}
+
+/// A piece of a template given to [`PolicyBuilder::template`].
+#[derive(Debug, Clone, Copy)]
+pub enum TemplatePiece<'a> {
+    Text(&'a str),
+    Expr(ExprId),
+}
+
+/// Builds a [`PolicyData`] with interned strings and deduplicated sets and patterns, so that
+/// the same input always gives the same data (and so the same bundle bytes).
+#[derive(Debug, Clone)]
+pub struct PolicyBuilder {
+    data: PolicyData,
+    strings: FxHashMap<String, StrId>,
+    sets: FxHashMap<SetData, SetId>,
+    patterns: FxHashMap<Pattern, PatternId>,
+}
+
+impl PolicyBuilder {
+    pub fn new(default: Effect) -> PolicyBuilder {
+        PolicyBuilder {
+            data: PolicyData {
+                default,
+                strings: Vec::new(),
+                sets: Vec::new(),
+                patterns: Vec::new(),
+                nodes: Vec::new(),
+                rules: Vec::new(),
+            },
+            strings: FxHashMap::default(),
+            sets: FxHashMap::default(),
+            patterns: FxHashMap::default(),
+        }
+    }
+
+    pub fn intern(&mut self, text: &str) -> StrId {
+        if let Some(id) = self.strings.get(text) {
+            return *id;
+        }
+        let id = StrId(len_u32(self.data.strings.len()));
+        self.data.strings.push(text.to_string());
+        self.strings.insert(text.to_string(), id);
+        id
+    }
+
+    /// Appends a node. Children must be ids returned earlier (checked by [`Self::finish`]).
+    pub fn node(&mut self, node: Node) -> ExprId {
+        let id = ExprId(len_u32(self.data.nodes.len()));
+        self.data.nodes.push(node);
+        id
+    }
+
+    pub fn bool(&mut self, value: bool) -> ExprId {
+        self.node(Node::Bool(value))
+    }
+
+    pub fn int(&mut self, value: i64) -> ExprId {
+        self.node(Node::Int(value))
+    }
+
+    pub fn str(&mut self, text: &str) -> ExprId {
+        let id = self.intern(text);
+        self.node(Node::Str(id))
+    }
+
+    pub fn enum_value(&mut self, value: EnumValue) -> ExprId {
+        self.node(Node::Enum(value))
+    }
+
+    pub fn field(&mut self, field: Field) -> ExprId {
+        self.node(Node::Field(field))
+    }
+
+    pub fn local(&mut self, slot: u16) -> ExprId {
+        self.node(Node::Local(slot))
+    }
+
+    pub fn not(&mut self, e: ExprId) -> ExprId {
+        self.node(Node::Not(e))
+    }
+
+    pub fn and(&mut self, items: Vec<ExprId>) -> ExprId {
+        self.node(Node::And(items))
+    }
+
+    pub fn or(&mut self, items: Vec<ExprId>) -> ExprId {
+        self.node(Node::Or(items))
+    }
+
+    pub fn compare(&mut self, op: CmpOp, lhs: ExprId, rhs: ExprId) -> ExprId {
+        self.node(Node::Compare { op, lhs, rhs })
+    }
+
+    pub fn is_in(&mut self, item: ExprId, collection: ExprId, negated: bool) -> ExprId {
+        self.node(Node::In { item, collection, negated })
+    }
+
+    pub fn call(&mut self, builtin: Builtin, args: Vec<ExprId>) -> ExprId {
+        self.node(Node::Call { builtin, args })
+    }
+
+    pub fn quantified(&mut self, quantifier: Quantifier, slot: u16, over: ExprId, body: ExprId) -> ExprId {
+        self.node(Node::Quantified { quantifier, slot, over, body })
+    }
+
+    /// A constant set of strings, sorted and deduplicated.
+    pub fn string_set<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) -> SetId {
+        let mut texts: Vec<&str> = items.into_iter().collect();
+        texts.sort_unstable();
+        texts.dedup();
+        let ids = texts.into_iter().map(|t| self.intern(t)).collect();
+        self.add_set(SetData::Str(ids))
+    }
+
+    pub fn int_set(&mut self, items: impl IntoIterator<Item = i64>) -> SetId {
+        let mut items: Vec<i64> = items.into_iter().collect();
+        items.sort_unstable();
+        items.dedup();
+        self.add_set(SetData::Int(items))
+    }
+
+    /// A constant set of variants of `ty` (values of another type are dropped).
+    pub fn enum_set(&mut self, ty: EnumType, items: impl IntoIterator<Item = EnumValue>) -> SetId {
+        let mut items: Vec<EnumValue> = items.into_iter().filter(|v| v.ty == ty).collect();
+        items.sort_unstable();
+        items.dedup();
+        self.add_set(SetData::Enum(ty, items))
+    }
+
+    fn add_set(&mut self, set: SetData) -> SetId {
+        if let Some(id) = self.sets.get(&set) {
+            return *id;
+        }
+        let id = SetId(len_u32(self.data.sets.len()));
+        self.data.sets.push(set.clone());
+        self.sets.insert(set, id);
+        id
+    }
+
+    /// A node holding the set.
+    pub fn set(&mut self, set: SetId) -> ExprId {
+        self.node(Node::Set(set))
+    }
+
+    /// Adds a pattern after checking it compiles.
+    pub fn pattern(&mut self, pattern: Pattern) -> Result<PatternId, IrError> {
+        if let Some(id) = self.patterns.get(&pattern) {
+            return Ok(*id);
+        }
+        pattern.compile()?;
+        let id = PatternId(len_u32(self.data.patterns.len()));
+        self.data.patterns.push(pattern.clone());
+        self.patterns.insert(pattern, id);
+        Ok(id)
+    }
+
+    /// `subject matches pattern`.
+    pub fn matches(&mut self, subject: ExprId, pattern: Pattern) -> Result<ExprId, IrError> {
+        let pattern = self.pattern(pattern)?;
+        Ok(self.node(Node::Matches { subject, pattern }))
+    }
+
+    /// A template; adjacent text pieces are merged.
+    pub fn template(&mut self, pieces: &[TemplatePiece<'_>]) -> Template {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        for piece in pieces {
+            match piece {
+                TemplatePiece::Text(t) => text.push_str(t),
+                TemplatePiece::Expr(e) => {
+                    if !text.is_empty() {
+                        parts.push(Part::Text(self.intern(&text)));
+                        text.clear();
+                    }
+                    parts.push(Part::Expr(*e));
+                }
+            }
+        }
+        if !text.is_empty() {
+            parts.push(Part::Text(self.intern(&text)));
+        }
+        Template { parts }
+    }
+
+    /// Appends a rule; rules are reported in the order they are added.
+    pub fn rule(&mut self, rule: Rule) {
+        self.data.rules.push(rule);
+    }
+
+    /// The data built so far (for inspection; [`Self::finish`] validates it).
+    pub fn data(&self) -> &PolicyData {
+        &self.data
+    }
+
+    pub fn finish(self) -> Result<Policy, IrError> {
+        Policy::new(self.data)
+    }
+}
+
+fn len_u32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+impl fmt::Display for CmpOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        })
+    }
+}

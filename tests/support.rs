@@ -1,0 +1,8 @@
+//! Shared helpers for the end-to-end tests (paths of the repository's shipped material).
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
