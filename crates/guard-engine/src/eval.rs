@@ -160,8 +160,57 @@ impl<'a> Evaluator<'a> {
         Evaluator { policy, cx, locals: std::array::from_fn(|_| FALSE) }
     }
 
+    /// Evaluates a condition. Boolean nodes are decided here without building a [`Val`]:
+    /// conditions are most of what runs, and most of them fail on their first conjunct.
     fn truthy(&mut self, id: ExprId) -> bool {
-        matches!(self.eval(id), Val::Bool(true))
+        let policy = self.policy;
+        let Some(node) = policy.data().nodes.get(id.index()) else {
+            return false;
+        };
+        match node {
+            Node::Bool(b) => *b,
+            Node::Not(e) => !self.truthy(*e),
+            Node::And(items) => items.iter().all(|e| self.truthy(*e)),
+            Node::Or(items) => items.iter().any(|e| self.truthy(*e)),
+            Node::Field(f) => matches!(f.get(&self.cx), Value::Bool(true)),
+            Node::In { item, collection, negated } => {
+                // The common shape `field in const_set` reads the field without conversion.
+                if let (Some(Node::Field(f)), Some(Node::Set(set))) =
+                    (policy.data().nodes.get(item.index()), policy.data().nodes.get(collection.index()))
+                {
+                    return set_contains(policy.lookups.get(set.index()), f.get(&self.cx)) != *negated;
+                }
+                // And `"text" in list_field`.
+                if let (Some(Node::Str(s)), Some(Node::Field(f))) =
+                    (policy.data().nodes.get(item.index()), policy.data().nodes.get(collection.index()))
+                {
+                    let text = policy.string(*s);
+                    let found = matches!(f.get(&self.cx), Value::StrList(l) if l.iter().any(|x| x == text));
+                    return found != *negated;
+                }
+                let (item, collection) = (self.eval(*item), self.eval(*collection));
+                self.contains(&collection, &item) != *negated
+            }
+            Node::Quantified { quantifier, slot, over, body } => {
+                self.quantify(*quantifier, usize::from(*slot), *over, *body)
+            }
+            Node::Matches { .. } => matches!(self.eval(id), Val::Bool(true)),
+            Node::Compare { op: op @ (CmpOp::Eq | CmpOp::Ne), lhs, rhs } => {
+                let equal = match (policy.data().nodes.get(lhs.index()), policy.data().nodes.get(rhs.index())) {
+                    // The common shapes `field == "text"` and `field == variant`.
+                    (Some(Node::Field(f)), Some(Node::Str(s))) => {
+                        matches!(f.get(&self.cx), Value::Str(v) if v == policy.string(*s))
+                    }
+                    (Some(Node::Field(f)), Some(Node::Enum(e))) => f.get(&self.cx) == Value::Enum(e.ty, e.index),
+                    _ => {
+                        let (l, r) = (self.eval(*lhs), self.eval(*rhs));
+                        equal(&l, &r)
+                    }
+                };
+                equal == (*op == CmpOp::Eq)
+            }
+            _ => matches!(self.eval(id), Val::Bool(true)),
+        }
     }
 
     fn eval(&mut self, id: ExprId) -> Val<'a> {
@@ -178,17 +227,12 @@ impl<'a> Evaluator<'a> {
             Node::Local(slot) => self.locals.get(usize::from(*slot)).cloned().unwrap_or(FALSE),
             Node::Set(id) => Val::Set(*id),
             Node::List(items) => Val::List(items),
-            Node::Not(e) => Val::Bool(!self.truthy(*e)),
-            Node::And(items) => Val::Bool(items.iter().all(|e| self.truthy(*e))),
-            Node::Or(items) => Val::Bool(items.iter().any(|e| self.truthy(*e))),
+            Node::Not(_) | Node::And(_) | Node::Or(_) => Val::Bool(self.truthy(id)),
             Node::Compare { op, lhs, rhs } => {
                 let (l, r) = (self.eval(*lhs), self.eval(*rhs));
                 Val::Bool(compare(*op, &l, &r))
             }
-            Node::In { item, collection, negated } => {
-                let (item, collection) = (self.eval(*item), self.eval(*collection));
-                Val::Bool(self.contains(&collection, &item) != *negated)
-            }
+            Node::In { .. } => Val::Bool(self.truthy(id)),
             Node::Matches { subject, pattern } => {
                 let subject = self.eval(*subject);
                 let matched = match (&subject, policy.matchers.get(pattern.index())) {
@@ -204,12 +248,17 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    #[inline(never)]
     fn quantify(&mut self, quantifier: Quantifier, slot: usize, over: ExprId, body: ExprId) -> bool {
         let over = self.eval(over);
         let want = quantifier == Quantifier::Any;
+        let len = self.len(&over);
+        if len == 0 {
+            return !want;
+        }
         let saved = self.locals.get(slot).cloned().unwrap_or(FALSE);
         let mut result = !want;
-        for i in 0..self.len(&over) {
+        for i in 0..len {
             let element = self.element(&over, i);
             if let Some(local) = self.locals.get_mut(slot) {
                 *local = element;
@@ -262,14 +311,15 @@ impl<'a> Evaluator<'a> {
 
     fn contains(&mut self, collection: &Val<'a>, item: &Val<'a>) -> bool {
         match (collection, item) {
-            (Val::Set(id), _) => match (self.policy.lookups.get(id.index()), item) {
-                (Some(SetLookup::Str(set)), Val::Str(s)) => set.contains(s.as_ref()),
-                (Some(SetLookup::Int(set)), Val::Int(i)) => set.contains(i),
-                (Some(SetLookup::Enum(t, mask)), Val::Enum(u, i)) => {
-                    t == u && *i < 128 && (mask >> *i) & 1 == 1
+            (Val::Set(id), _) => {
+                let lookup = self.policy.lookups.get(id.index());
+                match item {
+                    Val::Str(s) => set_contains(lookup, Value::Str(s)),
+                    Val::Int(i) => set_contains(lookup, Value::Int(*i)),
+                    Val::Enum(t, i) => set_contains(lookup, Value::Enum(*t, *i)),
+                    _ => false,
                 }
-                _ => false,
-            },
+            }
             (Val::StrList(l), Val::Str(s)) => l.iter().any(|x| x == s),
             (Val::EnumList(t, l), Val::Enum(u, i)) => t == u && l.contains(i),
             (Val::List(ids), _) => ids.iter().any(|e| {
@@ -280,6 +330,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    #[inline(never)]
     fn call(&mut self, builtin: Builtin, args: &'a [ExprId]) -> Val<'a> {
         let first = self.arg(args, 0);
         match builtin {
@@ -357,6 +408,17 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+    }
+}
+
+/// Membership of a field's scalar value in a constant set.
+#[inline]
+fn set_contains(lookup: Option<&SetLookup>, value: Value<'_>) -> bool {
+    match (lookup, value) {
+        (Some(SetLookup::Str(set)), Value::Str(s)) => set.contains(s),
+        (Some(SetLookup::Int(set)), Value::Int(i)) => set.contains(&i),
+        (Some(SetLookup::Enum(t, mask)), Value::Enum(u, i)) => *t == u && i < 128 && (mask >> i) & 1 == 1,
+        _ => false,
     }
 }
 

@@ -247,12 +247,21 @@ impl Pattern {
     /// Compiles the pattern; the only place globs and regexes are compiled.
     pub fn compile(&self) -> Result<Matcher, IrError> {
         match self {
-            Pattern::Glob(text) => globset::GlobBuilder::new(text)
-                .literal_separator(false)
-                .backslash_escape(true)
-                .build()
-                .map(|g| Matcher::Glob(g.compile_matcher()))
-                .map_err(|e| IrError::BadPattern { pattern: text.clone(), message: e.kind().to_string() }),
+            Pattern::Glob(text) => {
+                let bad = |message: String| IrError::BadPattern { pattern: text.clone(), message };
+                let glob = globset::GlobBuilder::new(text)
+                    .literal_separator(false)
+                    .backslash_escape(true)
+                    .build()
+                    .map_err(|e| bad(e.kind().to_string()))?;
+                // globset's own matcher builds a path `Candidate` (an allocation) per call;
+                // its anchored regex on the string's bytes gives the same answer without one.
+                regex::bytes::RegexBuilder::new(glob.regex())
+                    .size_limit(1 << 20)
+                    .build()
+                    .map(Matcher::Glob)
+                    .map_err(|e| bad(e.to_string()))
+            }
             Pattern::Regex(text) => regex::RegexBuilder::new(text)
                 .size_limit(1 << 20)
                 .build()
@@ -265,14 +274,14 @@ impl Pattern {
 /// A compiled [`Pattern`].
 #[derive(Debug, Clone)]
 pub enum Matcher {
-    Glob(globset::GlobMatcher),
+    Glob(regex::bytes::Regex),
     Regex(regex::Regex),
 }
 
 impl Matcher {
     pub fn is_match(&self, text: &str) -> bool {
         match self {
-            Matcher::Glob(g) => g.is_match(text),
+            Matcher::Glob(g) => g.is_match(text.as_bytes()),
             Matcher::Regex(r) => r.is_match(text),
         }
     }
@@ -464,10 +473,8 @@ impl Policy {
                 Node::Str(id) => {
                     string(*id)?;
                 }
-                Node::Enum(v) => {
-                    if usize::from(v.index) >= names::variant_count(v.ty) {
-                        return Err(IrError::OutOfRange { what: "enum variant", id: u32::from(v.index) });
-                    }
+                Node::Enum(v) if usize::from(v.index) >= names::variant_count(v.ty) => {
+                    return Err(IrError::OutOfRange { what: "enum variant", id: u32::from(v.index) });
                 }
                 Node::Set(id) if id.index() >= data.sets.len() => {
                     return Err(IrError::OutOfRange { what: "set", id: id.0 });
@@ -813,5 +820,137 @@ impl fmt::Display for CmpOp {
             CmpOp::Gt => ">",
             CmpOp::Ge => ">=",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> PolicyData {
+        PolicyBuilder::new(Effect::Allow).data().clone()
+    }
+
+    fn rule(id: &str, condition: u32) -> Rule {
+        Rule {
+            id: id.into(),
+            doc: String::new(),
+            effect: Effect::Deny,
+            mode: Mode::Enforce,
+            on: Some(ActionKind::Sql),
+            condition: ExprId(condition),
+            message: Template::default(),
+            help: Template::default(),
+            controls: vec![],
+            source: SourceLoc::default(),
+        }
+    }
+
+    #[test]
+    fn rejects_forward_and_self_references() {
+        let mut d = base();
+        d.nodes = vec![Node::Not(ExprId(0))];
+        assert_eq!(Policy::new(d.clone()).err(), Some(IrError::ForwardReference { node: 0, child: 0 }));
+        d.nodes = vec![Node::Bool(true), Node::And(vec![ExprId(0), ExprId(2)]), Node::Bool(false)];
+        assert_eq!(Policy::new(d).err(), Some(IrError::ForwardReference { node: 1, child: 2 }));
+    }
+
+    #[test]
+    fn rejects_expressions_deeper_than_the_limit() {
+        let mut d = base();
+        d.nodes.push(Node::Bool(true));
+        for i in 0..MAX_DEPTH as u32 {
+            d.nodes.push(Node::Not(ExprId(i)));
+        }
+        assert_eq!(Policy::new(d.clone()).err(), Some(IrError::TooDeep { node: MAX_DEPTH as u32 }));
+        d.nodes.pop();
+        assert!(Policy::new(d).is_ok());
+    }
+
+    #[test]
+    fn rejects_out_of_range_ids() {
+        let cases = [
+            (Node::Str(StrId(0)), "string"),
+            (Node::Set(SetId(0)), "set"),
+            (Node::Matches { subject: ExprId(0), pattern: PatternId(0) }, "pattern"),
+        ];
+        for (node, what) in cases {
+            let mut d = base();
+            d.nodes = vec![Node::Bool(true), node];
+            assert!(matches!(Policy::new(d), Err(IrError::OutOfRange { what: w, .. }) if w == what), "{what}");
+        }
+        let mut d = base();
+        d.rules = vec![rule("m.r", 3)];
+        assert_eq!(Policy::new(d).err(), Some(IrError::OutOfRange { what: "node", id: 3 }));
+        let mut d = base();
+        d.nodes = vec![Node::Enum(EnumValue { ty: EnumType::Channel, index: 2 })];
+        assert!(matches!(Policy::new(d), Err(IrError::OutOfRange { what: "enum variant", .. })));
+    }
+
+    #[test]
+    fn rejects_bad_slots_arity_sets_patterns_and_duplicate_ids() {
+        let mut d = base();
+        d.nodes = vec![Node::Local(MAX_LOCALS as u16)];
+        assert!(matches!(Policy::new(d), Err(IrError::BadSlot { .. })));
+
+        let mut d = base();
+        d.nodes = vec![Node::Bool(true), Node::Call { builtin: Builtin::StartsWith, args: vec![ExprId(0)] }];
+        assert!(matches!(Policy::new(d), Err(IrError::BadArity { got: 1, expected: 2, .. })));
+
+        let mut d = base();
+        d.strings = vec!["b".into(), "a".into()];
+        d.sets = vec![SetData::Str(vec![StrId(0), StrId(1)])];
+        assert_eq!(Policy::new(d).err(), Some(IrError::UnsortedSet { set: 0 }));
+
+        let mut d = base();
+        d.sets = vec![SetData::Int(vec![1, 1])];
+        assert_eq!(Policy::new(d).err(), Some(IrError::UnsortedSet { set: 0 }));
+
+        let mut d = base();
+        let drop = EnumValue::named(EnumType::StatementKind, "drop");
+        d.sets = vec![SetData::Enum(EnumType::ObjectKind, drop.into_iter().collect())];
+        assert_eq!(Policy::new(d).err(), Some(IrError::MixedSet { set: 0 }));
+
+        let mut d = base();
+        d.patterns = vec![Pattern::Regex("(".into())];
+        assert!(matches!(Policy::new(d), Err(IrError::BadPattern { .. })));
+        let mut d = base();
+        d.patterns = vec![Pattern::Glob("a[".into())];
+        assert!(matches!(Policy::new(d), Err(IrError::BadPattern { .. })));
+
+        let mut d = base();
+        d.nodes = vec![Node::Bool(true)];
+        d.rules = vec![rule("m.r", 0), rule("m.r", 0)];
+        assert_eq!(Policy::new(d).err(), Some(IrError::DuplicateRule { id: "m.r".into() }));
+    }
+
+    #[test]
+    fn builder_interns_and_deduplicates() {
+        let mut b = PolicyBuilder::new(Effect::Deny);
+        assert_eq!(b.intern("x"), b.intern("x"));
+        let s1 = b.string_set(["b", "a", "b"]);
+        let s2 = b.string_set(["a", "b"]);
+        assert_eq!(s1, s2);
+        assert_eq!(b.data().sets, vec![SetData::Str(vec![StrId(1), StrId(2)])]);
+        let p1 = b.pattern(Pattern::Glob("a*".into()));
+        let p2 = b.pattern(Pattern::Glob("a*".into()));
+        assert_eq!(p1, p2);
+        assert!(b.pattern(Pattern::Regex("(".into())).is_err());
+        let e = b.bool(true);
+        let t = b.template(&[TemplatePiece::Text("a"), TemplatePiece::Text("b"), TemplatePiece::Expr(e)]);
+        assert_eq!(t.parts.len(), 2);
+        assert!(b.finish().is_ok());
+    }
+
+    #[test]
+    fn schema_names_are_known_to_this_engine() {
+        assert!(schema_name_known("field:stmt.kind"));
+        assert!(schema_name_known("enum:statement_kind.drop"));
+        assert!(schema_name_known("enum:statement_kind"));
+        assert!(schema_name_known("kind:k8s"));
+        assert!(!schema_name_known("field:stmt.kinds"));
+        assert!(!schema_name_known("enum:statement_kind.dropp"));
+        assert!(!schema_name_known("kind:ftp"));
+        assert!(!schema_name_known("bogus"));
     }
 }

@@ -1,4 +1,236 @@
-//! sql (in progress)
-use guard_model::{Action, Dialect};
-use crate::Origin;
-pub fn analyze(_text: &str, _dialect: Dialect, _origin: &Origin) -> Vec<Action> { Vec::new() }
+//! SQL text → `sql` actions, one per statement (DESIGN.md §4).
+//!
+//! Stages: [`analyze`] bounds the input, then hands it to the dialect's front end —
+//! [`pg`] (PostgreSQL, parsed by libpg_query, the server's own parser, so guard and server cannot
+//! disagree about what the text means) or [`lite`] (MySQL, SQLite, generic, parsed by
+//! `sqlparser`). Each front end lowers its tree into [`Facts`] per statement; [`fold`] decides
+//! whether a WHERE is provably true; [`plpgsql`] extracts the statements inside `DO` bodies.
+//!
+//! Invariants:
+//! - **Never empty**: every call returns at least one action; text a parser rejects is an
+//!   `opaque` action (`parse_error`) naming the parser's message, and text nested too deeply
+//!   or dynamically (`EXECUTE` of a built string) is `opaque` too. Nothing is skipped silently.
+//! - Statements are analysed in order with one [`Session`] per request, so objects created
+//!   earlier in the same request (`CREATE TEMP TABLE t …; DROP TABLE t`) are known.
+//! - Names are normalised per dialect: PostgreSQL folds unquoted identifiers to lowercase
+//!   (the parser does this) and qualifies with `public` (or `pg_temp` for temp tables that
+//!   shadow the name); SQLite folds case; MySQL keeps case; generic folds unquoted identifiers.
+//! - Bounded: recursion in our own walkers is depth-limited; libpg_query checks its own stack,
+//!   prost limits message depth, sqlparser limits its recursion, and the token count of the
+//!   non-PostgreSQL front end is capped.
+//! - Pure: no I/O, deterministic.
+
+mod fold;
+mod lite;
+mod pg;
+mod plpgsql;
+
+use guard_model::{Action, ActionDetail, Dialect, ObjectKind, OpaqueCause, SqlAction, StatementKind};
+
+use crate::{Origin, opaque};
+
+/// How deeply dynamic SQL (`EXECUTE '…'` inside `DO` inside `EXECUTE` …) is followed.
+const MAX_DYNAMIC_DEPTH: u32 = 8;
+
+/// Analyses SQL text into one `sql` action per statement (plus actions for DML in CTEs,
+/// statements inside `DO` bodies and prepared statements). Never returns an empty list.
+pub fn analyze(text: &str, dialect: Dialect, origin: &Origin) -> Vec<Action> {
+    let mut session = Session::new(dialect);
+    let mut out = Vec::new();
+    analyze_in(text, origin, &mut session, &mut out);
+    if out.is_empty() {
+        // Only comments and empty statements: nothing runs, which is itself a fact.
+        let trimmed = text.trim();
+        let facts = Facts::new(StatementKind::Other, ObjectKind::None, dialect);
+        out.push(facts.into_action(&session, origin.place(span_of(text, trimmed)), &origin.via, trimmed));
+    }
+    out
+}
+
+/// Analyses `text` within an ongoing request, appending to `out`.
+pub(crate) fn analyze_in(text: &str, origin: &Origin, session: &mut Session, out: &mut Vec<Action>) {
+    if session.depth > MAX_DYNAMIC_DEPTH {
+        let reason = format!("dynamic SQL nested more than {MAX_DYNAMIC_DEPTH} levels deep");
+        out.push(opaque(OpaqueCause::TooLarge, reason, origin.place(span_of(text, text)), &origin.via, text));
+        return;
+    }
+    session.depth += 1;
+    match session.dialect {
+        Dialect::Postgres => pg::analyze(text, origin, session, out),
+        Dialect::Mysql | Dialect::Sqlite | Dialect::Generic => lite::analyze(text, origin, session, out),
+    }
+    session.depth -= 1;
+}
+
+/// The byte range of `part` (a subslice of `text`) inside `text`.
+pub(crate) fn span_of(text: &str, part: &str) -> [u32; 2] {
+    let start = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+    let end = (start + part.len()).min(text.len());
+    [to_u32(start), to_u32(end)]
+}
+
+pub(crate) fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// State carried from one statement to the next within one request.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub dialect: Dialect,
+    /// Normalised names of relations created earlier in this request (temporary or not).
+    created: Vec<String>,
+    /// Unqualified names of temporary relations, which shadow permanent ones of the same name.
+    temp: Vec<String>,
+    /// Names of statements prepared earlier in this request.
+    pub prepared: Vec<String>,
+    /// Nesting of dynamic SQL being followed.
+    depth: u32,
+}
+
+impl Session {
+    pub(crate) fn new(dialect: Dialect) -> Session {
+        Session { dialect, created: Vec::new(), temp: Vec::new(), prepared: Vec::new(), depth: 0 }
+    }
+
+    /// The schema temporary relations live in, for this dialect.
+    fn temp_schema(&self) -> Option<&'static str> {
+        match self.dialect {
+            Dialect::Postgres => Some("pg_temp"),
+            Dialect::Sqlite => Some("temp"),
+            Dialect::Mysql | Dialect::Generic => None,
+        }
+    }
+
+    /// The normalised name of a relation. `schema` and `name` are already case-folded as the
+    /// dialect does; `temp` says the statement creates it as a temporary relation.
+    pub(crate) fn relation(&self, schema: &str, name: &str, temp: bool) -> String {
+        if !schema.is_empty() {
+            return format!("{schema}.{name}");
+        }
+        let shadowed = temp || self.temp.iter().any(|t| t == name);
+        match (shadowed, self.temp_schema(), self.dialect) {
+            (true, Some(s), _) => format!("{s}.{name}"),
+            (_, _, Dialect::Postgres) => format!("public.{name}"),
+            _ => name.to_string(),
+        }
+    }
+
+    /// Whether writing `name` only touches work of this request.
+    fn is_temporary(&self, name: &str) -> bool {
+        let in_temp_schema =
+            self.temp_schema().is_some_and(|s| name.strip_prefix(s).is_some_and(|rest| rest.starts_with('.')));
+        in_temp_schema || self.created.iter().any(|c| c == name)
+    }
+
+    /// Records a relation created by the statement just analysed.
+    pub(crate) fn created(&mut self, name: &str, temp_unqualified: Option<&str>) {
+        if !self.created.iter().any(|c| c == name) {
+            self.created.push(name.to_string());
+        }
+        if let Some(t) = temp_unqualified
+            && !self.temp.iter().any(|x| x == t)
+        {
+            self.temp.push(t.to_string());
+        }
+    }
+
+    /// Forgets a relation dropped by the statement just analysed: a later statement naming it
+    /// reaches the permanent relation again.
+    pub(crate) fn dropped(&mut self, name: &str) {
+        self.created.retain(|c| c != name);
+        if let Some(schema) = self.temp_schema()
+            && let Some(bare) = name.strip_prefix(schema).and_then(|r| r.strip_prefix('.'))
+        {
+            self.temp.retain(|t| t != bare);
+        }
+    }
+}
+
+/// The facts gathered about one statement, deduplicated in first-seen order.
+#[derive(Debug, Clone)]
+pub(crate) struct Facts {
+    pub sql: SqlAction,
+    /// Fold depth or walk depth was exceeded: the statement is too deep to judge.
+    pub too_deep: bool,
+    /// The statement creates a temporary relation (MySQL has no temporary schema to tell).
+    pub created_temporary: bool,
+}
+
+pub(crate) fn push_unique(list: &mut Vec<String>, item: impl Into<String>) {
+    let item = item.into();
+    if !item.is_empty() && !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+impl Facts {
+    pub(crate) fn new(statement: StatementKind, object: ObjectKind, dialect: Dialect) -> Facts {
+        Facts { sql: SqlAction { statement, object, dialect, ..SqlAction::default() }, too_deep: false, created_temporary: false }
+    }
+
+    /// A relation touched (read unless also written).
+    pub(crate) fn table(&mut self, name: impl Into<String>) {
+        push_unique(&mut self.sql.tables, name);
+    }
+
+    /// A relation written, dropped or altered.
+    pub(crate) fn write(&mut self, name: impl Into<String>) {
+        let name = name.into();
+        push_unique(&mut self.sql.tables, name.clone());
+        push_unique(&mut self.sql.writes, name);
+    }
+
+    pub(crate) fn column_read(&mut self, name: impl Into<String>) {
+        push_unique(&mut self.sql.columns_read, name);
+    }
+
+    pub(crate) fn column_written(&mut self, name: impl Into<String>) {
+        push_unique(&mut self.sql.columns_written, name);
+    }
+
+    /// A function called; recorded lowercase and without its schema.
+    pub(crate) fn function(&mut self, name: &str) {
+        let bare = name.rsplit('.').next().unwrap_or(name);
+        push_unique(&mut self.sql.functions, bare.to_lowercase());
+    }
+
+    pub(crate) fn setting(&mut self, name: &str) {
+        push_unique(&mut self.sql.settings, name.to_lowercase());
+    }
+
+    pub(crate) fn grantee(&mut self, name: &str) {
+        push_unique(&mut self.sql.grantees, name.to_lowercase());
+    }
+
+    pub(crate) fn privilege(&mut self, name: &str) {
+        push_unique(&mut self.sql.privileges, name.to_lowercase());
+    }
+
+    pub(crate) fn role(&mut self, name: &str) {
+        push_unique(&mut self.sql.roles, name.to_string());
+    }
+
+    pub(crate) fn operation(&mut self, name: &str) {
+        push_unique(&mut self.sql.operations, name);
+    }
+
+    /// Sets the WHERE facts from a folded predicate.
+    pub(crate) fn where_clause(&mut self, folded: &fold::Val, too_deep: bool) {
+        self.sql.has_where = true;
+        self.sql.effective_where = !too_deep && !fold::always_true(folded, self.sql.dialect);
+    }
+
+    /// Completes the derived fields and wraps the facts into an action.
+    pub(crate) fn into_action(mut self, session: &Session, span: [u32; 2], via: &[String], text: &str) -> Action {
+        let writes = &self.sql.writes;
+        self.sql.reads = self.sql.tables.iter().filter(|t| !writes.contains(t)).cloned().collect();
+        self.sql.temporary =
+            self.created_temporary || (!writes.is_empty() && writes.iter().all(|w| session.is_temporary(w)));
+        Action { span, via: via.to_vec(), text: text.to_string(), detail: ActionDetail::Sql(self.sql) }
+    }
+}
+
+/// Adds `step` to the end of a `via` chain, keeping the origin's span.
+pub(crate) fn deeper(origin: &Origin, step: &str, span: [u32; 2]) -> Origin {
+    origin.nested(step, span)
+}

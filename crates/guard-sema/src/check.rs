@@ -13,7 +13,7 @@ mod expr;
 
 use std::collections::HashMap;
 
-use guard_diagnostics::{Diagnostic, FileId, Span, did_you_mean};
+use guard_diagnostics::{Diagnostic, FileId, SourceMap, Span, did_you_mean};
 use guard_model::schema::{self, EnumType, Scalar, Type};
 use guard_model::{ActionKind, ActorKind, Dialect, Effect, Mode};
 use guard_syntax::ast;
@@ -31,6 +31,9 @@ use crate::program::{
 pub(crate) enum Named {
     Set(SetId),
     Def(DefId),
+    /// A set whose declaration had errors: uses resolve to it silently, so one mistake is
+    /// reported once, at the declaration.
+    InvalidSet,
 }
 
 /// What the checker knows about one file's module.
@@ -59,10 +62,11 @@ pub(crate) struct DefMeta {
     pub on: Option<ActionKind>,
     /// The `on` did not resolve: scope checks are skipped to avoid cascades.
     pub lenient: bool,
-    pub module: usize,
 }
 
 pub(crate) struct Checker<'a> {
+    /// File names for messages that mention another file; absent when checking bare trees.
+    pub sources: Option<&'a SourceMap>,
     pub mods: Vec<ModInfo<'a>>,
     pub by_name: HashMap<String, usize>,
     pub program: Program,
@@ -76,7 +80,18 @@ pub(crate) struct Checker<'a> {
 /// Checks a set of parsed files as one program. Every diagnostic is tagged with its file and
 /// they are sorted by file and position (whole-program diagnostics, with no file, last).
 pub fn check(files: &[(FileId, &ast::File)]) -> (Program, Vec<Diagnostic>) {
+    run(files, None)
+}
+
+/// [`check`], naming files from `sources` where a message refers to another file (a module
+/// or `default` declared twice).
+pub fn check_sources(files: &[(FileId, &ast::File)], sources: &SourceMap) -> (Program, Vec<Diagnostic>) {
+    run(files, Some(sources))
+}
+
+fn run<'a>(files: &[(FileId, &'a ast::File)], sources: Option<&'a SourceMap>) -> (Program, Vec<Diagnostic>) {
     let mut checker = Checker {
+        sources,
         mods: Vec::new(),
         by_name: HashMap::new(),
         program: Program::default(),
@@ -128,6 +143,13 @@ fn targets() -> Vec<&'static str> {
 }
 
 impl<'a> Checker<'a> {
+    /// `` `a.guard` `` when names are known, else "another file".
+    fn file_name(&self, file: FileId) -> String {
+        self.sources
+            .and_then(|s| s.get(file))
+            .map_or_else(|| "another file".to_string(), |f| format!("`{}`", f.name))
+    }
+
     pub(crate) fn error(&mut self, file: FileId, d: Diagnostic) {
         self.diags.push(d.in_file(file));
     }
@@ -147,8 +169,8 @@ impl<'a> Checker<'a> {
                         )
                         .with_label("second declaration")
                         .with_help(format!(
-                            "each module lives in one file; file #{} already declares `{name}`: rename one of them",
-                            other.map_or(0, |f| f.0)
+                            "each module lives in one file, and {} already declares `{name}`: rename one of them",
+                            other.map_or_else(|| "another file".to_string(), |f| self.file_name(f))
                         ));
                         self.error(file, d);
                     }
@@ -277,12 +299,16 @@ impl<'a> Checker<'a> {
                             continue;
                         }
                         let id = SetId(u32::try_from(self.program.sets.len()).unwrap_or(u32::MAX));
-                        if let Some(def) = self.set_decl(file, &mod_name, s) {
-                            self.program.sets.push(def);
-                            self.set_used.push(false);
-                            if let Some(m) = self.mods.get_mut(index) {
-                                m.names.insert(s.name.name.clone(), (Named::Set(id), s.name.span));
+                        let named = match self.set_decl(file, &mod_name, s) {
+                            Some(def) => {
+                                self.program.sets.push(def);
+                                self.set_used.push(false);
+                                Named::Set(id)
                             }
+                            None => Named::InvalidSet,
+                        };
+                        if let Some(m) = self.mods.get_mut(index) {
+                            m.names.insert(s.name.name.clone(), (named, s.name.span));
                         }
                     }
                     ast::Item::Def(d) => {
@@ -311,7 +337,7 @@ impl<'a> Checker<'a> {
                             span: d.span,
                         });
                         self.def_used.push(false);
-                        self.def_meta.push(DefMeta { name: d.name.name.clone(), on, lenient, module: index });
+                        self.def_meta.push(DefMeta { name: d.name.name.clone(), on, lenient });
                         if let Some(m) = self.mods.get_mut(index) {
                             m.names.insert(d.name.name.clone(), (Named::Def(id), d.name.span));
                         }
@@ -361,7 +387,7 @@ impl<'a> Checker<'a> {
         let Some(m) = self.mods.get(index) else { return false };
         let Some(&(kind, first)) = m.names.get(&name.name) else { return true };
         let what = match kind {
-            Named::Set(_) => "set",
+            Named::Set(_) | Named::InvalidSet => "set",
             Named::Def(_) => "def",
         };
         let d = Diagnostic::error(
@@ -553,12 +579,11 @@ impl<'a> Checker<'a> {
         let Some(meta) = self.def_meta.get(id.0 as usize).cloned() else { return };
         let mut cx = expr::Ctx::new(module, file, meta.on, meta.lenient, expr::Owner::Def { id, has_on: d.on.is_some() });
         let body = self.expr(&mut cx, &d.body, Some(Type::BOOL));
-        if let Some(body) = body {
-            if self.expect_bool(file, &body, &format!("the body of def `{}`", meta.name)) {
-                if let Some(def) = self.program.defs.get_mut(id.0 as usize) {
-                    def.body = body;
-                }
-            }
+        if let Some(body) = body
+            && self.expect_bool(file, &body, &format!("the body of def `{}`", meta.name))
+            && let Some(def) = self.program.defs.get_mut(id.0 as usize)
+        {
+            def.body = body;
         }
     }
 
@@ -591,19 +616,19 @@ impl<'a> Checker<'a> {
         let mut when = Vec::new();
         for w in &r.when {
             let mut cx = expr::Ctx::new(module, file, on, lenient, owner.clone());
-            if let Some(e) = self.expr(&mut cx, w, Some(Type::BOOL)) {
-                if self.expect_bool(file, &e, "a `when` condition") {
-                    when.push(e);
-                }
+            if let Some(e) = self.expr(&mut cx, w, Some(Type::BOOL))
+                && self.expect_bool(file, &e, "a `when` condition")
+            {
+                when.push(e);
             }
         }
         let mut unless = Vec::new();
         for u in &r.unless {
             let mut cx = expr::Ctx::new(module, file, on, lenient, owner.clone());
-            if let Some(e) = self.expr(&mut cx, u, Some(Type::BOOL)) {
-                if self.expect_bool(file, &e, "an `unless` condition") {
-                    unless.push(e);
-                }
+            if let Some(e) = self.expr(&mut cx, u, Some(Type::BOOL))
+                && self.expect_bool(file, &e, "an `unless` condition")
+            {
+                unless.push(e);
             }
         }
         let message = match &r.message {
@@ -823,10 +848,17 @@ impl<'a> Checker<'a> {
         }
         let mut new = Vec::new();
         match defaults.as_slice() {
-            [] => new.push(
-                Diagnostic::error(codes::MISSING_DEFAULT, Span::default(), "no `default` declared")
-                    .with_help("declare the decision for requests no rule matches in one module: `default deny` or `default allow`"),
-            ),
+            [] => {
+                // Anchored on the first module so the report has a file to point at.
+                let anchor = self.mods.iter().find_map(|m| m.ast.module.as_ref().map(|d| (m.file, d.path.span)));
+                let mut d = Diagnostic::error(codes::MISSING_DEFAULT, anchor.map_or(Span::default(), |a| a.1), "no `default` declared")
+                    .with_label("no checked module declares `default allow` or `default deny`")
+                    .with_help("declare the decision for requests no rule matches, in exactly one module: `default deny` or `default allow`");
+                if let Some((file, _)) = anchor {
+                    d = d.in_file(file);
+                }
+                new.push(d);
+            }
             [(_, _, first), rest @ ..] => {
                 self.program.default = Some(effect(first.effect));
                 let (first_mod, first_file, first_decl) = defaults[0];
@@ -843,7 +875,8 @@ impl<'a> Checker<'a> {
                     }
                     diag = diag
                         .with_help(format!(
-                            "a bundle has exactly one default; module `{first_name}` already declares `default {}`",
+                            "a bundle has exactly one default; module `{first_name}`{} already declares `default {}`",
+                            if *file == first_file { String::new() } else { format!(" ({})", self.file_name(first_file)) },
                             first_decl.effect.keyword()
                         ))
                         .in_file(*file);

@@ -50,12 +50,11 @@ codes! {
     DEF_SCOPE = "GT032", "guard::def::scope-mismatch", "a def declared `on` one action kind is used where another kind (or the request) is checked";
     INVALID_SET = "GT033", "guard::type::invalid-set", "a `set` is not a non-empty literal of constants, or an empty set has no type";
     AMBIGUOUS_VARIANT = "GT034", "guard::type::ambiguous-variant", "a bare enum variant belongs to several enums and nothing says which";
-    MISPLACED_REGEX = "GT035", "guard::type::misplaced-regex", "a `re\"…\"` literal appears anywhere but on the right of `matches`";
-    SHADOWED_NAME = "GT036", "guard::name::shadowed", "a quantifier variable hides a schema root, set, def or outer variable";
-    ALIAS_SHADOWS_ROOT = "GT037", "guard::module::alias-shadows-root", "a `use` binds a name that is also a schema root";
-    NOT_A_VALUE = "GT038", "guard::type::not-a-value", "a record root, module name or quantifier variable is used where a value is needed";
-    IMPOSSIBLE_EXPECTATION = "GT039", "guard::test::impossible-expectation", "a test case expects a rule to decide with an effect that rule cannot give";
-    TOO_DEEP = "GT040", "guard::type::too-deep", "an expression is nested deeper than the checker accepts";
+    SHADOWED_NAME = "GT035", "guard::name::shadowed", "a quantifier variable hides a schema root, set, def or outer variable";
+    ALIAS_SHADOWS_ROOT = "GT036", "guard::module::alias-shadows-root", "a `use` binds a name that is also a schema root";
+    NOT_A_VALUE = "GT037", "guard::type::not-a-value", "a record root, module name or quantifier variable is used where a value is needed";
+    IMPOSSIBLE_EXPECTATION = "GT038", "guard::test::impossible-expectation", "a test case expects a rule to decide with an effect that rule cannot give";
+    TOO_DEEP = "GT039", "guard::type::too-deep", "an expression is nested deeper than the checker accepts";
     UNUSED_SET = "GT100", "guard::lint::unused-set", "a `set` is never used";
     UNUSED_DEF = "GT101", "guard::lint::unused-def", "a `def` is never used";
     NEVER_MATCHES = "GT102", "guard::lint::never-matches", "a rule's condition is constant false, so it can never match";

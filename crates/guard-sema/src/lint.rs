@@ -15,18 +15,20 @@ pub(crate) fn fold_bool(program: &Program, e: &TExpr, visiting: &mut Vec<DefId>)
     match &e.kind {
         TExprKind::Bool(b) => Some(*b),
         TExprKind::Not(x) => fold_bool(program, x, visiting).map(|b| !b),
-        TExprKind::And(a, b) => {
-            match (fold_bool(program, a, visiting), fold_bool(program, b, visiting)) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
+        TExprKind::And(..) | TExprKind::Or(..) => {
+            // Chains are left-deep and may be thousands long: walk them in a loop.
+            let is_and = matches!(e.kind, TExprKind::And(..));
+            let mut unknown = false;
+            for operand in operands(e, is_and) {
+                match fold_bool(program, operand, visiting) {
+                    // `false` decides an `and`, `true` decides an `or`.
+                    Some(v) if v != is_and => return Some(v),
+                    Some(_) => {}
+                    None => unknown = true,
+                }
             }
+            (!unknown).then_some(is_and)
         }
-        TExprKind::Or(a, b) => match (fold_bool(program, a, visiting), fold_bool(program, b, visiting)) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        },
         TExprKind::Compare { op, lhs, rhs } => {
             let (l, r) = (fold_const(lhs)?, fold_const(rhs)?);
             match op {
@@ -64,6 +66,24 @@ pub(crate) fn fold_bool(program: &Program, e: &TExpr, visiting: &mut Vec<DefId>)
         }
         _ => None,
     }
+}
+
+/// The operands of a chain of one operator (`a and b and c`), left to right.
+fn operands(e: &TExpr, and: bool) -> Vec<&TExpr> {
+    let mut out = Vec::new();
+    let mut spine = e;
+    loop {
+        match (&spine.kind, and) {
+            (TExprKind::And(l, r), true) | (TExprKind::Or(l, r), false) => {
+                out.push(r.as_ref());
+                spine = l;
+            }
+            _ => break,
+        }
+    }
+    out.push(spine);
+    out.reverse();
+    out
 }
 
 fn fold_const(e: &TExpr) -> Option<Const> {
@@ -120,7 +140,7 @@ pub(crate) fn lint_rules(program: &Program) -> Vec<Diagnostic> {
                 out.push(
                     Diagnostic::warning(codes::ALWAYS_TRUE, w.span, "this `when` condition is always true")
                         .with_label("always true")
-                        .with_help("remove it: a rule without `when` already matches every action of its kind")
+                        .with_help("remove it: it does not narrow what the rule matches")
                         .in_file(file),
                 );
             }

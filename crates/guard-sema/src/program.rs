@@ -351,3 +351,146 @@ pub struct TestCase {
     pub by: Option<String>,
     pub span: Span,
 }
+
+/// A readable, stable text form of the checked program (used by snapshot tests and handy when
+/// debugging the compiler): every resolved name spelled out, conditions as typed s-expressions.
+impl Program {
+    pub fn dump(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for m in &self.modules {
+            let _ = writeln!(out, "module {} uses [{}]", m.name, m.uses.join(", "));
+        }
+        match self.default {
+            Some(e) => {
+                let _ = writeln!(out, "default {e}");
+            }
+            None => out.push_str("default <none>\n"),
+        }
+        for s in &self.sets {
+            let values: Vec<String> = s.values.iter().map(const_text).collect();
+            let _ = writeln!(out, "set {}: set<{}> = {{{}}}", s.id, s.element, values.join(", "));
+        }
+        for d in &self.defs {
+            let on = d.on.map_or("request", |k| k.name());
+            let _ = writeln!(out, "def {} on {on} = {}", d.id, self.expr_text(&d.body));
+        }
+        for r in &self.rules {
+            let on = r.on.map_or("request", |k| k.name());
+            let mode = match r.mode {
+                Mode::Enforce => "enforce",
+                Mode::Audit => "audit",
+            };
+            let _ = writeln!(out, "rule {}: {} on {on} ({mode})", r.id, r.effect);
+            for w in &r.when {
+                let _ = writeln!(out, "  when {}", self.expr_text(w));
+            }
+            for u in &r.unless {
+                let _ = writeln!(out, "  unless {}", self.expr_text(u));
+            }
+            if let Some(m) = &r.message {
+                let _ = writeln!(out, "  message {}", self.template_text(m));
+            }
+            if let Some(h) = &r.help {
+                let _ = writeln!(out, "  help {}", self.template_text(h));
+            }
+            for c in &r.controls {
+                let _ = writeln!(out, "  control {c:?}");
+            }
+        }
+        for t in &self.tests {
+            let _ = writeln!(out, "test {}", t.id);
+            for c in &t.cases {
+                let channel = c.channel.name();
+                let by = c.by.as_ref().map_or_else(String::new, |b| format!(" by {b}"));
+                let _ = writeln!(
+                    out,
+                    "  {channel} {:?} env={:?} dialect={} actor={}:{:?} groups={:?} labels={:?} => {}{by}",
+                    c.command, c.env, c.dialect, c.actor_kind, c.actor_id, c.groups, c.labels, c.expect
+                );
+            }
+        }
+        out
+    }
+
+    fn template_text(&self, t: &Template) -> String {
+        let mut out = String::from("\"");
+        for part in &t.parts {
+            match part {
+                TemplatePart::Text(s) => out.push_str(&s.replace('{', "{{").replace('}', "}}")),
+                TemplatePart::Expr(e) => {
+                    out.push('{');
+                    out.push_str(&self.expr_text(e));
+                    out.push_str(": ");
+                    out.push_str(&e.ty.to_string());
+                    out.push('}');
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// A typed s-expression: `(in stmt.kind {drop:statement_kind, …})`, variables as `$slot`.
+    pub fn expr_text(&self, e: &TExpr) -> String {
+        let b = |e: &TExpr| self.expr_text(e);
+        match &e.kind {
+            TExprKind::Bool(v) => v.to_string(),
+            TExprKind::Int(v) => v.to_string(),
+            TExprKind::Str(s) => format!("{s:?}"),
+            TExprKind::Enum(t, i) => format!("{}:{}", t.variant_name(*i), t.name()),
+            TExprKind::Field(f) => f.def().path.to_string(),
+            TExprKind::Var(slot) => format!("${slot}"),
+            TExprKind::Set(id) => format!("set {}", self.set(*id).map_or("?", |s| s.id.as_str())),
+            TExprKind::Def(id) => format!("def {}", self.def(*id).map_or("?", |d| d.id.as_str())),
+            TExprKind::Collection { kind, items } => {
+                let items: Vec<String> = items.iter().map(b).collect();
+                match kind {
+                    CollectionKind::Set => format!("{{{}}}", items.join(", ")),
+                    CollectionKind::List => format!("[{}]", items.join(", ")),
+                }
+            }
+            TExprKind::Not(x) => format!("(not {})", b(x)),
+            TExprKind::And(l, r) => format!("(and {} {})", b(l), b(r)),
+            TExprKind::Or(l, r) => format!("(or {} {})", b(l), b(r)),
+            TExprKind::Compare { op, lhs, rhs } => {
+                let op = match op {
+                    CmpOp::Eq => "==",
+                    CmpOp::Ne => "!=",
+                    CmpOp::Lt => "<",
+                    CmpOp::Le => "<=",
+                    CmpOp::Gt => ">",
+                    CmpOp::Ge => ">=",
+                };
+                format!("({op} {} {})", b(lhs), b(rhs))
+            }
+            TExprKind::In { negated, elem, coll } => {
+                format!("({} {} {})", if *negated { "not-in" } else { "in" }, b(elem), b(coll))
+            }
+            TExprKind::Matches { subject, pattern, .. } => match pattern {
+                Pattern::Glob(g) => format!("(matches {} glob{g:?})", b(subject)),
+                Pattern::Regex(r) => format!("(matches {} re{r:?})", b(subject)),
+            },
+            TExprKind::Call { builtin, args } => {
+                let args: Vec<String> = args.iter().map(b).collect();
+                format!("({} {})", builtin.name(), args.join(" "))
+            }
+            TExprKind::Quantified { quantifier, slot, name, over, body } => {
+                let q = match quantifier {
+                    Quantifier::Any => "any",
+                    Quantifier::All => "all",
+                };
+                format!("({q} ${slot}={name} in {}: {})", b(over), b(body))
+            }
+        }
+    }
+}
+
+fn const_text(c: &Const) -> String {
+    match c {
+        Const::Bool(v) => v.to_string(),
+        Const::Int(v) => v.to_string(),
+        Const::Str(s) => format!("{s:?}"),
+        Const::Enum(t, i) => format!("{}:{}", t.variant_name(*i), t.name()),
+    }
+}

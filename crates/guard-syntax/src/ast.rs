@@ -289,3 +289,138 @@ pub enum ExprKind {
     /// Produced by error recovery where an expression was expected; never type-checks.
     Error,
 }
+
+impl File {
+    /// Resets every span and comment layout flag, so that two trees can be compared for
+    /// meaning: `parse(format(f))` equals `f` modulo layout.
+    pub fn erase_layout(&mut self) {
+        let zero = Span::default();
+        if let Some(m) = &mut self.module {
+            m.span = zero;
+            m.path.erase();
+        }
+        for item in &mut self.items {
+            item.erase_layout();
+        }
+        for c in &mut self.comments {
+            c.span = zero;
+            c.own_line = false;
+            c.blank_after = false;
+        }
+    }
+}
+
+impl Item {
+    fn erase_layout(&mut self) {
+        let zero = Span::default();
+        match self {
+            Item::Use(u) => {
+                u.span = zero;
+                u.path.erase();
+                if let Some(a) = &mut u.alias {
+                    a.span = zero;
+                }
+            }
+            Item::Default(d) => {
+                d.span = zero;
+                d.effect_span = zero;
+            }
+            Item::Set(s) => {
+                s.span = zero;
+                s.name.span = zero;
+                s.value.erase();
+            }
+            Item::Def(d) => {
+                d.span = zero;
+                d.name.span = zero;
+                if let Some(on) = &mut d.on {
+                    on.span = zero;
+                }
+                d.body.erase();
+            }
+            Item::Rule(r) => {
+                r.span = zero;
+                r.name.span = zero;
+                r.effect_span = zero;
+                r.on.span = zero;
+                r.when.iter_mut().chain(r.unless.iter_mut()).for_each(Expr::erase);
+                for t in r.message.iter_mut().chain(r.help.iter_mut()) {
+                    t.erase();
+                }
+                for c in &mut r.controls {
+                    c.span = zero;
+                }
+                if let Some((_, span)) = &mut r.mode {
+                    *span = zero;
+                }
+            }
+            Item::Test(t) => {
+                t.span = zero;
+                t.name.span = zero;
+                for case in &mut t.cases {
+                    case.span = zero;
+                    case.expect_span = zero;
+                    case.command.span = zero;
+                    let strings = case.env.iter_mut().chain(case.actor_id.iter_mut()).chain(case.groups.iter_mut());
+                    strings.for_each(|s| s.span = zero);
+                    for (k, v) in &mut case.labels {
+                        k.span = zero;
+                        v.span = zero;
+                    }
+                    for i in case.dialect.iter_mut().chain(case.actor_kind.iter_mut()) {
+                        i.span = zero;
+                    }
+                    if let Some(by) = &mut case.by {
+                        by.erase();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Path {
+    fn erase(&mut self) {
+        self.span = Span::default();
+        for s in &mut self.segments {
+            s.span = Span::default();
+        }
+    }
+}
+
+impl Template {
+    fn erase(&mut self) {
+        self.span = Span::default();
+        for part in &mut self.parts {
+            if let TemplatePart::Expr(e) = part {
+                e.erase();
+            }
+        }
+    }
+}
+
+impl Expr {
+    fn erase(&mut self) {
+        self.span = Span::default();
+        match &mut self.kind {
+            ExprKind::Path(p) => p.erase(),
+            ExprKind::Set(items) | ExprKind::List(items) => items.iter_mut().for_each(Expr::erase),
+            ExprKind::Not(e) => e.erase(),
+            ExprKind::Binary { op_span, lhs, rhs, .. } => {
+                *op_span = Span::default();
+                lhs.erase();
+                rhs.erase();
+            }
+            ExprKind::Call { func, args } => {
+                func.span = Span::default();
+                args.iter_mut().for_each(Expr::erase);
+            }
+            ExprKind::Quantified { var, over, body, .. } => {
+                var.span = Span::default();
+                over.erase();
+                body.erase();
+            }
+            ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Regex(_) | ExprKind::Error => {}
+        }
+    }
+}

@@ -233,8 +233,8 @@ pub fn lex(source: &str, range: std::ops::Range<usize>, at_line_start: bool) -> 
     lexer.out
 }
 
-impl Lexer<'_> {
-    fn rest(&self) -> &str {
+impl<'s> Lexer<'s> {
+    fn rest(&self) -> &'s str {
         self.source.get(self.pos..self.end).unwrap_or("")
     }
 
@@ -254,12 +254,12 @@ impl Lexer<'_> {
             }
             if rest.starts_with("//") {
                 self.comment();
-            } else if rest.starts_with('"') {
-                let (len, terminated) = string_body(&rest[1..]);
+            } else if let Some(body) = rest.strip_prefix('"') {
+                let (len, terminated) = string_body(body);
                 self.check_terminated(terminated, self.pos, len + 1);
                 self.push(TokenKind::Str { terminated }, len + 1);
-            } else if rest.starts_with("re\"") {
-                let (len, terminated) = string_body(&rest[3..]);
+            } else if let Some(body) = rest.strip_prefix("re\"") {
+                let (len, terminated) = string_body(body);
                 self.check_terminated(terminated, self.pos + 2, len + 3);
                 self.push(TokenKind::Regex { terminated }, len + 3);
             } else if let Ok((after, word)) = ident(rest) {
@@ -350,6 +350,7 @@ impl Lexer<'_> {
             "&&" | "&" => Some("use `and`"),
             "||" | "|" => Some("use `or`"),
             "!" => Some("use `not`"),
+            "\\" => Some("escapes work only inside strings; an interpolation `{…}` cannot hold a string"),
             _ if text.starts_with('\'') => Some("strings use double quotes: `\"…\"`"),
             _ => None,
         };

@@ -1,0 +1,199 @@
+//! The bundle format: round trip, determinism, and rejection of every damaged input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use guard_engine::bundle::{FORMAT_VERSION, MAGIC};
+use guard_engine::ir::SourceLoc;
+use guard_engine::{BundleError, Metadata, Source, decode, encode};
+use guard_model::{DecisionKind, StatementKind};
+use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+use support::*;
+
+fn bundle() -> Vec<u8> {
+    encode(&small_policy(), &metadata()).unwrap()
+}
+
+/// Recomputes the trailing digest so a change reaches the body decoder.
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len() - 32;
+    let digest = Sha256::digest(&bytes[..n]);
+    bytes[n..].copy_from_slice(&digest);
+}
+
+#[test]
+fn round_trips_policy_and_metadata() {
+    let policy = small_policy();
+    let loaded = decode(&encode(&policy, &metadata()).unwrap()).unwrap();
+    assert_eq!(loaded.policy.data(), policy.data());
+    assert_eq!(loaded.metadata, metadata());
+    assert_eq!(loaded.format_version, FORMAT_VERSION);
+    let rule = &loaded.policy.rules()[0];
+    assert_eq!(loaded.rule_source(rule).map(|s| s.name.as_str()), Some("policies/demo.guard"));
+    assert_eq!(loaded.metadata.sources[0].line_col(rule.source.span[0]), (3, 1));
+
+    let request = request("production", "DROP TABLE users");
+    let decision = loaded.evaluate(&request, &[sql(StatementKind::Drop, &["public.users"], [0, 16])]);
+    assert_eq!(decision.decision, DecisionKind::Deny);
+    let bundle = decision.bundle.unwrap();
+    assert_eq!(bundle.revision, 7);
+    assert_eq!(bundle.digest, loaded.digest());
+}
+
+#[test]
+fn encoding_is_deterministic() {
+    // Two independently built policies, encoded separately: byte-identical.
+    let a = encode(&small_policy(), &metadata()).unwrap();
+    let b = encode(&small_policy(), &metadata()).unwrap();
+    assert_eq!(a, b);
+    // Decode and re-encode: still identical.
+    let loaded = decode(&a).unwrap();
+    assert_eq!(encode(&loaded.policy, &loaded.metadata).unwrap(), a);
+}
+
+#[test]
+fn layout_and_digest() {
+    let bytes = bundle();
+    assert_eq!(&bytes[..8], &MAGIC);
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), FORMAT_VERSION);
+    let body_len = u64::from_le_bytes(bytes[10..18].try_into().unwrap());
+    assert_eq!(body_len as usize, bytes.len() - 18 - 32);
+    let digest = decode(&bytes).unwrap().digest();
+    assert_eq!(digest, format!("sha256:{}", hex::encode(Sha256::digest(&bytes[..bytes.len() - 32]))));
+    // Metadata changes the digest.
+    let mut other = metadata();
+    other.revision += 1;
+    let other = decode(&encode(&small_policy(), &other).unwrap()).unwrap();
+    assert_ne!(other.digest(), digest);
+}
+
+#[test]
+fn every_truncation_is_rejected() {
+    let bytes = bundle();
+    for len in 0..bytes.len() {
+        let err = decode(&bytes[..len]).err().unwrap_or_else(|| panic!("accepted at {len} bytes"));
+        assert_eq!(err.code(), "GB003", "at {len} bytes: {err}");
+    }
+}
+
+#[test]
+fn every_altered_byte_is_rejected() {
+    let bytes = bundle();
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut altered = bytes.clone();
+            altered[i] ^= mask;
+            let err = decode(&altered).err().unwrap_or_else(|| panic!("accepted with byte {i} ^ {mask:#x}"));
+            let expected = match i {
+                0..8 => "GB001",
+                8..10 => "GB002",
+                // A changed length reads as truncation (longer) or trailing data (shorter).
+                10..18 => {
+                    assert!(matches!(err.code(), "GB003" | "GB006"), "byte {i}: {err}");
+                    continue;
+                }
+                _ => "GB004",
+            };
+            assert_eq!(err.code(), expected, "byte {i} ^ {mask:#x}: {err}");
+        }
+    }
+}
+
+#[test]
+fn header_errors_are_specific() {
+    assert_eq!(decode(b"PK\x03\x04 not a bundle at all").err(), Some(BundleError::BadMagic));
+    assert_eq!(decode(b"GUA").err().map(|e| e.code()), Some("GB003"));
+    assert_eq!(decode(b"").err().map(|e| e.code()), Some("GB003"));
+    assert_eq!(decode(b"XYZ").err(), Some(BundleError::BadMagic));
+
+    let mut v2 = bundle();
+    v2[8..10].copy_from_slice(&2u16.to_le_bytes());
+    assert_eq!(decode(&v2).err(), Some(BundleError::UnsupportedVersion { found: 2 }));
+
+    let mut trailing = bundle();
+    trailing.extend_from_slice(b"\n");
+    assert_eq!(decode(&trailing).err(), Some(BundleError::TrailingData { extra: 1 }));
+
+    let mut huge = bundle();
+    huge[10..18].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert_eq!(decode(&huge).err().map(|e| e.code()), Some("GB003"));
+}
+
+#[test]
+fn a_field_unknown_to_this_engine_is_named() {
+    let bytes = bundle();
+    // Rename `stmt.kind` to a same-length name this engine does not have, then reseal.
+    let needle = b"stmt.kind";
+    let mut patched = bytes.clone();
+    let mut replaced = 0;
+    for i in 0..patched.len() - needle.len() {
+        if &patched[i..i + needle.len()] == needle {
+            patched[i..i + needle.len()].copy_from_slice(b"stmt.kinx");
+            replaced += 1;
+        }
+    }
+    assert!(replaced >= 2, "the schema list and the node both name the field");
+    reseal(&mut patched);
+    match decode(&patched) {
+        Err(BundleError::SchemaMismatch { name, built_by, .. }) => {
+            assert_eq!(name, "field:stmt.kinx");
+            assert_eq!(built_by, "0.1.0");
+        }
+        other => panic!("expected GB007, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_resealed_garbage_body_is_malformed() {
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&5u64.to_le_bytes());
+    bytes.extend_from_slice(&[0xff; 5]);
+    bytes.extend_from_slice(&[0; 32]);
+    reseal(&mut bytes);
+    assert_eq!(decode(&bytes).err().map(|e| e.code()), Some("GB005"));
+}
+
+#[test]
+fn encode_checks_metadata_against_the_policy() {
+    let mut m = metadata();
+    m.sources.clear();
+    assert_eq!(encode(&small_policy(), &m).err().map(|e| e.code()), Some("GB008"));
+    let mut m = metadata();
+    m.sources[0].text.push('x');
+    assert_eq!(encode(&small_policy(), &m).err().map(|e| e.code()), Some("GB008"));
+    let mut data = small_policy().into_data();
+    data.rules[0].source = SourceLoc { file: 0, span: [0, 10_000] };
+    let policy = guard_engine::Policy::new(data).unwrap();
+    assert_eq!(encode(&policy, &metadata()).err().map(|e| e.code()), Some("GB008"));
+    let empty = Metadata { guard_version: String::new(), revision: 0, git_commit: None, sources: vec![Source::new("a", "")] };
+    let none = guard_engine::PolicyBuilder::new(guard_model::Effect::Deny).finish().unwrap();
+    assert!(decode(&encode(&none, &empty).unwrap()).is_ok());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        prop_assert!(decode(&bytes).is_err());
+    }
+
+    /// Changes that keep the digest valid reach the body decoder and validation: they may
+    /// load (a changed string) but must never panic.
+    #[test]
+    fn resealed_mutations_never_panic(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
+        let mut bytes = bundle();
+        for (at, value) in edits {
+            let i = 18 + at.index(bytes.len() - 18 - 32);
+            bytes[i] = value;
+        }
+        reseal(&mut bytes);
+        if let Ok(loaded) = decode(&bytes) {
+            let _ = loaded.evaluate(&request("production", "x"), &[sql(StatementKind::Drop, &["t"], [0, 1])]);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Network destinations (`hosts`) and the local files sent to them (`sends`) for programs that
+//! talk to the network: URLs of `curl`/`wget`, `nc host port < f`, `scp f host:`, `rsync`,
+//! `ssh host < f`, `openssl s_client -connect`, `socat` addresses, `/dev/tcp/…` redirections,
+//! and names looked up by `dig`/`nslookup`/`host` (DNS exfiltration puts data in the name).
+//!
+//! `-` in `sends` means the program's stdin (a pipe or an input redirection) is sent.
+
+use super::argv::{Arg, Classified};
+
+/// What one program sends where.
+#[derive(Debug, Default)]
+pub(crate) struct Net {
+    pub hosts: Vec<String>,
+    pub sends: Vec<String>,
+}
+
+impl Net {
+    fn host(&mut self, host: &str) {
+        let host = host.trim();
+        if !host.is_empty() && !self.hosts.iter().any(|h| h == host) {
+            self.hosts.push(host.to_string());
+        }
+    }
+
+    fn send(&mut self, file: &str) {
+        if !file.is_empty() && !self.sends.iter().any(|f| f == file) {
+            self.sends.push(file.to_string());
+        }
+    }
+}
+
+/// The host of a URL or `host[:port]` (`https://user@api.example.com:8443/x` → `api.example.com`).
+pub(crate) fn url_host(text: &str) -> Option<String> {
+    let rest = match text.split_once("://") {
+        Some((scheme, rest)) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.') => rest,
+        Some(_) => return None,
+        None => text,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    if host.is_empty() || host.contains(['$', '`', ' ']) {
+        return None;
+    }
+    Some(host.to_ascii_lowercase())
+}
+
+/// The host of an ssh destination (`user@host`, `ssh://user@host:22`).
+pub(crate) fn ssh_host(text: &str) -> String {
+    if text.contains("://") {
+        return url_host(text).unwrap_or_else(|| text.to_string());
+    }
+    let host = text.rsplit_once('@').map_or(text, |(_, h)| h);
+    host.to_ascii_lowercase()
+}
+
+/// The host of an scp/rsync operand that names a remote (`host:path`, `user@host:path`,
+/// `host::module`, `rsync://host/…`), else `None` for a local path.
+pub(crate) fn remote_operand(text: &str) -> Option<String> {
+    if text.starts_with("rsync://") || text.starts_with("scp://") || text.starts_with("sftp://") {
+        return url_host(text);
+    }
+    let (before, _) = text.split_once(':')?;
+    if before.is_empty() || before.contains('/') {
+        return None;
+    }
+    Some(ssh_host(before))
+}
+
+/// `/dev/tcp/host/port` or `/dev/udp/host/port` → host.
+pub(crate) fn dev_tcp_host(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/dev/tcp/").or_else(|| path.strip_prefix("/dev/udp/"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Hosts and sends of one invocation. `stdin_is_data`: stdin is a pipe or input redirection.
+pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: &[String], piped: bool) -> Net {
+    let mut net = Net::default();
+    let operand = |i: &usize| args.get(*i).map(|a| a.text.as_str()).unwrap_or("");
+    let operands: Vec<&str> = c.operands.iter().map(operand).collect();
+    // A program that reads its stdin implicitly sends what is redirected or piped into it.
+    let stdin_sent = |net: &mut Net| {
+        for f in stdin_reads {
+            net.send(f);
+        }
+        if piped {
+            net.send("-");
+        }
+    };
+    // An explicit `@-` / `-T -` sends stdin whatever feeds it.
+    let explicit_stdin = |net: &mut Net| {
+        for f in stdin_reads {
+            net.send(f);
+        }
+        net.send("-");
+    };
+    match program {
+        "curl" => {
+            for u in operands.iter().copied().chain(c.all_values("url")) {
+                if let Some(h) = url_host(u) {
+                    net.host(&h);
+                }
+            }
+            for flag in ["data", "data-binary", "data-urlencode", "json"] {
+                for v in c.all_values(flag) {
+                    // `name@file` (urlencode) and `@file` read a file; `@-` reads stdin.
+                    if let Some((_, file)) = v.split_once('@') {
+                        if file == "-" {
+                            explicit_stdin(&mut net);
+                        } else if !v.starts_with('@') && flag != "data-urlencode" {
+                            // `-d a@b` sends the literal text, not a file.
+                        } else {
+                            net.send(file);
+                        }
+                    }
+                }
+            }
+            for flag in ["form"] {
+                for v in c.all_values(flag) {
+                    if let Some((_, val)) = v.split_once('=') {
+                        if let Some(file) = val.strip_prefix('@').or_else(|| val.strip_prefix('<')) {
+                            let file = file.split(';').next().unwrap_or(file);
+                            if file == "-" { explicit_stdin(&mut net) } else { net.send(file) }
+                        }
+                    }
+                }
+            }
+            for v in c.all_values("upload-file") {
+                if v == "-" || v == "." { explicit_stdin(&mut net) } else { net.send(v) }
+            }
+        }
+        "wget" => {
+            for u in &operands {
+                if let Some(h) = url_host(u) {
+                    net.host(&h);
+                }
+            }
+            for flag in ["post-file", "body-file"] {
+                for v in c.all_values(flag) {
+                    if v == "-" { explicit_stdin(&mut net) } else { net.send(v) }
+                }
+            }
+        }
+        "nc" | "ncat" | "netcat" | "telnet" => {
+            if !c.has("l") && !c.has("listen") {
+                if let Some(h) = operands.first() {
+                    net.host(h);
+                    stdin_sent(&mut net);
+                }
+            }
+        }
+        "ssh" | "sftp" | "mosh" => {
+            let host = c.rest.and_then(|i| args.get(i)).map(|a| ssh_host(&a.text));
+            if let Some(h) = host.or_else(|| operands.first().map(|h| ssh_host(h))) {
+                net.host(&h);
+                stdin_sent(&mut net);
+            }
+        }
+        "scp" | "rsync" => {
+            let remotes: Vec<Option<String>> = operands.iter().map(|o| remote_operand(o)).collect();
+            for h in remotes.iter().flatten() {
+                net.host(h);
+            }
+            // An upload: the last operand is remote; every local operand before it is sent.
+            if remotes.last().is_some_and(Option::is_some) {
+                for (o, r) in operands.iter().zip(&remotes).take(operands.len().saturating_sub(1)) {
+                    if r.is_none() {
+                        net.send(o);
+                    }
+                }
+            }
+        }
+        "openssl" => {
+            if operands.first() == Some(&"s_client") {
+                let mut it = args.iter();
+                while let Some(a) = it.next() {
+                    if a.text == "-connect" {
+                        if let Some(v) = it.next() {
+                            net.host(&url_host(&v.text).unwrap_or_else(|| v.text.clone()));
+                        }
+                    } else if let Some(v) = a.text.strip_prefix("-connect=") {
+                        net.host(&url_host(v).unwrap_or_else(|| v.to_string()));
+                    }
+                }
+                stdin_sent(&mut net);
+            }
+        }
+        "socat" => {
+            let mut network = false;
+            let mut files = vec![];
+            for o in &operands {
+                let (kind, rest) = o.split_once(':').unwrap_or((o, ""));
+                let kind = kind.to_ascii_uppercase();
+                if ["TCP", "TCP4", "TCP6", "UDP", "UDP4", "UDP6", "OPENSSL", "SSL", "SCTP", "DCCP", "PROXY", "SOCKS4", "SOCKS4A", "SOCKS5"].contains(&kind.as_str()) {
+                    network = true;
+                    if let Some(h) = rest.split([':', ',']).next().filter(|h| !h.is_empty()) {
+                        net.host(&h.to_ascii_lowercase());
+                    }
+                } else if ["FILE", "OPEN", "GOPEN", "CREATE"].contains(&kind.as_str()) {
+                    files.push(rest.split(',').next().unwrap_or(rest).to_string());
+                } else if *o == "-" || kind == "STDIN" || kind == "STDIO" {
+                    files.push("-".into());
+                }
+            }
+            if network {
+                for f in files {
+                    if f == "-" { stdin_sent(&mut net) } else { net.send(&f) }
+                }
+            }
+        }
+        "dig" | "nslookup" | "host" | "drill" | "ping" | "ping6" | "traceroute" | "mtr" | "whois" => {
+            for o in &operands {
+                if let Some(server) = o.strip_prefix('@') {
+                    net.host(server);
+                } else if !o.is_empty() {
+                    net.host(&o.to_ascii_lowercase());
+                }
+            }
+        }
+        "ftp" | "tftp" | "lftp" => {
+            if let Some(h) = operands.first().and_then(|o| url_host(o)) {
+                net.host(&h);
+                stdin_sent(&mut net);
+            }
+        }
+        "git" => {}
+        _ => {
+            // Any program given a network URL operand talks to that host (`http`, `xh`).
+            const SCHEMES: &[&str] = &["http://", "https://", "ftp://", "ftps://", "ws://", "wss://", "tcp://", "udp://", "ssh://", "sftp://", "scp://", "rsync://", "telnet://", "ldap://", "smb://", "gopher://", "dict://"];
+            for o in &operands {
+                if SCHEMES.iter().any(|s| o.to_ascii_lowercase().starts_with(s)) {
+                    if let Some(h) = url_host(o) {
+                        net.host(&h);
+                    }
+                }
+            }
+        }
+    }
+    net
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_from_urls_and_destinations() {
+        assert_eq!(url_host("https://user@API.example.com:8443/x?y").as_deref(), Some("api.example.com"));
+        assert_eq!(url_host("example.com/path").as_deref(), Some("example.com"));
+        assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
+        assert_eq!(ssh_host("root@db.internal"), "db.internal");
+        assert_eq!(remote_operand("user@h:/tmp/x").as_deref(), Some("h"));
+        assert_eq!(remote_operand("./local:file"), None);
+        assert_eq!(dev_tcp_host("/dev/tcp/10.0.0.1/4444").as_deref(), Some("10.0.0.1"));
+    }
+}

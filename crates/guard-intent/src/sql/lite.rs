@@ -1,0 +1,964 @@
+//! MySQL, SQLite and generic SQL: `sqlparser` tokens and trees → [`Facts`].
+//!
+//! Stages: tokenize with the dialect's tokenizer (bounding token count and parenthesis depth
+//! before any recursive parsing), lift MySQL's `INTO OUTFILE|DUMPFILE '…'` clauses out of the
+//! token stream (sqlparser does not parse them; the clause is recorded as a `copy` to a file),
+//! parse statement by statement so each gets its exact span, then set the statement's kind and
+//! targets from its variant and sweep the whole tree with sqlparser's visitor for relations,
+//! functions, columns and DML nested in CTEs.
+//!
+//! Invariants: a statement the parser rejects ends the analysis with an `opaque` action covering
+//! the rest of the text (earlier statements keep their actions); identifiers are normalised per
+//! dialect (SQLite folds case, MySQL keeps it, generic folds unquoted ones).
+
+use std::ops::ControlFlow;
+
+use guard_model::{Action, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind};
+use sqlparser::ast::{
+    self as ast, Expr, Ident, ObjectName, ObjectNamePart, Statement, Visit, Visitor,
+};
+use sqlparser::dialect::{GenericDialect, MySqlDialect, SQLiteDialect};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use super::fold::{self, Cmp, Val};
+use super::{Facts, Session, deeper, span_of};
+use crate::{Origin, opaque};
+
+/// More tokens than this and the text is not analysed (a bound on time and tree depth).
+const MAX_TOKENS: usize = 60_000;
+/// Deeper parenthesis nesting than this is not parsed.
+const MAX_PAREN_DEPTH: usize = 128;
+/// Depth past which the folder gives up (and the WHERE is not trusted).
+const MAX_FOLD_DEPTH: u32 = 200;
+
+pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &mut Vec<Action>) {
+    let dialect = session.dialect;
+    let parser_dialect: &dyn sqlparser::dialect::Dialect = match dialect {
+        Dialect::Mysql => &MySqlDialect {},
+        Dialect::Sqlite => &SQLiteDialect {},
+        Dialect::Postgres | Dialect::Generic => &GenericDialect {},
+    };
+    let whole = origin.place(span_of(text, text));
+    let tokens = match Tokenizer::new(parser_dialect, text).tokenize_with_location() {
+        Ok(t) => t,
+        Err(e) => {
+            let reason = format!("the {dialect} tokenizer rejected the text: {e}");
+            out.push(opaque(OpaqueCause::ParseError, reason, whole, &origin.via, text));
+            return;
+        }
+    };
+    if tokens.len() > MAX_TOKENS {
+        let reason = format!("the text has {} tokens, over the {MAX_TOKENS}-token analysis limit", tokens.len());
+        out.push(opaque(OpaqueCause::TooLarge, reason, whole, &origin.via, text));
+        return;
+    }
+    let mut depth = 0usize;
+    let mut max_depth = 0usize;
+    for t in &tokens {
+        match t.token {
+            Token::LParen => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if max_depth > MAX_PAREN_DEPTH {
+        let reason = format!("parentheses nest {max_depth} deep, over the {MAX_PAREN_DEPTH}-level analysis limit");
+        out.push(opaque(OpaqueCause::TooLarge, reason, whole, &origin.via, text));
+        return;
+    }
+    let lines = LineIndex::new(text);
+    let (tokens, outfiles) = if dialect == Dialect::Mysql { lift_outfiles(tokens, &lines) } else { (tokens, Vec::new()) };
+    let mut parser = Parser::new(parser_dialect).with_tokens_with_locations(tokens);
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        if parser.peek_token_ref().token == Token::EOF {
+            break;
+        }
+        let start = lines.offset(parser.peek_token_ref().span.start);
+        let parsed = parser.parse_statement().and_then(|s| {
+            let next = parser.peek_token_ref();
+            match next.token {
+                Token::SemiColon | Token::EOF => Ok((s, next.span.start)),
+                _ => Err(sqlparser::parser::ParserError::ParserError(format!(
+                    "Expected: end of statement, found: {} at {}",
+                    next.token, next.span.start
+                ))),
+            }
+        });
+        match parsed {
+            Ok((stmt, end_loc)) => {
+                let end = if parser.peek_token_ref().token == Token::EOF { text.len() } else { lines.offset(end_loc) };
+                let stmt_text = text.get(start..end).unwrap_or(text).trim_end();
+                let local = span_of(text, stmt_text);
+                let outfile = outfiles.iter().find(|(at, _, _)| (start..end).contains(at));
+                let cx = Cx { text: stmt_text, span: origin.place(local), local, origin };
+                emit(&stmt, &cx, session, out, outfile.map(|(_, k, p)| (*k, p.as_str())));
+            }
+            Err(e) => {
+                let rest = text.get(start..).unwrap_or(text).trim_end();
+                let reason = format!("the {dialect} parser rejected the statement: {e}");
+                out.push(opaque(OpaqueCause::ParseError, reason, origin.place(span_of(text, rest)), &origin.via, rest));
+                return;
+            }
+        }
+    }
+}
+
+struct Cx<'o> {
+    text: &'o str,
+    span: [u32; 2],
+    local: [u32; 2],
+    origin: &'o Origin,
+}
+
+/// Line/column (1-based, columns in characters) → byte offset.
+struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> LineIndex<'t> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    fn offset(&self, loc: Location) -> usize {
+        let line = usize::try_from(loc.line).unwrap_or(0);
+        let col = usize::try_from(loc.column).unwrap_or(0);
+        let Some(&start) = line.checked_sub(1).and_then(|l| self.starts.get(l)) else { return self.text.len() };
+        let rest = self.text.get(start..).unwrap_or("");
+        let within = rest.char_indices().nth(col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i);
+        start + within
+    }
+}
+
+/// Removes MySQL `INTO OUTFILE|DUMPFILE 'path' [options]` clauses from the token stream,
+/// returning where each was (byte offset of `INTO`), its kind and its path.
+fn lift_outfiles(tokens: Vec<TokenWithSpan>, lines: &LineIndex<'_>) -> (Vec<TokenWithSpan>, Vec<(usize, CopyTarget, String)>) {
+    let significant = |t: &TokenWithSpan| !matches!(t.token, Token::Whitespace(_));
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(t) = tokens.get(i) {
+        let is_into = matches!(&t.token, Token::Word(w) if w.keyword == Keyword::INTO);
+        let next = tokens.iter().skip(i + 1).position(significant).map(|p| p + i + 1);
+        let target = next.and_then(|n| tokens.get(n)).and_then(|n| match &n.token {
+            Token::Word(w) if w.value.eq_ignore_ascii_case("outfile") || w.value.eq_ignore_ascii_case("dumpfile") => {
+                Some(())
+            }
+            _ => None,
+        });
+        if is_into && target.is_some() {
+            let mut j = next.map_or(i + 1, |n| n + 1);
+            let mut path = String::new();
+            while let Some(tok) = tokens.get(j) {
+                let stop = match &tok.token {
+                    Token::SemiColon | Token::RParen | Token::EOF => true,
+                    Token::Word(w) => matches!(
+                        w.keyword,
+                        Keyword::FROM
+                            | Keyword::WHERE
+                            | Keyword::GROUP
+                            | Keyword::HAVING
+                            | Keyword::ORDER
+                            | Keyword::LIMIT
+                            | Keyword::FOR
+                            | Keyword::LOCK
+                            | Keyword::UNION
+                            | Keyword::WINDOW
+                            | Keyword::INTO
+                    ),
+                    Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) if path.is_empty() => {
+                        path = s.clone();
+                        false
+                    }
+                    _ => false,
+                };
+                if stop {
+                    break;
+                }
+                j += 1;
+            }
+            found.push((lines.offset(t.span.start), CopyTarget::File, path));
+            i = j;
+            continue;
+        }
+        out.push(t.clone());
+        i += 1;
+    }
+    (out, found)
+}
+
+/// Emits one statement's action and the actions it implies.
+fn emit(stmt: &Statement, cx: &Cx<'_>, session: &mut Session, out: &mut Vec<Action>, outfile: Option<(CopyTarget, &str)>) {
+    let (mut facts, nested) = statement_facts(stmt, session);
+    if let Some((kind, path)) = outfile {
+        facts.sql.copy = kind;
+        facts.sql.copy_target = path.to_string();
+    }
+    let mut inner = Vec::new();
+    for n in &nested {
+        let (nf, _) = statement_facts(n, session);
+        for t in &nf.sql.tables {
+            facts.table(t.clone());
+        }
+        for w in &nf.sql.writes {
+            facts.write(w.clone());
+        }
+        inner.push(nf);
+    }
+    let too_deep = facts.too_deep;
+    out.push(facts.into_action(session, cx.span, &cx.origin.via, cx.text));
+    for mut nf in inner {
+        nf.sql.in_cte = true;
+        out.push(nf.into_action(session, cx.span, &cx.origin.via, cx.text));
+    }
+    if too_deep {
+        let reason = format!("the WHERE clause nests more than {MAX_FOLD_DEPTH} levels deep");
+        out.push(opaque(OpaqueCause::TooLarge, reason, cx.span, &cx.origin.via, cx.text));
+    }
+    match stmt {
+        Statement::Explain { analyze: true, statement, .. } => {
+            let origin = deeper(cx.origin, "EXPLAIN ANALYZE", cx.local);
+            emit(statement, &Cx { origin: &origin, ..*cx }, session, out, None);
+        }
+        Statement::Prepare { statement, name, .. } => {
+            let origin = deeper(cx.origin, "PREPARE", cx.local);
+            emit(statement, &Cx { origin: &origin, ..*cx }, session, out, None);
+            session.prepared.push(normalize(name, session.dialect));
+        }
+        Statement::Execute { name, .. } => {
+            let n = name.as_ref().map(|n| object_name(n, session.dialect)).unwrap_or_default();
+            if !session.prepared.contains(&n) {
+                let reason = format!("EXECUTE runs prepared statement `{n}`, which was not prepared in this request");
+                out.push(opaque(OpaqueCause::DynamicCode, reason, cx.span, &cx.origin.via, cx.text));
+            }
+        }
+        _ => {}
+    }
+    remember(stmt, session);
+}
+
+fn remember(stmt: &Statement, session: &mut Session) {
+    let d = session.dialect;
+    match stmt {
+        Statement::CreateTable(c) => {
+            let (schema, name) = split_name(&c.name, d);
+            let full = session.relation(&schema, &name, c.temporary);
+            let bare = (c.temporary && schema.is_empty()).then_some(name.as_str());
+            session.created(&full, bare);
+        }
+        Statement::CreateView(v) => {
+            let (schema, name) = split_name(&v.name, d);
+            let full = session.relation(&schema, &name, v.temporary);
+            session.created(&full, (v.temporary && schema.is_empty()).then_some(name.as_str()));
+        }
+        Statement::Drop { names, .. } => {
+            for n in names {
+                let (schema, name) = split_name(n, d);
+                let full = session.relation(&schema, &name, false);
+                session.dropped(&full);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An identifier as the dialect stores it.
+fn normalize(ident: &Ident, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => ident.value.to_lowercase(),
+        Dialect::Mysql => ident.value.clone(),
+        Dialect::Postgres | Dialect::Generic => {
+            if ident.quote_style.is_some() {
+                ident.value.clone()
+            } else {
+                ident.value.to_lowercase()
+            }
+        }
+    }
+}
+
+fn parts(name: &ObjectName, dialect: Dialect) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => normalize(i, dialect),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn object_name(name: &ObjectName, dialect: Dialect) -> String {
+    parts(name, dialect).join(".")
+}
+
+/// (schema, name) of a possibly qualified name.
+fn split_name(name: &ObjectName, dialect: Dialect) -> (String, String) {
+    let mut p = parts(name, dialect);
+    let last = p.pop().unwrap_or_default();
+    (p.join("."), last)
+}
+
+fn relation_name(name: &ObjectName, session: &Session) -> String {
+    let (schema, name) = split_name(name, session.dialect);
+    session.relation(&schema, &name, false)
+}
+
+fn table_factor_name(t: &ast::TableFactor, session: &Session) -> Option<String> {
+    match t {
+        ast::TableFactor::Table { name, .. } => Some(relation_name(name, session)),
+        _ => None,
+    }
+}
+
+fn snake(debug: &str) -> String {
+    let head: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let mut out = String::new();
+    for (i, c) in head.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn object_kind(t: &ast::ObjectType) -> ObjectKind {
+    use ast::ObjectType as O;
+    match t {
+        O::Table => ObjectKind::Table,
+        O::View => ObjectKind::View,
+        O::MaterializedView => ObjectKind::MaterializedView,
+        O::Index => ObjectKind::Index,
+        O::Schema => ObjectKind::Schema,
+        O::Database => ObjectKind::Database,
+        O::Sequence => ObjectKind::Sequence,
+        O::Role => ObjectKind::Role,
+        O::User => ObjectKind::User,
+        O::Type => ObjectKind::Type,
+        _ => ObjectKind::Other,
+    }
+}
+
+fn grant_objects(f: &mut Facts, objects: Option<&ast::GrantObjects>, session: &Session) {
+    let Some(objects) = objects else { return };
+    match objects {
+        ast::GrantObjects::Tables(names) => {
+            f.sql.object = ObjectKind::Table;
+            for n in names {
+                f.write(relation_name(n, session));
+            }
+        }
+        ast::GrantObjects::Schemas(names) => {
+            f.sql.object = ObjectKind::Schema;
+            for n in names {
+                f.write(object_name(n, session.dialect));
+            }
+        }
+        ast::GrantObjects::AllTablesInSchema { schemas } => {
+            f.sql.object = ObjectKind::Table;
+            for n in schemas {
+                f.write(format!("{}.*", object_name(n, session.dialect)));
+            }
+        }
+        other => {
+            // MySQL `ON db.*` and other object forms: keep their written name.
+            f.sql.object = ObjectKind::Other;
+            let text = other.to_string();
+            let name = text.split_whitespace().last().unwrap_or("").to_string();
+            f.write(name);
+        }
+    }
+}
+
+fn privileges(f: &mut Facts, p: &ast::Privileges) {
+    match p {
+        ast::Privileges::All { .. } => f.privilege("all"),
+        ast::Privileges::Actions(actions) => {
+            for a in actions {
+                let text = a.to_string().to_lowercase();
+                let name = text.split(['(', ' ']).next().unwrap_or("").to_string();
+                f.privilege(&name);
+            }
+        }
+    }
+}
+
+fn grantees(f: &mut Facts, gs: &[ast::Grantee], dialect: Dialect) {
+    for g in gs {
+        match (&g.grantee_type, &g.name) {
+            (ast::GranteesType::Public, _) => f.grantee("public"),
+            (_, Some(ast::GranteeName::ObjectName(n))) => f.grantee(&object_name(n, dialect)),
+            (_, Some(other)) => f.grantee(&other.to_string().replace('\'', "")),
+            (_, None) => {}
+        }
+    }
+}
+
+/// The facts of one statement, and the DML statements nested in its CTEs.
+fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement>) {
+    use StatementKind as K;
+    if let Some((with, body)) = dml_body(stmt) {
+        let (facts, mut nested) = statement_facts(body, session);
+        let mut sweep = Sweep { facts, ctes: Vec::new(), nested: Vec::new(), session, depth: 1, queries: 0 };
+        for cte in &with.cte_tables {
+            sweep.ctes.push(normalize(&cte.alias.name, session.dialect));
+        }
+        let _ = with.visit(&mut sweep);
+        // Relations the CTE names shadow are not tables.
+        let ctes = sweep.ctes.clone();
+        let mut facts = sweep.facts;
+        facts.sql.tables.retain(|t| !ctes.contains(t) || facts.sql.writes.contains(t));
+        nested.extend(sweep.nested);
+        return (facts, nested);
+    }
+    let d = session.dialect;
+    let mut f = Facts::new(K::Other, ObjectKind::None, d);
+    match stmt {
+        Statement::Query(q) => {
+            f.sql.statement = K::Select;
+            f.sql.has_limit = q.limit_clause.is_some() || q.fetch.is_some();
+            if let ast::SetExpr::Select(sel) = q.body.as_ref() {
+                if let Some(w) = &sel.selection {
+                    where_clause(&mut f, w);
+                }
+                if let Some(into) = &sel.into {
+                    f.sql.statement = K::Create;
+                    f.sql.object = ObjectKind::Table;
+                    for t in &into.targets {
+                        let name = match t {
+                            Expr::Identifier(i) => normalize(i, d),
+                            other => other.to_string(),
+                        };
+                        f.write(session.relation("", &name, into.temporary));
+                    }
+                }
+            }
+        }
+        Statement::Insert(i) => {
+            f.sql.statement = K::Insert;
+            f.sql.object = ObjectKind::Table;
+            if let ast::TableObject::TableName(n) = &i.table {
+                f.write(relation_name(n, session));
+            }
+            if i.columns.is_empty() && i.assignments.is_empty() {
+                f.column_written("*");
+            }
+            for c in &i.columns {
+                f.column_written(object_name(c, d));
+            }
+            for a in &i.assignments {
+                f.column_written(a.target.to_string());
+            }
+        }
+        Statement::Update(u) => {
+            f.sql.statement = K::Update;
+            f.sql.object = ObjectKind::Table;
+            if let Some(n) = table_factor_name(&u.table.relation, session) {
+                f.write(n);
+            }
+            for a in &u.assignments {
+                match &a.target {
+                    ast::AssignmentTarget::ColumnName(n) => f.column_written(object_name(n, d)),
+                    ast::AssignmentTarget::Tuple(ns) => {
+                        for n in ns {
+                            f.column_written(object_name(n, d));
+                        }
+                    }
+                }
+            }
+            if let Some(w) = &u.selection {
+                where_clause(&mut f, w);
+            }
+            f.sql.has_limit = u.limit.is_some();
+        }
+        Statement::Delete(del) => {
+            f.sql.statement = K::Delete;
+            f.sql.object = ObjectKind::Table;
+            if del.tables.is_empty() {
+                let from = match &del.from {
+                    ast::FromTable::WithFromKeyword(t) | ast::FromTable::WithoutKeyword(t) => t,
+                };
+                for t in from {
+                    if let Some(n) = table_factor_name(&t.relation, session) {
+                        f.write(n);
+                    }
+                }
+            } else {
+                for n in &del.tables {
+                    f.write(relation_name(n, session));
+                }
+            }
+            if let Some(w) = &del.selection {
+                where_clause(&mut f, w);
+            }
+            f.sql.has_limit = del.limit.is_some();
+        }
+        Statement::Merge(m) => {
+            f.sql.statement = K::Merge;
+            f.sql.object = ObjectKind::Table;
+            if let Some(n) = table_factor_name(&m.table, session) {
+                f.write(n);
+            }
+            where_clause(&mut f, &m.on);
+        }
+        Statement::Drop { object_type, names, cascade, table, .. } => {
+            f.sql.statement = K::Drop;
+            f.sql.object = object_kind(object_type);
+            f.sql.cascade = *cascade;
+            for n in names {
+                match f.sql.object {
+                    ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence => {
+                        f.write(relation_name(n, session));
+                    }
+                    ObjectKind::Role | ObjectKind::User => f.role(&object_name(n, d)),
+                    _ => f.write(object_name(n, d)),
+                }
+            }
+            if let Some(t) = table {
+                f.write(relation_name(t, session));
+            }
+        }
+        Statement::Truncate(t) => {
+            f.sql.statement = K::Truncate;
+            f.sql.object = ObjectKind::Table;
+            f.sql.cascade = matches!(t.cascade, Some(ast::CascadeOption::Cascade));
+            for n in &t.table_names {
+                f.write(relation_name(&n.name, session));
+            }
+        }
+        Statement::AlterTable(a) => {
+            f.sql.statement = K::Alter;
+            f.sql.object = ObjectKind::Table;
+            f.write(relation_name(&a.name, session));
+            for op in &a.operations {
+                let name = match op {
+                    ast::AlterTableOperation::RenameTable { .. } | ast::AlterTableOperation::RenameColumn { .. } => {
+                        "rename".to_string()
+                    }
+                    other => snake(&format!("{other:?}")),
+                };
+                if let ast::AlterTableOperation::DropColumn { column_names, drop_behavior, .. } = op {
+                    for c in column_names {
+                        f.column_written(normalize(c, d));
+                    }
+                    f.sql.cascade |= matches!(drop_behavior, Some(ast::DropBehavior::Cascade));
+                }
+                if let ast::AlterTableOperation::AddColumn { column_def, .. } = op {
+                    f.column_written(normalize(&column_def.name, d));
+                }
+                f.operation(&name);
+            }
+        }
+        Statement::RenameTable(rs) => {
+            f.sql.statement = K::Alter;
+            f.sql.object = ObjectKind::Table;
+            f.operation("rename");
+            for r in rs {
+                f.write(relation_name(&r.old_name, session));
+                f.write(relation_name(&r.new_name, session));
+            }
+        }
+        Statement::CreateTable(c) => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::Table;
+            let (schema, name) = split_name(&c.name, d);
+            f.write(session.relation(&schema, &name, c.temporary));
+        }
+        Statement::CreateVirtualTable { name, .. } => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::Table;
+            f.write(relation_name(name, session));
+        }
+        Statement::CreateView(v) => {
+            f.sql.statement = K::Create;
+            f.sql.object = if v.materialized { ObjectKind::MaterializedView } else { ObjectKind::View };
+            let (schema, name) = split_name(&v.name, d);
+            f.write(session.relation(&schema, &name, v.temporary));
+        }
+        Statement::CreateIndex(i) => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::Index;
+            f.write(relation_name(&i.table_name, session));
+        }
+        Statement::CreateSchema { schema_name, .. } => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::Schema;
+            f.write(schema_name.to_string());
+        }
+        Statement::CreateDatabase { db_name, .. } => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::Database;
+            f.write(object_name(db_name, d));
+        }
+        Statement::CreateRole(r) => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::Role;
+            for n in &r.names {
+                f.role(&object_name(n, d));
+            }
+            for (attr, on) in [
+                ("superuser", r.superuser),
+                ("createdb", r.create_db),
+                ("createrole", r.create_role),
+                ("login", r.login),
+                ("replication", r.replication),
+                ("bypassrls", r.bypassrls),
+            ] {
+                match on {
+                    Some(true) => f.privilege(attr),
+                    Some(false) => f.privilege(&format!("no{attr}")),
+                    None => {}
+                }
+            }
+        }
+        Statement::CreateUser(u) => {
+            f.sql.statement = K::Create;
+            f.sql.object = ObjectKind::User;
+            f.role(&normalize(&u.name, d));
+        }
+        Statement::AlterRole { name, .. } => {
+            f.sql.statement = K::Alter;
+            f.sql.object = ObjectKind::Role;
+            f.role(&normalize(name, d));
+        }
+        Statement::AlterUser(u) => {
+            f.sql.statement = K::Alter;
+            f.sql.object = ObjectKind::User;
+            f.role(&normalize(&u.name, d));
+        }
+        Statement::CreateFunction(_) | Statement::CreateProcedure { .. } | Statement::CreateTrigger(_) => {
+            f.sql.statement = K::Create;
+            f.sql.object = match stmt {
+                Statement::CreateFunction(_) => ObjectKind::Function,
+                Statement::CreateProcedure { .. } => ObjectKind::Procedure,
+                _ => ObjectKind::Trigger,
+            };
+        }
+        Statement::Grant(g) => {
+            f.sql.statement = K::Grant;
+            privileges(&mut f, &g.privileges);
+            grant_objects(&mut f, g.objects.as_ref(), session);
+            grantees(&mut f, &g.grantees, d);
+            if g.with_grant_option {
+                f.privilege("grant_option");
+            }
+        }
+        Statement::Revoke(r) => {
+            f.sql.statement = K::Revoke;
+            privileges(&mut f, &r.privileges);
+            grant_objects(&mut f, r.objects.as_ref(), session);
+            grantees(&mut f, &r.grantees, d);
+            f.sql.cascade = matches!(r.cascade, Some(ast::CascadeOption::Cascade));
+        }
+        Statement::GrantRole(g) => {
+            f.sql.statement = K::Grant;
+            f.sql.object = ObjectKind::Role;
+            for r in &g.roles {
+                f.role(&normalize(r, d));
+            }
+            grantees(&mut f, &g.grantees, d);
+        }
+        Statement::Set(s) => {
+            f.sql.statement = K::Set;
+            match s {
+                ast::Set::SingleAssignment { variable, .. } => f.setting(&object_name(variable, d)),
+                ast::Set::ParenthesizedAssignments { variables, .. } => {
+                    for v in variables {
+                        f.setting(&object_name(v, d));
+                    }
+                }
+                ast::Set::MultipleAssignments { assignments } => {
+                    for a in assignments {
+                        f.setting(&object_name(&a.name, d));
+                    }
+                }
+                other => f.setting(&snake(&format!("{other:?}"))),
+            }
+        }
+        Statement::Pragma { name, value, .. } => {
+            f.sql.statement = if value.is_some() { K::Set } else { K::Show };
+            f.setting(&object_name(name, d));
+        }
+        Statement::Copy { source, to, target, .. } => {
+            f.sql.statement = K::Copy;
+            f.sql.object = ObjectKind::Table;
+            if let ast::CopySource::Table { table_name, .. } = source {
+                let n = relation_name(table_name, session);
+                if *to {
+                    f.table(n);
+                } else {
+                    f.write(n);
+                }
+            }
+            let (kind, path) = match target {
+                ast::CopyTarget::Stdin => (CopyTarget::Stdin, String::new()),
+                ast::CopyTarget::Stdout => (CopyTarget::Stdout, String::new()),
+                ast::CopyTarget::File { filename } => (CopyTarget::File, filename.clone()),
+                ast::CopyTarget::Program { command } => (CopyTarget::Program, command.clone()),
+            };
+            f.sql.copy = kind;
+            f.sql.copy_target = path;
+        }
+        Statement::LoadData { inpath, table_name, .. } => {
+            f.sql.statement = K::Copy;
+            f.sql.object = ObjectKind::Table;
+            f.sql.copy = CopyTarget::File;
+            f.sql.copy_target = inpath.clone();
+            f.write(relation_name(table_name, session));
+        }
+        Statement::AttachDatabase { schema_name, database_file_name, .. } => {
+            f.sql.object = ObjectKind::Database;
+            f.sql.copy = CopyTarget::File;
+            f.sql.copy_target = match database_file_name {
+                Expr::Value(v) => v.value.clone().into_string().unwrap_or_default(),
+                other => other.to_string(),
+            };
+            f.write(normalize(schema_name, d));
+        }
+        Statement::Explain { statement, .. } => {
+            f.sql.statement = K::Explain;
+            let (inner, _) = statement_facts(statement, session);
+            for t in inner.sql.tables {
+                f.table(t);
+            }
+        }
+        Statement::Execute { .. } => {
+            f.sql.statement = K::Execute;
+            f.sql.dynamic = true;
+        }
+        Statement::Prepare { .. } => {
+            // The prepared statement is its own action (via `PREPARE`); preparing runs nothing.
+            f.sql.statement = K::Prepare;
+            f.sql.dynamic = true;
+            return (f, Vec::new());
+        }
+        Statement::Deallocate { .. } => f.sql.statement = K::Deallocate,
+        Statement::StartTransaction { .. }
+        | Statement::Commit { .. }
+        | Statement::Rollback { .. }
+        | Statement::Savepoint { .. }
+        | Statement::ReleaseSavepoint { .. } => f.sql.statement = K::Transaction,
+        Statement::Use(_) => f.sql.statement = K::Use,
+        Statement::Vacuum(_) => f.sql.statement = K::Vacuum,
+        Statement::Analyze(_) => f.sql.statement = K::Analyze,
+        Statement::Call(_) => f.sql.statement = K::Call,
+        Statement::Lock(_) | Statement::LockTables { .. } | Statement::UnlockTables => f.sql.statement = K::Lock,
+        Statement::Comment { .. } => f.sql.statement = K::Comment,
+        Statement::Reset(_) => f.sql.statement = K::Reset,
+        Statement::Discard { .. } => f.sql.statement = K::Discard,
+        Statement::ShowVariable { .. }
+        | Statement::ShowVariables { .. }
+        | Statement::ShowStatus { .. }
+        | Statement::ShowCreate { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::ShowDatabases { .. }
+        | Statement::ShowSchemas { .. }
+        | Statement::ShowTables { .. }
+        | Statement::ShowViews { .. }
+        | Statement::ShowFunctions { .. }
+        | Statement::ShowCollation { .. }
+        | Statement::ShowProcessList { .. } => f.sql.statement = K::Show,
+        _ => {}
+    }
+    let mut sweep = Sweep { facts: f, ctes: Vec::new(), nested: Vec::new(), session, depth: 0, queries: 0 };
+    let _ = stmt.visit(&mut sweep);
+    let mut f = sweep.facts;
+    // A temporary relation being created is not also read under its unshadowed name.
+    let created_temp = match stmt {
+        Statement::CreateTable(c) if c.temporary => Some(&c.name),
+        Statement::CreateView(v) if v.temporary => Some(&v.name),
+        _ => None,
+    };
+    if let Some(name) = created_temp {
+        let plain = relation_name(name, session);
+        if !f.sql.writes.contains(&plain) {
+            f.sql.tables.retain(|t| *t != plain);
+        }
+        f.created_temporary = true;
+    }
+    (f, sweep.nested)
+}
+
+/// `WITH … DELETE …` parses as a query whose body is the DML statement: that statement is
+/// the one that runs, with the query's CTEs in scope.
+fn dml_body(stmt: &Statement) -> Option<(&ast::With, &Statement)> {
+    let Statement::Query(q) = stmt else { return None };
+    let with = q.with.as_ref()?;
+    match q.body.as_ref() {
+        ast::SetExpr::Insert(s) | ast::SetExpr::Update(s) | ast::SetExpr::Delete(s) | ast::SetExpr::Merge(s) => {
+            Some((with, s))
+        }
+        _ => None,
+    }
+}
+
+fn where_clause(f: &mut Facts, w: &Expr) {
+    let mut deep = false;
+    let v = fold_expr(w, f.sql.dialect, 0, &mut deep);
+    f.where_clause(&v, deep);
+    f.too_deep |= deep;
+}
+
+/// Visits the whole tree: relations, functions, columns, nested DML.
+struct Sweep<'s> {
+    facts: Facts,
+    ctes: Vec<String>,
+    nested: Vec<Statement>,
+    session: &'s Session,
+    depth: u32,
+    /// Queries entered: DML below a query is DML in a CTE.
+    queries: u32,
+}
+
+impl Visitor for Sweep<'_> {
+    type Break = ();
+
+    fn pre_visit_statement(&mut self, s: &Statement) -> ControlFlow<()> {
+        let dml = matches!(s, Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Merge(_));
+        if self.depth > 0 && self.queries > 0 && dml {
+            self.nested.push(s.clone());
+        }
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_statement(&mut self, _s: &Statement) -> ControlFlow<()> {
+        self.depth = self.depth.saturating_sub(1);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _q: &ast::Query) -> ControlFlow<()> {
+        self.queries = self.queries.saturating_sub(1);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &ast::Query) -> ControlFlow<()> {
+        self.queries += 1;
+        if let Some(with) = &q.with {
+            for cte in &with.cte_tables {
+                self.ctes.push(normalize(&cte.alias.name, self.session.dialect));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, r: &ObjectName) -> ControlFlow<()> {
+        let (schema, name) = split_name(r, self.session.dialect);
+        if schema.is_empty() && self.ctes.contains(&name) {
+            return ControlFlow::Continue(());
+        }
+        self.facts.table(self.session.relation(&schema, &name, false));
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+        let d = self.session.dialect;
+        match e {
+            Expr::Function(func) => self.facts.function(&object_name(&func.name, d)),
+            Expr::Identifier(i) => self.facts.column_read(normalize(i, d)),
+            Expr::CompoundIdentifier(is) => {
+                let name: Vec<String> = is.iter().map(|i| normalize(i, d)).collect();
+                self.facts.column_read(name.join("."));
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Folds a sqlparser expression to a constant where it can.
+fn fold_expr(e: &Expr, d: Dialect, depth: u32, deep: &mut bool) -> Val {
+    use ast::{BinaryOperator as B, UnaryOperator as U};
+    if depth > MAX_FOLD_DEPTH {
+        *deep = true;
+        return Val::Unknown;
+    }
+    let n = depth + 1;
+    match e {
+        Expr::Nested(x) => fold_expr(x, d, n, deep),
+        Expr::Value(v) => match &v.value {
+            ast::Value::Number(s, _) => s.parse().map_or(Val::Unknown, Val::Num),
+            ast::Value::Boolean(b) => Val::Bool(*b),
+            ast::Value::Null => Val::Null,
+            other => other.clone().into_string().map_or(Val::Unknown, Val::Str),
+        },
+        Expr::Identifier(i) => Val::Col(normalize(i, d)),
+        Expr::CompoundIdentifier(is) => {
+            Val::Col(is.iter().map(|i| normalize(i, d)).collect::<Vec<_>>().join("."))
+        }
+        Expr::UnaryOp { op, expr } => {
+            let v = fold_expr(expr, d, n, deep);
+            match (op, v) {
+                (U::Not, v) => fold::not(v, d),
+                (U::Minus, Val::Num(x)) => Val::Num(-x),
+                (U::Plus, v @ Val::Num(_)) => v,
+                _ => Val::Unknown,
+            }
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let l = fold_expr(left, d, n, deep);
+            let r = fold_expr(right, d, n, deep);
+            match op {
+                B::And => fold::and([l, r], d),
+                B::Or => fold::or([l, r], d),
+                B::Xor => match (fold::truth(&l, d), fold::truth(&r, d)) {
+                    (Some(a), Some(b)) => Val::Bool(a != b),
+                    _ => Val::Unknown,
+                },
+                B::Eq => fold::compare(Cmp::Eq, &l, &r, d),
+                B::NotEq => fold::compare(Cmp::NotEq, &l, &r, d),
+                B::Lt => fold::compare(Cmp::Lt, &l, &r, d),
+                B::LtEq => fold::compare(Cmp::LtEq, &l, &r, d),
+                B::Gt => fold::compare(Cmp::Gt, &l, &r, d),
+                B::GtEq => fold::compare(Cmp::GtEq, &l, &r, d),
+                B::Spaceship => match (&l, &r) {
+                    (Val::Null, Val::Null) => Val::Bool(true),
+                    _ => fold::compare(Cmp::Eq, &l, &r, d),
+                },
+                B::Plus => fold::arith("+", &l, &r),
+                B::Minus => fold::arith("-", &l, &r),
+                B::Multiply => fold::arith("*", &l, &r),
+                B::Divide => fold::arith("/", &l, &r),
+                B::Modulo => fold::arith("%", &l, &r),
+                B::StringConcat => fold::arith("||", &l, &r),
+                _ => Val::Unknown,
+            }
+        }
+        Expr::IsNull(x) => fold::is_null(&fold_expr(x, d, n, deep)),
+        Expr::IsNotNull(x) => fold::not(fold::is_null(&fold_expr(x, d, n, deep)), d),
+        Expr::IsTrue(x) => fold::is_bool(&fold_expr(x, d, n, deep), true, d),
+        Expr::IsNotTrue(x) => fold::not(fold::is_bool(&fold_expr(x, d, n, deep), true, d), d),
+        Expr::IsFalse(x) => fold::is_bool(&fold_expr(x, d, n, deep), false, d),
+        Expr::IsNotFalse(x) => fold::not(fold::is_bool(&fold_expr(x, d, n, deep), false, d), d),
+        Expr::In { expr, target: ast::InTarget::List(list), negated, .. } => {
+            let l = fold_expr(expr, d, n, deep);
+            let items: Vec<Val> = list.iter().map(|i| fold_expr(i, d, n, deep)).collect();
+            fold::in_list(&l, &items, *negated, d)
+        }
+        Expr::Between { expr, negated, low, high } => {
+            let v = fold_expr(expr, d, n, deep);
+            let lo = fold_expr(low, d, n, deep);
+            let hi = fold_expr(high, d, n, deep);
+            let inside = fold::and([fold::compare(Cmp::GtEq, &v, &lo, d), fold::compare(Cmp::LtEq, &v, &hi, d)], d);
+            if *negated { fold::not(inside, d) } else { inside }
+        }
+        Expr::Like { negated, expr, pattern, .. } | Expr::ILike { negated, expr, pattern, .. } => {
+            fold::like(&fold_expr(expr, d, n, deep), &fold_expr(pattern, d, n, deep), *negated)
+        }
+        Expr::Cast { expr, data_type, .. } => {
+            let ty = data_type.to_string();
+            let ty = ty.split(['(', ' ']).next().unwrap_or("").to_string();
+            fold::cast(fold_expr(expr, d, n, deep), &ty, d)
+        }
+        _ => Val::Unknown,
+    }
+}

@@ -1,0 +1,489 @@
+//! Stage 3: AST → canonical text.
+//!
+//! Layout: the module first, then one item a block with a blank line between items
+//! (consecutive `use`s stay together); rule clauses on their own lines, indented two spaces,
+//! in the order `when`, `unless`, `message`, `help`, `control`, `mode`; test cases one a line
+//! with their `=>` aligned; an expression on one line with only the parentheses its tree
+//! needs; a `set` too long for one line broken one element a line.
+//!
+//! Comments: the printed file is a list of *nodes* (an item header, a clause, a test case, a
+//! test's closing brace), each knowing its source span. Every `//` comment is attached by
+//! position to one node, as a leading own-line comment or as the trailing comment of the line
+//! it ended, so reordering clauses or joining lines moves comments but never drops them.
+//!
+//! Invariants: idempotent (`format ∘ parse ∘ format = format ∘ parse`), and
+//! `parse(format(f))` is `f` modulo layout, for every tree the parser produces without
+//! errors. Trees holding `ExprKind::Error` print as `<error>` and do not re-parse.
+
+use std::fmt::Write as _;
+
+use guard_diagnostics::{Diagnostic, Span};
+
+use crate::ast::{
+    BinOp, Channel, Comment, Expr, ExprKind, File, Item, Mode, Quantifier, RuleDecl, SetDecl,
+    Template, TemplatePart, TestDecl,
+};
+
+/// Lines longer than this break, where the layout allows (`set` literals).
+pub const MAX_WIDTH: usize = 100;
+
+const INDENT: &str = "  ";
+
+/// Test cases whose text before `=>` is longer than this are not aligned with the others.
+const ALIGN_LIMIT: usize = 60;
+
+/// Formats `source`, or `None` when it has syntax errors: a broken file is never rewritten.
+pub fn format_source(source: &str) -> Option<String> {
+    let (file, diagnostics) = crate::parse(source);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    Some(format(&file))
+}
+
+/// The canonical text of `file`.
+pub fn format(file: &File) -> String {
+    let entries = layout(file);
+    let nodes: Vec<&Node> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Node(n) => Some(n),
+            Entry::Blank => None,
+        })
+        .collect();
+    let attached = attach(&file.comments, &nodes);
+    render(&entries, &attached)
+}
+
+/// One printed unit that comments can attach to.
+struct Node {
+    span: Span,
+    /// Indentation of its lines, in levels.
+    indent: usize,
+    /// Indentation of comments printed before it (the closing `}` of a test takes its cases').
+    comment_indent: usize,
+    lines: Vec<String>,
+}
+
+enum Entry {
+    Blank,
+    Node(Node),
+}
+
+fn node(span: Span, indent: usize, lines: Vec<String>) -> Entry {
+    Entry::Node(Node { span, indent, comment_indent: indent, lines })
+}
+
+fn layout(file: &File) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    if let Some(m) = &file.module {
+        let mut lines = doc_lines(&m.doc);
+        lines.push(format!("module {}", m.path.dotted()));
+        entries.push(node(m.span, 0, lines));
+    }
+    let mut previous_was_use = false;
+    for item in &file.items {
+        let is_use = matches!(item, Item::Use(_));
+        let use_group = is_use && previous_was_use;
+        if !entries.is_empty() && !use_group {
+            entries.push(Entry::Blank);
+        }
+        previous_was_use = is_use;
+        match item {
+            Item::Use(u) => {
+                let mut line = format!("use {}", u.path.dotted());
+                if let Some(alias) = &u.alias {
+                    let _ = write!(line, " as {}", alias.name);
+                }
+                entries.push(node(u.span, 0, vec![line]));
+            }
+            Item::Default(d) => entries.push(node(d.span, 0, vec![format!("default {}", d.effect.keyword())])),
+            Item::Set(s) => entries.push(node(s.span, 0, set_lines(s))),
+            Item::Def(d) => {
+                let mut lines = doc_lines(&d.doc);
+                let on = d.on.as_ref().map(|k| format!(" on {}", k.name)).unwrap_or_default();
+                lines.push(format!("def {}{on} = {}", d.name.name, expr_text(&d.body)));
+                entries.push(node(d.span, 0, lines));
+            }
+            Item::Rule(r) => rule_entries(r, &mut entries),
+            Item::Test(t) => test_entries(t, &mut entries),
+        }
+    }
+    entries
+}
+
+fn doc_lines(doc: &[String]) -> Vec<String> {
+    doc.iter().map(|d| if d.is_empty() { "///".to_string() } else { format!("/// {d}") }).collect()
+}
+
+fn set_lines(s: &SetDecl) -> Vec<String> {
+    let mut lines = doc_lines(&s.doc);
+    let one_line = format!("set {} = {}", s.name.name, expr_text(&s.value));
+    let (open, close, items) = match &s.value.kind {
+        ExprKind::Set(items) => ("{", "}", items),
+        ExprKind::List(items) => ("[", "]", items),
+        _ => {
+            lines.push(one_line);
+            return lines;
+        }
+    };
+    if one_line.chars().count() <= MAX_WIDTH || items.len() < 2 {
+        lines.push(one_line);
+        return lines;
+    }
+    lines.push(format!("set {} = {open}", s.name.name));
+    lines.extend(items.iter().map(|e| format!("{INDENT}{},", expr_text(e))));
+    lines.push(close.to_string());
+    lines
+}
+
+fn rule_entries(r: &RuleDecl, entries: &mut Vec<Entry>) {
+    let mut lines = doc_lines(&r.doc);
+    lines.push(format!("rule {}: {} on {}", r.name.name, r.effect.keyword(), r.on.name));
+    entries.push(node(Span::new(r.span.start, r.on.span.end.max(r.span.start)), 0, lines));
+    for e in &r.when {
+        entries.push(node(e.span, 1, vec![format!("when {}", expr_text(e))]));
+    }
+    for e in &r.unless {
+        entries.push(node(e.span, 1, vec![format!("unless {}", expr_text(e))]));
+    }
+    if let Some(t) = &r.message {
+        entries.push(node(t.span, 1, vec![format!("message {}", template_text(t))]));
+    }
+    if let Some(t) = &r.help {
+        entries.push(node(t.span, 1, vec![format!("help {}", template_text(t))]));
+    }
+    for c in &r.controls {
+        entries.push(node(c.span, 1, vec![format!("control {}", quote(&c.value))]));
+    }
+    if let Some((mode, span)) = r.mode {
+        let word = match mode {
+            Mode::Audit => "audit",
+            Mode::Enforce => "enforce",
+        };
+        entries.push(node(span, 1, vec![format!("mode {word}")]));
+    }
+}
+
+fn is_bare_word(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn test_entries(t: &TestDecl, entries: &mut Vec<Entry>) {
+    let mut lines = doc_lines(&t.doc);
+    lines.push(format!("test {} {{", t.name.name));
+    entries.push(node(Span::new(t.span.start, t.name.span.end.max(t.span.start)), 0, lines));
+    let heads: Vec<String> = t
+        .cases
+        .iter()
+        .map(|c| {
+            let channel = match c.channel {
+                Channel::Sql => "sql",
+                Channel::Shell => "shell",
+            };
+            let mut head = format!("{channel} {}", quote(&c.command.value));
+            if let Some(env) = &c.env {
+                let env = if is_bare_word(&env.value) { env.value.clone() } else { quote(&env.value) };
+                let _ = write!(head, " on {env}");
+            }
+            if let Some(d) = &c.dialect {
+                let _ = write!(head, " dialect {}", d.name);
+            }
+            if let Some(kind) = &c.actor_kind {
+                let _ = write!(head, " as {}", kind.name);
+                if let Some(id) = &c.actor_id {
+                    let _ = write!(head, " {}", quote(&id.value));
+                }
+            }
+            if !c.groups.is_empty() {
+                let groups: Vec<String> = c.groups.iter().map(|g| quote(&g.value)).collect();
+                let _ = write!(head, " groups {{{}}}", groups.join(", "));
+            }
+            if !c.labels.is_empty() {
+                let labels: Vec<String> =
+                    c.labels.iter().map(|(k, v)| format!("{}: {}", quote(&k.value), quote(&v.value))).collect();
+                let _ = write!(head, " labels {{{}}}", labels.join(", "));
+            }
+            head
+        })
+        .collect();
+    // Outliers do not push every other case's `=>` far to the right.
+    let width = heads.iter().map(|h| h.chars().count()).filter(|&w| w <= ALIGN_LIMIT).max().unwrap_or(0);
+    for (case, head) in t.cases.iter().zip(heads) {
+        let pad = width.saturating_sub(head.chars().count());
+        let mut line = format!("{head}{} => {}", " ".repeat(pad), case.expect.keyword());
+        if let Some(by) = &case.by {
+            let _ = write!(line, " by {}", by.dotted());
+        }
+        entries.push(node(case.span, 1, vec![line]));
+    }
+    let close = Span::new(t.span.end.saturating_sub(1), t.span.end);
+    entries.push(Entry::Node(Node { span: close, indent: 0, comment_indent: 1, lines: vec!["}".to_string()] }));
+}
+
+/// Comments attached to nodes (by index into the node list) and those left at the end.
+struct Attached<'c> {
+    leading: Vec<Vec<&'c Comment>>,
+    trailing: Vec<Option<&'c Comment>>,
+    end: Vec<&'c Comment>,
+}
+
+fn attach<'c>(comments: &'c [Comment], nodes: &[&Node]) -> Attached<'c> {
+    let mut attached = Attached {
+        leading: vec![Vec::new(); nodes.len()],
+        trailing: vec![None; nodes.len()],
+        end: Vec::new(),
+    };
+    // Source order; printing order differs where clauses are canonicalised.
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by_key(|&i| (nodes.get(i).map_or(0, |n| n.span.start), i));
+    let span_of = |k: usize| order.get(k).and_then(|&i| nodes.get(i)).map_or(Span::default(), |n| n.span);
+    for c in comments {
+        let k = order.partition_point(|&i| nodes.get(i).is_some_and(|n| n.span.end <= c.span.start));
+        let next = order.get(k).copied();
+        let prev = k.checked_sub(1).and_then(|p| order.get(p).copied());
+        let inside = next.is_some() && span_of(k).start < c.span.start;
+        match (next, prev) {
+            (Some(n), _) if inside => push(&mut attached.leading, n, c),
+            (_, Some(p)) if !c.own_line && attached.trailing.get(p).is_some_and(Option::is_none) => {
+                if let Some(slot) = attached.trailing.get_mut(p) {
+                    *slot = Some(c);
+                }
+            }
+            (Some(n), _) => push(&mut attached.leading, n, c),
+            (None, _) => attached.end.push(c),
+        }
+    }
+    attached
+}
+
+fn push<'c>(lists: &mut [Vec<&'c Comment>], i: usize, c: &'c Comment) {
+    if let Some(list) = lists.get_mut(i) {
+        list.push(c);
+    }
+}
+
+fn render(entries: &[Entry], attached: &Attached<'_>) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let blank = |lines: &mut Vec<String>| {
+        if lines.last().is_some_and(|l| !l.is_empty()) {
+            lines.push(String::new());
+        }
+    };
+    let mut index = 0;
+    for entry in entries {
+        let Entry::Node(n) = entry else {
+            blank(&mut lines);
+            continue;
+        };
+        for c in attached.leading.get(index).into_iter().flatten() {
+            lines.push(format!("{}{}", INDENT.repeat(n.comment_indent), c.text));
+            if c.blank_after {
+                blank(&mut lines);
+            }
+        }
+        for l in &n.lines {
+            lines.push(format!("{}{l}", INDENT.repeat(n.indent)));
+        }
+        if let Some(Some(c)) = attached.trailing.get(index) {
+            if let Some(last) = lines.last_mut() {
+                let _ = write!(last, "  {}", c.text);
+            }
+            if c.blank_after {
+                blank(&mut lines);
+            }
+        }
+        index += 1;
+    }
+    if !attached.end.is_empty() {
+        blank(&mut lines);
+        for c in &attached.end {
+            lines.push(c.text.clone());
+        }
+    }
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+// ---- expressions --------------------------------------------------------------------------
+
+/// Binding strength, loosest first; operands print in parentheses when looser than their
+/// position needs.
+const PREC_OR: u8 = 1;
+const PREC_AND: u8 = 2;
+const PREC_NOT: u8 = 3;
+const PREC_CMP: u8 = 4;
+const PREC_PRIMARY: u8 = 5;
+
+/// An expression on one line.
+pub fn expr_text(e: &Expr) -> String {
+    let mut out = String::new();
+    write_expr(&mut out, e, 0, true);
+    out
+}
+
+fn precedence(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Quantified { .. } => 0,
+        ExprKind::Binary { op: BinOp::Or, .. } => PREC_OR,
+        ExprKind::Binary { op: BinOp::And, .. } => PREC_AND,
+        ExprKind::Not(_) => PREC_NOT,
+        ExprKind::Binary { .. } => PREC_CMP,
+        _ => PREC_PRIMARY,
+    }
+}
+
+/// `min` is the loosest binding allowed here; `tail` says nothing follows in the enclosing
+/// expression, which is where a quantifier's open-ended body may stand bare.
+fn write_expr(out: &mut String, e: &Expr, min: u8, tail: bool) {
+    let parens = match e.kind {
+        ExprKind::Quantified { .. } => !tail || min >= PREC_CMP,
+        _ => precedence(e) < min,
+    };
+    if parens {
+        out.push('(');
+        write_bare(out, e, true);
+        out.push(')');
+    } else {
+        write_bare(out, e, tail);
+    }
+}
+
+fn write_list(out: &mut String, items: &[Expr]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_expr(out, item, 0, true);
+    }
+}
+
+fn write_bare(out: &mut String, e: &Expr, tail: bool) {
+    match &e.kind {
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        ExprKind::Str(s) => out.push_str(&quote(s)),
+        ExprKind::Regex(r) => out.push_str(&quote_regex(r)),
+        ExprKind::Path(p) => out.push_str(&p.dotted()),
+        ExprKind::Set(items) => {
+            out.push('{');
+            write_list(out, items);
+            out.push('}');
+        }
+        ExprKind::List(items) => {
+            out.push('[');
+            write_list(out, items);
+            out.push(']');
+        }
+        ExprKind::Call { func, args } => {
+            out.push_str(&func.name);
+            out.push('(');
+            write_list(out, args);
+            out.push(')');
+        }
+        ExprKind::Not(operand) => {
+            out.push_str("not ");
+            write_expr(out, operand, PREC_NOT, tail);
+        }
+        ExprKind::Binary { op, lhs, rhs, .. } => {
+            let (left, right) = match op {
+                BinOp::Or => (PREC_OR, PREC_AND),
+                BinOp::And => (PREC_AND, PREC_NOT),
+                _ => (PREC_PRIMARY, PREC_PRIMARY),
+            };
+            let chained = matches!(op, BinOp::Or | BinOp::And);
+            write_expr(out, lhs, left, false);
+            let _ = write!(out, " {} ", op.symbol());
+            write_expr(out, rhs, right, chained && tail);
+        }
+        ExprKind::Quantified { quantifier, var, over, body } => {
+            let word = match quantifier {
+                Quantifier::Any => "any",
+                Quantifier::All => "all",
+            };
+            let _ = write!(out, "{word} {} in ", var.name);
+            write_expr(out, over, PREC_OR, false);
+            out.push_str(": ");
+            write_expr(out, body, 0, tail);
+        }
+        ExprKind::Error => out.push_str("<error>"),
+    }
+}
+
+/// A string literal that decodes back to `s`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A regex literal: raw, except that quotes are escaped.
+fn quote_regex(r: &str) -> String {
+    let mut out = String::with_capacity(r.len() + 3);
+    out.push_str("re\"");
+    let mut chars = r.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push_str("\\\\"),
+            },
+            '"' => out.push_str("\\\""),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn template_text(t: &Template) -> String {
+    let mut out = String::from("\"");
+    for part in &t.parts {
+        match part {
+            TemplatePart::Text(text) => {
+                for c in text.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\t' => out.push_str("\\t"),
+                        '{' => out.push_str("{{"),
+                        '}' => out.push_str("}}"),
+                        _ => out.push(c),
+                    }
+                }
+            }
+            TemplatePart::Expr(e) => {
+                out.push('{');
+                write_expr(&mut out, e, 0, true);
+                out.push('}');
+            }
+        }
+    }
+    out.push('"');
+    out
+}
