@@ -38,7 +38,13 @@ fn corpus(name: &str) -> PathBuf {
 /// Builds the shipped policies into a bundle in `dir`.
 fn build_bundle(dir: &Path) -> PathBuf {
     let bundle = dir.join("policies.bundle");
-    let out = guard().arg("build").arg(policies()).arg("-o").arg(&bundle).output().unwrap();
+    let out = guard()
+        .arg("build")
+        .arg(policies())
+        .arg("-o")
+        .arg(&bundle)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "`guard build policies` failed:\n{}{}",
@@ -56,16 +62,45 @@ struct Labelled {
 }
 
 fn read_requests(path: &Path) -> (String, Vec<Labelled>) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut requests = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let value: Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{}:{}: not JSON: {e}", path.display(), n + 1));
-        let field = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        let env = value.pointer("/target/env").and_then(Value::as_str).unwrap_or_default();
-        assert_eq!(env, "production", "{}:{}: target.env must be `production`", path.display(), n + 1);
-        assert!(!field("id").is_empty(), "{}:{}: every request needs an id", path.display(), n + 1);
-        requests.push(Labelled { id: field("id"), family: field("family"), command: field("command") });
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let value: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{}:{}: not JSON: {e}", path.display(), n + 1));
+        let field = |name: &str| {
+            value
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let env = value
+            .pointer("/target/env")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        assert_eq!(
+            env,
+            "production",
+            "{}:{}: target.env must be `production`",
+            path.display(),
+            n + 1
+        );
+        assert!(
+            !field("id").is_empty(),
+            "{}:{}: every request needs an id",
+            path.display(),
+            n + 1
+        );
+        requests.push(Labelled {
+            id: field("id"),
+            family: field("family"),
+            command: field("command"),
+        });
     }
     (text, requests)
 }
@@ -89,20 +124,41 @@ fn evaluate(bundle: &Path, path: &Path) -> (Vec<Labelled>, BTreeMap<String, Valu
         String::from_utf8_lossy(&out.stderr)
     );
     let mut decisions = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()) {
-        let decision: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("decision is not JSON ({e}): {line}"));
-        let id = decision.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    for line in String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let decision: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("decision is not JSON ({e}): {line}"));
+        let id = decision
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         decisions.insert(id, decision);
     }
     for r in &requests {
-        assert!(decisions.contains_key(&r.id), "no decision for `{}` in {}", r.id, path.display());
+        assert!(
+            decisions.contains_key(&r.id),
+            "no decision for `{}` in {}",
+            r.id,
+            path.display()
+        );
     }
-    assert_eq!(decisions.len(), requests.len(), "request ids in {} must be unique", path.display());
+    assert_eq!(
+        decisions.len(),
+        requests.len(),
+        "request ids in {} must be unique",
+        path.display()
+    );
     (requests, decisions)
 }
 
 fn kind(decision: &Value) -> &str {
-    decision.get("decision").and_then(Value::as_str).unwrap_or("?")
+    decision
+        .get("decision")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
 }
 
 fn blocked(decision: &Value) -> bool {
@@ -113,9 +169,17 @@ fn rules(decision: &Value) -> String {
     let names: Vec<&str> = decision
         .get("matches")
         .and_then(Value::as_array)
-        .map(|ms| ms.iter().filter_map(|m| m.get("rule").and_then(Value::as_str)).collect())
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| m.get("rule").and_then(Value::as_str))
+                .collect()
+        })
         .unwrap_or_default();
-    if names.is_empty() { "no rule matched".to_string() } else { names.join(", ") }
+    if names.is_empty() {
+        "no rule matched".to_string()
+    } else {
+        names.join(", ")
+    }
 }
 
 #[test]
@@ -124,9 +188,17 @@ fn dangerous_commands_are_blocked_and_benign_ones_pass() {
     let bundle = build_bundle(dir.path());
 
     let (dangerous, decided) = evaluate(&bundle, &corpus("dangerous.jsonl"));
-    assert!(dangerous.len() >= 120, "the dangerous corpus needs at least 120 requests, has {}", dangerous.len());
+    assert!(
+        dangerous.len() >= 120,
+        "the dangerous corpus needs at least 120 requests, has {}",
+        dangerous.len()
+    );
     for d in decided.values() {
-        assert_ne!(kind(d), "error", "a dangerous request could not be decided: {d}");
+        assert_ne!(
+            kind(d),
+            "error",
+            "a dangerous request could not be decided: {d}"
+        );
     }
     let mut per_family: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut misses = Vec::new();
@@ -137,20 +209,41 @@ fn dangerous_commands_are_blocked_and_benign_ones_pass() {
         if blocked(d) {
             entry.0 += 1;
         } else {
-            misses.push(format!("  {} [{}] {:?} -> {} ({})", r.id, r.family, r.command, kind(d), rules(d)));
+            misses.push(format!(
+                "  {} [{}] {:?} -> {} ({})",
+                r.id,
+                r.family,
+                r.command,
+                kind(d),
+                rules(d)
+            ));
         }
     }
     let dangerous_blocked = dangerous.len() - misses.len();
     let dangerous_rate = dangerous_blocked as f64 / dangerous.len() as f64;
 
     let (benign, decided_benign) = evaluate(&bundle, &corpus("benign.jsonl"));
-    assert!(benign.len() >= 80, "the benign corpus needs at least 80 requests, has {}", benign.len());
+    assert!(
+        benign.len() >= 80,
+        "the benign corpus needs at least 80 requests, has {}",
+        benign.len()
+    );
     let mut false_positives = Vec::new();
     for r in &benign {
         let d = &decided_benign[&r.id];
-        assert_ne!(kind(d), "error", "a benign request could not be decided: {d}");
+        assert_ne!(
+            kind(d),
+            "error",
+            "a benign request could not be decided: {d}"
+        );
         if blocked(d) {
-            false_positives.push(format!("  {} {:?} -> {} ({})", r.id, r.command, kind(d), rules(d)));
+            false_positives.push(format!(
+                "  {} {:?} -> {} ({})",
+                r.id,
+                r.command,
+                kind(d),
+                rules(d)
+            ));
         }
     }
     let benign_rate = false_positives.len() as f64 / benign.len() as f64;
@@ -198,29 +291,68 @@ fn every_family_is_represented() {
     for r in &dangerous {
         *families.entry(r.family.as_str()).or_default() += 1;
     }
-    for family in ["schema", "bulk", "exfil", "audit", "privesc", "remote_code", "disk"] {
+    for family in [
+        "schema",
+        "bulk",
+        "exfil",
+        "audit",
+        "privesc",
+        "remote_code",
+        "disk",
+    ] {
         let n = families.get(family).copied().unwrap_or(0);
-        assert!(n >= 10, "family `{family}` has {n} dangerous requests; want at least 10");
+        assert!(
+            n >= 10,
+            "family `{family}` has {n} dangerous requests; want at least 10"
+        );
     }
 }
 
 #[test]
 fn shipped_policies_check_clean() {
-    let out = guard().arg("check").arg(policies()).arg("--format").arg("json").output().unwrap();
+    let out = guard()
+        .arg("check")
+        .arg(policies())
+        .arg("--format")
+        .arg("json")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "`guard check policies/` failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let diagnostics: Vec<&str> = stdout.lines().filter(|l| l.trim_start().starts_with('{')).collect();
-    let findings: Vec<&&str> = diagnostics.iter().filter(|l| !l.contains("\"summary\"")).collect();
-    assert!(findings.is_empty(), "`guard check policies/` is not clean:\n{}", stdout);
+    assert!(
+        out.status.success(),
+        "`guard check policies/` failed:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diagnostics: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with('{'))
+        .collect();
+    let findings: Vec<&&str> = diagnostics
+        .iter()
+        .filter(|l| !l.contains("\"summary\""))
+        .collect();
+    assert!(
+        findings.is_empty(),
+        "`guard check policies/` is not clean:\n{}",
+        stdout
+    );
 }
 
 #[test]
 fn shipped_policy_tests_pass_with_full_coverage() {
-    let out = guard().arg("test").arg(policies()).arg("--coverage").output().unwrap();
+    let out = guard()
+        .arg("test")
+        .arg(policies())
+        .arg("--coverage")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "`guard test policies/ --coverage` failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "`guard test policies/ --coverage` failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains(" 0 failed"), "unexpected summary: {stdout}");
 }
 
@@ -228,15 +360,30 @@ fn shipped_policy_tests_pass_with_full_coverage() {
 fn incident_session_is_stopped_where_the_readme_says() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = build_bundle(dir.path());
-    let session = repo_root().join("examples").join("incident").join("session.jsonl");
+    let session = repo_root()
+        .join("examples")
+        .join("incident")
+        .join("session.jsonl");
     let (requests, decided) = evaluate(&bundle, &session);
-    assert!(requests.len() >= 50, "the incident session needs 50+ commands, has {}", requests.len());
-    let stopped: Vec<&str> = requests.iter().filter(|r| blocked(&decided[&r.id])).map(|r| r.id.as_str()).collect();
-    let expected: Vec<String> = std::fs::read_to_string(repo_root().join("examples/incident/expected-stops.txt"))
-        .unwrap()
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
-        .filter(|l| !l.is_empty())
+    assert!(
+        requests.len() >= 50,
+        "the incident session needs 50+ commands, has {}",
+        requests.len()
+    );
+    let stopped: Vec<&str> = requests
+        .iter()
+        .filter(|r| blocked(&decided[&r.id]))
+        .map(|r| r.id.as_str())
         .collect();
-    assert_eq!(stopped, expected, "the incident's stopped commands differ from examples/incident/expected-stops.txt");
+    let expected: Vec<String> =
+        std::fs::read_to_string(repo_root().join("examples/incident/expected-stops.txt"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+    assert_eq!(
+        stopped, expected,
+        "the incident's stopped commands differ from examples/incident/expected-stops.txt"
+    );
 }

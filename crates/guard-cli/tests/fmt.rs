@@ -34,10 +34,18 @@ fn read(path: &Path) -> String {
 fn rewrites_files_in_place_keeping_comments() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "a.guard", MESSY);
-    guard().arg("fmt").arg(dir.path()).assert().success().stdout("");
+    guard()
+        .arg("fmt")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout("");
     assert_eq!(read(&file), CANONICAL);
     // No temporary file is left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("a.guard")]);
 }
 
@@ -46,7 +54,12 @@ fn a_second_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "a.guard", MESSY);
     guard().arg("fmt").arg(&file).assert().success();
-    guard().args(["fmt", "--check"]).arg(&file).assert().success().stdout("");
+    guard()
+        .args(["fmt", "--check"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout("");
     assert_eq!(read(&file), CANONICAL);
 }
 
@@ -60,7 +73,10 @@ fn check_lists_files_that_would_change_and_writes_nothing() {
         .arg(dir.path())
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("messy.guard").and(predicate::str::contains("clean.guard").not()));
+        .stdout(
+            predicate::str::contains("messy.guard")
+                .and(predicate::str::contains("clean.guard").not()),
+        );
     assert_eq!(read(&messy), MESSY);
     assert_eq!(read(&clean), CANONICAL);
 }
@@ -69,7 +85,11 @@ fn check_lists_files_that_would_change_and_writes_nothing() {
 fn check_as_json_names_each_file() {
     let dir = tempfile::tempdir().unwrap();
     let messy = write(dir.path(), "messy.guard", MESSY);
-    let out = guard().args(["fmt", "--check", "--format", "json"]).arg(&messy).assert().code(1);
+    let out = guard()
+        .args(["fmt", "--check", "--format", "json"])
+        .arg(&messy)
+        .assert()
+        .code(1);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(line["status"], "unformatted");
@@ -80,7 +100,12 @@ fn check_as_json_names_each_file() {
 fn check_passes_on_canonical_files() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "clean.guard", CANONICAL);
-    guard().args(["fmt", "--check"]).arg(dir.path()).assert().success().stdout("");
+    guard()
+        .args(["fmt", "--check"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout("");
 }
 
 #[test]
@@ -103,7 +128,11 @@ fn files_with_syntax_errors_are_reported_and_left_alone() {
 fn syntax_errors_in_json_go_to_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let broken = write(dir.path(), "broken.guard", BROKEN);
-    let out = guard().args(["fmt", "--format", "json"]).arg(&broken).assert().code(1);
+    let out = guard()
+        .args(["fmt", "--format", "json"])
+        .arg(&broken)
+        .assert()
+        .code(1);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let line: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(line["code"], "GS001");
@@ -125,7 +154,12 @@ fn a_missing_path_is_a_usage_error() {
 fn a_directory_without_policies_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "README.md", "# not a policy\n");
-    guard().arg("fmt").arg(dir.path()).assert().code(2).stderr(predicate::str::contains("no `*.guard`"));
+    guard()
+        .arg("fmt")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no `*.guard`"));
 }
 
 #[test]
@@ -145,15 +179,17 @@ fn a_file_that_is_not_utf8_is_a_usage_error() {
 fn defaults_to_the_current_directory() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "policies/a.guard", MESSY);
-    guard().arg("fmt").current_dir(dir.path()).assert().success();
+    guard()
+        .arg("fmt")
+        .current_dir(dir.path())
+        .assert()
+        .success();
     assert_eq!(read(&file), CANONICAL);
 }
 
 #[test]
 fn help_shows_examples() {
-    guard()
-        .args(["fmt", "--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Examples:").and(predicate::str::contains("guard fmt --check")));
+    guard().args(["fmt", "--help"]).assert().success().stdout(
+        predicate::str::contains("Examples:").and(predicate::str::contains("guard fmt --check")),
+    );
 }

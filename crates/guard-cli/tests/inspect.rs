@@ -14,7 +14,14 @@ use guard_model::{ActionKind, Effect, Field, Mode};
 const SQL_SOURCE: &str = "module sql.destructive\n\n/// Schema objects change only through migrations.\n/// More detail.\nrule no_schema_drop: deny on sql\n  when stmt.kind in {drop, truncate}\n  message \"{stmt.kind} is blocked\"\n";
 const SHELL_SOURCE: &str = "module shell.fs\n\nrule rm_rf: warn on exec\n  when \"recursive\" in exec.flags\n  message \"recursive delete\"\n  mode audit\n\nrule big: require_approval on request\n  when request.action_count > 20\n  message \"too many\"\n";
 
-fn rule(id: &str, effect: Effect, on: Option<ActionKind>, file: u32, start: u32, doc: &str) -> Rule {
+fn rule(
+    id: &str,
+    effect: Effect,
+    on: Option<ActionKind>,
+    file: u32,
+    start: u32,
+    doc: &str,
+) -> Rule {
     Rule {
         id: id.into(),
         doc: doc.into(),
@@ -25,7 +32,10 @@ fn rule(id: &str, effect: Effect, on: Option<ActionKind>, file: u32, start: u32,
         message: Default::default(),
         help: Default::default(),
         controls: vec!["SOC2 CC8.1".into()],
-        source: SourceLoc { file, span: [start, start + 4] },
+        source: SourceLoc {
+            file,
+            span: [start, start + 4],
+        },
     }
 }
 
@@ -35,7 +45,9 @@ fn write_bundle(dir: &Path) -> Vec<u8> {
     let kind = b.field(Field::StmtKind);
     let set = b.enum_set(
         EnumType::StatementKind,
-        ["drop", "truncate"].iter().filter_map(|n| EnumValue::named(EnumType::StatementKind, n)),
+        ["drop", "truncate"]
+            .iter()
+            .filter_map(|n| EnumValue::named(EnumType::StatementKind, n)),
     );
     let set = b.set(set);
     let cond = b.is_in(kind, set, false);
@@ -44,22 +56,42 @@ fn write_bundle(dir: &Path) -> Vec<u8> {
         Effect::Deny,
         Some(ActionKind::Sql),
         0,
-        74,
+        92,
         "Schema objects change only through migrations.\nMore detail.",
     );
     r.condition = cond;
-    r.message = b.template(&[TemplatePiece::Expr(kind), TemplatePiece::Text(" is blocked")]);
+    r.message = b.template(&[
+        TemplatePiece::Expr(kind),
+        TemplatePiece::Text(" is blocked"),
+    ]);
     b.rule(r);
-    let mut audit = rule("shell.fs.rm_rf", Effect::Warn, Some(ActionKind::Exec), 1, 17, "");
+    let mut audit = rule(
+        "shell.fs.rm_rf",
+        Effect::Warn,
+        Some(ActionKind::Exec),
+        1,
+        17,
+        "",
+    );
     audit.mode = Mode::Audit;
     b.rule(audit);
-    b.rule(rule("shell.fs.big", Effect::RequireApproval, None, 1, 126, "Large requests."));
+    b.rule(rule(
+        "shell.fs.big",
+        Effect::RequireApproval,
+        None,
+        1,
+        118,
+        "Large requests.",
+    ));
     let policy = b.finish().unwrap();
     let metadata = Metadata {
         guard_version: "0.1.0".into(),
         revision: 42,
         git_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
-        sources: vec![Source::new("policies/sql.guard", SQL_SOURCE), Source::new("policies/shell.guard", SHELL_SOURCE)],
+        sources: vec![
+            Source::new("policies/sql.guard", SQL_SOURCE),
+            Source::new("policies/shell.guard", SHELL_SOURCE),
+        ],
     };
     let bytes = encode(&policy, &metadata).unwrap();
     std::fs::write(dir.join("policy.bundle"), &bytes).unwrap();
@@ -76,8 +108,16 @@ fn guard(dir: &Path) -> Command {
 fn human_output() {
     let dir = tempfile::tempdir().unwrap();
     write_bundle(dir.path());
-    let out = guard(dir.path()).args(["inspect", "policy.bundle"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = guard(dir.path())
+        .args(["inspect", "policy.bundle"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
 
@@ -85,8 +125,16 @@ fn human_output() {
 fn json_output() {
     let dir = tempfile::tempdir().unwrap();
     write_bundle(dir.path());
-    let out = guard(dir.path()).args(["inspect", "--format", "json", "policy.bundle"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = guard(dir.path())
+        .args(["inspect", "--format", "json", "policy.bundle"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     insta::assert_json_snapshot!(value);
 }
@@ -101,10 +149,22 @@ fn damaged_and_missing_files_are_input_errors() {
     std::fs::write(dir.path().join("short.bundle"), &bytes[..30]).unwrap();
     std::fs::write(dir.path().join("text.bundle"), "module x\n").unwrap();
     for (file, expected) in [
-        ("altered.bundle", "error[GB004]: `altered.bundle`: bundle digest mismatch"),
-        ("short.bundle", "error[GB003]: `short.bundle`: truncated bundle"),
-        ("text.bundle", "error[GB001]: `text.bundle`: not a guard bundle"),
-        ("missing.bundle", "error: `missing.bundle`: no such file or directory"),
+        (
+            "altered.bundle",
+            "error[GB004]: `altered.bundle`: bundle digest mismatch",
+        ),
+        (
+            "short.bundle",
+            "error[GB003]: `short.bundle`: truncated bundle",
+        ),
+        (
+            "text.bundle",
+            "error[GB001]: `text.bundle`: not a guard bundle",
+        ),
+        (
+            "missing.bundle",
+            "error: `missing.bundle`: no such file or directory",
+        ),
     ] {
         let out = guard(dir.path()).args(["inspect", file]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{file}");

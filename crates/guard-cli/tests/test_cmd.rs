@@ -116,17 +116,23 @@ test by {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "2 passed, 0 failed\n");
 
-    // An audit-mode match never decides, so `by` it cannot pass even when the effect is right.
-    let extra = RULES.replace("/// Recorded only.", "/// Recorded only.\n\n/// Also audit.\nrule audit_drop: deny on sql\n  when stmt.kind == drop\n  message \"audit\"\n  mode audit\n");
+    // The right decision from another rule fails `by`; audit matches are listed, marked.
+    let extra = RULES.replace(
+        "/// Recorded only.",
+        "/// Truncates.\nrule no_truncate: deny on sql\n  when stmt.kind == truncate\n  message \"truncate\"\n\n\
+         /// Audit.\nrule audit_drop: deny on sql\n  when stmt.kind == drop\n  message \"audited drop\"\n  mode audit\n\n\
+         /// Recorded only.",
+    );
     std::fs::write(
         dir.path().join("p/app.guard"),
-        format!("{extra}\ntest audit {{\n  sql \"DROP TABLE x\" on production => deny by audit_drop\n}}\n"),
+        format!("{extra}\ntest other {{\n  sql \"DROP TABLE x\" on production => deny by no_truncate\n}}\n"),
     )
     .unwrap();
     let o = guard(&["test", "p"], dir.path());
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("expected `deny` by `app.audit_drop`, got `deny` but not by `app.audit_drop`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("app.audit_drop (deny, audit): audit"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("expected `deny` by `app.no_truncate`, got `deny` but not by"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("app.no_drop (deny): drop of public.x on production"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("app.audit_drop (deny, audit): audited drop"), "{}", stderr(&o));
 }
 
 #[test]

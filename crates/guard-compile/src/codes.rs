@@ -24,6 +24,7 @@ codes! {
     TOO_MANY_VARIABLES = "GC002", "guard::compile::too-many-variables", "quantifiers nest deeper than the engine has variable slots for";
     INVALID_PATTERN = "GC003", "guard::compile::invalid-pattern", "a glob or regex the checker accepted is rejected by the engine (e.g. over its size limit)";
     INVALID_PROGRAM = "GC004", "guard::compile::invalid-program", "the checked program is incomplete (no `default`, a rule without a message, a dangling reference): fix the errors reported before it";
+    COMPUTED_SET = "GC005", "guard::compile::computed-set", "a set literal whose elements are not all literals is counted with `len` or interpolated in a message, where its duplicates and order would show";
     TEST_FAILED = "GP001", "guard::test::failed", "a test case's request got another decision than the one it expects (`guard test`)";
     TEST_CRASHED = "GP002", "guard::test::crashed", "analysing or evaluating a test case's request crashed, so the case fails (`guard test`)";
     UNCOVERED_RULE = "GP003", "guard::test::uncovered-rule", "no test case matched this rule (`guard test --coverage`)";

@@ -128,7 +128,7 @@ impl<'p> Compiler<'p> {
                         format!("rule `{}` nests deeper than {MAX_DEPTH} levels once its defs are inlined", rule.id),
                     )
                     .with_label("this rule is too deep to evaluate")
-                    .with_help("flatten the condition: long `and`/`or` chains are fine, deeply nested parentheses and calls are not"),
+                    .with_help("depth counts after inlining, so each def adds its own depth where it is used; long `and`/`or` chains are flat and cost nothing"),
                 );
             }
             self.builder.rule(IrRule {
@@ -225,8 +225,12 @@ impl<'p> Compiler<'p> {
                 let matcher = match pattern.compile() {
                     Ok(m) => m,
                     Err(err) => {
+                        let why = match err {
+                            ir::IrError::BadPattern { message, .. } => message,
+                            other => other.to_string(),
+                        };
                         self.error(
-                            Diagnostic::error(codes::INVALID_PATTERN, *pattern_span, format!("the engine cannot compile this pattern: {err}"))
+                            Diagnostic::error(codes::INVALID_PATTERN, *pattern_span, format!("the engine cannot compile this pattern: {why}"))
                                 .with_label("rejected by the engine")
                                 .with_help("simplify the pattern (regexes compile to at most 1 MiB)"),
                         );
@@ -242,6 +246,11 @@ impl<'p> Compiler<'p> {
                 L::Matches { subject: Box::new(subject), pattern }
             }
             TExprKind::Call { builtin, args } => {
+                if *builtin == Builtin::Len
+                    && let Some(arg) = args.first()
+                {
+                    self.require_literal_set(arg, "`len`");
+                }
                 let args: Vec<L> = args.iter().map(|a| self.fold(a)).collect();
                 if self.options.fold_constants
                     && let Some(c) = call(*builtin, &args)
@@ -269,6 +278,30 @@ impl<'p> Compiler<'p> {
                 }
                 L::Quant { quantifier: *quantifier, slot, over: Box::new(over), body: Box::new(body) }
             }
+        }
+    }
+
+    /// The engine has sets of constants only: a set literal with computed elements is
+    /// evaluated as a list, which behaves the same under `in` and quantifiers but not under
+    /// `len` (duplicates) or in a message (order, duplicates). Those uses are an error, decided
+    /// on the source (literal elements or not), so folding never changes what compiles.
+    fn require_literal_set(&mut self, e: &TExpr, what: &str) {
+        let TExprKind::Collection { kind: CollectionKind::Set, items } = &e.kind else {
+            return;
+        };
+        let literal = |i: &TExpr| {
+            matches!(i.kind, TExprKind::Bool(_) | TExprKind::Int(_) | TExprKind::Str(_) | TExprKind::Enum(..))
+        };
+        if !items.iter().all(literal) {
+            self.error(
+                Diagnostic::error(
+                    codes::COMPUTED_SET,
+                    e.span,
+                    format!("a set literal with computed elements cannot be used in {what}"),
+                )
+                .with_label("not every element is a literal")
+                .with_help("use a list literal `[…]` (it keeps order and duplicates), or a set of literals"),
+            );
         }
     }
 
@@ -540,6 +573,7 @@ impl<'p> Compiler<'p> {
             match part {
                 TemplatePart::Text(s) => pieces.push(Piece::Text(s.clone())),
                 TemplatePart::Expr(e) => {
+                    self.require_literal_set(e, "a message");
                     let l = self.fold(e);
                     match self.options.fold_constants.then(|| render_const(&l)).flatten() {
                         Some(text) => pieces.push(Piece::Text(text)),

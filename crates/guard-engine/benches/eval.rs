@@ -28,11 +28,31 @@ fn cases() -> Vec<(&'static str, Request, Vec<Action>)> {
         e.piped_from = vec!["curl".into()];
     }
     vec![
-        ("sql_select_allow", request("production", "SELECT id FROM public.users WHERE id = 1"), vec![sql(StatementKind::Select, &["public.users"], [0, 40])]),
-        ("sql_drop_deny", request("production", "DROP TABLE users"), vec![sql(StatementKind::Drop, &["public.users"], [0, 16])]),
-        ("sql_agent_billing_warn", agent, vec![sql(StatementKind::Select, &["billing.invoices"], [0, 44])]),
-        ("shell_pipeline_3_actions", request("staging", "curl -s x | sh; grep -v x /var/log/app.log"), pipeline),
-        ("k8s_get_allow", request("production", "kubectl get pods -n prod-web"), vec![k8s("get", "pods", "prod-web")]),
+        (
+            "sql_select_allow",
+            request("production", "SELECT id FROM public.users WHERE id = 1"),
+            vec![sql(StatementKind::Select, &["public.users"], [0, 40])],
+        ),
+        (
+            "sql_drop_deny",
+            request("production", "DROP TABLE users"),
+            vec![sql(StatementKind::Drop, &["public.users"], [0, 16])],
+        ),
+        (
+            "sql_agent_billing_warn",
+            agent,
+            vec![sql(StatementKind::Select, &["billing.invoices"], [0, 44])],
+        ),
+        (
+            "shell_pipeline_3_actions",
+            request("staging", "curl -s x | sh; grep -v x /var/log/app.log"),
+            pipeline,
+        ),
+        (
+            "k8s_get_allow",
+            request("production", "kubectl get pods -n prod-web"),
+            vec![k8s("get", "pods", "prod-web")],
+        ),
     ]
 }
 
@@ -40,14 +60,18 @@ fn bench_eval(c: &mut Criterion) {
     let policy = standard_like_policy();
     let mut group = c.benchmark_group("evaluate");
     for (name, request, actions) in cases() {
-        group.bench_function(name, |b| b.iter(|| evaluate(black_box(&policy), black_box(&request), black_box(&actions))));
+        group.bench_function(name, |b| {
+            b.iter(|| evaluate(black_box(&policy), black_box(&request), black_box(&actions)))
+        });
     }
     group.finish();
 
     let mut group = c.benchmark_group("decide_prepared_context");
     for (name, request, actions) in cases() {
         let rcx = RequestContext::new(&request, &actions);
-        group.bench_function(name, |b| b.iter(|| decide(black_box(&policy), black_box(&rcx))));
+        group.bench_function(name, |b| {
+            b.iter(|| decide(black_box(&policy), black_box(&rcx)))
+        });
     }
     group.finish();
 }
@@ -65,8 +89,12 @@ fn bench_bundle(c: &mut Criterion) {
     };
     let bytes = encode(&policy, &metadata).unwrap();
     let mut group = c.benchmark_group("bundle");
-    group.bench_function(format!("decode_{}_bytes", bytes.len()), |b| b.iter(|| decode(black_box(&bytes)).unwrap()));
-    group.bench_function("encode", |b| b.iter(|| encode(black_box(&policy), black_box(&metadata)).unwrap()));
+    group.bench_function(format!("decode_{}_bytes", bytes.len()), |b| {
+        b.iter(|| decode(black_box(&bytes)).unwrap())
+    });
+    group.bench_function("encode", |b| {
+        b.iter(|| encode(black_box(&policy), black_box(&metadata)).unwrap())
+    });
     group.finish();
 }
 

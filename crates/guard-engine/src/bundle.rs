@@ -52,7 +52,11 @@ impl Source {
     /// A source with its digest computed.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
         let text = text.into();
-        Source { name: name.into(), sha256: hex::encode(Sha256::digest(text.as_bytes())), text }
+        Source {
+            name: name.into(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            text,
+        }
     }
 
     /// 1-based line and column of a byte offset (columns count characters).
@@ -95,7 +99,10 @@ impl LoadedBundle {
     }
 
     pub fn bundle_ref(&self) -> BundleRef {
-        BundleRef { digest: self.digest(), revision: self.metadata.revision }
+        BundleRef {
+            digest: self.digest(),
+            revision: self.metadata.revision,
+        }
     }
 
     /// [`crate::evaluate`], with the decision naming this bundle.
@@ -119,7 +126,9 @@ pub enum BundleError {
     #[diagnostic(code(GB001), help("build bundles with `guard build`"))]
     BadMagic,
     /// GB002
-    #[error("unsupported bundle format version {found}; this engine reads version {FORMAT_VERSION}")]
+    #[error(
+        "unsupported bundle format version {found}; this engine reads version {FORMAT_VERSION}"
+    )]
     #[diagnostic(code(GB002), help("rebuild the bundle with this version of guard"))]
     UnsupportedVersion { found: u16 },
     /// GB003
@@ -128,7 +137,10 @@ pub enum BundleError {
     Truncated { len: usize, expected: u64 },
     /// GB004
     #[error("bundle digest mismatch: the bundle was altered or corrupted")]
-    #[diagnostic(code(GB004), help("fetch or rebuild the bundle; never edit it by hand"))]
+    #[diagnostic(
+        code(GB004),
+        help("fetch or rebuild the bundle; never edit it by hand")
+    )]
     DigestMismatch,
     /// GB005
     #[error("malformed bundle body: {0}")]
@@ -139,9 +151,18 @@ pub enum BundleError {
     #[diagnostic(code(GB006))]
     TrailingData { extra: usize },
     /// GB007
-    #[error("the bundle uses `{name}`, unknown to this engine (guard {engine}); it was built by guard {built_by}")]
-    #[diagnostic(code(GB007), help("run a guard at least as new as the one that built the bundle"))]
-    SchemaMismatch { name: String, engine: String, built_by: String },
+    #[error(
+        "the bundle uses `{name}`, unknown to this engine (guard {engine}); it was built by guard {built_by}"
+    )]
+    #[diagnostic(
+        code(GB007),
+        help("run a guard at least as new as the one that built the bundle")
+    )]
+    SchemaMismatch {
+        name: String,
+        engine: String,
+        built_by: String,
+    },
     /// GB008
     #[error("cannot encode bundle: {0}")]
     #[diagnostic(code(GB008))]
@@ -151,13 +172,37 @@ pub enum BundleError {
 /// Every bundle error code: id, kebab-case name, one-line summary.
 pub const CODES: &[(&str, &str, &str)] = &[
     ("GB001", "bad-magic", "the file is not a guard bundle"),
-    ("GB002", "unsupported-version", "the bundle's format version is not one this engine reads"),
-    ("GB003", "truncated", "the bundle is shorter than its header says"),
-    ("GB004", "digest-mismatch", "the bundle's bytes do not match its digest"),
-    ("GB005", "malformed-body", "the bundle's digest is right but its body does not decode to a valid policy"),
+    (
+        "GB002",
+        "unsupported-version",
+        "the bundle's format version is not one this engine reads",
+    ),
+    (
+        "GB003",
+        "truncated",
+        "the bundle is shorter than its header says",
+    ),
+    (
+        "GB004",
+        "digest-mismatch",
+        "the bundle's bytes do not match its digest",
+    ),
+    (
+        "GB005",
+        "malformed-body",
+        "the bundle's digest is right but its body does not decode to a valid policy",
+    ),
     ("GB006", "trailing-data", "bytes follow the bundle's digest"),
-    ("GB007", "schema-mismatch", "the bundle uses a field or enum variant this engine does not know"),
-    ("GB008", "encode-failed", "the policy and metadata cannot be written as a bundle"),
+    (
+        "GB007",
+        "schema-mismatch",
+        "the bundle uses a field or enum variant this engine does not know",
+    ),
+    (
+        "GB008",
+        "encode-failed",
+        "the policy and metadata cannot be written as a bundle",
+    ),
 ];
 
 impl BundleError {
@@ -190,8 +235,12 @@ struct BodyRef<'a> {
 pub fn encode(policy: &Policy, metadata: &Metadata) -> Result<Vec<u8>, BundleError> {
     check_sources(policy, metadata).map_err(BundleError::Encode)?;
     let schema_names = policy.schema_names();
-    let body = postcard::to_stdvec(&BodyRef { metadata, schema_names: &schema_names, policy: policy.data() })
-        .map_err(|e| BundleError::Encode(e.to_string()))?;
+    let body = postcard::to_stdvec(&BodyRef {
+        metadata,
+        schema_names: &schema_names,
+        policy: policy.data(),
+    })
+    .map_err(|e| BundleError::Encode(e.to_string()))?;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + DIGEST_LEN);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -210,7 +259,10 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
     let magic_len = MAGIC.len();
     if bytes.len() < magic_len {
         return Err(if MAGIC.starts_with(bytes) {
-            BundleError::Truncated { len: bytes.len(), expected: HEADER_LEN as u64 }
+            BundleError::Truncated {
+                len: bytes.len(),
+                expected: HEADER_LEN as u64,
+            }
         } else {
             BundleError::BadMagic
         });
@@ -218,7 +270,10 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
     if bytes.get(..magic_len) != Some(&MAGIC[..]) {
         return Err(BundleError::BadMagic);
     }
-    let truncated_header = || BundleError::Truncated { len: bytes.len(), expected: HEADER_LEN as u64 };
+    let truncated_header = || BundleError::Truncated {
+        len: bytes.len(),
+        expected: HEADER_LEN as u64,
+    };
     let version = bytes
         .get(8..10)
         .and_then(|b| <[u8; 2]>::try_from(b).ok())
@@ -235,10 +290,15 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
     let expected = body_len.saturating_add((HEADER_LEN + DIGEST_LEN) as u64);
     let len = bytes.len() as u64;
     if len < expected {
-        return Err(BundleError::Truncated { len: bytes.len(), expected });
+        return Err(BundleError::Truncated {
+            len: bytes.len(),
+            expected,
+        });
     }
     if len > expected {
-        return Err(BundleError::TrailingData { extra: usize::try_from(len - expected).unwrap_or(usize::MAX) });
+        return Err(BundleError::TrailingData {
+            extra: usize::try_from(len - expected).unwrap_or(usize::MAX),
+        });
     }
     // `len == expected` and `bytes.len()` is a usize, so this fits.
     let signed_len = bytes.len() - DIGEST_LEN;
@@ -250,7 +310,8 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
     let body = signed.get(HEADER_LEN..).unwrap_or(&[]);
 
     let malformed = |what: &str, e: postcard::Error| BundleError::Malformed(format!("{what}: {e}"));
-    let (metadata, rest) = postcard::take_from_bytes::<Metadata>(body).map_err(|e| malformed("metadata", e))?;
+    let (metadata, rest) =
+        postcard::take_from_bytes::<Metadata>(body).map_err(|e| malformed("metadata", e))?;
     let (schema_names, rest) =
         postcard::take_from_bytes::<Vec<String>>(rest).map_err(|e| malformed("schema names", e))?;
     if let Some(name) = schema_names.iter().find(|n| !ir::schema_name_known(n)) {
@@ -260,32 +321,52 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
             built_by: metadata.guard_version.clone(),
         });
     }
-    let (data, rest) = postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
+    let (data, rest) =
+        postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
     if !rest.is_empty() {
-        return Err(BundleError::Malformed(format!("{} unexpected bytes after the policy", rest.len())));
+        return Err(BundleError::Malformed(format!(
+            "{} unexpected bytes after the policy",
+            rest.len()
+        )));
     }
     let policy = Policy::new(data).map_err(|e| BundleError::Malformed(e.to_string()))?;
     check_sources(&policy, &metadata).map_err(BundleError::Malformed)?;
     if policy.schema_names() != schema_names {
-        return Err(BundleError::Malformed("the schema name list does not match the policy".into()));
+        return Err(BundleError::Malformed(
+            "the schema name list does not match the policy".into(),
+        ));
     }
-    Ok(LoadedBundle { format_version: version, metadata, policy, digest })
+    Ok(LoadedBundle {
+        format_version: version,
+        metadata,
+        policy,
+        digest,
+    })
 }
 
 fn check_sources(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
     for source in &metadata.sources {
         if hex::encode(Sha256::digest(source.text.as_bytes())) != source.sha256 {
-            return Err(format!("the digest of source `{}` does not match its text", source.name));
+            return Err(format!(
+                "the digest of source `{}` does not match its text",
+                source.name
+            ));
         }
     }
     for rule in policy.rules() {
         let file = rule.source.file as usize;
         let Some(source) = metadata.sources.get(file) else {
-            return Err(format!("rule `{}` points at source file {file}, which the bundle lacks", rule.id));
+            return Err(format!(
+                "rule `{}` points at source file {file}, which the bundle lacks",
+                rule.id
+            ));
         };
         let [start, end] = rule.source.span;
         if start > end || end as usize > source.text.len() {
-            return Err(format!("rule `{}` has a span outside `{}`", rule.id, source.name));
+            return Err(format!(
+                "rule `{}` has a span outside `{}`",
+                rule.id, source.name
+            ));
         }
     }
     Ok(())

@@ -19,7 +19,10 @@ use std::borrow::Cow;
 use guard_model::schema::{Context, EnumType, Value};
 use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request};
 
-use crate::ir::{Builtin, CmpOp, ExprId, MAX_LOCALS, Node, Part, Policy, Quantifier, Rule, SetData, SetId, SetLookup, Template};
+use crate::ir::{
+    Builtin, CmpOp, ExprId, MAX_LOCALS, Node, Part, Policy, Quantifier, Rule, SetData, SetId,
+    SetLookup, Template,
+};
 use crate::names;
 
 /// Per-request precomputation shared by every rule and action: labels as `key=value` strings
@@ -69,10 +72,19 @@ pub fn evaluate(policy: &Policy, request: &Request, actions: &[Action]) -> Decis
 
 /// [`evaluate`] with the per-request precomputation done by the caller.
 pub fn decide(policy: &Policy, rcx: &RequestContext<'_>) -> Decision {
+    decide_with(policy, rcx, false)
+}
+
+/// `reference`: evaluate without the shape-specific fast paths (tests compare both).
+fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> Decision {
     let mut ev = Evaluator::new(policy, rcx.context(None));
+    ev.reference = reference;
     let mut matches = Vec::new();
     let mut strongest: Option<Effect> = None;
-    let whole = [0, u32::try_from(rcx.request.command.len()).unwrap_or(u32::MAX)];
+    let whole = [
+        0,
+        u32::try_from(rcx.request.command.len()).unwrap_or(u32::MAX),
+    ];
 
     for rule in policy.rules_on(None) {
         if ev.truthy(rule.condition) {
@@ -83,7 +95,14 @@ pub fn decide(policy: &Policy, rcx: &RequestContext<'_>) -> Decision {
         ev.cx = rcx.context(Some(action));
         for rule in policy.rules_on(Some(action.kind())) {
             if ev.truthy(rule.condition) {
-                record(&mut ev, rule, action.span, &action.via, &mut matches, &mut strongest);
+                record(
+                    &mut ev,
+                    rule,
+                    action.span,
+                    &action.via,
+                    &mut matches,
+                    &mut strongest,
+                );
             }
         }
     }
@@ -151,13 +170,20 @@ struct Evaluator<'a> {
     policy: &'a Policy,
     cx: Context<'a>,
     locals: [Val<'a>; MAX_LOCALS],
+    /// Skip the fast paths for common node shapes (see [`decide_with`]).
+    reference: bool,
 }
 
 const FALSE: Val<'static> = Val::Bool(false);
 
 impl<'a> Evaluator<'a> {
     fn new(policy: &'a Policy, cx: Context<'a>) -> Evaluator<'a> {
-        Evaluator { policy, cx, locals: std::array::from_fn(|_| FALSE) }
+        Evaluator {
+            policy,
+            cx,
+            locals: std::array::from_fn(|_| FALSE),
+            reference: false,
+        }
     }
 
     /// Evaluates a condition. Boolean nodes are decided here without building a [`Val`]:
@@ -173,35 +199,52 @@ impl<'a> Evaluator<'a> {
             Node::And(items) => items.iter().all(|e| self.truthy(*e)),
             Node::Or(items) => items.iter().any(|e| self.truthy(*e)),
             Node::Field(f) => matches!(f.get(&self.cx), Value::Bool(true)),
-            Node::In { item, collection, negated } => {
-                // The common shape `field in const_set` reads the field without conversion.
-                if let (Some(Node::Field(f)), Some(Node::Set(set))) =
-                    (policy.data().nodes.get(item.index()), policy.data().nodes.get(collection.index()))
-                {
-                    return set_contains(policy.lookups.get(set.index()), f.get(&self.cx)) != *negated;
+            Node::In {
+                item,
+                collection,
+                negated,
+            } => {
+                let nodes = &policy.data().nodes;
+                let shapes = (nodes.get(item.index()), nodes.get(collection.index()));
+                match if self.reference { (None, None) } else { shapes } {
+                    // The common shapes `field in const_set` and `"text" in list_field` read
+                    // the field without building values.
+                    (Some(Node::Field(f)), Some(Node::Set(set))) => {
+                        set_contains(policy.lookups.get(set.index()), f.get(&self.cx)) != *negated
+                    }
+                    (Some(Node::Str(s)), Some(Node::Field(f))) => {
+                        let text = policy.string(*s);
+                        let found = matches!(f.get(&self.cx), Value::StrList(l) if l.iter().any(|x| x == text));
+                        found != *negated
+                    }
+                    _ => {
+                        let (item, collection) = (self.eval(*item), self.eval(*collection));
+                        self.contains(&collection, &item) != *negated
+                    }
                 }
-                // And `"text" in list_field`.
-                if let (Some(Node::Str(s)), Some(Node::Field(f))) =
-                    (policy.data().nodes.get(item.index()), policy.data().nodes.get(collection.index()))
-                {
-                    let text = policy.string(*s);
-                    let found = matches!(f.get(&self.cx), Value::StrList(l) if l.iter().any(|x| x == text));
-                    return found != *negated;
-                }
-                let (item, collection) = (self.eval(*item), self.eval(*collection));
-                self.contains(&collection, &item) != *negated
             }
-            Node::Quantified { quantifier, slot, over, body } => {
-                self.quantify(*quantifier, usize::from(*slot), *over, *body)
-            }
+            Node::Quantified {
+                quantifier,
+                slot,
+                over,
+                body,
+            } => self.quantify(*quantifier, usize::from(*slot), *over, *body),
             Node::Matches { .. } => matches!(self.eval(id), Val::Bool(true)),
-            Node::Compare { op: op @ (CmpOp::Eq | CmpOp::Ne), lhs, rhs } => {
-                let equal = match (policy.data().nodes.get(lhs.index()), policy.data().nodes.get(rhs.index())) {
+            Node::Compare {
+                op: op @ (CmpOp::Eq | CmpOp::Ne),
+                lhs,
+                rhs,
+            } => {
+                let nodes = &policy.data().nodes;
+                let shapes = (nodes.get(lhs.index()), nodes.get(rhs.index()));
+                let equal = match if self.reference { (None, None) } else { shapes } {
                     // The common shapes `field == "text"` and `field == variant`.
                     (Some(Node::Field(f)), Some(Node::Str(s))) => {
                         matches!(f.get(&self.cx), Value::Str(v) if v == policy.string(*s))
                     }
-                    (Some(Node::Field(f)), Some(Node::Enum(e))) => f.get(&self.cx) == Value::Enum(e.ty, e.index),
+                    (Some(Node::Field(f)), Some(Node::Enum(e))) => {
+                        f.get(&self.cx) == Value::Enum(e.ty, e.index)
+                    }
                     _ => {
                         let (l, r) = (self.eval(*lhs), self.eval(*rhs));
                         equal(&l, &r)
@@ -224,7 +267,11 @@ impl<'a> Evaluator<'a> {
             Node::Str(s) => Val::Str(Cow::Borrowed(policy.string(*s))),
             Node::Enum(v) => Val::Enum(v.ty, v.index),
             Node::Field(f) => Val::from(f.get(&self.cx)),
-            Node::Local(slot) => self.locals.get(usize::from(*slot)).cloned().unwrap_or(FALSE),
+            Node::Local(slot) => self
+                .locals
+                .get(usize::from(*slot))
+                .cloned()
+                .unwrap_or(FALSE),
             Node::Set(id) => Val::Set(*id),
             Node::List(items) => Val::List(items),
             Node::Not(_) | Node::And(_) | Node::Or(_) => Val::Bool(self.truthy(id)),
@@ -242,14 +289,23 @@ impl<'a> Evaluator<'a> {
                 Val::Bool(matched)
             }
             Node::Call { builtin, args } => self.call(*builtin, args),
-            Node::Quantified { quantifier, slot, over, body } => {
-                Val::Bool(self.quantify(*quantifier, usize::from(*slot), *over, *body))
-            }
+            Node::Quantified {
+                quantifier,
+                slot,
+                over,
+                body,
+            } => Val::Bool(self.quantify(*quantifier, usize::from(*slot), *over, *body)),
         }
     }
 
     #[inline(never)]
-    fn quantify(&mut self, quantifier: Quantifier, slot: usize, over: ExprId, body: ExprId) -> bool {
+    fn quantify(
+        &mut self,
+        quantifier: Quantifier,
+        slot: usize,
+        over: ExprId,
+        body: ExprId,
+    ) -> bool {
         let over = self.eval(over);
         let want = quantifier == Quantifier::Any;
         let len = self.len(&over);
@@ -300,9 +356,13 @@ impl<'a> Evaluator<'a> {
                 None => FALSE,
             },
             Val::Set(id) => match policy.data().sets.get(id.index()) {
-                Some(SetData::Str(items)) => items.get(i).map_or(FALSE, |s| Val::Str(Cow::Borrowed(policy.string(*s)))),
+                Some(SetData::Str(items)) => items
+                    .get(i)
+                    .map_or(FALSE, |s| Val::Str(Cow::Borrowed(policy.string(*s)))),
                 Some(SetData::Int(items)) => items.get(i).map_or(FALSE, |x| Val::Int(*x)),
-                Some(SetData::Enum(_, items)) => items.get(i).map_or(FALSE, |x| Val::Enum(x.ty, x.index)),
+                Some(SetData::Enum(_, items)) => {
+                    items.get(i).map_or(FALSE, |x| Val::Enum(x.ty, x.index))
+                }
                 None => FALSE,
             },
             _ => FALSE,
@@ -417,7 +477,9 @@ fn set_contains(lookup: Option<&SetLookup>, value: Value<'_>) -> bool {
     match (lookup, value) {
         (Some(SetLookup::Str(set)), Value::Str(s)) => set.contains(s),
         (Some(SetLookup::Int(set)), Value::Int(i)) => set.contains(&i),
-        (Some(SetLookup::Enum(t, mask)), Value::Enum(u, i)) => *t == u && i < 128 && (mask >> i) & 1 == 1,
+        (Some(SetLookup::Enum(t, mask)), Value::Enum(u, i)) => {
+            *t == u && i < 128 && (mask >> i) & 1 == 1
+        }
         _ => false,
     }
 }
@@ -452,7 +514,11 @@ fn compare(op: CmpOp, l: &Val<'_>, r: &Val<'_>) -> bool {
 
 fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
     if s.is_ascii() {
-        if s.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(s.to_ascii_lowercase()) } else { s }
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            s
+        }
     } else {
         Cow::Owned(s.to_lowercase())
     }
@@ -460,7 +526,11 @@ fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
 
 fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
     if s.is_ascii() {
-        if s.bytes().any(|b| b.is_ascii_lowercase()) { Cow::Owned(s.to_ascii_uppercase()) } else { s }
+        if s.bytes().any(|b| b.is_ascii_lowercase()) {
+            Cow::Owned(s.to_ascii_uppercase())
+        } else {
+            s
+        }
     } else {
         Cow::Owned(s.to_uppercase())
     }
@@ -478,5 +548,28 @@ fn basename(s: Cow<'_, str>) -> Cow<'_, str> {
     match s {
         Cow::Borrowed(b) => Cow::Borrowed(base(b)),
         Cow::Owned(o) => Cow::Owned(base(&o).to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::test_support::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// The fast paths for common node shapes agree with plain evaluation.
+        #[test]
+        fn fast_paths_agree_with_reference_evaluation(
+            request in request_strategy(),
+            actions in prop::collection::vec(action(), 0..5),
+        ) {
+            let policy = standard_like_policy();
+            let rcx = RequestContext::new(&request, &actions);
+            prop_assert_eq!(decide_with(&policy, &rcx, false), decide_with(&policy, &rcx, true));
+        }
     }
 }

@@ -187,14 +187,33 @@ pub enum Node {
     And(Vec<ExprId>),
     /// Short-circuit disjunction; `Or([])` is false.
     Or(Vec<ExprId>),
-    Compare { op: CmpOp, lhs: ExprId, rhs: ExprId },
+    Compare {
+        op: CmpOp,
+        lhs: ExprId,
+        rhs: ExprId,
+    },
     /// `item in collection` (`negated`: `not in`); the collection is a set, list or list field.
-    In { item: ExprId, collection: ExprId, negated: bool },
+    In {
+        item: ExprId,
+        collection: ExprId,
+        negated: bool,
+    },
     /// `subject matches "glob"` / `subject matches re"regex"`.
-    Matches { subject: ExprId, pattern: PatternId },
-    Call { builtin: Builtin, args: Vec<ExprId> },
+    Matches {
+        subject: ExprId,
+        pattern: PatternId,
+    },
+    Call {
+        builtin: Builtin,
+        args: Vec<ExprId>,
+    },
     /// `any x in over: body` / `all …`: binds each element of `over` to slot `slot`.
-    Quantified { quantifier: Quantifier, slot: u16, over: ExprId, body: ExprId },
+    Quantified {
+        quantifier: Quantifier,
+        slot: u16,
+        over: ExprId,
+        body: ExprId,
+    },
 }
 
 impl Node {
@@ -212,7 +231,9 @@ impl Node {
             Node::Call { args, .. } => (args, [None, None]),
             Node::Not(e) | Node::Matches { subject: e, .. } => (&[], [Some(*e), None]),
             Node::Compare { lhs, rhs, .. } => (&[], [Some(*lhs), Some(*rhs)]),
-            Node::In { item, collection, .. } => (&[], [Some(*item), Some(*collection)]),
+            Node::In {
+                item, collection, ..
+            } => (&[], [Some(*item), Some(*collection)]),
             Node::Quantified { over, body, .. } => (&[], [Some(*over), Some(*body)]),
         };
         many.iter().copied().chain(few.into_iter().flatten())
@@ -224,7 +245,10 @@ impl Node {
 pub enum SetData {
     Str(Vec<StrId>),
     Int(Vec<i64>),
-    Enum(#[serde(with = "names::serde_enum_type")] EnumType, Vec<EnumValue>),
+    Enum(
+        #[serde(with = "names::serde_enum_type")] EnumType,
+        Vec<EnumValue>,
+    ),
 }
 
 /// A glob or regex, stored as its source text and compiled once per load.
@@ -248,7 +272,10 @@ impl Pattern {
     pub fn compile(&self) -> Result<Matcher, IrError> {
         match self {
             Pattern::Glob(text) => {
-                let bad = |message: String| IrError::BadPattern { pattern: text.clone(), message };
+                let bad = |message: String| IrError::BadPattern {
+                    pattern: text.clone(),
+                    message,
+                };
                 let glob = globset::GlobBuilder::new(text)
                     .literal_separator(false)
                     .backslash_escape(true)
@@ -266,7 +293,10 @@ impl Pattern {
                 .size_limit(1 << 20)
                 .build()
                 .map(Matcher::Regex)
-                .map_err(|e| IrError::BadPattern { pattern: text.clone(), message: e.to_string() }),
+                .map_err(|e| IrError::BadPattern {
+                    pattern: text.clone(),
+                    message: e.to_string(),
+                }),
         }
     }
 }
@@ -371,7 +401,12 @@ pub enum IrError {
     #[error("node {node} uses quantifier slot {slot}; slots are limited to {MAX_LOCALS}")]
     BadSlot { node: u32, slot: u16 },
     #[error("call to `{builtin}` at node {node} has {got} arguments, expected {expected}")]
-    BadArity { node: u32, builtin: &'static str, got: usize, expected: usize },
+    BadArity {
+        node: u32,
+        builtin: &'static str,
+        got: usize,
+        expected: usize,
+    },
     #[error("set {set} is not sorted and duplicate-free")]
     UnsortedSet { set: u32 },
     #[error("set {set} mixes enum types")]
@@ -410,7 +445,10 @@ impl Policy {
             data.strings
                 .get(id.index())
                 .map(String::as_str)
-                .ok_or(IrError::OutOfRange { what: "string", id: id.0 })
+                .ok_or(IrError::OutOfRange {
+                    what: "string",
+                    id: id.0,
+                })
         };
 
         let mut lookups = Vec::with_capacity(data.sets.len());
@@ -419,7 +457,10 @@ impl Policy {
             let unsorted = IrError::UnsortedSet { set: set_no };
             let lookup = match set {
                 SetData::Str(items) => {
-                    let texts = items.iter().map(|id| string(*id)).collect::<Result<Vec<_>, _>>()?;
+                    let texts = items
+                        .iter()
+                        .map(|id| string(*id))
+                        .collect::<Result<Vec<_>, _>>()?;
                     if !texts.windows(2).all(|w| w.first() < w.get(1)) {
                         return Err(unsorted);
                     }
@@ -441,7 +482,10 @@ impl Policy {
                             return Err(IrError::MixedSet { set: set_no });
                         }
                         if usize::from(v.index) >= names::variant_count(*ty) || v.index >= 128 {
-                            return Err(IrError::OutOfRange { what: "enum variant", id: u32::from(v.index) });
+                            return Err(IrError::OutOfRange {
+                                what: "enum variant",
+                                id: u32::from(v.index),
+                            });
                         }
                         mask |= 1u128 << v.index;
                     }
@@ -451,7 +495,11 @@ impl Policy {
             lookups.push(lookup);
         }
 
-        let matchers = data.patterns.iter().map(Pattern::compile).collect::<Result<Vec<_>, _>>()?;
+        let matchers = data
+            .patterns
+            .iter()
+            .map(Pattern::compile)
+            .collect::<Result<Vec<_>, _>>()?;
 
         let mut depth = vec![0usize; data.nodes.len()];
         for (i, node) in data.nodes.iter().enumerate() {
@@ -459,7 +507,10 @@ impl Policy {
             let mut d = 1;
             for child in node.children() {
                 if child.index() >= i {
-                    return Err(IrError::ForwardReference { node: node_no, child: child.0 });
+                    return Err(IrError::ForwardReference {
+                        node: node_no,
+                        child: child.0,
+                    });
                 }
                 d = d.max(depth.get(child.index()).copied().unwrap_or(0) + 1);
             }
@@ -474,16 +525,30 @@ impl Policy {
                     string(*id)?;
                 }
                 Node::Enum(v) if usize::from(v.index) >= names::variant_count(v.ty) => {
-                    return Err(IrError::OutOfRange { what: "enum variant", id: u32::from(v.index) });
+                    return Err(IrError::OutOfRange {
+                        what: "enum variant",
+                        id: u32::from(v.index),
+                    });
                 }
                 Node::Set(id) if id.index() >= data.sets.len() => {
-                    return Err(IrError::OutOfRange { what: "set", id: id.0 });
+                    return Err(IrError::OutOfRange {
+                        what: "set",
+                        id: id.0,
+                    });
                 }
                 Node::Matches { pattern, .. } if pattern.index() >= data.patterns.len() => {
-                    return Err(IrError::OutOfRange { what: "pattern", id: pattern.0 });
+                    return Err(IrError::OutOfRange {
+                        what: "pattern",
+                        id: pattern.0,
+                    });
                 }
-                Node::Local(slot) | Node::Quantified { slot, .. } if usize::from(*slot) >= MAX_LOCALS => {
-                    return Err(IrError::BadSlot { node: node_no, slot: *slot });
+                Node::Local(slot) | Node::Quantified { slot, .. }
+                    if usize::from(*slot) >= MAX_LOCALS =>
+                {
+                    return Err(IrError::BadSlot {
+                        node: node_no,
+                        slot: *slot,
+                    });
                 }
                 Node::Call { builtin, args } if args.len() != builtin.arity() => {
                     return Err(IrError::BadArity {
@@ -501,7 +566,10 @@ impl Policy {
             if id.index() < data.nodes.len() {
                 Ok(())
             } else {
-                Err(IrError::OutOfRange { what: "node", id: id.0 })
+                Err(IrError::OutOfRange {
+                    what: "node",
+                    id: id.0,
+                })
             }
         };
         let mut by_kind = vec![Vec::new(); ActionKind::ALL.len()];
@@ -509,7 +577,9 @@ impl Policy {
         let mut seen = FxHashSet::default();
         for (i, rule) in data.rules.iter().enumerate() {
             if !seen.insert(rule.id.as_str()) {
-                return Err(IrError::DuplicateRule { id: rule.id.clone() });
+                return Err(IrError::DuplicateRule {
+                    id: rule.id.clone(),
+                });
             }
             node_in_range(rule.condition)?;
             for part in rule.message.parts.iter().chain(&rule.help.parts) {
@@ -531,7 +601,13 @@ impl Policy {
             }
         }
 
-        Ok(Policy { data, lookups, matchers, by_kind, on_request })
+        Ok(Policy {
+            data,
+            lookups,
+            matchers,
+            by_kind,
+            on_request,
+        })
     }
 
     pub fn data(&self) -> &PolicyData {
@@ -554,10 +630,15 @@ impl Policy {
     /// The rules that apply to actions of `kind` (`None`: the `on request` rules), in order.
     pub fn rules_on(&self, kind: Option<ActionKind>) -> impl Iterator<Item = &Rule> + '_ {
         let indices: &[u32] = match kind {
-            Some(k) => self.by_kind.get(usize::from(k.index())).map_or(&[], Vec::as_slice),
+            Some(k) => self
+                .by_kind
+                .get(usize::from(k.index()))
+                .map_or(&[], Vec::as_slice),
             None => &self.on_request,
         };
-        indices.iter().filter_map(|i| self.data.rules.get(*i as usize))
+        indices
+            .iter()
+            .filter_map(|i| self.data.rules.get(*i as usize))
     }
 
     pub fn string(&self, id: StrId) -> &str {
@@ -601,7 +682,9 @@ pub fn schema_name_known(name: &str) -> bool {
         Some(("field", path)) => names::field(path).is_some(),
         Some(("kind", kind)) => ActionKind::from_name(kind).is_some(),
         Some(("enum", rest)) => match rest.split_once('.') {
-            Some((ty, variant)) => names::enum_type(ty).is_some_and(|t| names::variant_index(t, variant).is_some()),
+            Some((ty, variant)) => {
+                names::enum_type(ty).is_some_and(|t| names::variant_index(t, variant).is_some())
+            }
             None => names::enum_type(rest).is_some(),
         },
         _ => false,
@@ -701,15 +784,30 @@ impl PolicyBuilder {
     }
 
     pub fn is_in(&mut self, item: ExprId, collection: ExprId, negated: bool) -> ExprId {
-        self.node(Node::In { item, collection, negated })
+        self.node(Node::In {
+            item,
+            collection,
+            negated,
+        })
     }
 
     pub fn call(&mut self, builtin: Builtin, args: Vec<ExprId>) -> ExprId {
         self.node(Node::Call { builtin, args })
     }
 
-    pub fn quantified(&mut self, quantifier: Quantifier, slot: u16, over: ExprId, body: ExprId) -> ExprId {
-        self.node(Node::Quantified { quantifier, slot, over, body })
+    pub fn quantified(
+        &mut self,
+        quantifier: Quantifier,
+        slot: u16,
+        over: ExprId,
+        body: ExprId,
+    ) -> ExprId {
+        self.node(Node::Quantified {
+            quantifier,
+            slot,
+            over,
+            body,
+        })
     }
 
     /// A constant set of strings, sorted and deduplicated.
@@ -850,9 +948,19 @@ mod tests {
     fn rejects_forward_and_self_references() {
         let mut d = base();
         d.nodes = vec![Node::Not(ExprId(0))];
-        assert_eq!(Policy::new(d.clone()).err(), Some(IrError::ForwardReference { node: 0, child: 0 }));
-        d.nodes = vec![Node::Bool(true), Node::And(vec![ExprId(0), ExprId(2)]), Node::Bool(false)];
-        assert_eq!(Policy::new(d).err(), Some(IrError::ForwardReference { node: 1, child: 2 }));
+        assert_eq!(
+            Policy::new(d.clone()).err(),
+            Some(IrError::ForwardReference { node: 0, child: 0 })
+        );
+        d.nodes = vec![
+            Node::Bool(true),
+            Node::And(vec![ExprId(0), ExprId(2)]),
+            Node::Bool(false),
+        ];
+        assert_eq!(
+            Policy::new(d).err(),
+            Some(IrError::ForwardReference { node: 1, child: 2 })
+        );
     }
 
     #[test]
@@ -862,7 +970,12 @@ mod tests {
         for i in 0..MAX_DEPTH as u32 {
             d.nodes.push(Node::Not(ExprId(i)));
         }
-        assert_eq!(Policy::new(d.clone()).err(), Some(IrError::TooDeep { node: MAX_DEPTH as u32 }));
+        assert_eq!(
+            Policy::new(d.clone()).err(),
+            Some(IrError::TooDeep {
+                node: MAX_DEPTH as u32
+            })
+        );
         d.nodes.pop();
         assert!(Policy::new(d).is_ok());
     }
@@ -872,19 +985,43 @@ mod tests {
         let cases = [
             (Node::Str(StrId(0)), "string"),
             (Node::Set(SetId(0)), "set"),
-            (Node::Matches { subject: ExprId(0), pattern: PatternId(0) }, "pattern"),
+            (
+                Node::Matches {
+                    subject: ExprId(0),
+                    pattern: PatternId(0),
+                },
+                "pattern",
+            ),
         ];
         for (node, what) in cases {
             let mut d = base();
             d.nodes = vec![Node::Bool(true), node];
-            assert!(matches!(Policy::new(d), Err(IrError::OutOfRange { what: w, .. }) if w == what), "{what}");
+            assert!(
+                matches!(Policy::new(d), Err(IrError::OutOfRange { what: w, .. }) if w == what),
+                "{what}"
+            );
         }
         let mut d = base();
         d.rules = vec![rule("m.r", 3)];
-        assert_eq!(Policy::new(d).err(), Some(IrError::OutOfRange { what: "node", id: 3 }));
+        assert_eq!(
+            Policy::new(d).err(),
+            Some(IrError::OutOfRange {
+                what: "node",
+                id: 3
+            })
+        );
         let mut d = base();
-        d.nodes = vec![Node::Enum(EnumValue { ty: EnumType::Channel, index: 2 })];
-        assert!(matches!(Policy::new(d), Err(IrError::OutOfRange { what: "enum variant", .. })));
+        d.nodes = vec![Node::Enum(EnumValue {
+            ty: EnumType::Channel,
+            index: 2,
+        })];
+        assert!(matches!(
+            Policy::new(d),
+            Err(IrError::OutOfRange {
+                what: "enum variant",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -894,8 +1031,21 @@ mod tests {
         assert!(matches!(Policy::new(d), Err(IrError::BadSlot { .. })));
 
         let mut d = base();
-        d.nodes = vec![Node::Bool(true), Node::Call { builtin: Builtin::StartsWith, args: vec![ExprId(0)] }];
-        assert!(matches!(Policy::new(d), Err(IrError::BadArity { got: 1, expected: 2, .. })));
+        d.nodes = vec![
+            Node::Bool(true),
+            Node::Call {
+                builtin: Builtin::StartsWith,
+                args: vec![ExprId(0)],
+            },
+        ];
+        assert!(matches!(
+            Policy::new(d),
+            Err(IrError::BadArity {
+                got: 1,
+                expected: 2,
+                ..
+            })
+        ));
 
         let mut d = base();
         d.strings = vec!["b".into(), "a".into()];
@@ -908,7 +1058,10 @@ mod tests {
 
         let mut d = base();
         let drop = EnumValue::named(EnumType::StatementKind, "drop");
-        d.sets = vec![SetData::Enum(EnumType::ObjectKind, drop.into_iter().collect())];
+        d.sets = vec![SetData::Enum(
+            EnumType::ObjectKind,
+            drop.into_iter().collect(),
+        )];
         assert_eq!(Policy::new(d).err(), Some(IrError::MixedSet { set: 0 }));
 
         let mut d = base();
@@ -921,7 +1074,10 @@ mod tests {
         let mut d = base();
         d.nodes = vec![Node::Bool(true)];
         d.rules = vec![rule("m.r", 0), rule("m.r", 0)];
-        assert_eq!(Policy::new(d).err(), Some(IrError::DuplicateRule { id: "m.r".into() }));
+        assert_eq!(
+            Policy::new(d).err(),
+            Some(IrError::DuplicateRule { id: "m.r".into() })
+        );
     }
 
     #[test]
@@ -937,7 +1093,11 @@ mod tests {
         assert_eq!(p1, p2);
         assert!(b.pattern(Pattern::Regex("(".into())).is_err());
         let e = b.bool(true);
-        let t = b.template(&[TemplatePiece::Text("a"), TemplatePiece::Text("b"), TemplatePiece::Expr(e)]);
+        let t = b.template(&[
+            TemplatePiece::Text("a"),
+            TemplatePiece::Text("b"),
+            TemplatePiece::Expr(e),
+        ]);
         assert_eq!(t.parts.len(), 2);
         assert!(b.finish().is_ok());
     }

@@ -168,6 +168,8 @@ pub mod serde_target {
         if name == "request" {
             return Ok(None);
         }
-        ActionKind::from_name(&name).map(Some).ok_or_else(|| unknown("action kind", &name))
+        ActionKind::from_name(&name)
+            .map(Some)
+            .ok_or_else(|| unknown("action kind", &name))
     }
 }

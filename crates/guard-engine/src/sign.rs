@@ -26,11 +26,19 @@ pub const NAMESPACE: &str = "guard-bundle";
 pub enum SignError {
     /// GV010
     #[error("invalid private key: {0}")]
-    #[diagnostic(code(GV010), help("give an OpenSSH private key file, e.g. from `ssh-keygen -t ed25519`"))]
+    #[diagnostic(
+        code(GV010),
+        help("give an OpenSSH private key file, e.g. from `ssh-keygen -t ed25519`")
+    )]
     InvalidKey(String),
     /// GV011
     #[error("the private key is encrypted with a passphrase, which guard cannot prompt for")]
-    #[diagnostic(code(GV011), help("sign with `ssh-keygen -Y sign -n guard-bundle -f KEY FILE`, which can use ssh-agent"))]
+    #[diagnostic(
+        code(GV011),
+        help(
+            "sign with `ssh-keygen -Y sign -n guard-bundle -f KEY FILE`, which can use ssh-agent"
+        )
+    )]
     EncryptedKey,
     /// GV012
     #[error("unsupported key algorithm `{0}`; guard signs with ed25519 keys")]
@@ -63,8 +71,14 @@ pub enum VerifyError {
     BadSignature,
     /// GV005
     #[error("untrusted key {fingerprint}: no allowed signer{} has it", identity.as_ref().map(|i| format!(" for `{i}`")).unwrap_or_default())]
-    #[diagnostic(code(GV005), help("add the key to the allowed_signers file, or check --identity"))]
-    Untrusted { fingerprint: String, identity: Option<String> },
+    #[diagnostic(
+        code(GV005),
+        help("add the key to the allowed_signers file, or check --identity")
+    )]
+    Untrusted {
+        fingerprint: String,
+        identity: Option<String>,
+    },
     /// GV006
     #[error("allowed signer `{principals}` is not trusted for namespace `{NAMESPACE}`")]
     #[diagnostic(code(GV006))]
@@ -72,11 +86,19 @@ pub enum VerifyError {
     /// GV007
     #[error("the key of allowed signer `{principals}` expired (valid-before {valid_before})")]
     #[diagnostic(code(GV007))]
-    Expired { principals: String, valid_before: String },
+    Expired {
+        principals: String,
+        valid_before: String,
+    },
     /// GV008
-    #[error("the key of allowed signer `{principals}` is not valid yet (valid-after {valid_after})")]
+    #[error(
+        "the key of allowed signer `{principals}` is not valid yet (valid-after {valid_after})"
+    )]
     #[diagnostic(code(GV008))]
-    NotYetValid { principals: String, valid_after: String },
+    NotYetValid {
+        principals: String,
+        valid_after: String,
+    },
 }
 
 /// A line of an `allowed_signers` file that cannot be read. GV009.
@@ -92,17 +114,61 @@ pub struct AllowedSignersError {
 /// Every signing and verification error code: id, kebab-case name, one-line summary.
 pub const CODES: &[(&str, &str, &str)] = &[
     ("GV001", "unsigned", "the bundle has no signature"),
-    ("GV002", "malformed-signature", "the signature is not an armored SSH signature"),
-    ("GV003", "wrong-namespace", "the signature was made for another namespace than `guard-bundle`"),
-    ("GV004", "bad-signature", "the signature does not match the bundle's bytes"),
-    ("GV005", "untrusted-key", "no allowed signer has the signing key (for the requested identity)"),
-    ("GV006", "namespace-not-allowed", "the allowed signer's `namespaces` option excludes `guard-bundle`"),
-    ("GV007", "key-expired", "the allowed signer's `valid-before` is in the past"),
-    ("GV008", "key-not-yet-valid", "the allowed signer's `valid-after` is in the future"),
-    ("GV009", "invalid-allowed-signers", "a line of the allowed_signers file cannot be read"),
-    ("GV010", "invalid-private-key", "the signing key is not an OpenSSH private key"),
-    ("GV011", "encrypted-private-key", "the signing key is protected by a passphrase"),
-    ("GV012", "unsupported-key-algorithm", "the signing key is not ed25519"),
+    (
+        "GV002",
+        "malformed-signature",
+        "the signature is not an armored SSH signature",
+    ),
+    (
+        "GV003",
+        "wrong-namespace",
+        "the signature was made for another namespace than `guard-bundle`",
+    ),
+    (
+        "GV004",
+        "bad-signature",
+        "the signature does not match the bundle's bytes",
+    ),
+    (
+        "GV005",
+        "untrusted-key",
+        "no allowed signer has the signing key (for the requested identity)",
+    ),
+    (
+        "GV006",
+        "namespace-not-allowed",
+        "the allowed signer's `namespaces` option excludes `guard-bundle`",
+    ),
+    (
+        "GV007",
+        "key-expired",
+        "the allowed signer's `valid-before` is in the past",
+    ),
+    (
+        "GV008",
+        "key-not-yet-valid",
+        "the allowed signer's `valid-after` is in the future",
+    ),
+    (
+        "GV009",
+        "invalid-allowed-signers",
+        "a line of the allowed_signers file cannot be read",
+    ),
+    (
+        "GV010",
+        "invalid-private-key",
+        "the signing key is not an OpenSSH private key",
+    ),
+    (
+        "GV011",
+        "encrypted-private-key",
+        "the signing key is protected by a passphrase",
+    ),
+    (
+        "GV012",
+        "unsupported-key-algorithm",
+        "the signing key is not ed25519",
+    ),
     ("GV013", "signing-failed", "the signature could not be made"),
 ];
 
@@ -121,6 +187,12 @@ impl VerifyError {
     }
 }
 
+impl AllowedSignersError {
+    pub fn code(&self) -> &'static str {
+        "GV009"
+    }
+}
+
 impl SignError {
     pub fn code(&self) -> &'static str {
         match self {
@@ -135,15 +207,20 @@ impl SignError {
 /// Signs `message` with an OpenSSH ed25519 private key; returns the armored signature
 /// (`-----BEGIN SSH SIGNATURE-----`), as `ssh-keygen -Y sign -n guard-bundle` writes it.
 pub fn sign(message: &[u8], private_key_openssh: &str) -> Result<String, SignError> {
-    let key = PrivateKey::from_openssh(private_key_openssh).map_err(|e| SignError::InvalidKey(e.to_string()))?;
+    let key = PrivateKey::from_openssh(private_key_openssh)
+        .map_err(|e| SignError::InvalidKey(e.to_string()))?;
     if key.is_encrypted() {
         return Err(SignError::EncryptedKey);
     }
     if key.algorithm() != Algorithm::Ed25519 {
         return Err(SignError::UnsupportedAlgorithm(key.algorithm().to_string()));
     }
-    let signature = key.sign(NAMESPACE, HashAlg::Sha512, message).map_err(|e| SignError::Failed(e.to_string()))?;
-    signature.to_pem(LineEnding::LF).map_err(|e| SignError::Failed(e.to_string()))
+    let signature = key
+        .sign(NAMESPACE, HashAlg::Sha512, message)
+        .map_err(|e| SignError::Failed(e.to_string()))?;
+    signature
+        .to_pem(LineEnding::LF)
+        .map_err(|e| SignError::Failed(e.to_string()))
 }
 
 /// One trusted key.
@@ -178,7 +255,10 @@ impl AllowedSigners {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let err = |message: String| AllowedSignersError { line: i + 1, message };
+            let err = |message: String| AllowedSignersError {
+                line: i + 1,
+                message,
+            };
             signers.push(parse_line(line, i + 1).map_err(err)?);
         }
         Ok(AllowedSigners { signers })
@@ -200,7 +280,10 @@ fn parse_line(line: &str, number: usize) -> Result<AllowedSigner, String> {
         // Not a key, so options come first.
         Err(_) => {
             let (options, key_text) = take_token(rest)?;
-            (Some(options), parse_key(key_text.trim_start_matches([' ', '\t']))?)
+            (
+                Some(options),
+                parse_key(key_text.trim_start_matches([' ', '\t']))?,
+            )
         }
     };
     let mut signer = AllowedSigner {
@@ -223,7 +306,8 @@ fn parse_key(text: &str) -> Result<PublicKey, String> {
     let (Some(kind), Some(data)) = (words.next(), words.next()) else {
         return Err("expected `keytype base64-key` after the principals and options".into());
     };
-    PublicKey::from_openssh(&format!("{kind} {data}")).map_err(|e| format!("invalid public key: {e}"))
+    PublicKey::from_openssh(&format!("{kind} {data}"))
+        .map_err(|e| format!("invalid public key: {e}"))
 }
 
 /// The next whitespace-delimited token, where double quotes protect whitespace (and are kept
@@ -264,7 +348,9 @@ fn parse_options(options: &str, signer: &mut AllowedSigner) -> Result<(), String
             ("cert-authority", None) => signer.cert_authority = true,
             ("namespaces", Some(v)) => signer.namespaces = Some(v.to_string()),
             ("valid-after", Some(v)) => signer.valid_after = Some((parse_time(v)?, v.to_string())),
-            ("valid-before", Some(v)) => signer.valid_before = Some((parse_time(v)?, v.to_string())),
+            ("valid-before", Some(v)) => {
+                signer.valid_before = Some((parse_time(v)?, v.to_string()))
+            }
             (other, _) => return Err(format!("unknown or malformed option `{other}`")),
         }
     }
@@ -303,12 +389,18 @@ fn unquote(value: &str) -> Result<&str, String> {
 /// `YYYYMMDD[HHMM[SS]][Z]` to Unix seconds (UTC).
 fn parse_time(text: &str) -> Result<u64, String> {
     let bad = || format!("invalid time `{text}`: expected YYYYMMDD[HHMM[SS]][Z]");
-    let digits = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')).unwrap_or(text);
+    let digits = text
+        .strip_suffix('Z')
+        .or_else(|| text.strip_suffix('z'))
+        .unwrap_or(text);
     if !digits.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&digits.len()) {
         return Err(bad());
     }
     let num = |range: std::ops::Range<usize>| -> Result<u64, String> {
-        digits.get(range).and_then(|s| s.parse().ok()).ok_or_else(bad)
+        digits
+            .get(range)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)
     };
     let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
     let (hour, minute, second) = match digits.len() {
@@ -316,7 +408,12 @@ fn parse_time(text: &str) -> Result<u64, String> {
         12 => (num(8..10)?, num(10..12)?, 0),
         _ => (num(8..10)?, num(10..12)?, num(12..14)?),
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(bad());
     }
     let days = days_from_civil(year as i64, month as i64, day as i64);
@@ -362,7 +459,8 @@ fn match_pattern(text: &str, pattern: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 /// OpenSSH `match_pattern_list`: true when some pattern matches and no negated one does.
@@ -405,12 +503,16 @@ pub fn verify(
     if signature.trim().is_empty() {
         return Err(VerifyError::Unsigned);
     }
-    let sig = SshSig::from_pem(signature.trim()).map_err(|e| VerifyError::MalformedSignature(e.to_string()))?;
+    let sig = SshSig::from_pem(signature.trim())
+        .map_err(|e| VerifyError::MalformedSignature(e.to_string()))?;
     if sig.namespace() != NAMESPACE {
-        return Err(VerifyError::WrongNamespace { found: sig.namespace().to_string() });
+        return Err(VerifyError::WrongNamespace {
+            found: sig.namespace().to_string(),
+        });
     }
     let key = PublicKey::from(sig.public_key().clone());
-    key.verify(NAMESPACE, message, &sig).map_err(|_| VerifyError::BadSignature)?;
+    key.verify(NAMESPACE, message, &sig)
+        .map_err(|_| VerifyError::BadSignature)?;
     let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
 
     let mut first_failure = None;
@@ -434,22 +536,37 @@ pub fn verify(
             }
         }
     }
-    Err(first_failure.unwrap_or(VerifyError::Untrusted { fingerprint, identity: identity.map(str::to_string) }))
+    Err(first_failure.unwrap_or(VerifyError::Untrusted {
+        fingerprint,
+        identity: identity.map(str::to_string),
+    }))
 }
 
 fn check_signer(signer: &AllowedSigner, now: u64) -> Result<(), VerifyError> {
-    if signer.namespaces.as_deref().is_some_and(|list| !match_pattern_list(NAMESPACE, list)) {
-        return Err(VerifyError::NamespaceNotAllowed { principals: signer.principals.clone() });
+    if signer
+        .namespaces
+        .as_deref()
+        .is_some_and(|list| !match_pattern_list(NAMESPACE, list))
+    {
+        return Err(VerifyError::NamespaceNotAllowed {
+            principals: signer.principals.clone(),
+        });
     }
     if let Some((after, text)) = &signer.valid_after
         && now < *after
     {
-        return Err(VerifyError::NotYetValid { principals: signer.principals.clone(), valid_after: text.clone() });
+        return Err(VerifyError::NotYetValid {
+            principals: signer.principals.clone(),
+            valid_after: text.clone(),
+        });
     }
     if let Some((before, text)) = &signer.valid_before
         && now > *before
     {
-        return Err(VerifyError::Expired { principals: signer.principals.clone(), valid_before: text.clone() });
+        return Err(VerifyError::Expired {
+            principals: signer.principals.clone(),
+            valid_before: text.clone(),
+        });
     }
     Ok(())
 }
@@ -485,7 +602,10 @@ mod tests {
 
     #[test]
     fn options_split_outside_quotes() {
-        assert_eq!(split_options(r#"namespaces="a,b",cert-authority"#), Ok(vec![r#"namespaces="a,b""#, "cert-authority"]));
+        assert_eq!(
+            split_options(r#"namespaces="a,b",cert-authority"#),
+            Ok(vec![r#"namespaces="a,b""#, "cert-authority"])
+        );
         assert!(split_options("a,,b").is_err());
     }
 }

@@ -31,11 +31,20 @@ fn round_trips_policy_and_metadata() {
     assert_eq!(loaded.metadata, metadata());
     assert_eq!(loaded.format_version, FORMAT_VERSION);
     let rule = &loaded.policy.rules()[0];
-    assert_eq!(loaded.rule_source(rule).map(|s| s.name.as_str()), Some("policies/demo.guard"));
-    assert_eq!(loaded.metadata.sources[0].line_col(rule.source.span[0]), (3, 1));
+    assert_eq!(
+        loaded.rule_source(rule).map(|s| s.name.as_str()),
+        Some("policies/demo.guard")
+    );
+    assert_eq!(
+        loaded.metadata.sources[0].line_col(rule.source.span[0]),
+        (3, 1)
+    );
 
     let request = request("production", "DROP TABLE users");
-    let decision = loaded.evaluate(&request, &[sql(StatementKind::Drop, &["public.users"], [0, 16])]);
+    let decision = loaded.evaluate(
+        &request,
+        &[sql(StatementKind::Drop, &["public.users"], [0, 16])],
+    );
     assert_eq!(decision.decision, DecisionKind::Deny);
     let bundle = decision.bundle.unwrap();
     assert_eq!(bundle.revision, 7);
@@ -61,7 +70,13 @@ fn layout_and_digest() {
     let body_len = u64::from_le_bytes(bytes[10..18].try_into().unwrap());
     assert_eq!(body_len as usize, bytes.len() - 18 - 32);
     let digest = decode(&bytes).unwrap().digest();
-    assert_eq!(digest, format!("sha256:{}", hex::encode(Sha256::digest(&bytes[..bytes.len() - 32]))));
+    assert_eq!(
+        digest,
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(&bytes[..bytes.len() - 32]))
+        )
+    );
     // Metadata changes the digest.
     let mut other = metadata();
     other.revision += 1;
@@ -73,7 +88,9 @@ fn layout_and_digest() {
 fn every_truncation_is_rejected() {
     let bytes = bundle();
     for len in 0..bytes.len() {
-        let err = decode(&bytes[..len]).err().unwrap_or_else(|| panic!("accepted at {len} bytes"));
+        let err = decode(&bytes[..len])
+            .err()
+            .unwrap_or_else(|| panic!("accepted at {len} bytes"));
         assert_eq!(err.code(), "GB003", "at {len} bytes: {err}");
     }
 }
@@ -85,7 +102,9 @@ fn every_altered_byte_is_rejected() {
         for mask in [0x01u8, 0x80, 0xff] {
             let mut altered = bytes.clone();
             altered[i] ^= mask;
-            let err = decode(&altered).err().unwrap_or_else(|| panic!("accepted with byte {i} ^ {mask:#x}"));
+            let err = decode(&altered)
+                .err()
+                .unwrap_or_else(|| panic!("accepted with byte {i} ^ {mask:#x}"));
             let expected = match i {
                 0..8 => "GB001",
                 8..10 => "GB002",
@@ -103,18 +122,27 @@ fn every_altered_byte_is_rejected() {
 
 #[test]
 fn header_errors_are_specific() {
-    assert_eq!(decode(b"PK\x03\x04 not a bundle at all").err(), Some(BundleError::BadMagic));
+    assert_eq!(
+        decode(b"PK\x03\x04 not a bundle at all").err(),
+        Some(BundleError::BadMagic)
+    );
     assert_eq!(decode(b"GUA").err().map(|e| e.code()), Some("GB003"));
     assert_eq!(decode(b"").err().map(|e| e.code()), Some("GB003"));
     assert_eq!(decode(b"XYZ").err(), Some(BundleError::BadMagic));
 
     let mut v2 = bundle();
     v2[8..10].copy_from_slice(&2u16.to_le_bytes());
-    assert_eq!(decode(&v2).err(), Some(BundleError::UnsupportedVersion { found: 2 }));
+    assert_eq!(
+        decode(&v2).err(),
+        Some(BundleError::UnsupportedVersion { found: 2 })
+    );
 
     let mut trailing = bundle();
     trailing.extend_from_slice(b"\n");
-    assert_eq!(decode(&trailing).err(), Some(BundleError::TrailingData { extra: 1 }));
+    assert_eq!(
+        decode(&trailing).err(),
+        Some(BundleError::TrailingData { extra: 1 })
+    );
 
     let mut huge = bundle();
     huge[10..18].copy_from_slice(&u64::MAX.to_le_bytes());
@@ -134,7 +162,10 @@ fn a_field_unknown_to_this_engine_is_named() {
             replaced += 1;
         }
     }
-    assert!(replaced >= 2, "the schema list and the node both name the field");
+    assert!(
+        replaced >= 2,
+        "the schema list and the node both name the field"
+    );
     reseal(&mut patched);
     match decode(&patched) {
         Err(BundleError::SchemaMismatch { name, built_by, .. }) => {
@@ -161,16 +192,35 @@ fn a_resealed_garbage_body_is_malformed() {
 fn encode_checks_metadata_against_the_policy() {
     let mut m = metadata();
     m.sources.clear();
-    assert_eq!(encode(&small_policy(), &m).err().map(|e| e.code()), Some("GB008"));
+    assert_eq!(
+        encode(&small_policy(), &m).err().map(|e| e.code()),
+        Some("GB008")
+    );
     let mut m = metadata();
     m.sources[0].text.push('x');
-    assert_eq!(encode(&small_policy(), &m).err().map(|e| e.code()), Some("GB008"));
+    assert_eq!(
+        encode(&small_policy(), &m).err().map(|e| e.code()),
+        Some("GB008")
+    );
     let mut data = small_policy().into_data();
-    data.rules[0].source = SourceLoc { file: 0, span: [0, 10_000] };
+    data.rules[0].source = SourceLoc {
+        file: 0,
+        span: [0, 10_000],
+    };
     let policy = guard_engine::Policy::new(data).unwrap();
-    assert_eq!(encode(&policy, &metadata()).err().map(|e| e.code()), Some("GB008"));
-    let empty = Metadata { guard_version: String::new(), revision: 0, git_commit: None, sources: vec![Source::new("a", "")] };
-    let none = guard_engine::PolicyBuilder::new(guard_model::Effect::Deny).finish().unwrap();
+    assert_eq!(
+        encode(&policy, &metadata()).err().map(|e| e.code()),
+        Some("GB008")
+    );
+    let empty = Metadata {
+        guard_version: String::new(),
+        revision: 0,
+        git_commit: None,
+        sources: vec![Source::new("a", "")],
+    };
+    let none = guard_engine::PolicyBuilder::new(guard_model::Effect::Deny)
+        .finish()
+        .unwrap();
     assert!(decode(&encode(&none, &empty).unwrap()).is_ok());
 }
 

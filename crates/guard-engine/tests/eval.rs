@@ -5,7 +5,9 @@
 
 mod support;
 
-use guard_engine::ir::{Builtin, CmpOp, ExprId, Pattern, PolicyBuilder, Quantifier, TemplatePiece as T};
+use guard_engine::ir::{
+    Builtin, CmpOp, ExprId, Pattern, PolicyBuilder, Quantifier, TemplatePiece as T,
+};
 use guard_engine::{Policy, evaluate};
 use guard_model::schema::EnumType;
 use guard_model::{Action, ActionKind, DecisionKind, Effect, Field, Mode, Request, StatementKind};
@@ -24,19 +26,31 @@ fn always(default: Effect, rules: &[(&str, Effect, Option<ActionKind>, Mode)]) -
 }
 
 /// A policy with one `on` rule whose condition `build` makes, and the decision it gives.
-fn check(on: Option<ActionKind>, request: &Request, actions: &[Action], build: impl FnOnce(&mut PolicyBuilder) -> ExprId) -> bool {
+fn check(
+    on: Option<ActionKind>,
+    request: &Request,
+    actions: &[Action],
+    build: impl FnOnce(&mut PolicyBuilder) -> ExprId,
+) -> bool {
     let mut b = PolicyBuilder::new(Effect::Allow);
     let cond = build(&mut b);
     let r = rule(&mut b, "t.r", Effect::Deny, on, cond, &[T::Text("m")]);
     b.rule(r);
     let policy = b.finish().unwrap();
     let decision = evaluate(&policy, request, actions);
-    assert_eq!(decision.matches.is_empty(), decision.decision == DecisionKind::Allow);
+    assert_eq!(
+        decision.matches.is_empty(),
+        decision.decision == DecisionKind::Allow
+    );
     decision.decision == DecisionKind::Deny
 }
 
 fn drop_users() -> Vec<Action> {
-    vec![sql(StatementKind::Drop, &["public.users", "billing.invoices"], [0, 16])]
+    vec![sql(
+        StatementKind::Drop,
+        &["public.users", "billing.invoices"],
+        [0, 16],
+    )]
 }
 
 const SQL: Option<ActionKind> = Some(ActionKind::Sql);
@@ -67,7 +81,10 @@ fn strongest_enforced_effect_decides() {
 #[test]
 fn default_decides_when_nothing_matches() {
     let rules = [("t.exec", Effect::Allow, EXEC, Mode::Enforce)];
-    for (default, expected) in [(Effect::Allow, DecisionKind::Allow), (Effect::Deny, DecisionKind::Deny)] {
+    for (default, expected) in [
+        (Effect::Allow, DecisionKind::Allow),
+        (Effect::Deny, DecisionKind::Deny),
+    ] {
         let d = evaluate(&always(default, &rules), &request("", "x"), &drop_users());
         assert_eq!(d.decision, expected);
         assert!(d.matches.is_empty());
@@ -77,36 +94,65 @@ fn default_decides_when_nothing_matches() {
 #[test]
 fn an_allow_rule_overrides_default_deny_but_not_a_deny() {
     let allow = always(Effect::Deny, &[("t.ok", Effect::Allow, SQL, Mode::Enforce)]);
-    assert_eq!(evaluate(&allow, &request("", "x"), &drop_users()).decision, DecisionKind::Allow);
+    assert_eq!(
+        evaluate(&allow, &request("", "x"), &drop_users()).decision,
+        DecisionKind::Allow
+    );
     let both = always(
         Effect::Allow,
-        &[("t.ok", Effect::Allow, SQL, Mode::Enforce), ("t.no", Effect::Deny, SQL, Mode::Enforce)],
+        &[
+            ("t.ok", Effect::Allow, SQL, Mode::Enforce),
+            ("t.no", Effect::Deny, SQL, Mode::Enforce),
+        ],
     );
-    assert_eq!(evaluate(&both, &request("", "x"), &drop_users()).decision, DecisionKind::Deny);
+    assert_eq!(
+        evaluate(&both, &request("", "x"), &drop_users()).decision,
+        DecisionKind::Deny
+    );
 }
 
 #[test]
 fn audit_matches_are_recorded_but_do_not_decide() {
     let policy = always(
         Effect::Allow,
-        &[("t.audit", Effect::Deny, SQL, Mode::Audit), ("t.warn", Effect::Warn, SQL, Mode::Enforce)],
+        &[
+            ("t.audit", Effect::Deny, SQL, Mode::Audit),
+            ("t.warn", Effect::Warn, SQL, Mode::Enforce),
+        ],
     );
     let d = evaluate(&policy, &request("", "x"), &drop_users());
     assert_eq!(d.decision, DecisionKind::Warn);
     assert_eq!(d.matches.len(), 2);
-    assert_eq!((d.matches[0].rule.as_str(), d.matches[0].mode), ("t.audit", Mode::Audit));
+    assert_eq!(
+        (d.matches[0].rule.as_str(), d.matches[0].mode),
+        ("t.audit", Mode::Audit)
+    );
     assert_eq!(d.matches[0].effect, Effect::Deny);
 
-    let only_audit = always(Effect::Deny, &[("t.audit", Effect::Allow, SQL, Mode::Audit)]);
+    let only_audit = always(
+        Effect::Deny,
+        &[("t.audit", Effect::Allow, SQL, Mode::Audit)],
+    );
     let d = evaluate(&only_audit, &request("", "x"), &drop_users());
-    assert_eq!(d.decision, DecisionKind::Deny, "an audit allow must not override the default");
+    assert_eq!(
+        d.decision,
+        DecisionKind::Deny,
+        "an audit allow must not override the default"
+    );
     assert_eq!(d.matches.len(), 1);
 }
 
 #[test]
 fn rules_see_only_actions_of_their_kind() {
-    let policy = always(Effect::Allow, &[("t.sql", Effect::Deny, SQL, Mode::Enforce)]);
-    let d = evaluate(&policy, &request("", "rm x"), &[exec("rm", &[], &["x"]), k8s("get", "pods", "")]);
+    let policy = always(
+        Effect::Allow,
+        &[("t.sql", Effect::Deny, SQL, Mode::Enforce)],
+    );
+    let d = evaluate(
+        &policy,
+        &request("", "rm x"),
+        &[exec("rm", &[], &["x"]), k8s("get", "pods", "")],
+    );
     assert_eq!(d.decision, DecisionKind::Allow);
     assert!(d.matches.is_empty());
     assert_eq!(policy.rules_on(Some(ActionKind::Exec)).count(), 0);
@@ -133,7 +179,11 @@ fn every_action_is_checked_and_matches_come_in_action_then_rule_order() {
         sql(StatementKind::Drop, &["b"], [11, 20]),
     ];
     let d = evaluate(&policy, &request("", "0123456789012345678901"), &actions);
-    let got: Vec<(&str, [u32; 2])> = d.matches.iter().map(|m| (m.rule.as_str(), m.span)).collect();
+    let got: Vec<(&str, [u32; 2])> = d
+        .matches
+        .iter()
+        .map(|m| (m.rule.as_str(), m.span))
+        .collect();
     assert_eq!(
         got,
         [
@@ -152,11 +202,18 @@ fn every_action_is_checked_and_matches_come_in_action_then_rule_order() {
 
 #[test]
 fn request_rules_run_once_even_without_actions() {
-    let policy = always(Effect::Allow, &[("t.req", Effect::RequireApproval, None, Mode::Enforce)]);
+    let policy = always(
+        Effect::Allow,
+        &[("t.req", Effect::RequireApproval, None, Mode::Enforce)],
+    );
     let d = evaluate(&policy, &request("", ""), &[]);
     assert_eq!(d.decision, DecisionKind::RequireApproval);
     assert_eq!(d.matches.len(), 1);
-    let d = evaluate(&policy, &request("", ""), &[exec("a", &[], &[]), exec("b", &[], &[])]);
+    let d = evaluate(
+        &policy,
+        &request("", ""),
+        &[exec("a", &[], &[]), exec("b", &[], &[])],
+    );
     assert_eq!(d.matches.len(), 1);
 }
 
@@ -192,7 +249,10 @@ fn sets_of_strings_ints_and_enums() {
         assert_eq!(
             check(SQL, &r, &acts, |b| {
                 let k = b.field(Field::StmtKind);
-                let s = b.enum_set(EnumType::StatementKind, names.iter().map(|n| variant(EnumType::StatementKind, n)));
+                let s = b.enum_set(
+                    EnumType::StatementKind,
+                    names.iter().map(|n| variant(EnumType::StatementKind, n)),
+                );
                 let s = b.set(s);
                 b.is_in(k, s, false)
             }),
@@ -203,7 +263,10 @@ fn sets_of_strings_ints_and_enums() {
     // An enum of another type is never a member, even with the same index.
     assert!(!check(SQL, &r, &acts, |b| {
         let k = b.field(Field::StmtObject);
-        let s = b.enum_set(EnumType::StatementKind, [variant(EnumType::StatementKind, "other")]);
+        let s = b.enum_set(
+            EnumType::StatementKind,
+            [variant(EnumType::StatementKind, "other")],
+        );
         let s = b.set(s);
         b.is_in(k, s, false)
     }));
@@ -236,7 +299,10 @@ fn membership_in_list_fields_and_list_literals() {
         b.is_in(exec, kinds, false)
     }));
     let mut labelled = r.clone();
-    labelled.target.labels.insert("team".into(), "billing".into());
+    labelled
+        .target
+        .labels
+        .insert("team".into(), "billing".into());
     assert!(check(None, &labelled, &acts, |b| {
         let labels = b.field(Field::TargetLabels);
         let l = b.str("team=billing");
@@ -254,13 +320,33 @@ fn quantifiers_over_lists_and_sets() {
         let tables = b.field(Field::StmtTables);
         b.quantified(q, 0, tables, m)
     };
-    assert!(check(SQL, &r, &acts, |b| any_billing(b, Quantifier::Any, "billing.*")));
-    assert!(!check(SQL, &r, &acts, |b| any_billing(b, Quantifier::All, "billing.*")));
-    assert!(check(SQL, &r, &acts, |b| any_billing(b, Quantifier::All, "*.*")));
+    assert!(check(SQL, &r, &acts, |b| any_billing(
+        b,
+        Quantifier::Any,
+        "billing.*"
+    )));
+    assert!(!check(SQL, &r, &acts, |b| any_billing(
+        b,
+        Quantifier::All,
+        "billing.*"
+    )));
+    assert!(check(SQL, &r, &acts, |b| any_billing(
+        b,
+        Quantifier::All,
+        "*.*"
+    )));
     // Empty list: `any` is false, `all` is true.
     let empty = [sql(StatementKind::Select, &[], [0, 1])];
-    assert!(!check(SQL, &r, &empty, |b| any_billing(b, Quantifier::Any, "*")));
-    assert!(check(SQL, &r, &empty, |b| any_billing(b, Quantifier::All, "nothing")));
+    assert!(!check(SQL, &r, &empty, |b| any_billing(
+        b,
+        Quantifier::Any,
+        "*"
+    )));
+    assert!(check(SQL, &r, &empty, |b| any_billing(
+        b,
+        Quantifier::All,
+        "nothing"
+    )));
     // Nested, two slots: some table has a name equal to some element of a constant set.
     assert!(check(SQL, &r, &acts, |b| {
         let (t, s) = (b.local(0), b.local(1));
@@ -292,12 +378,24 @@ fn globs_match_whole_strings_and_regexes_are_unanchored() {
             b.matches(s, pattern).unwrap()
         })
     };
-    assert!(matches("billing.invoices", Pattern::Glob("billing.*".into())));
+    assert!(matches(
+        "billing.invoices",
+        Pattern::Glob("billing.*".into())
+    ));
     assert!(!matches("public.billing", Pattern::Glob("billing".into())));
-    assert!(matches("/var/log/syslog", Pattern::Glob("/var/*".into())), "`*` crosses `/`");
+    assert!(
+        matches("/var/log/syslog", Pattern::Glob("/var/*".into())),
+        "`*` crosses `/`"
+    );
     assert!(matches("a1", Pattern::Glob("a[0-9]".into())));
-    assert!(!matches("Billing.x", Pattern::Glob("billing.*".into())), "case-sensitive");
-    assert!(matches("x pg_read_file y", Pattern::Regex("pg_(read|ls)".into())));
+    assert!(
+        !matches("Billing.x", Pattern::Glob("billing.*".into())),
+        "case-sensitive"
+    );
+    assert!(matches(
+        "x pg_read_file y",
+        Pattern::Regex("pg_(read|ls)".into())
+    ));
     assert!(!matches("x pg_read_file", Pattern::Regex("^pg_".into())));
 }
 
@@ -312,10 +410,34 @@ fn builtins() {
             b.compare(CmpOp::Eq, got, want)
         })
     };
-    assert!(string_is(|b| { let e = b.field(Field::TargetEnv); b.call(Builtin::Lower, vec![e]) }, "production"));
-    assert!(string_is(|b| { let e = b.field(Field::TargetEnv); b.call(Builtin::Upper, vec![e]) }, "PRODUCTION"));
-    assert!(string_is(|b| { let s = b.str("ÉTÉ"); b.call(Builtin::Lower, vec![s]) }, "été"));
-    for (path, base) in [("/usr/bin/", "bin"), ("/usr/bin/rm", "rm"), ("rm", "rm"), ("/", "/"), ("", "")] {
+    assert!(string_is(
+        |b| {
+            let e = b.field(Field::TargetEnv);
+            b.call(Builtin::Lower, vec![e])
+        },
+        "production"
+    ));
+    assert!(string_is(
+        |b| {
+            let e = b.field(Field::TargetEnv);
+            b.call(Builtin::Upper, vec![e])
+        },
+        "PRODUCTION"
+    ));
+    assert!(string_is(
+        |b| {
+            let s = b.str("ÉTÉ");
+            b.call(Builtin::Lower, vec![s])
+        },
+        "été"
+    ));
+    for (path, base) in [
+        ("/usr/bin/", "bin"),
+        ("/usr/bin/rm", "rm"),
+        ("rm", "rm"),
+        ("/", "/"),
+        ("", ""),
+    ] {
         assert!(
             check(EXEC, &r, &acts, |b| {
                 let p = b.str(path);
@@ -333,9 +455,28 @@ fn builtins() {
             b.compare(CmpOp::Eq, got, want)
         })
     };
-    assert!(int_is(|b| { let l = b.field(Field::ExecPaths); b.call(Builtin::Len, vec![l]) }, 2));
-    assert!(int_is(|b| { let s = b.str("été"); b.call(Builtin::Len, vec![s]) }, 3));
-    assert!(int_is(|b| { let s = b.string_set(["a", "b", "c"]); let s = b.set(s); b.call(Builtin::Len, vec![s]) }, 3));
+    assert!(int_is(
+        |b| {
+            let l = b.field(Field::ExecPaths);
+            b.call(Builtin::Len, vec![l])
+        },
+        2
+    ));
+    assert!(int_is(
+        |b| {
+            let s = b.str("été");
+            b.call(Builtin::Len, vec![s])
+        },
+        3
+    ));
+    assert!(int_is(
+        |b| {
+            let s = b.string_set(["a", "b", "c"]);
+            let s = b.set(s);
+            b.call(Builtin::Len, vec![s])
+        },
+        3
+    ));
     let pred = |f: Builtin, s: &'static str, p: &'static str| {
         check(EXEC, &r, &acts, |b| {
             let s = b.str(s);
@@ -360,7 +501,12 @@ fn comparisons_are_typed_and_mismatches_are_false() {
             b.compare(op, l, rhs)
         })
     };
-    assert!(cmp(CmpOp::Lt, 1, 2) && cmp(CmpOp::Le, 2, 2) && cmp(CmpOp::Gt, 3, 2) && cmp(CmpOp::Ge, 2, 2));
+    assert!(
+        cmp(CmpOp::Lt, 1, 2)
+            && cmp(CmpOp::Le, 2, 2)
+            && cmp(CmpOp::Gt, 3, 2)
+            && cmp(CmpOp::Ge, 2, 2)
+    );
     assert!(!cmp(CmpOp::Lt, 2, 2) && cmp(CmpOp::Ne, 1, 2) && !cmp(CmpOp::Eq, 1, 2));
     assert!(!check(None, &r, &acts, |b| {
         let s = b.str("1");
@@ -460,7 +606,11 @@ fn messages_interpolate_typed_values() {
     r.controls = vec!["SOC2 CC8.1".into(), "ISO 27001 A.8.32".into()];
     b.rule(r);
     let policy = b.finish().unwrap();
-    let d = evaluate(&policy, &request("production", "DROP TABLE users"), &drop_users());
+    let d = evaluate(
+        &policy,
+        &request("production", "DROP TABLE users"),
+        &drop_users(),
+    );
     let m = &d.matches[0];
     assert_eq!(
         m.message,
@@ -475,15 +625,38 @@ fn messages_interpolate_typed_values() {
 #[test]
 fn the_small_policy_decides_like_its_rules_say() {
     let policy = small_policy();
-    let drop = evaluate(&policy, &request("production", "DROP TABLE users"), &drop_users());
+    let drop = evaluate(
+        &policy,
+        &request("production", "DROP TABLE users"),
+        &drop_users(),
+    );
     assert_eq!(drop.decision, DecisionKind::Deny);
-    assert_eq!(drop.matches[0].message, "drop of public.users, billing.invoices");
-    let staging = evaluate(&policy, &request("staging", "DROP TABLE users"), &drop_users());
+    assert_eq!(
+        drop.matches[0].message,
+        "drop of public.users, billing.invoices"
+    );
+    let staging = evaluate(
+        &policy,
+        &request("staging", "DROP TABLE users"),
+        &drop_users(),
+    );
     assert_eq!(staging.decision, DecisionKind::Allow);
-    let rm = evaluate(&policy, &request("", "rm -rf /tmp"), &[exec("rm", &["recursive", "force"], &["/tmp"])]);
+    let rm = evaluate(
+        &policy,
+        &request("", "rm -rf /tmp"),
+        &[exec("rm", &["recursive", "force"], &["/tmp"])],
+    );
     assert_eq!(rm.decision, DecisionKind::Warn);
-    let rm_rel = evaluate(&policy, &request("", "rm -rf tmp"), &[exec("rm", &["recursive"], &["tmp"])]);
+    let rm_rel = evaluate(
+        &policy,
+        &request("", "rm -rf tmp"),
+        &[exec("rm", &["recursive"], &["tmp"])],
+    );
     assert_eq!(rm_rel.decision, DecisionKind::Allow);
-    let ns = evaluate(&policy, &request("", "kubectl delete ns x"), &[k8s("delete", "namespaces", "")]);
+    let ns = evaluate(
+        &policy,
+        &request("", "kubectl delete ns x"),
+        &[k8s("delete", "namespaces", "")],
+    );
     assert_eq!(ns.decision, DecisionKind::RequireApproval);
 }

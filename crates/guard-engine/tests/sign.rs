@@ -8,8 +8,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use guard_engine::sign::{AllowedSigners, NAMESPACE, SignError, VerifyError, sign, verify};
 use guard_engine::encode;
+use guard_engine::sign::{AllowedSigners, NAMESPACE, SignError, VerifyError, sign, verify};
 use support::*;
 
 /// 2026-11-27, inside every validity window used below except the deliberately expired one.
@@ -21,7 +21,9 @@ struct Keys {
 
 impl Keys {
     fn new() -> Keys {
-        Keys { dir: tempfile::tempdir().unwrap() }
+        Keys {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -43,7 +45,10 @@ impl Keys {
     }
 
     fn public(&self, key: &Path) -> String {
-        std::fs::read_to_string(key.with_extension("pub")).unwrap().trim().to_string()
+        std::fs::read_to_string(key.with_extension("pub"))
+            .unwrap()
+            .trim()
+            .to_string()
     }
 
     fn private(&self, key: &Path) -> String {
@@ -73,7 +78,10 @@ fn guard_signatures_verify_with_ssh_keygen() {
     let file = keys.write("policy.bundle", &bytes);
     let signature = sign(&bytes, &keys.private(&key)).unwrap();
     let sig = keys.write("policy.bundle.sig", signature.as_bytes());
-    let allowed = keys.write("allowed_signers", format!("ci@example.com {}\n", keys.public(&key)).as_bytes());
+    let allowed = keys.write(
+        "allowed_signers",
+        format!("ci@example.com {}\n", keys.public(&key)).as_bytes(),
+    );
 
     let run = |identity: &str, namespace: &str| {
         Command::new("ssh-keygen")
@@ -86,12 +94,26 @@ fn guard_signatures_verify_with_ssh_keygen() {
             .unwrap()
     };
     let ok = run("ci@example.com", NAMESPACE);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    assert!(!run("ci@example.com", "git").status.success(), "the namespace is bound into the signature");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        !run("ci@example.com", "git").status.success(),
+        "the namespace is bound into the signature"
+    );
     assert!(!run("someone@example.com", NAMESPACE).status.success());
 
     // And with our own verifier.
-    let verified = verify(&bytes, &signature, &signers(&std::fs::read_to_string(&allowed).unwrap()), None, NOW).unwrap();
+    let verified = verify(
+        &bytes,
+        &signature,
+        &signers(&std::fs::read_to_string(&allowed).unwrap()),
+        None,
+        NOW,
+    )
+    .unwrap();
     assert_eq!(verified.principal, "ci@example.com");
     assert!(verified.fingerprint.starts_with("SHA256:"));
 }
@@ -112,11 +134,16 @@ fn ssh_keygen_signatures_verify_with_guard() {
         .unwrap();
     assert!(status.success());
     let signature = std::fs::read_to_string(keys.path("b.bundle.sig")).unwrap();
-    let trust = signers(&format!("# ops team\n\nops@example.com,ci@* {}\n", keys.public(&key)));
+    let trust = signers(&format!(
+        "# ops team\n\nops@example.com,ci@* {}\n",
+        keys.public(&key)
+    ));
     let v = verify(&bytes, &signature, &trust, Some("ci@build"), NOW).unwrap();
     assert_eq!((v.principal.as_str(), v.line), ("ci@build", 3));
     assert_eq!(
-        verify(&bytes, &signature, &trust, Some("dev@laptop"), NOW).err().map(|e| e.code()),
+        verify(&bytes, &signature, &trust, Some("dev@laptop"), NOW)
+            .err()
+            .map(|e| e.code()),
         Some("GV005")
     );
 
@@ -134,7 +161,9 @@ fn ssh_keygen_signatures_verify_with_guard() {
     let git_sig = std::fs::read_to_string(keys.path("b.bundle.sig")).unwrap();
     assert_eq!(
         verify(&bytes, &git_sig, &trust, None, NOW).err(),
-        Some(VerifyError::WrongNamespace { found: "git".into() })
+        Some(VerifyError::WrongNamespace {
+            found: "git".into()
+        })
     );
 }
 
@@ -143,8 +172,15 @@ fn every_single_byte_change_fails_verification() {
     let keys = Keys::new();
     let key = keys.keygen("k", &[]);
     // Small, so that one verification per byte stays fast in debug builds.
-    let empty = guard_engine::PolicyBuilder::new(guard_model::Effect::Deny).finish().unwrap();
-    let meta = guard_engine::Metadata { guard_version: "0.1.0".into(), revision: 1, git_commit: None, sources: vec![] };
+    let empty = guard_engine::PolicyBuilder::new(guard_model::Effect::Deny)
+        .finish()
+        .unwrap();
+    let meta = guard_engine::Metadata {
+        guard_version: "0.1.0".into(),
+        revision: 1,
+        git_commit: None,
+        sources: vec![],
+    };
     let bytes = encode(&empty, &meta).unwrap();
     assert!(bytes.len() < 150, "{} bytes", bytes.len());
     let signature = sign(&bytes, &keys.private(&key)).unwrap();
@@ -153,7 +189,11 @@ fn every_single_byte_change_fails_verification() {
     for i in 0..bytes.len() {
         let mut altered = bytes.clone();
         altered[i] ^= 0x01;
-        assert_eq!(verify(&altered, &signature, &trust, None, NOW).err(), Some(VerifyError::BadSignature), "byte {i}");
+        assert_eq!(
+            verify(&altered, &signature, &trust, None, NOW).err(),
+            Some(VerifyError::BadSignature),
+            "byte {i}"
+        );
     }
     let mut longer = bytes.clone();
     longer.push(0);
@@ -169,35 +209,70 @@ fn trust_rules_of_allowed_signers() {
     let bytes = bundle();
     let sig = sign(&bytes, &keys.private(&key)).unwrap();
     let public = keys.public(&key);
-    let check = |line: String| verify(&bytes, &sig, &signers(&line), None, NOW).map(|v| v.principal);
+    let check =
+        |line: String| verify(&bytes, &sig, &signers(&line), None, NOW).map(|v| v.principal);
 
     assert_eq!(check(format!("a@x {public}")), Ok("a@x".into()));
-    assert_eq!(check(format!("\"a@x\" {public} with a comment")), Ok("a@x".into()));
-    assert_eq!(check(format!("a@x namespaces=\"guard-*,git\" {public}")), Ok("a@x".into()));
     assert_eq!(
-        check(format!("a@x namespaces=\"git\" {public}")).err().map(|e| e.code()),
+        check(format!("\"a@x\" {public} with a comment")),
+        Ok("a@x".into())
+    );
+    assert_eq!(
+        check(format!("a@x namespaces=\"guard-*,git\" {public}")),
+        Ok("a@x".into())
+    );
+    assert_eq!(
+        check(format!("a@x namespaces=\"git\" {public}"))
+            .err()
+            .map(|e| e.code()),
         Some("GV006")
     );
     assert_eq!(
-        check(format!("a@x valid-before=\"20200101\" {public}")).err().map(|e| e.code()),
+        check(format!("a@x valid-before=\"20200101\" {public}"))
+            .err()
+            .map(|e| e.code()),
         Some("GV007")
     );
     assert_eq!(
-        check(format!("a@x valid-after=\"29991231\" {public}")).err().map(|e| e.code()),
+        check(format!("a@x valid-after=\"29991231\" {public}"))
+            .err()
+            .map(|e| e.code()),
         Some("GV008")
     );
-    assert_eq!(check(format!("a@x valid-after=\"20200101\",valid-before=\"29991231Z\" {public}")), Ok("a@x".into()));
+    assert_eq!(
+        check(format!(
+            "a@x valid-after=\"20200101\",valid-before=\"29991231Z\" {public}"
+        )),
+        Ok("a@x".into())
+    );
     // Another key only: untrusted. A CA line never trusts a plain key signature.
-    assert_eq!(check(format!("a@x {}", keys.public(&other))).err().map(|e| e.code()), Some("GV005"));
-    assert_eq!(check(format!("a@x cert-authority {public}")).err().map(|e| e.code()), Some("GV005"));
+    assert_eq!(
+        check(format!("a@x {}", keys.public(&other)))
+            .err()
+            .map(|e| e.code()),
+        Some("GV005")
+    );
+    assert_eq!(
+        check(format!("a@x cert-authority {public}"))
+            .err()
+            .map(|e| e.code()),
+        Some("GV005")
+    );
     // Several lines: an expired one does not stop a later valid one (key rotation).
     assert_eq!(
-        check(format!("old valid-before=\"20200101\" {public}\nnew {public}\n")),
+        check(format!(
+            "old valid-before=\"20200101\" {public}\nnew {public}\n"
+        )),
         Ok("new".into())
     );
     // Without a valid line, the first failure is reported.
     assert_eq!(
-        check(format!("old valid-before=\"20200101\" {public}\nother {}\n", keys.public(&other))).err().map(|e| e.code()),
+        check(format!(
+            "old valid-before=\"20200101\" {public}\nother {}\n",
+            keys.public(&other)
+        ))
+        .err()
+        .map(|e| e.code()),
         Some("GV007")
     );
 }
@@ -208,24 +283,43 @@ fn malformed_inputs_are_specific_errors() {
     let key = keys.keygen("k", &[]);
     let bytes = bundle();
     let trust = signers(&format!("k {}", keys.public(&key)));
-    assert_eq!(verify(&bytes, "", &trust, None, NOW).err(), Some(VerifyError::Unsigned));
-    assert_eq!(verify(&bytes, "garbage", &trust, None, NOW).err().map(|e| e.code()), Some("GV002"));
+    assert_eq!(
+        verify(&bytes, "", &trust, None, NOW).err(),
+        Some(VerifyError::Unsigned)
+    );
+    assert_eq!(
+        verify(&bytes, "garbage", &trust, None, NOW)
+            .err()
+            .map(|e| e.code()),
+        Some("GV002")
+    );
 
     for (text, line) in [
         ("a@x", 1),
         ("a@x ssh-ed25519", 1),
         ("# c\na@x bogus=\"1\" ssh-ed25519 AAAA", 2),
-        ("a@x valid-before=\"2020\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOm", 1),
+        (
+            "a@x valid-before=\"2020\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOm",
+            1,
+        ),
         ("\"a@x ssh-ed25519 AAAA", 1),
     ] {
-        let err = AllowedSigners::parse(text).err().unwrap_or_else(|| panic!("accepted {text:?}"));
+        let err = AllowedSigners::parse(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted {text:?}"));
         assert_eq!(err.line, line, "{text:?}: {err}");
     }
 
-    assert!(matches!(sign(&bytes, "not a key"), Err(SignError::InvalidKey(_))));
+    assert!(matches!(
+        sign(&bytes, "not a key"),
+        Err(SignError::InvalidKey(_))
+    ));
     let encrypted = keys.keygen("enc", &["-N", "secret"]);
     // `-N` given twice: ssh-keygen takes the last one.
-    assert_eq!(sign(&bytes, &keys.private(&encrypted)).err(), Some(SignError::EncryptedKey));
+    assert_eq!(
+        sign(&bytes, &keys.private(&encrypted)).err(),
+        Some(SignError::EncryptedKey)
+    );
     let public_only = keys.public(&key);
     assert!(sign(&bytes, &public_only).is_err());
 }

@@ -25,7 +25,9 @@ mod lite;
 mod pg;
 mod plpgsql;
 
-use guard_model::{Action, ActionDetail, Dialect, ObjectKind, OpaqueCause, SqlAction, StatementKind};
+use guard_model::{
+    Action, ActionDetail, Dialect, ObjectKind, OpaqueCause, SqlAction, StatementKind,
+};
 
 use crate::{Origin, opaque};
 
@@ -42,29 +44,49 @@ pub fn analyze(text: &str, dialect: Dialect, origin: &Origin) -> Vec<Action> {
         // Only comments and empty statements: nothing runs, which is itself a fact.
         let trimmed = text.trim();
         let facts = Facts::new(StatementKind::Other, ObjectKind::None, dialect);
-        out.push(facts.into_action(&session, origin.place(span_of(text, trimmed)), &origin.via, trimmed));
+        out.push(facts.into_action(
+            &session,
+            origin.place(span_of(text, trimmed)),
+            &origin.via,
+            trimmed,
+        ));
     }
     out
 }
 
 /// Analyses `text` within an ongoing request, appending to `out`.
-pub(crate) fn analyze_in(text: &str, origin: &Origin, session: &mut Session, out: &mut Vec<Action>) {
+pub(crate) fn analyze_in(
+    text: &str,
+    origin: &Origin,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+) {
     if session.depth > MAX_DYNAMIC_DEPTH {
         let reason = format!("dynamic SQL nested more than {MAX_DYNAMIC_DEPTH} levels deep");
-        out.push(opaque(OpaqueCause::TooLarge, reason, origin.place(span_of(text, text)), &origin.via, text));
+        out.push(opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            origin.place(span_of(text, text)),
+            &origin.via,
+            text,
+        ));
         return;
     }
     session.depth += 1;
     match session.dialect {
         Dialect::Postgres => pg::analyze(text, origin, session, out),
-        Dialect::Mysql | Dialect::Sqlite | Dialect::Generic => lite::analyze(text, origin, session, out),
+        Dialect::Mysql | Dialect::Sqlite | Dialect::Generic => {
+            lite::analyze(text, origin, session, out)
+        }
     }
     session.depth -= 1;
 }
 
 /// The byte range of `part` (a subslice of `text`) inside `text`.
 pub(crate) fn span_of(text: &str, part: &str) -> [u32; 2] {
-    let start = (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+    let start = (part.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len());
     let end = (start + part.len()).min(text.len());
     [to_u32(start), to_u32(end)]
 }
@@ -83,13 +105,23 @@ pub(crate) struct Session {
     temp: Vec<String>,
     /// Names of statements prepared earlier in this request.
     pub prepared: Vec<String>,
+    /// MySQL user variables set to a literal earlier in this request (`SET @q = '…'`);
+    /// `None` when the last assignment was not a literal.
+    variables: Vec<(String, Option<String>)>,
     /// Nesting of dynamic SQL being followed.
     depth: u32,
 }
 
 impl Session {
     pub(crate) fn new(dialect: Dialect) -> Session {
-        Session { dialect, created: Vec::new(), temp: Vec::new(), prepared: Vec::new(), depth: 0 }
+        Session {
+            dialect,
+            created: Vec::new(),
+            temp: Vec::new(),
+            prepared: Vec::new(),
+            variables: Vec::new(),
+            depth: 0,
+        }
     }
 
     /// The schema temporary relations live in, for this dialect.
@@ -117,8 +149,10 @@ impl Session {
 
     /// Whether writing `name` only touches work of this request.
     fn is_temporary(&self, name: &str) -> bool {
-        let in_temp_schema =
-            self.temp_schema().is_some_and(|s| name.strip_prefix(s).is_some_and(|rest| rest.starts_with('.')));
+        let in_temp_schema = self.temp_schema().is_some_and(|s| {
+            name.strip_prefix(s)
+                .is_some_and(|rest| rest.starts_with('.'))
+        });
         in_temp_schema || self.created.iter().any(|c| c == name)
     }
 
@@ -132,6 +166,22 @@ impl Session {
         {
             self.temp.push(t.to_string());
         }
+    }
+
+    /// Records `SET @name = value` (MySQL user variables are case-insensitive).
+    pub(crate) fn set_variable(&mut self, name: &str, literal: Option<String>) {
+        let name = name.to_lowercase();
+        self.variables.retain(|(n, _)| *n != name);
+        self.variables.push((name, literal));
+    }
+
+    /// The literal value of a user variable set earlier in this request.
+    pub(crate) fn variable(&self, name: &str) -> Option<&str> {
+        let name = name.to_lowercase();
+        self.variables
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.as_deref())
     }
 
     /// Forgets a relation dropped by the statement just analysed: a later statement naming it
@@ -165,7 +215,16 @@ pub(crate) fn push_unique(list: &mut Vec<String>, item: impl Into<String>) {
 
 impl Facts {
     pub(crate) fn new(statement: StatementKind, object: ObjectKind, dialect: Dialect) -> Facts {
-        Facts { sql: SqlAction { statement, object, dialect, ..SqlAction::default() }, too_deep: false, created_temporary: false }
+        Facts {
+            sql: SqlAction {
+                statement,
+                object,
+                dialect,
+                ..SqlAction::default()
+            },
+            too_deep: false,
+            created_temporary: false,
+        }
     }
 
     /// A relation touched (read unless also written).
@@ -221,16 +280,83 @@ impl Facts {
     }
 
     /// Completes the derived fields and wraps the facts into an action.
-    pub(crate) fn into_action(mut self, session: &Session, span: [u32; 2], via: &[String], text: &str) -> Action {
+    pub(crate) fn into_action(
+        mut self,
+        session: &Session,
+        span: [u32; 2],
+        via: &[String],
+        text: &str,
+    ) -> Action {
         let writes = &self.sql.writes;
-        self.sql.reads = self.sql.tables.iter().filter(|t| !writes.contains(t)).cloned().collect();
-        self.sql.temporary =
-            self.created_temporary || (!writes.is_empty() && writes.iter().all(|w| session.is_temporary(w)));
-        Action { span, via: via.to_vec(), text: text.to_string(), detail: ActionDetail::Sql(self.sql) }
+        self.sql.reads = self
+            .sql
+            .tables
+            .iter()
+            .filter(|t| !writes.contains(t))
+            .cloned()
+            .collect();
+        self.sql.temporary = self.created_temporary
+            || (!writes.is_empty() && writes.iter().all(|w| session.is_temporary(w)));
+        Action {
+            span,
+            via: via.to_vec(),
+            text: text.to_string(),
+            detail: ActionDetail::Sql(self.sql),
+        }
     }
 }
 
 /// Adds `step` to the end of a `via` chain, keeping the origin's span.
 pub(crate) fn deeper(origin: &Origin, step: &str, span: [u32; 2]) -> Origin {
     origin.nested(step, span)
+}
+
+#[cfg(test)]
+mod tests {
+    use guard_model::ActionKind;
+
+    use super::*;
+
+    #[test]
+    fn nested_text_keeps_the_outer_span_and_via() {
+        let origin = Origin { span: Some([10, 40]), via: vec!["psql -c".into()] };
+        for dialect in Dialect::ALL {
+            let actions = analyze("SELECT 1; DROP TABLE t", *dialect, &origin);
+            assert_eq!(actions.len(), 2, "{dialect}");
+            for a in &actions {
+                assert_eq!(a.span, [10, 40]);
+                assert_eq!(a.via, vec!["psql -c".to_string()]);
+                assert_eq!(a.kind(), ActionKind::Sql);
+            }
+        }
+    }
+
+    #[test]
+    fn do_bodies_extend_the_via_chain() {
+        let origin = Origin { span: Some([3, 9]), via: vec!["bash -c".into()] };
+        let actions = analyze("DO $$ BEGIN DELETE FROM t; END $$", Dialect::Postgres, &origin);
+        let inner = actions.iter().find(|a| a.text == "DELETE FROM t");
+        assert_eq!(inner.map(|a| a.via.clone()), Some(vec!["bash -c".to_string(), "DO".to_string()]));
+        assert_eq!(inner.map(|a| a.span), Some([3, 9]));
+    }
+
+    #[test]
+    fn comment_only_text_is_one_other_statement() {
+        for dialect in Dialect::ALL {
+            let actions = analyze("-- nothing to run\n;", *dialect, &Origin::top());
+            assert_eq!(actions.len(), 1, "{dialect}");
+            let other = matches!(&actions[0].detail, ActionDetail::Sql(s) if s.statement == StatementKind::Other);
+            assert!(other, "{dialect}: {actions:?}");
+        }
+    }
+
+    #[test]
+    fn dropping_a_temporary_table_unshadows_the_permanent_one() {
+        let mut session = Session::new(Dialect::Postgres);
+        session.created("pg_temp.users", Some("users"));
+        assert_eq!(session.relation("", "users", false), "pg_temp.users");
+        session.dropped("pg_temp.users");
+        assert_eq!(session.relation("", "users", false), "public.users");
+        assert!(!session.is_temporary("public.users"));
+    }
 }

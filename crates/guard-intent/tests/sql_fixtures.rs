@@ -8,8 +8,17 @@ use guard_intent::sql::analyze;
 use guard_model::{ActionDetail, Dialect};
 
 fn dialect_of(path: &std::path::Path) -> Dialect {
-    let dir = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
-    Dialect::from_name(dir).unwrap_or_else(|| panic!("fixture {} is not under a dialect directory", path.display()))
+    let dir = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    Dialect::from_name(dir).unwrap_or_else(|| {
+        panic!(
+            "fixture {} is not under a dialect directory",
+            path.display()
+        )
+    })
 }
 
 #[test]
@@ -21,10 +30,17 @@ fn sql_fixtures() {
         assert!(!actions.is_empty(), "no action for {}", path.display());
         for a in &actions {
             let [start, end] = a.span;
-            assert!(start <= end && end as usize <= sql.len(), "span {:?} outside the text", a.span);
+            assert!(
+                start <= end && end as usize <= sql.len(),
+                "span {:?} outside the text",
+                a.span
+            );
             if let ActionDetail::Sql(s) = &a.detail {
                 assert_eq!(s.dialect, dialect);
-                assert!(!s.effective_where || s.has_where, "effective WHERE without WHERE");
+                assert!(
+                    !s.effective_where || s.has_where,
+                    "effective WHERE without WHERE"
+                );
             }
         }
         let json = serde_json::to_string_pretty(&actions).unwrap();

@@ -10,17 +10,72 @@ use guard_model::{ActionDetail, Dialect, OpaqueCause};
 use proptest::prelude::*;
 
 const WORDS: &[&str] = &[
-    "SELECT", "DELETE", "FROM", "WHERE", "DROP", "TABLE", "WITH", "AS", "(", ")", ";", "'", "\"", "$$", "DO",
-    "EXECUTE", "INTO", "OUTFILE", "1=1", "OR", "TRUE", "NOT", "users", "public.users", "--", "/*", "*/", "COPY",
-    "TO", "PROGRAM", "GRANT", "ALL", "ON", "PUBLIC", "INSERT", "VALUES", "UPDATE", "SET", "CREATE", "TEMP", "BEGIN",
-    "END", "PREPARE", "EXPLAIN", "ANALYZE", ",", "*", "LIMIT", "1", "NULL", "IS", "IN", "BETWEEN", "AND", "`",
+    "SELECT",
+    "DELETE",
+    "FROM",
+    "WHERE",
+    "DROP",
+    "TABLE",
+    "WITH",
+    "AS",
+    "(",
+    ")",
+    ";",
+    "'",
+    "\"",
+    "$$",
+    "DO",
+    "EXECUTE",
+    "INTO",
+    "OUTFILE",
+    "1=1",
+    "OR",
+    "TRUE",
+    "NOT",
+    "users",
+    "public.users",
+    "--",
+    "/*",
+    "*/",
+    "COPY",
+    "TO",
+    "PROGRAM",
+    "GRANT",
+    "ALL",
+    "ON",
+    "PUBLIC",
+    "INSERT",
+    "VALUES",
+    "UPDATE",
+    "SET",
+    "CREATE",
+    "TEMP",
+    "BEGIN",
+    "END",
+    "PREPARE",
+    "EXPLAIN",
+    "ANALYZE",
+    ",",
+    "*",
+    "LIMIT",
+    "1",
+    "NULL",
+    "IS",
+    "IN",
+    "BETWEEN",
+    "AND",
+    "`",
 ];
 
 fn check(text: &str, dialect: Dialect) {
     let actions = analyze(text, dialect, &Origin::top());
     assert!(!actions.is_empty(), "empty result for {text:?} ({dialect})");
     for a in &actions {
-        assert!(a.span[0] <= a.span[1] && a.span[1] as usize <= text.len(), "bad span {:?} for {text:?}", a.span);
+        assert!(
+            a.span[0] <= a.span[1] && a.span[1] as usize <= text.len(),
+            "bad span {:?} for {text:?}",
+            a.span
+        );
     }
 }
 
@@ -45,7 +100,11 @@ proptest! {
 fn assert_bounded(text: &str, dialect: Dialect) -> Vec<guard_model::Action> {
     let start = Instant::now();
     let actions = analyze(text, dialect, &Origin::top());
-    assert!(start.elapsed() < Duration::from_secs(10), "{dialect} took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{dialect} took {:?}",
+        start.elapsed()
+    );
     assert!(!actions.is_empty());
     actions
 }
@@ -60,7 +119,10 @@ fn ten_thousand_nested_parentheses_are_opaque() {
     for d in Dialect::ALL {
         let actions = assert_bounded(&text, *d);
         assert!(
-            actions.iter().any(|a| is_opaque(a, OpaqueCause::TooLarge) || is_opaque(a, OpaqueCause::ParseError)),
+            actions
+                .iter()
+                .any(|a| is_opaque(a, OpaqueCause::TooLarge)
+                    || is_opaque(a, OpaqueCause::ParseError)),
             "{d}: {actions:?}"
         );
     }
@@ -88,10 +150,20 @@ fn two_hundred_kilobyte_statement_is_bounded() {
 
 #[test]
 fn unterminated_quotes_are_parse_errors() {
-    for text in ["SELECT 'abc", "SELECT \"abc", "DO $$ BEGIN", "SELECT /* open"] {
+    for text in [
+        "SELECT 'abc",
+        "SELECT \"abc",
+        "DO $$ BEGIN",
+        "SELECT /* open",
+    ] {
         for d in Dialect::ALL {
             let actions = assert_bounded(text, *d);
-            assert!(actions.iter().any(|a| is_opaque(a, OpaqueCause::ParseError)), "{d} {text}: {actions:?}");
+            assert!(
+                actions
+                    .iter()
+                    .any(|a| is_opaque(a, OpaqueCause::ParseError)),
+                "{d} {text}: {actions:?}"
+            );
         }
     }
 }
@@ -100,10 +172,16 @@ fn unterminated_quotes_are_parse_errors() {
 fn deeply_nested_dynamic_sql_stops() {
     let mut sql = String::from("DROP TABLE users");
     for level in 0..12 {
-        sql = format!("DO $g{level}$ BEGIN EXECUTE {}; END $g{level}$", quote(&sql));
+        sql = format!(
+            "DO $g{level}$ BEGIN EXECUTE {}; END $g{level}$",
+            quote(&sql)
+        );
     }
     let actions = assert_bounded(&sql, Dialect::Postgres);
-    assert!(actions.iter().any(|a| is_opaque(a, OpaqueCause::TooLarge)), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| is_opaque(a, OpaqueCause::TooLarge)),
+        "{actions:?}"
+    );
 }
 
 fn quote(s: &str) -> String {

@@ -56,7 +56,8 @@ fn parse_and_check(sources: &[String]) -> usize {
         .enumerate()
         .map(|(i, s)| (FileId(u32::try_from(i).unwrap()), guard_syntax::parse(s).0))
         .collect();
-    let files: Vec<(FileId, &guard_syntax::ast::File)> = parsed.iter().map(|(i, f)| (*i, f)).collect();
+    let files: Vec<(FileId, &guard_syntax::ast::File)> =
+        parsed.iter().map(|(i, f)| (*i, f)).collect();
     let (program, diagnostics) = guard_sema::check(&files);
     program.rules.len() + diagnostics.len()
 }
@@ -64,15 +65,24 @@ fn parse_and_check(sources: &[String]) -> usize {
 fn bench(c: &mut Criterion) {
     let sources = sources();
     // The generated set must be valid, or the benchmark measures error paths.
-    assert_eq!(parse_and_check(&sources), 1000, "generated policies must check clean");
-    c.bench_function("parse+check 1000 rules", |b| b.iter(|| parse_and_check(black_box(&sources))));
+    assert_eq!(
+        parse_and_check(&sources),
+        1000,
+        "generated policies must check clean"
+    );
+    c.bench_function("parse+check 1000 rules", |b| {
+        b.iter(|| parse_and_check(black_box(&sources)))
+    });
     let parsed: Vec<(FileId, guard_syntax::ast::File)> = sources
         .iter()
         .enumerate()
         .map(|(i, s)| (FileId(u32::try_from(i).unwrap()), guard_syntax::parse(s).0))
         .collect();
-    let files: Vec<(FileId, &guard_syntax::ast::File)> = parsed.iter().map(|(i, f)| (*i, f)).collect();
-    c.bench_function("check only 1000 rules", |b| b.iter(|| guard_sema::check(black_box(&files)).0.rules.len()));
+    let files: Vec<(FileId, &guard_syntax::ast::File)> =
+        parsed.iter().map(|(i, f)| (*i, f)).collect();
+    c.bench_function("check only 1000 rules", |b| {
+        b.iter(|| guard_sema::check(black_box(&files)).0.rules.len())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -11,7 +11,7 @@
 
 mod expr;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use guard_diagnostics::{Diagnostic, FileId, SourceMap, Span, did_you_mean};
 use guard_model::schema::{self, EnumType, Scalar, Type};
@@ -22,8 +22,8 @@ use crate::codes;
 use crate::graph::RefGraph;
 use crate::lint;
 use crate::program::{
-    Const, Def, DefId, Module, Program, Rule, SetDef, SetId, TExpr, TExprKind, Template, TemplatePart, Test,
-    TestCase,
+    Const, Def, DefId, Module, Program, Rule, SetDef, SetId, TExpr, TExprKind, Template,
+    TemplatePart, Test, TestCase,
 };
 
 /// A set or def name of one module.
@@ -46,6 +46,8 @@ pub(crate) struct ModInfo<'a> {
     pub rules: HashMap<String, RuleMeta>,
     /// `use` bindings: alias → (module index, span of the `use`).
     pub aliases: HashMap<String, (usize, Span)>,
+    /// Aliases some expression read through.
+    pub aliases_used: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +76,9 @@ pub(crate) struct Checker<'a> {
     pub set_used: Vec<bool>,
     pub def_used: Vec<bool>,
     pub def_meta: Vec<DefMeta>,
+    /// Whether each def's body type-checked; a def that did not has a placeholder body that
+    /// the lints must not fold.
+    pub def_checked: Vec<bool>,
     pub def_graph: RefGraph,
 }
 
@@ -85,11 +90,17 @@ pub fn check(files: &[(FileId, &ast::File)]) -> (Program, Vec<Diagnostic>) {
 
 /// [`check`], naming files from `sources` where a message refers to another file (a module
 /// or `default` declared twice).
-pub fn check_sources(files: &[(FileId, &ast::File)], sources: &SourceMap) -> (Program, Vec<Diagnostic>) {
+pub fn check_sources(
+    files: &[(FileId, &ast::File)],
+    sources: &SourceMap,
+) -> (Program, Vec<Diagnostic>) {
     run(files, Some(sources))
 }
 
-fn run<'a>(files: &[(FileId, &'a ast::File)], sources: Option<&'a SourceMap>) -> (Program, Vec<Diagnostic>) {
+fn run<'a>(
+    files: &[(FileId, &'a ast::File)],
+    sources: Option<&'a SourceMap>,
+) -> (Program, Vec<Diagnostic>) {
     let mut checker = Checker {
         sources,
         mods: Vec::new(),
@@ -99,6 +110,7 @@ fn run<'a>(files: &[(FileId, &'a ast::File)], sources: Option<&'a SourceMap>) ->
         set_used: Vec::new(),
         def_used: Vec::new(),
         def_meta: Vec::new(),
+        def_checked: Vec::new(),
         def_graph: RefGraph::default(),
     };
     checker.modules(files);
@@ -106,7 +118,9 @@ fn run<'a>(files: &[(FileId, &'a ast::File)], sources: Option<&'a SourceMap>) ->
     checker.declarations();
     checker.bodies();
     checker.whole_program();
-    let Checker { program, mut diags, .. } = checker;
+    let Checker {
+        program, mut diags, ..
+    } = checker;
     diags.sort_by_key(|d| (d.file.is_none(), d.file, d.primary.span.start));
     (program, diags)
 }
@@ -128,7 +142,11 @@ fn mode(m: Option<(ast::Mode, Span)>) -> Mode {
 }
 
 /// `did you mean `x`?` when a candidate is close, else `fallback`.
-pub(crate) fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>, fallback: &str) -> String {
+pub(crate) fn suggest<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+    fallback: &str,
+) -> String {
     match did_you_mean(name, candidates) {
         Some(c) => format!("did you mean `{c}`?"),
         None => fallback.to_string(),
@@ -157,7 +175,10 @@ impl<'a> Checker<'a> {
     fn modules(&mut self, files: &[(FileId, &'a ast::File)]) {
         for &(file, ast) in files {
             let index = self.mods.len();
-            let name = ast.module.as_ref().map_or_else(String::new, |m| m.path.dotted());
+            let name = ast
+                .module
+                .as_ref()
+                .map_or_else(String::new, |m| m.path.dotted());
             if let Some(decl) = &ast.module {
                 match self.by_name.get(&name) {
                     Some(&first) => {
@@ -201,6 +222,7 @@ impl<'a> Checker<'a> {
                 names: HashMap::new(),
                 rules: HashMap::new(),
                 aliases: HashMap::new(),
+                aliases_used: HashSet::new(),
             });
         }
     }
@@ -208,7 +230,9 @@ impl<'a> Checker<'a> {
     fn imports(&mut self) {
         let mut graph = RefGraph::default();
         for index in 0..self.mods.len() {
-            let Some(m) = self.mods.get(index) else { continue };
+            let Some(m) = self.mods.get(index) else {
+                continue;
+            };
             let (file, ast) = (m.file, m.ast);
             for item in &ast.items {
                 let ast::Item::Use(u) = item else { continue };
@@ -219,9 +243,13 @@ impl<'a> Checker<'a> {
                         self.by_name.keys().map(String::as_str),
                         "pass the file that declares this module to `guard check` as well",
                     );
-                    let d = Diagnostic::error(codes::UNKNOWN_MODULE, u.path.span, format!("unknown module `{target}`"))
-                        .with_label("no checked file declares this module")
-                        .with_help(help);
+                    let d = Diagnostic::error(
+                        codes::UNKNOWN_MODULE,
+                        u.path.span,
+                        format!("unknown module `{target}`"),
+                    )
+                    .with_label("no checked file declares this module")
+                    .with_help(help);
                     self.error(file, d);
                     continue;
                 };
@@ -234,11 +262,16 @@ impl<'a> Checker<'a> {
                         format!("`use` binds `{}`, which is a schema root", alias.name),
                     )
                     .with_label("this name already means the schema record")
-                    .with_help(format!("bind the module to another name: `use {target} as {}_mod`", alias.name));
+                    .with_help(format!(
+                        "bind the module to another name: `use {target} as {}_mod`",
+                        alias.name
+                    ));
                     self.error(file, d);
                     continue;
                 }
-                let Some(m) = self.mods.get_mut(index) else { continue };
+                let Some(m) = self.mods.get_mut(index) else {
+                    continue;
+                };
                 if let Some(&(_, first)) = m.aliases.get(&alias.name) {
                     let d = Diagnostic::error(
                         codes::DUPLICATE_ALIAS,
@@ -247,7 +280,9 @@ impl<'a> Checker<'a> {
                     )
                     .with_label("second binding")
                     .with_secondary(first, "first bound here")
-                    .with_help(format!("give one of them another name: `use {target} as other_name`"));
+                    .with_help(format!(
+                        "give one of them another name: `use {target} as other_name`"
+                    ));
                     self.error(file, d);
                     continue;
                 }
@@ -259,24 +294,43 @@ impl<'a> Checker<'a> {
             }
         }
         for cycle in graph.cycles() {
-            let name = |i: usize| self.mods.get(i).map_or("?", |m| m.name.as_str()).to_string();
-            let mut chain: Vec<String> = cycle.iter().map(|e| format!("`{}`", name(e.from))).collect();
+            let name = |i: usize| {
+                self.mods
+                    .get(i)
+                    .map_or("?", |m| m.name.as_str())
+                    .to_string()
+            };
+            let mut chain: Vec<String> = cycle
+                .iter()
+                .map(|e| format!("`{}`", name(e.from)))
+                .collect();
             if let Some(first) = cycle.first() {
                 chain.push(format!("`{}`", name(first.from)));
             }
-            let steps: Vec<String> =
-                cycle.iter().map(|e| format!("`{}` uses `{}`", name(e.from), name(e.to))).collect();
+            let steps: Vec<String> = cycle
+                .iter()
+                .map(|e| format!("`{}` uses `{}`", name(e.from), name(e.to)))
+                .collect();
             let Some(first) = cycle.first() else { continue };
-            let Some(file) = self.mods.get(first.from).map(|m| m.file) else { continue };
+            let Some(file) = self.mods.get(first.from).map(|m| m.file) else {
+                continue;
+            };
             let mut d = Diagnostic::error(
                 codes::MODULE_CYCLE,
                 first.span,
                 format!("module cycle: {}", chain.join(" → ")),
             )
-            .with_label(format!("`{}` uses `{}` here", name(first.from), name(first.to)));
+            .with_label(format!(
+                "`{}` uses `{}` here",
+                name(first.from),
+                name(first.to)
+            ));
             for e in cycle.iter().skip(1) {
                 if self.mods.get(e.from).map(|m| m.file) == Some(file) {
-                    d = d.with_secondary(e.span, format!("`{}` uses `{}` here", name(e.from), name(e.to)));
+                    d = d.with_secondary(
+                        e.span,
+                        format!("`{}` uses `{}` here", name(e.from), name(e.to)),
+                    );
                 }
             }
             d = d.with_help(format!(
@@ -289,7 +343,9 @@ impl<'a> Checker<'a> {
 
     fn declarations(&mut self) {
         for index in 0..self.mods.len() {
-            let Some(m) = self.mods.get(index) else { continue };
+            let Some(m) = self.mods.get(index) else {
+                continue;
+            };
             let (file, ast, mod_name) = (m.file, m.ast, m.name.clone());
             let mut tests: HashMap<&str, Span> = HashMap::new();
             for item in &ast.items {
@@ -332,33 +388,54 @@ impl<'a> Checker<'a> {
                             id: format!("{mod_name}.{}", d.name.name),
                             doc: d.doc.clone(),
                             on,
-                            body: TExpr { kind: TExprKind::Bool(false), ty: Type::BOOL, span: d.body.span },
+                            body: TExpr {
+                                kind: TExprKind::Bool(false),
+                                ty: Type::BOOL,
+                                span: d.body.span,
+                            },
                             file,
                             span: d.span,
                         });
                         self.def_used.push(false);
-                        self.def_meta.push(DefMeta { name: d.name.name.clone(), on, lenient });
+                        self.def_checked.push(false);
+                        self.def_meta.push(DefMeta {
+                            name: d.name.name.clone(),
+                            on,
+                            lenient,
+                        });
                         if let Some(m) = self.mods.get_mut(index) {
-                            m.names.insert(d.name.name.clone(), (Named::Def(id), d.name.span));
+                            m.names
+                                .insert(d.name.name.clone(), (Named::Def(id), d.name.span));
                         }
                     }
                     ast::Item::Rule(r) => {
-                        let Some(m) = self.mods.get_mut(index) else { continue };
+                        let Some(m) = self.mods.get_mut(index) else {
+                            continue;
+                        };
                         if let Some(first) = m.rules.get(&r.name.name) {
                             let d = Diagnostic::error(
                                 codes::DUPLICATE_RULE,
                                 r.name.span,
-                                format!("rule `{}` is declared twice in module `{mod_name}`", r.name.name),
+                                format!(
+                                    "rule `{}` is declared twice in module `{mod_name}`",
+                                    r.name.name
+                                ),
                             )
                             .with_label("second declaration")
                             .with_secondary(first.span, "first declared here")
-                            .with_help("rule ids (`module.rule`) must be unique: rename one of them");
+                            .with_help(
+                                "rule ids (`module.rule`) must be unique: rename one of them",
+                            );
                             self.error(file, d);
                             continue;
                         }
                         m.rules.insert(
                             r.name.name.clone(),
-                            RuleMeta { span: r.name.span, effect: effect(r.effect), mode: mode(r.mode) },
+                            RuleMeta {
+                                span: r.name.span,
+                                effect: effect(r.effect),
+                                mode: mode(r.mode),
+                            },
                         );
                     }
                     ast::Item::Test(t) => {
@@ -366,7 +443,10 @@ impl<'a> Checker<'a> {
                             let d = Diagnostic::error(
                                 codes::DUPLICATE_TEST,
                                 t.name.span,
-                                format!("test `{}` is declared twice in module `{mod_name}`", t.name.name),
+                                format!(
+                                    "test `{}` is declared twice in module `{mod_name}`",
+                                    t.name.name
+                                ),
                             )
                             .with_label("second declaration")
                             .with_secondary(first, "first declared here")
@@ -384,8 +464,12 @@ impl<'a> Checker<'a> {
 
     /// Reports a duplicate set/def name; returns whether the name is new.
     fn declare_name(&mut self, index: usize, name: &ast::Ident) -> bool {
-        let Some(m) = self.mods.get(index) else { return false };
-        let Some(&(kind, first)) = m.names.get(&name.name) else { return true };
+        let Some(m) = self.mods.get(index) else {
+            return false;
+        };
+        let Some(&(kind, first)) = m.names.get(&name.name) else {
+            return true;
+        };
         let what = match kind {
             Named::Set(_) | Named::InvalidSet => "set",
             Named::Def(_) => "def",
@@ -433,9 +517,13 @@ impl<'a> Checker<'a> {
             return None;
         };
         if items.is_empty() {
-            let d = Diagnostic::error(codes::INVALID_SET, s.value.span, format!("set `{}` is empty", s.name.name))
-                .with_label("an empty set has no element type")
-                .with_help("add at least one value, or remove the set");
+            let d = Diagnostic::error(
+                codes::INVALID_SET,
+                s.value.span,
+                format!("set `{}` is empty", s.name.name),
+            )
+            .with_label("an empty set has no element type")
+            .with_help("add at least one value, or remove the set");
             self.error(file, d);
             return None;
         }
@@ -457,15 +545,25 @@ impl<'a> Checker<'a> {
             (false, [one]) => Some(*one),
             (false, []) => {
                 for b in &bare {
-                    if EnumType::ALL.iter().all(|t| t.variant_index(&b.name).is_none()) {
+                    if EnumType::ALL
+                        .iter()
+                        .all(|t| t.variant_index(&b.name).is_none())
+                    {
                         self.unknown_bare_name(file, b, None, &[]);
                     }
                 }
-                if bare.iter().all(|b| EnumType::ALL.iter().any(|t| t.variant_index(&b.name).is_some())) {
+                if bare.iter().all(|b| {
+                    EnumType::ALL
+                        .iter()
+                        .any(|t| t.variant_index(&b.name).is_some())
+                }) {
                     let d = Diagnostic::error(
                         codes::MIXED_COLLECTION,
                         s.value.span,
-                        format!("the variants of set `{}` belong to different enums", s.name.name),
+                        format!(
+                            "the variants of set `{}` belong to different enums",
+                            s.name.name
+                        ),
                     )
                     .with_label("no one enum has all of these variants")
                     .with_help("a set holds values of one type: split it into one set per enum");
@@ -495,8 +593,12 @@ impl<'a> Checker<'a> {
                 ast::ExprKind::Int(i) => Const::Int(*i),
                 ast::ExprKind::Str(v) => Const::Str(v.clone()),
                 ast::ExprKind::Path(p) if p.segments.len() == 1 => {
-                    let (Some(t), Some(seg)) = (enum_type, p.segments.first()) else { continue };
-                    let Some(i) = t.variant_index(&seg.name) else { continue };
+                    let (Some(t), Some(seg)) = (enum_type, p.segments.first()) else {
+                        continue;
+                    };
+                    let Some(i) = t.variant_index(&seg.name) else {
+                        continue;
+                    };
                     Const::Enum(t, i)
                 }
                 ast::ExprKind::Error => {
@@ -504,9 +606,13 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 _ => {
-                    let d = Diagnostic::error(codes::INVALID_SET, item.span, "set elements must be constants")
-                        .with_label("not a literal or an enum variant")
-                        .with_help("sets hold constant data; put computed conditions in a `def`");
+                    let d = Diagnostic::error(
+                        codes::INVALID_SET,
+                        item.span,
+                        "set elements must be constants",
+                    )
+                    .with_label("not a literal or an enum variant")
+                    .with_help("sets hold constant data; put computed conditions in a `def`");
                     self.error(file, d);
                     ok = false;
                     continue;
@@ -518,7 +624,11 @@ impl<'a> Checker<'a> {
                     let d = Diagnostic::error(
                         codes::MIXED_COLLECTION,
                         item.span,
-                        format!("set `{}` mixes `{first}` and `{}`", s.name.name, value.scalar()),
+                        format!(
+                            "set `{}` mixes `{first}` and `{}`",
+                            s.name.name,
+                            value.scalar()
+                        ),
                     )
                     .with_label(format!("this is `{}`", value.scalar()))
                     .with_secondary(first_span, format!("the set is `set<{first}>` from here"))
@@ -546,14 +656,20 @@ impl<'a> Checker<'a> {
 
     fn bodies(&mut self) {
         for index in 0..self.mods.len() {
-            let Some(m) = self.mods.get(index) else { continue };
+            let Some(m) = self.mods.get(index) else {
+                continue;
+            };
             let (file, ast, mod_name) = (m.file, m.ast, m.name.clone());
             for item in &ast.items {
                 match item {
                     ast::Item::Def(d) => self.def_body(index, file, d),
                     ast::Item::Rule(r) => {
                         // Only the first of duplicate rules is part of the program.
-                        let first = self.mods.get(index).and_then(|m| m.rules.get(&r.name.name)).map(|m| m.span);
+                        let first = self
+                            .mods
+                            .get(index)
+                            .and_then(|m| m.rules.get(&r.name.name))
+                            .map(|m| m.span);
                         let rule = self.rule(index, file, &mod_name, r);
                         if first == Some(r.name.span) {
                             self.program.rules.push(rule);
@@ -570,20 +686,40 @@ impl<'a> Checker<'a> {
     }
 
     fn def_body(&mut self, module: usize, file: FileId, d: &ast::DefDecl) {
-        let found = self.mods.get(module).and_then(|m| m.names.get(&d.name.name)).copied();
-        let Some((Named::Def(id), span)) = found else { return };
+        let found = self
+            .mods
+            .get(module)
+            .and_then(|m| m.names.get(&d.name.name))
+            .copied();
+        let Some((Named::Def(id), span)) = found else {
+            return;
+        };
         if span != d.name.span {
             // A duplicate: its name belongs to the first declaration.
             return;
         }
-        let Some(meta) = self.def_meta.get(id.0 as usize).cloned() else { return };
-        let mut cx = expr::Ctx::new(module, file, meta.on, meta.lenient, expr::Owner::Def { id, has_on: d.on.is_some() });
+        let Some(meta) = self.def_meta.get(id.0 as usize).cloned() else {
+            return;
+        };
+        let mut cx = expr::Ctx::new(
+            module,
+            file,
+            meta.on,
+            meta.lenient,
+            expr::Owner::Def {
+                id,
+                has_on: d.on.is_some(),
+            },
+        );
         let body = self.expr(&mut cx, &d.body, Some(Type::BOOL));
         if let Some(body) = body
             && self.expect_bool(file, &body, &format!("the body of def `{}`", meta.name))
             && let Some(def) = self.program.defs.get_mut(id.0 as usize)
         {
             def.body = body;
+            if let Some(ok) = self.def_checked.get_mut(id.0 as usize) {
+                *ok = true;
+            }
         }
     }
 
@@ -592,14 +728,18 @@ impl<'a> Checker<'a> {
         if e.ty == Type::BOOL {
             return true;
         }
-        let d = Diagnostic::error(codes::EXPECTED_BOOL, e.span, format!("{what} must be `bool`, found `{}`", e.ty))
-            .with_label(format!("this is `{}`", e.ty))
-            .with_help(match e.ty {
-                Type::List(_) | Type::Set(_) => {
-                    "test a collection with `x in …`, `any x in …: …` or `len(…) > 0`"
-                }
-                _ => "compare it with something: `==`, `!=`, `in`, `matches`",
-            });
+        let d = Diagnostic::error(
+            codes::EXPECTED_BOOL,
+            e.span,
+            format!("{what} must be `bool`, found `{}`", e.ty),
+        )
+        .with_label(format!("this is `{}`", e.ty))
+        .with_help(match e.ty {
+            Type::List(_) | Type::Set(_) => {
+                "test a collection with `x in …`, `any x in …: …` or `len(…) > 0`"
+            }
+            _ => "compare it with something: `==`, `!=`, `in`, `matches`",
+        });
         self.error(file, d);
         false
     }
@@ -612,7 +752,9 @@ impl<'a> Checker<'a> {
                 (None, true)
             }
         };
-        let owner = expr::Owner::Rule { on_name: r.on.name.clone() };
+        let owner = expr::Owner::Rule {
+            on_name: r.on.name.clone(),
+        };
         let mut when = Vec::new();
         for w in &r.when {
             let mut cx = expr::Ctx::new(module, file, on, lenient, owner.clone());
@@ -645,7 +787,10 @@ impl<'a> Checker<'a> {
                 None
             }
         };
-        let help = r.help.as_ref().map(|t| self.template(module, file, on, lenient, &owner, t));
+        let help = r
+            .help
+            .as_ref()
+            .map(|t| self.template(module, file, on, lenient, &owner, t));
         Rule {
             id: format!("{mod_name}.{}", r.name.name),
             doc: r.doc.clone(),
@@ -684,7 +829,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        Template { parts, span: t.span }
+        Template {
+            parts,
+            span: t.span,
+        }
     }
 
     fn test(&mut self, module: usize, file: FileId, mod_name: &str, t: &ast::TestDecl) -> Test {
@@ -696,10 +844,18 @@ impl<'a> Checker<'a> {
                     Some(v) => v,
                     None => {
                         let names: Vec<&str> = Dialect::ALL.iter().map(|v| v.name()).collect();
-                        let help = suggest(&d.name, names.iter().copied(), &format!("known dialects: {}", names.join(", ")));
-                        let diag = Diagnostic::error(codes::UNKNOWN_DIALECT, d.span, format!("unknown dialect `{}`", d.name))
-                            .with_label("not a SQL dialect guard knows")
-                            .with_help(help);
+                        let help = suggest(
+                            &d.name,
+                            names.iter().copied(),
+                            &format!("known dialects: {}", names.join(", ")),
+                        );
+                        let diag = Diagnostic::error(
+                            codes::UNKNOWN_DIALECT,
+                            d.span,
+                            format!("unknown dialect `{}`", d.name),
+                        )
+                        .with_label("not a SQL dialect guard knows")
+                        .with_help(help);
                         self.error(file, diag);
                         Dialect::default()
                     }
@@ -711,19 +867,27 @@ impl<'a> Checker<'a> {
                     Some(v) => v,
                     None => {
                         let names: Vec<&str> = ActorKind::ALL.iter().map(|v| v.name()).collect();
-                        let help =
-                            suggest(&k.name, names.iter().copied(), &format!("actor kinds: {}", names.join(", ")));
-                        let diag =
-                            Diagnostic::error(codes::UNKNOWN_ACTOR_KIND, k.span, format!("unknown actor kind `{}`", k.name))
-                                .with_label("not an actor kind")
-                                .with_help(help);
+                        let help = suggest(
+                            &k.name,
+                            names.iter().copied(),
+                            &format!("actor kinds: {}", names.join(", ")),
+                        );
+                        let diag = Diagnostic::error(
+                            codes::UNKNOWN_ACTOR_KIND,
+                            k.span,
+                            format!("unknown actor kind `{}`", k.name),
+                        )
+                        .with_label("not an actor kind")
+                        .with_help(help);
                         self.error(file, diag);
                         ActorKind::default()
                     }
                 },
             };
             let expect = effect(c.expect);
-            let by = c.by.as_ref().and_then(|p| self.test_by(module, file, mod_name, p, expect));
+            let by =
+                c.by.as_ref()
+                    .and_then(|p| self.test_by(module, file, mod_name, p, expect));
             cases.push(TestCase {
                 channel: match c.channel {
                     ast::Channel::Sql => guard_model::Channel::Sql,
@@ -733,9 +897,17 @@ impl<'a> Checker<'a> {
                 env: c.env.as_ref().map(|e| e.value.clone()).unwrap_or_default(),
                 dialect,
                 actor_kind,
-                actor_id: c.actor_id.as_ref().map(|a| a.value.clone()).unwrap_or_default(),
+                actor_id: c
+                    .actor_id
+                    .as_ref()
+                    .map(|a| a.value.clone())
+                    .unwrap_or_default(),
                 groups: c.groups.iter().map(|g| g.value.clone()).collect(),
-                labels: c.labels.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
+                labels: c
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect(),
                 expect,
                 by,
                 span: c.span,
@@ -752,7 +924,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Resolves a test case's `by` to a rule id and checks the rule can give `expect`.
-    fn test_by(&mut self, module: usize, file: FileId, mod_name: &str, by: &ast::Path, expect: Effect) -> Option<String> {
+    fn test_by(
+        &mut self,
+        module: usize,
+        file: FileId,
+        mod_name: &str,
+        by: &ast::Path,
+        expect: Effect,
+    ) -> Option<String> {
         let (rule, module_path) = by.segments.split_last()?;
         let target = if module_path.is_empty() {
             module
@@ -762,15 +941,23 @@ impl<'a> Checker<'a> {
             match self.by_name.get(&wanted) {
                 Some(&m) => m,
                 None => {
-                    let help = suggest(&wanted, self.by_name.keys().map(String::as_str), "name a rule as `rule` (this module) or `module.rule`");
+                    let help = suggest(
+                        &wanted,
+                        self.by_name.keys().map(String::as_str),
+                        "name a rule as `rule` (this module) or `module.rule`",
+                    );
                     let span = module_path
                         .iter()
                         .map(|s| s.span)
                         .reduce(Span::cover)
                         .unwrap_or(by.span);
-                    let d = Diagnostic::error(codes::UNKNOWN_MODULE, span, format!("unknown module `{wanted}`"))
-                        .with_label("no checked file declares this module")
-                        .with_help(help);
+                    let d = Diagnostic::error(
+                        codes::UNKNOWN_MODULE,
+                        span,
+                        format!("unknown module `{wanted}`"),
+                    )
+                    .with_label("no checked file declares this module")
+                    .with_help(help);
                     self.error(file, d);
                     return None;
                 }
@@ -795,7 +982,11 @@ impl<'a> Checker<'a> {
             return None;
         };
         let id = format!("{target_name}.{}", rule.name);
-        let shown = if target_name == mod_name { rule.name.clone() } else { id.clone() };
+        let shown = if target_name == mod_name {
+            rule.name.clone()
+        } else {
+            id.clone()
+        };
         if meta.mode == Mode::Audit {
             let d = Diagnostic::error(
                 codes::IMPOSSIBLE_EXPECTATION,
@@ -809,10 +1000,17 @@ impl<'a> Checker<'a> {
             let d = Diagnostic::error(
                 codes::IMPOSSIBLE_EXPECTATION,
                 by.span,
-                format!("rule `{shown}` gives `{}`, so it cannot decide `{expect}`", meta.effect),
+                format!(
+                    "rule `{shown}` gives `{}`, so it cannot decide `{expect}`",
+                    meta.effect
+                ),
             )
             .with_label(format!("this rule's effect is `{}`", meta.effect))
-            .with_help(format!("expect `=> {} by {}`, or name the rule that gives `{expect}`", meta.effect, by.dotted()));
+            .with_help(format!(
+                "expect `=> {} by {}`, or name the rule that gives `{expect}`",
+                meta.effect,
+                by.dotted()
+            ));
             self.error(file, d);
         }
         Some(id)
@@ -821,16 +1019,37 @@ impl<'a> Checker<'a> {
     fn whole_program(&mut self) {
         // Def cycles.
         for cycle in self.def_graph.cycles() {
-            let name = |i: usize| self.def_meta.get(i).map_or("?", |m| m.name.as_str()).to_string();
+            let name = |i: usize| {
+                self.def_meta
+                    .get(i)
+                    .map_or("?", |m| m.name.as_str())
+                    .to_string()
+            };
             let Some(first) = cycle.first() else { continue };
-            let Some(file) = self.program.defs.get(first.from).map(|d| d.file) else { continue };
-            let mut chain: Vec<String> = cycle.iter().map(|e| format!("`{}`", name(e.from))).collect();
+            let Some(file) = self.program.defs.get(first.from).map(|d| d.file) else {
+                continue;
+            };
+            let mut chain: Vec<String> = cycle
+                .iter()
+                .map(|e| format!("`{}`", name(e.from)))
+                .collect();
             chain.push(format!("`{}`", name(first.from)));
-            let mut d = Diagnostic::error(codes::DEF_CYCLE, first.span, format!("def cycle: {}", chain.join(" → ")))
-                .with_label(format!("`{}` uses `{}` here", name(first.from), name(first.to)));
+            let mut d = Diagnostic::error(
+                codes::DEF_CYCLE,
+                first.span,
+                format!("def cycle: {}", chain.join(" → ")),
+            )
+            .with_label(format!(
+                "`{}` uses `{}` here",
+                name(first.from),
+                name(first.to)
+            ));
             for e in cycle.iter().skip(1) {
                 if self.program.defs.get(e.from).map(|d| d.file) == Some(file) {
-                    d = d.with_secondary(e.span, format!("`{}` uses `{}` here", name(e.from), name(e.to)));
+                    d = d.with_secondary(
+                        e.span,
+                        format!("`{}` uses `{}` here", name(e.from), name(e.to)),
+                    );
                 }
             }
             d = d.with_help("defs cannot refer to themselves, directly or through other defs: evaluation must end");
@@ -850,7 +1069,10 @@ impl<'a> Checker<'a> {
         match defaults.as_slice() {
             [] => {
                 // Anchored on the first module so the report has a file to point at.
-                let anchor = self.mods.iter().find_map(|m| m.ast.module.as_ref().map(|d| (m.file, d.path.span)));
+                let anchor = self
+                    .mods
+                    .iter()
+                    .find_map(|m| m.ast.module.as_ref().map(|d| (m.file, d.path.span)));
                 let mut d = Diagnostic::error(codes::MISSING_DEFAULT, anchor.map_or(Span::default(), |a| a.1), "no `default` declared")
                     .with_label("no checked module declares `default allow` or `default deny`")
                     .with_help("declare the decision for requests no rule matches, in exactly one module: `default deny` or `default allow`");
@@ -895,15 +1117,21 @@ impl<'a> Checker<'a> {
             for item in &m.ast.items {
                 let (used, code, kind, name) = match item {
                     ast::Item::Set(s) => match m.names.get(&s.name.name) {
-                        Some((Named::Set(id), span)) if *span == s.name.span => {
-                            (self.set_used.get(id.0 as usize).copied().unwrap_or(true), codes::UNUSED_SET, "set", &s.name)
-                        }
+                        Some((Named::Set(id), span)) if *span == s.name.span => (
+                            self.set_used.get(id.0 as usize).copied().unwrap_or(true),
+                            codes::UNUSED_SET,
+                            "set",
+                            &s.name,
+                        ),
                         _ => continue,
                     },
                     ast::Item::Def(d) => match m.names.get(&d.name.name) {
-                        Some((Named::Def(id), span)) if *span == d.name.span => {
-                            (self.def_used.get(id.0 as usize).copied().unwrap_or(true), codes::UNUSED_DEF, "def", &d.name)
-                        }
+                        Some((Named::Def(id), span)) if *span == d.name.span => (
+                            self.def_used.get(id.0 as usize).copied().unwrap_or(true),
+                            codes::UNUSED_DEF,
+                            "def",
+                            &d.name,
+                        ),
                         _ => continue,
                     },
                     _ => continue,
@@ -918,7 +1146,24 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        // Unused imports, in source order.
+        for m in &self.mods {
+            for item in &m.ast.items {
+                let ast::Item::Use(u) = item else { continue };
+                let Some(alias) = u.alias.as_ref().or(u.path.segments.last()) else { continue };
+                let bound_here = m.aliases.get(&alias.name).is_some_and(|(_, span)| *span == u.span);
+                if bound_here && !m.aliases_used.contains(&alias.name) {
+                    new.push(
+                        Diagnostic::warning(codes::UNUSED_USE, u.span, format!("`use {}` is never used", u.path.dotted()))
+                            .with_label(format!("nothing here reads `{}.…`", alias.name))
+                            .with_help("remove it; a module's rules are part of the bundle whether or not another module uses it")
+                            .in_file(m.file),
+                    );
+                }
+            }
+        }
         self.diags.extend(new);
-        self.diags.extend(lint::lint_rules(&self.program));
+        self.diags
+            .extend(lint::lint_rules(&self.program, &self.def_checked));
     }
 }

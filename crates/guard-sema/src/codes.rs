@@ -70,7 +70,11 @@ mod tests {
     fn codes_are_unique_sorted_and_well_formed() {
         let mut previous = "";
         for code in CODES {
-            assert!(code.id.starts_with("GT") && code.id.len() == 5, "{}", code.id);
+            assert!(
+                code.id.starts_with("GT") && code.id.len() == 5,
+                "{}",
+                code.id
+            );
             assert!(code.id > previous, "{} out of order", code.id);
             previous = code.id;
             assert!(code.name.starts_with("guard::"), "{}", code.name);

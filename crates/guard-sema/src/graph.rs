@@ -52,7 +52,9 @@ impl RefGraph {
         let mut out = Vec::new();
         for component in tarjan_scc(&self.graph) {
             let cyclic = component.len() > 1
-                || component.first().is_some_and(|&n| self.graph.find_edge(n, n).is_some());
+                || component
+                    .first()
+                    .is_some_and(|&n| self.graph.find_edge(n, n).is_some());
             if !cyclic {
                 continue;
             }
@@ -90,7 +92,11 @@ impl RefGraph {
                     let mut at = node;
                     while at != start {
                         let (prev, span) = parent.get(at.index()).copied().flatten()?;
-                        path.push(CycleEdge { from: self.graph[prev], to: self.graph[at], span });
+                        path.push(CycleEdge {
+                            from: self.graph[prev],
+                            to: self.graph[at],
+                            span,
+                        });
                         at = prev;
                     }
                     path.reverse();
@@ -129,8 +135,10 @@ mod tests {
         g.add_edge(4, 1, sp(41));
         let cycles = g.cycles();
         assert_eq!(cycles.len(), 2);
-        let ids: Vec<Vec<(usize, usize)>> =
-            cycles.iter().map(|c| c.iter().map(|e| (e.from, e.to)).collect()).collect();
+        let ids: Vec<Vec<(usize, usize)>> = cycles
+            .iter()
+            .map(|c| c.iter().map(|e| (e.from, e.to)).collect())
+            .collect();
         assert_eq!(ids, vec![vec![(1, 2), (2, 1)], vec![(3, 3)]]);
         assert_eq!(cycles[0][0].span, sp(12));
     }

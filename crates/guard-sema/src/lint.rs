@@ -10,17 +10,18 @@ use guard_diagnostics::Diagnostic;
 use crate::codes;
 use crate::program::{CmpOp, Const, DefId, Program, Quantifier, TExpr, TExprKind};
 
-/// The constant value of a bool expression, if it has one.
-pub(crate) fn fold_bool(program: &Program, e: &TExpr, visiting: &mut Vec<DefId>) -> Option<bool> {
+/// The constant value of a bool expression, if it has one. `checked[d]` says whether def `d`'s
+/// body type-checked; one that did not holds a placeholder and is not folded.
+fn fold(program: &Program, checked: &[bool], e: &TExpr, visiting: &mut Vec<DefId>) -> Option<bool> {
     match &e.kind {
         TExprKind::Bool(b) => Some(*b),
-        TExprKind::Not(x) => fold_bool(program, x, visiting).map(|b| !b),
+        TExprKind::Not(x) => fold(program, checked, x, visiting).map(|b| !b),
         TExprKind::And(..) | TExprKind::Or(..) => {
             // Chains are left-deep and may be thousands long: walk them in a loop.
             let is_and = matches!(e.kind, TExprKind::And(..));
             let mut unknown = false;
             for operand in operands(e, is_and) {
-                match fold_bool(program, operand, visiting) {
+                match fold(program, checked, operand, visiting) {
                     // `false` decides an `and`, `true` decides an `or`.
                     Some(v) if v != is_and => return Some(v),
                     Some(_) => {}
@@ -35,7 +36,9 @@ pub(crate) fn fold_bool(program: &Program, e: &TExpr, visiting: &mut Vec<DefId>)
                 CmpOp::Eq => Some(l == r),
                 CmpOp::Ne => Some(l != r),
                 CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
-                    let (Const::Int(l), Const::Int(r)) = (l, r) else { return None };
+                    let (Const::Int(l), Const::Int(r)) = (l, r) else {
+                        return None;
+                    };
                     Some(match op {
                         CmpOp::Lt => l < r,
                         CmpOp::Le => l <= r,
@@ -45,22 +48,39 @@ pub(crate) fn fold_bool(program: &Program, e: &TExpr, visiting: &mut Vec<DefId>)
                 }
             }
         }
-        TExprKind::In { negated, elem, coll } => {
+        TExprKind::In {
+            negated,
+            elem,
+            coll,
+        } => {
             let items = fold_collection(program, coll)?;
             // An empty collection contains nothing, whatever the element is.
-            let found = if items.is_empty() { false } else { items.contains(&fold_const(elem)?) };
+            let found = if items.is_empty() {
+                false
+            } else {
+                items.contains(&fold_const(elem)?)
+            };
             Some(found != *negated)
         }
-        TExprKind::Quantified { quantifier, over, .. } => {
+        TExprKind::Quantified {
+            quantifier, over, ..
+        } => {
             let items = fold_collection(program, over)?;
-            if items.is_empty() { Some(*quantifier == Quantifier::All) } else { None }
+            if items.is_empty() {
+                Some(*quantifier == Quantifier::All)
+            } else {
+                None
+            }
         }
         TExprKind::Def(id) => {
-            if visiting.contains(id) {
+            let body_checked = checked.get(id.0 as usize).copied().unwrap_or(false);
+            if visiting.contains(id) || !body_checked {
                 return None;
             }
             visiting.push(*id);
-            let out = program.def(*id).and_then(|d| fold_bool(program, &d.body, visiting));
+            let out = program
+                .def(*id)
+                .and_then(|d| fold(program, checked, &d.body, visiting));
             visiting.pop();
             out
         }
@@ -72,14 +92,9 @@ pub(crate) fn fold_bool(program: &Program, e: &TExpr, visiting: &mut Vec<DefId>)
 fn operands(e: &TExpr, and: bool) -> Vec<&TExpr> {
     let mut out = Vec::new();
     let mut spine = e;
-    loop {
-        match (&spine.kind, and) {
-            (TExprKind::And(l, r), true) | (TExprKind::Or(l, r), false) => {
-                out.push(r.as_ref());
-                spine = l;
-            }
-            _ => break,
-        }
+    while let (TExprKind::And(l, r), true) | (TExprKind::Or(l, r), false) = (&spine.kind, and) {
+        out.push(r.as_ref());
+        spine = l;
     }
     out.push(spine);
     out.reverse();
@@ -105,53 +120,83 @@ fn fold_collection(program: &Program, e: &TExpr) -> Option<Vec<Const>> {
 }
 
 /// Lints on every rule of the program. Diagnostics are tagged with the rule's file.
-pub(crate) fn lint_rules(program: &Program) -> Vec<Diagnostic> {
+pub(crate) fn lint_rules(program: &Program, checked: &[bool]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut visiting = Vec::new();
     for rule in &program.rules {
         let file = rule.file;
-        let whens: Vec<Option<bool>> =
-            rule.when.iter().map(|w| fold_bool(program, w, &mut visiting)).collect();
-        let unlesses: Vec<Option<bool>> =
-            rule.unless.iter().map(|u| fold_bool(program, u, &mut visiting)).collect();
+        let whens: Vec<Option<bool>> = rule
+            .when
+            .iter()
+            .map(|w| fold(program, checked, w, &mut visiting))
+            .collect();
+        let unlesses: Vec<Option<bool>> = rule
+            .unless
+            .iter()
+            .map(|u| fold(program, checked, u, &mut visiting))
+            .collect();
         let name = rule.id.rsplit('.').next().unwrap_or(&rule.id);
 
-        let false_when = rule.when.iter().zip(&whens).find(|(_, v)| **v == Some(false));
-        let true_unless = rule.unless.iter().zip(&unlesses).find(|(_, v)| **v == Some(true));
+        let false_when = rule
+            .when
+            .iter()
+            .zip(&whens)
+            .find(|(_, v)| **v == Some(false));
+        let true_unless = rule
+            .unless
+            .iter()
+            .zip(&unlesses)
+            .find(|(_, v)| **v == Some(true));
         if let Some((w, _)) = false_when {
             out.push(
-                Diagnostic::warning(codes::NEVER_MATCHES, rule.name_span, format!("rule `{name}` can never match"))
-                    .with_label("this rule never matches")
-                    .with_secondary(w.span, "this `when` condition is always false")
-                    .with_help("fix the condition, or delete the rule if it is no longer needed")
-                    .in_file(file),
+                Diagnostic::warning(
+                    codes::NEVER_MATCHES,
+                    rule.name_span,
+                    format!("rule `{name}` can never match"),
+                )
+                .with_label("this rule never matches")
+                .with_secondary(w.span, "this `when` condition is always false")
+                .with_help("fix the condition, or delete the rule if it is no longer needed")
+                .in_file(file),
             );
         } else if let Some((u, _)) = true_unless {
             out.push(
-                Diagnostic::warning(codes::NEVER_MATCHES, rule.name_span, format!("rule `{name}` can never match"))
-                    .with_label("this rule never matches")
-                    .with_secondary(u.span, "this `unless` condition always holds")
-                    .with_help("fix the condition, or delete the rule if it is no longer needed")
-                    .in_file(file),
+                Diagnostic::warning(
+                    codes::NEVER_MATCHES,
+                    rule.name_span,
+                    format!("rule `{name}` can never match"),
+                )
+                .with_label("this rule never matches")
+                .with_secondary(u.span, "this `unless` condition always holds")
+                .with_help("fix the condition, or delete the rule if it is no longer needed")
+                .in_file(file),
             );
         }
         for (w, v) in rule.when.iter().zip(&whens) {
             if *v == Some(true) {
                 out.push(
-                    Diagnostic::warning(codes::ALWAYS_TRUE, w.span, "this `when` condition is always true")
-                        .with_label("always true")
-                        .with_help("remove it: it does not narrow what the rule matches")
-                        .in_file(file),
+                    Diagnostic::warning(
+                        codes::ALWAYS_TRUE,
+                        w.span,
+                        "this `when` condition is always true",
+                    )
+                    .with_label("always true")
+                    .with_help("remove it: it does not narrow what the rule matches")
+                    .in_file(file),
                 );
             }
         }
         for (u, v) in rule.unless.iter().zip(&unlesses) {
             if *v == Some(false) {
                 out.push(
-                    Diagnostic::warning(codes::UNLESS_NEVER_HOLDS, u.span, "this `unless` condition never holds")
-                        .with_label("always false, so it never excuses a match")
-                        .with_help("fix the condition, or remove the `unless`")
-                        .in_file(file),
+                    Diagnostic::warning(
+                        codes::UNLESS_NEVER_HOLDS,
+                        u.span,
+                        "this `unless` condition never holds",
+                    )
+                    .with_label("always false, so it never excuses a match")
+                    .with_help("fix the condition, or remove the `unless`")
+                    .in_file(file),
                 );
             }
         }

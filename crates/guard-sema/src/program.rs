@@ -12,6 +12,9 @@
 //! - Quantifier variables are de Bruijn *levels*: [`TExprKind::Var`]`(n)` is bound by the
 //!   enclosing [`TExprKind::Quantified`] whose `slot` is `n`; slots count from 0 at the root of
 //!   each rule condition, template, or def body. A def body never sees its caller's variables.
+//! - `and`/`or` chains are left-deep binary trees as long as the source wrote them (thousands
+//!   of operands is valid): passes over them should walk a chain's spine in a loop, as
+//!   `lint.rs` does, rather than recurse once per operand.
 //! - When errors were reported, the program holds what could be checked (ill-typed parts are
 //!   dropped) and must not be compiled.
 
@@ -145,12 +148,21 @@ impl Rule {
             ty: Type::BOOL,
             kind: op(Box::new(a), Box::new(b)),
         };
-        let when = self.when.iter().cloned().reduce(|a, b| conj(a, b, TExprKind::And));
-        let unless = self.unless.iter().cloned().reduce(|a, b| conj(a, b, TExprKind::Or)).map(|u| TExpr {
-            span: u.span,
-            ty: Type::BOOL,
-            kind: TExprKind::Not(Box::new(u)),
-        });
+        let when = self
+            .when
+            .iter()
+            .cloned()
+            .reduce(|a, b| conj(a, b, TExprKind::And));
+        let unless = self
+            .unless
+            .iter()
+            .cloned()
+            .reduce(|a, b| conj(a, b, TExprKind::Or))
+            .map(|u| TExpr {
+                span: u.span,
+                ty: Type::BOOL,
+                kind: TExprKind::Not(Box::new(u)),
+            });
         match (when, unless) {
             (Some(w), Some(u)) => Some(conj(w, u, TExprKind::And)),
             (w, u) => w.or(u),
@@ -304,19 +316,43 @@ pub enum TExprKind {
     /// A def (type `bool`).
     Def(DefId),
     /// A set or list literal; elements are scalars of the one element type.
-    Collection { kind: CollectionKind, items: Vec<TExpr> },
+    Collection {
+        kind: CollectionKind,
+        items: Vec<TExpr>,
+    },
     Not(Box<TExpr>),
     And(Box<TExpr>, Box<TExpr>),
     Or(Box<TExpr>, Box<TExpr>),
     /// Both sides have the same scalar type (ints for ordering).
-    Compare { op: CmpOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    Compare {
+        op: CmpOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
     /// `elem in coll` (or `not in` when `negated`); `elem` has `coll`'s element type.
-    In { negated: bool, elem: Box<TExpr>, coll: Box<TExpr> },
+    In {
+        negated: bool,
+        elem: Box<TExpr>,
+        coll: Box<TExpr>,
+    },
     /// `subject matches pattern`; `subject` is a string.
-    Matches { subject: Box<TExpr>, pattern: Pattern, pattern_span: Span },
-    Call { builtin: Builtin, args: Vec<TExpr> },
+    Matches {
+        subject: Box<TExpr>,
+        pattern: Pattern,
+        pattern_span: Span,
+    },
+    Call {
+        builtin: Builtin,
+        args: Vec<TExpr>,
+    },
     /// `any|all <slot> in over: body`; `over` is a list or set, `body` a bool.
-    Quantified { quantifier: Quantifier, slot: u32, name: String, over: Box<TExpr>, body: Box<TExpr> },
+    Quantified {
+        quantifier: Quantifier,
+        slot: u32,
+        name: String,
+        over: Box<TExpr>,
+        body: Box<TExpr>,
+    },
 }
 
 /// A `test` block.
@@ -369,7 +405,13 @@ impl Program {
         }
         for s in &self.sets {
             let values: Vec<String> = s.values.iter().map(const_text).collect();
-            let _ = writeln!(out, "set {}: set<{}> = {{{}}}", s.id, s.element, values.join(", "));
+            let _ = writeln!(
+                out,
+                "set {}: set<{}> = {{{}}}",
+                s.id,
+                s.element,
+                values.join(", ")
+            );
         }
         for d in &self.defs {
             let on = d.on.map_or("request", |k| k.name());
@@ -402,11 +444,20 @@ impl Program {
             let _ = writeln!(out, "test {}", t.id);
             for c in &t.cases {
                 let channel = c.channel.name();
-                let by = c.by.as_ref().map_or_else(String::new, |b| format!(" by {b}"));
+                let by =
+                    c.by.as_ref()
+                        .map_or_else(String::new, |b| format!(" by {b}"));
                 let _ = writeln!(
                     out,
                     "  {channel} {:?} env={:?} dialect={} actor={}:{:?} groups={:?} labels={:?} => {}{by}",
-                    c.command, c.env, c.dialect, c.actor_kind, c.actor_id, c.groups, c.labels, c.expect
+                    c.command,
+                    c.env,
+                    c.dialect,
+                    c.actor_kind,
+                    c.actor_id,
+                    c.groups,
+                    c.labels,
+                    c.expect
                 );
             }
         }
@@ -464,10 +515,21 @@ impl Program {
                 };
                 format!("({op} {} {})", b(lhs), b(rhs))
             }
-            TExprKind::In { negated, elem, coll } => {
-                format!("({} {} {})", if *negated { "not-in" } else { "in" }, b(elem), b(coll))
+            TExprKind::In {
+                negated,
+                elem,
+                coll,
+            } => {
+                format!(
+                    "({} {} {})",
+                    if *negated { "not-in" } else { "in" },
+                    b(elem),
+                    b(coll)
+                )
             }
-            TExprKind::Matches { subject, pattern, .. } => match pattern {
+            TExprKind::Matches {
+                subject, pattern, ..
+            } => match pattern {
                 Pattern::Glob(g) => format!("(matches {} glob{g:?})", b(subject)),
                 Pattern::Regex(r) => format!("(matches {} re{r:?})", b(subject)),
             },
@@ -475,7 +537,13 @@ impl Program {
                 let args: Vec<String> = args.iter().map(b).collect();
                 format!("({} {})", builtin.name(), args.join(" "))
             }
-            TExprKind::Quantified { quantifier, slot, name, over, body } => {
+            TExprKind::Quantified {
+                quantifier,
+                slot,
+                name,
+                over,
+                body,
+            } => {
                 let q = match quantifier {
                     Quantifier::Any => "any",
                     Quantifier::All => "all",

@@ -5,7 +5,7 @@
 use guard_diagnostics::{Diagnostic, FileId, Span};
 use guard_model::schema::{Field, Type};
 use guard_sema::Program;
-use guard_sema::program::{TExpr, TExprKind};
+use guard_sema::program::TExprKind;
 use guard_syntax::ast;
 
 fn check(sources: &[&str]) -> (Program, Vec<Diagnostic>) {
@@ -33,12 +33,25 @@ fn quantifier_slots_are_levels_and_restart_in_defs() {
         rule r: deny on sql\n  when any t in stmt.writes: any c in stmt.columns_written: c == t and d\n  message \"x\"\n"]);
     assert!(diags.is_empty(), "{diags:?}");
     let rule = program.rule("m.r").unwrap();
-    let TExprKind::Quantified { slot: 0, body, .. } = &rule.when[0].kind else { panic!("{:?}", rule.when[0]) };
-    let TExprKind::Quantified { slot: 1, body, .. } = &body.kind else { panic!("{body:?}") };
-    let TExprKind::And(cmp, def) = &body.kind else { panic!("{body:?}") };
-    let TExprKind::Compare { lhs, rhs, .. } = &cmp.kind else { panic!("{cmp:?}") };
-    assert_eq!((&lhs.kind, &rhs.kind), (&TExprKind::Var(1), &TExprKind::Var(0)));
-    let TExprKind::Def(id) = def.kind else { panic!("{def:?}") };
+    let TExprKind::Quantified { slot: 0, body, .. } = &rule.when[0].kind else {
+        panic!("{:?}", rule.when[0])
+    };
+    let TExprKind::Quantified { slot: 1, body, .. } = &body.kind else {
+        panic!("{body:?}")
+    };
+    let TExprKind::And(cmp, def) = &body.kind else {
+        panic!("{body:?}")
+    };
+    let TExprKind::Compare { lhs, rhs, .. } = &cmp.kind else {
+        panic!("{cmp:?}")
+    };
+    assert_eq!(
+        (&lhs.kind, &rhs.kind),
+        (&TExprKind::Var(1), &TExprKind::Var(0))
+    );
+    let TExprKind::Def(id) = def.kind else {
+        panic!("{def:?}")
+    };
     let d = program.def(id).unwrap();
     assert_eq!(d.id, "m.d");
     assert!(matches!(d.body.kind, TExprKind::Quantified { slot: 0, .. }));
@@ -51,31 +64,47 @@ fn every_expression_carries_its_type_and_span() {
     assert!(diags.is_empty(), "{diags:?}");
     let when = &program.rules[0].when[0];
     assert_eq!(when.ty, Type::BOOL);
-    let TExprKind::Compare { lhs, rhs, .. } = &when.kind else { panic!() };
+    let TExprKind::Compare { lhs, rhs, .. } = &when.kind else {
+        panic!()
+    };
     assert_eq!(lhs.ty, Type::INT);
     assert_eq!(&src[lhs.span.range()], "len(stmt.tables)");
     assert_eq!(&src[rhs.span.range()], "2");
-    let TExprKind::Call { args, .. } = &lhs.kind else { panic!() };
+    let TExprKind::Call { args, .. } = &lhs.kind else {
+        panic!()
+    };
     assert_eq!(args[0].kind, TExprKind::Field(Field::StmtTables));
     assert_eq!(args[0].ty.to_string(), "list<string>");
 }
 
 #[test]
 fn condition_ands_whens_and_negates_unlesses() {
-    let (program, _) = check(&["module m\ndefault allow\nrule r: deny on sql\n  when stmt.has_where\n  when stmt.cascade\n  unless stmt.temporary\n  unless stmt.in_cte\n  message \"x\"\n"]);
+    let (program, _) = check(&[
+        "module m\ndefault allow\nrule r: deny on sql\n  when stmt.has_where\n  when stmt.cascade\n  unless stmt.temporary\n  unless stmt.in_cte\n  message \"x\"\n",
+    ]);
     let cond = program.rules[0].condition().unwrap();
     assert_eq!(
         program.expr_text(&cond),
         "(and (and stmt.has_where stmt.cascade) (not (or stmt.temporary stmt.in_cte)))"
     );
-    let (program, _) = check(&["module m\ndefault allow\nrule r: deny on opaque\n  message \"x\"\n"]);
-    assert_eq!(program.rules[0].condition(), None, "no clause: matches every action");
+    let (program, _) =
+        check(&["module m\ndefault allow\nrule r: deny on opaque\n  message \"x\"\n"]);
+    assert_eq!(
+        program.rules[0].condition(),
+        None,
+        "no clause: matches every action"
+    );
 }
 
 #[test]
 fn long_chains_do_not_recurse_per_operand() {
-    let terms: Vec<String> = (0..5000).map(|i| format!("target.env == \"e{i}\"")).collect();
-    let src = format!("module m\ndefault allow\nrule r: deny on request\n  when {}\n  message \"x\"\n", terms.join(" or "));
+    let terms: Vec<String> = (0..5000)
+        .map(|i| format!("target.env == \"e{i}\""))
+        .collect();
+    let src = format!(
+        "module m\ndefault allow\nrule r: deny on request\n  when {}\n  message \"x\"\n",
+        terms.join(" or ")
+    );
     // A small stack: a recursion per operand would overflow it.
     let program = std::thread::Builder::new()
         .stack_size(1 << 20)
@@ -96,7 +125,10 @@ fn long_chains_do_not_recurse_per_operand() {
 }
 
 fn built(kind: ast::ExprKind) -> ast::Expr {
-    ast::Expr { kind, span: Span::new(0, 4) }
+    ast::Expr {
+        kind,
+        span: Span::new(0, 4),
+    }
 }
 
 #[test]
@@ -105,15 +137,25 @@ fn hand_built_trees_deeper_than_the_limit_are_an_error() {
     for _ in 0..1000 {
         e = built(ast::ExprKind::Not(Box::new(e)));
     }
-    let ident = |name: &str| ast::Ident { name: name.to_string(), span: Span::new(0, 4) };
+    let ident = |name: &str| ast::Ident {
+        name: name.to_string(),
+        span: Span::new(0, 4),
+    };
     let file = ast::File {
         module: Some(ast::ModuleDecl {
             doc: vec![],
-            path: ast::Path { segments: vec![ident("m")], span: Span::new(0, 1) },
+            path: ast::Path {
+                segments: vec![ident("m")],
+                span: Span::new(0, 1),
+            },
             span: Span::new(0, 1),
         }),
         items: vec![
-            ast::Item::Default(ast::DefaultDecl { effect: ast::Effect::Allow, effect_span: Span::new(0, 1), span: Span::new(0, 1) }),
+            ast::Item::Default(ast::DefaultDecl {
+                effect: ast::Effect::Allow,
+                effect_span: Span::new(0, 1),
+                span: Span::new(0, 1),
+            }),
             ast::Item::Rule(ast::RuleDecl {
                 doc: vec![],
                 name: ident("deep"),
@@ -122,7 +164,10 @@ fn hand_built_trees_deeper_than_the_limit_are_an_error() {
                 on: ident("request"),
                 when: vec![e],
                 unless: vec![],
-                message: Some(ast::Template { parts: vec![ast::TemplatePart::Text("x".into())], span: Span::new(0, 1) }),
+                message: Some(ast::Template {
+                    parts: vec![ast::TemplatePart::Text("x".into())],
+                    span: Span::new(0, 1),
+                }),
                 help: None,
                 controls: vec![],
                 mode: None,
@@ -142,12 +187,17 @@ fn diagnostics_are_tagged_with_their_file() {
         "module b\nrule r: deny on exec\n  when exec.progam == \"rm\"\n  message \"x\"\n",
     ]);
     let files: Vec<(Option<FileId>, &str)> = diags.iter().map(|d| (d.file, d.code.id)).collect();
-    assert_eq!(files, vec![(Some(FileId(0)), "GT006"), (Some(FileId(1)), "GT006")]);
+    assert_eq!(
+        files,
+        vec![(Some(FileId(0)), "GT006"), (Some(FileId(1)), "GT006")]
+    );
 }
 
 #[test]
 fn sets_are_constants_without_duplicates() {
-    let (program, diags) = check(&["module m\ndefault allow\nset s = {\"a\", \"b\", \"a\"}\nrule r: deny on request\n  when target.env in s\n  message \"x\"\n"]);
+    let (program, diags) = check(&[
+        "module m\ndefault allow\nset s = {\"a\", \"b\", \"a\"}\nrule r: deny on request\n  when target.env in s\n  message \"x\"\n",
+    ]);
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(program.sets[0].values.len(), 2);
     assert_eq!(program.sets[0].id, "m.s");
@@ -155,26 +205,36 @@ fn sets_are_constants_without_duplicates() {
 
 #[test]
 fn a_broken_set_is_reported_once() {
-    let (_, diags) = check(&["module m\ndefault allow\nset s = {\"a\", 1}\nrule r: deny on request\n  when target.env in s\n  message \"x\"\n"]);
+    let (_, diags) = check(&[
+        "module m\ndefault allow\nset s = {\"a\", 1}\nrule r: deny on request\n  when target.env in s\n  message \"x\"\n",
+    ]);
     assert_eq!(codes(&diags), vec!["GT019"]);
 }
 
 #[test]
 fn rules_of_another_kind_cannot_read_kind_fields_through_templates() {
-    let (_, diags) = check(&["module m\ndefault allow\nrule r: deny on request\n  message \"{stmt.tables}\"\n"]);
+    let (_, diags) =
+        check(&["module m\ndefault allow\nrule r: deny on request\n  message \"{stmt.tables}\"\n"]);
     assert_eq!(codes(&diags), vec!["GT007"]);
-    assert!(diags[0].primary.message.contains("only in rules `on sql`"), "{:?}", diags[0]);
+    assert!(
+        diags[0].primary.message.contains("only in rules `on sql`"),
+        "{:?}",
+        diags[0]
+    );
 }
 
 #[test]
 fn variant_names_that_are_also_roots_resolve_by_context() {
-    let (program, diags) = check(&["module m\ndefault allow\nrule r: deny on exec\n  when action.kind == exec or exec in request.action_kinds\n  message \"x\"\n"]);
+    let (program, diags) = check(&[
+        "module m\ndefault allow\nrule r: deny on exec\n  when action.kind == exec or exec in request.action_kinds\n  message \"x\"\n",
+    ]);
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(
         program.expr_text(&program.rules[0].when[0]),
         "(or (== action.kind exec:action_kind) (in exec:action_kind request.action_kinds))"
     );
-    let (_, diags) = check(&["module m\ndefault allow\nrule r: deny on exec\n  message \"{exec}\"\n"]);
+    let (_, diags) =
+        check(&["module m\ndefault allow\nrule r: deny on exec\n  message \"{exec}\"\n"]);
     assert_eq!(codes(&diags), vec!["GT037"]);
 }
 
@@ -185,7 +245,14 @@ fn did_you_mean_covers_modules_defs_sets_and_builtins() {
         "module app\nuse lib.config\ndefault allow\nrule r: deny on request\n  when target.env in config.env or config.is_prd or lowr(target.env) == \"x\"\n  message \"x\"\n",
     ]);
     let helps: Vec<String> = diags.iter().filter_map(|d| d.help.clone()).collect();
-    for expected in ["did you mean `envs`?", "did you mean `is_prod`?", "did you mean `lower`?"] {
-        assert!(helps.iter().any(|h| h == expected), "{expected} not in {helps:?}");
+    for expected in [
+        "did you mean `envs`?",
+        "did you mean `is_prod`?",
+        "did you mean `lower`?",
+    ] {
+        assert!(
+            helps.iter().any(|h| h == expected),
+            "{expected} not in {helps:?}"
+        );
     }
 }

@@ -11,7 +11,13 @@ use guard_diagnostics::Code;
 fn table(out: &mut String, codes: &[Code]) {
     out.push_str("| code | name | summary |\n|---|---|---|\n");
     for c in codes {
-        let _ = writeln!(out, "| `{}` | `{}` | {} |", c.id, c.name, c.summary.replace('|', "\\|"));
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} |",
+            c.id,
+            c.name,
+            c.summary.replace('|', "\\|")
+        );
     }
 }
 
@@ -31,8 +37,9 @@ fn expected() -> String {
     out.push_str("## Syntax (`GS`)\n\n");
     table(&mut out, guard_syntax::codes::CODES);
     out.push_str("\n## Names, types and modules (`GT0xx`)\n\n");
-    let (errors, lints): (Vec<Code>, Vec<Code>) =
-        guard_sema::codes::CODES.iter().partition(|c| !c.id.starts_with("GT1"));
+    let (errors, lints): (Vec<Code>, Vec<Code>) = guard_sema::codes::CODES
+        .iter()
+        .partition(|c| !c.id.starts_with("GT1"));
     table(&mut out, &errors);
     out.push_str("\n## Lints (`GT1xx`, warnings)\n\n");
     table(&mut out, &lints);
@@ -53,11 +60,18 @@ fn lang_diagnostics_md_lists_every_code() {
         .filter_map(|l| l.strip_prefix("| `"))
         .filter_map(|l| l.split('`').next())
         .collect();
-    let mut all: Vec<&str> = guard_syntax::codes::CODES.iter().chain(guard_sema::codes::CODES).map(|c| c.id).collect();
+    let mut all: Vec<&str> = guard_syntax::codes::CODES
+        .iter()
+        .chain(guard_sema::codes::CODES)
+        .map(|c| c.id)
+        .collect();
     all.sort_unstable();
     let mut sorted = listed.clone();
     sorted.sort_unstable();
-    assert_eq!(sorted, all, "lang/diagnostics.md does not list exactly the GS and GT codes");
+    assert_eq!(
+        sorted, all,
+        "lang/diagnostics.md does not list exactly the GS and GT codes"
+    );
     assert!(
         actual == expected,
         "lang/diagnostics.md is stale: regenerate it with `GUARD_BLESS=1 cargo test -p guard-sema --test docs`"

@@ -30,7 +30,10 @@ fn split(path: &Path, text: &str) -> Vec<(String, String)> {
 fn run(path: &Path) -> (SourceMap, guard_sema::Program, Vec<Diagnostic>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut sources = SourceMap::new();
-    let ids: Vec<FileId> = split(path, &text).into_iter().map(|(n, t)| sources.add(n, t)).collect();
+    let ids: Vec<FileId> = split(path, &text)
+        .into_iter()
+        .map(|(n, t)| sources.add(n, t))
+        .collect();
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::new();
     for &id in &ids {
@@ -38,21 +41,31 @@ fn run(path: &Path) -> (SourceMap, guard_sema::Program, Vec<Diagnostic>) {
         diagnostics.extend(syntax.into_iter().map(|d| d.in_file(id)));
         parsed.push((id, ast));
     }
-    let files: Vec<(FileId, &guard_syntax::ast::File)> = parsed.iter().map(|(i, a)| (*i, a)).collect();
+    let files: Vec<(FileId, &guard_syntax::ast::File)> =
+        parsed.iter().map(|(i, a)| (*i, a)).collect();
     let (program, semantic) = guard_sema::check_sources(&files, &sources);
     diagnostics.extend(semantic);
     (sources, program, diagnostics)
 }
 
 fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
-    diagnostics.iter().map(|d| render_human(d, sources, false, 80)).collect::<Vec<_>>().join("\n")
+    diagnostics
+        .iter()
+        .map(|d| render_human(d, sources, false, 80))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
 fn ok_fixtures_check_clean() {
     insta::glob!("fixtures/ok/*.guard", |path| {
         let (sources, program, diagnostics) = run(path);
-        assert!(diagnostics.is_empty(), "{}:\n{}", path.display(), render(&sources, &diagnostics));
+        assert!(
+            diagnostics.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            render(&sources, &diagnostics)
+        );
         insta::assert_snapshot!(program.dump());
     });
 }
@@ -93,7 +106,10 @@ fn every_sema_code_has_an_error_fixture() {
         .filter(from_source_only)
         .filter(|id| !names.iter().any(|n| n.starts_with(&format!("{id}-"))))
         .collect();
-    assert!(missing.is_empty(), "codes without a fixture in tests/fixtures/err: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without a fixture in tests/fixtures/err: {missing:?}"
+    );
     assert!(names.len() >= 25, "only {} error fixtures", names.len());
 }
 
@@ -106,7 +122,11 @@ fn every_diagnostic_follows_the_conventions() {
         for d in &diagnostics {
             let at = format!("{}: {} {:?}", path.display(), d.code.id, d.message);
             let file = sources.get(d.file.expect(&at)).expect(&at);
-            assert!(d.primary.span.end as usize <= file.text.len() && d.primary.span.start <= d.primary.span.end, "{at}");
+            assert!(
+                d.primary.span.end as usize <= file.text.len()
+                    && d.primary.span.start <= d.primary.span.end,
+                "{at}"
+            );
             assert!(!d.message.ends_with('.'), "{at}");
             assert!(!d.message.starts_with(|c: char| c.is_uppercase()), "{at}");
             assert!(d.help.is_some(), "{at}: every diagnostic says what to do");

@@ -281,11 +281,24 @@ pub enum ExprKind {
     /// `[a, b, c]`.
     List(Vec<Expr>),
     Not(Box<Expr>),
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `len(x)`, `lower(x)`, `starts_with(x, "p")`, …
-    Call { func: Ident, args: Vec<Expr> },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
     /// `any t in stmt.tables: t matches "billing.*"`.
-    Quantified { quantifier: Quantifier, var: Ident, over: Box<Expr>, body: Box<Expr> },
+    Quantified {
+        quantifier: Quantifier,
+        var: Ident,
+        over: Box<Expr>,
+        body: Box<Expr>,
+    },
     /// Produced by error recovery where an expression was expected; never type-checks.
     Error,
 }
@@ -343,7 +356,10 @@ impl Item {
                 r.name.span = zero;
                 r.effect_span = zero;
                 r.on.span = zero;
-                r.when.iter_mut().chain(r.unless.iter_mut()).for_each(Expr::erase);
+                r.when
+                    .iter_mut()
+                    .chain(r.unless.iter_mut())
+                    .for_each(Expr::erase);
                 for t in r.message.iter_mut().chain(r.help.iter_mut()) {
                     t.erase();
                 }
@@ -361,7 +377,11 @@ impl Item {
                     case.span = zero;
                     case.expect_span = zero;
                     case.command.span = zero;
-                    let strings = case.env.iter_mut().chain(case.actor_id.iter_mut()).chain(case.groups.iter_mut());
+                    let strings = case
+                        .env
+                        .iter_mut()
+                        .chain(case.actor_id.iter_mut())
+                        .chain(case.groups.iter_mut());
                     strings.for_each(|s| s.span = zero);
                     for (k, v) in &mut case.labels {
                         k.span = zero;
@@ -406,7 +426,9 @@ impl Expr {
             ExprKind::Path(p) => p.erase(),
             ExprKind::Set(items) | ExprKind::List(items) => items.iter_mut().for_each(Expr::erase),
             ExprKind::Not(e) => e.erase(),
-            ExprKind::Binary { op_span, lhs, rhs, .. } => {
+            ExprKind::Binary {
+                op_span, lhs, rhs, ..
+            } => {
                 *op_span = Span::default();
                 lhs.erase();
                 rhs.erase();
@@ -415,12 +437,18 @@ impl Expr {
                 func.span = Span::default();
                 args.iter_mut().for_each(Expr::erase);
             }
-            ExprKind::Quantified { var, over, body, .. } => {
+            ExprKind::Quantified {
+                var, over, body, ..
+            } => {
                 var.span = Span::default();
                 over.erase();
                 body.erase();
             }
-            ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Regex(_) | ExprKind::Error => {}
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Str(_)
+            | ExprKind::Regex(_)
+            | ExprKind::Error => {}
         }
     }
 }

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use guard_diagnostics::{Diagnostic, Span};
 
 use crate::ast::{
-    BinOp, Channel, Comment, Expr, ExprKind, File, Item, Mode, Quantifier, RuleDecl, SetDecl,
+    BinOp, Channel, Comment, Expr, ExprKind, File, Item, Mode, Quantifier, RuleDecl,
     Template, TemplatePart, TestDecl,
 };
 
@@ -41,9 +41,15 @@ pub fn format_source(source: &str) -> Option<String> {
     Some(format(&file))
 }
 
-/// The canonical text of `file`.
+/// The canonical text of `file`, lines broken at [`MAX_WIDTH`].
 pub fn format(file: &File) -> String {
-    let entries = layout(file);
+    format_with_width(file, MAX_WIDTH)
+}
+
+/// The canonical text of `file` with long expressions broken to fit `width` columns where
+/// the layout allows (strings and test cases never break).
+pub fn format_with_width(file: &File, width: usize) -> String {
+    let entries = layout(file, width);
     let nodes: Vec<&Node> = entries
         .iter()
         .filter_map(|e| match e {
@@ -71,10 +77,15 @@ enum Entry {
 }
 
 fn node(span: Span, indent: usize, lines: Vec<String>) -> Entry {
-    Entry::Node(Node { span, indent, comment_indent: indent, lines })
+    Entry::Node(Node {
+        span,
+        indent,
+        comment_indent: indent,
+        lines,
+    })
 }
 
-fn layout(file: &File) -> Vec<Entry> {
+fn layout(file: &File, width: usize) -> Vec<Entry> {
     let mut entries = Vec::new();
     if let Some(m) = &file.module {
         let mut lines = doc_lines(&m.doc);
@@ -97,15 +108,26 @@ fn layout(file: &File) -> Vec<Entry> {
                 }
                 entries.push(node(u.span, 0, vec![line]));
             }
-            Item::Default(d) => entries.push(node(d.span, 0, vec![format!("default {}", d.effect.keyword())])),
-            Item::Set(s) => entries.push(node(s.span, 0, set_lines(s))),
+            Item::Default(d) => entries.push(node(
+                d.span,
+                0,
+                vec![format!("default {}", d.effect.keyword())],
+            )),
+            Item::Set(s) => {
+                let mut lines = doc_lines(&s.doc);
+                lines.extend(declaration(&format!("set {} =", s.name.name), &s.value, width));
+                entries.push(node(s.span, 0, lines));
+            }
             Item::Def(d) => {
                 let mut lines = doc_lines(&d.doc);
-                let on = d.on.as_ref().map(|k| format!(" on {}", k.name)).unwrap_or_default();
-                lines.push(format!("def {}{on} = {}", d.name.name, expr_text(&d.body)));
+                let on =
+                    d.on.as_ref()
+                        .map(|k| format!(" on {}", k.name))
+                        .unwrap_or_default();
+                lines.extend(declaration(&format!("def {}{on} =", d.name.name), &d.body, width));
                 entries.push(node(d.span, 0, lines));
             }
-            Item::Rule(r) => rule_entries(r, &mut entries),
+            Item::Rule(r) => rule_entries(r, &mut entries, width),
             Item::Test(t) => test_entries(t, &mut entries),
         }
     }
@@ -113,48 +135,85 @@ fn layout(file: &File) -> Vec<Entry> {
 }
 
 fn doc_lines(doc: &[String]) -> Vec<String> {
-    doc.iter().map(|d| if d.is_empty() { "///".to_string() } else { format!("/// {d}") }).collect()
+    doc.iter()
+        .map(|d| {
+            if d.is_empty() {
+                "///".to_string()
+            } else {
+                format!("/// {d}")
+            }
+        })
+        .collect()
 }
 
-fn set_lines(s: &SetDecl) -> Vec<String> {
-    let mut lines = doc_lines(&s.doc);
-    let one_line = format!("set {} = {}", s.name.name, expr_text(&s.value));
-    let (open, close, items) = match &s.value.kind {
-        ExprKind::Set(items) => ("{", "}", items),
-        ExprKind::List(items) => ("[", "]", items),
-        _ => {
-            lines.push(one_line);
-            return lines;
-        }
-    };
-    if one_line.chars().count() <= MAX_WIDTH || items.len() < 2 {
-        lines.push(one_line);
-        return lines;
+/// `set x = …` / `def x = …`: on one line if it fits; a set or list literal opens on the
+/// first line; anything else longer starts on its own line, indented.
+fn declaration(head: &str, value: &Expr, width: usize) -> Vec<String> {
+    let flat = format!("{head} {}", expr_text(value));
+    if flat.chars().count() <= width {
+        return vec![flat];
     }
-    lines.push(format!("set {} = {open}", s.name.name));
-    lines.extend(items.iter().map(|e| format!("{INDENT}{},", expr_text(e))));
-    lines.push(close.to_string());
-    lines
+    let mut lines = Lines::new(width);
+    lines.push_str(head);
+    if matches!(value.kind, ExprKind::Set(_) | ExprKind::List(_)) {
+        lines.push_str(" ");
+        lines.put_expr(value, 0, true, 0);
+    } else {
+        lines.newline(INDENT.len());
+        lines.put_expr(value, 0, true, INDENT.len());
+    }
+    lines.lines
 }
 
-fn rule_entries(r: &RuleDecl, entries: &mut Vec<Entry>) {
+/// A clause line (`when …`), breaking its expression when it does not fit.
+fn clause(keyword: &str, e: &Expr, width: usize) -> Vec<String> {
+    let mut lines = Lines::new(width);
+    lines.push_str(INDENT);
+    lines.push_str(keyword);
+    lines.push_str(" ");
+    lines.put_expr(e, 0, true, 2 * INDENT.len());
+    lines.lines
+}
+
+fn rule_entries(r: &RuleDecl, entries: &mut Vec<Entry>, width: usize) {
     let mut lines = doc_lines(&r.doc);
-    lines.push(format!("rule {}: {} on {}", r.name.name, r.effect.keyword(), r.on.name));
-    entries.push(node(Span::new(r.span.start, r.on.span.end.max(r.span.start)), 0, lines));
+    lines.push(format!(
+        "rule {}: {} on {}",
+        r.name.name,
+        r.effect.keyword(),
+        r.on.name
+    ));
+    entries.push(node(
+        Span::new(r.span.start, r.on.span.end.max(r.span.start)),
+        0,
+        lines,
+    ));
+    // Clause lines carry their own indentation: continuation lines indent further.
+    let clause_node = |span: Span, lines: Vec<String>| {
+        Entry::Node(Node { span, indent: 0, comment_indent: 1, lines })
+    };
     for e in &r.when {
-        entries.push(node(e.span, 1, vec![format!("when {}", expr_text(e))]));
+        entries.push(clause_node(e.span, clause("when", e, width)));
     }
     for e in &r.unless {
-        entries.push(node(e.span, 1, vec![format!("unless {}", expr_text(e))]));
+        entries.push(clause_node(e.span, clause("unless", e, width)));
     }
     if let Some(t) = &r.message {
-        entries.push(node(t.span, 1, vec![format!("message {}", template_text(t))]));
+        entries.push(node(
+            t.span,
+            1,
+            vec![format!("message {}", template_text(t))],
+        ));
     }
     if let Some(t) = &r.help {
         entries.push(node(t.span, 1, vec![format!("help {}", template_text(t))]));
     }
     for c in &r.controls {
-        entries.push(node(c.span, 1, vec![format!("control {}", quote(&c.value))]));
+        entries.push(node(
+            c.span,
+            1,
+            vec![format!("control {}", quote(&c.value))],
+        ));
     }
     if let Some((mode, span)) = r.mode {
         let word = match mode {
@@ -167,14 +226,20 @@ fn rule_entries(r: &RuleDecl, entries: &mut Vec<Entry>) {
 
 fn is_bare_word(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn test_entries(t: &TestDecl, entries: &mut Vec<Entry>) {
     let mut lines = doc_lines(&t.doc);
     lines.push(format!("test {} {{", t.name.name));
-    entries.push(node(Span::new(t.span.start, t.name.span.end.max(t.span.start)), 0, lines));
+    entries.push(node(
+        Span::new(t.span.start, t.name.span.end.max(t.span.start)),
+        0,
+        lines,
+    ));
     let heads: Vec<String> = t
         .cases
         .iter()
@@ -185,7 +250,11 @@ fn test_entries(t: &TestDecl, entries: &mut Vec<Entry>) {
             };
             let mut head = format!("{channel} {}", quote(&c.command.value));
             if let Some(env) = &c.env {
-                let env = if is_bare_word(&env.value) { env.value.clone() } else { quote(&env.value) };
+                let env = if is_bare_word(&env.value) {
+                    env.value.clone()
+                } else {
+                    quote(&env.value)
+                };
                 let _ = write!(head, " on {env}");
             }
             if let Some(d) = &c.dialect {
@@ -202,15 +271,23 @@ fn test_entries(t: &TestDecl, entries: &mut Vec<Entry>) {
                 let _ = write!(head, " groups {{{}}}", groups.join(", "));
             }
             if !c.labels.is_empty() {
-                let labels: Vec<String> =
-                    c.labels.iter().map(|(k, v)| format!("{}: {}", quote(&k.value), quote(&v.value))).collect();
+                let labels: Vec<String> = c
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", quote(&k.value), quote(&v.value)))
+                    .collect();
                 let _ = write!(head, " labels {{{}}}", labels.join(", "));
             }
             head
         })
         .collect();
     // Outliers do not push every other case's `=>` far to the right.
-    let width = heads.iter().map(|h| h.chars().count()).filter(|&w| w <= ALIGN_LIMIT).max().unwrap_or(0);
+    let width = heads
+        .iter()
+        .map(|h| h.chars().count())
+        .filter(|&w| w <= ALIGN_LIMIT)
+        .max()
+        .unwrap_or(0);
     for (case, head) in t.cases.iter().zip(heads) {
         let pad = width.saturating_sub(head.chars().count());
         let mut line = format!("{head}{} => {}", " ".repeat(pad), case.expect.keyword());
@@ -220,7 +297,12 @@ fn test_entries(t: &TestDecl, entries: &mut Vec<Entry>) {
         entries.push(node(case.span, 1, vec![line]));
     }
     let close = Span::new(t.span.end.saturating_sub(1), t.span.end);
-    entries.push(Entry::Node(Node { span: close, indent: 0, comment_indent: 1, lines: vec!["}".to_string()] }));
+    entries.push(Entry::Node(Node {
+        span: close,
+        indent: 0,
+        comment_indent: 1,
+        lines: vec!["}".to_string()],
+    }));
 }
 
 /// Comments attached to nodes (by index into the node list) and those left at the end.
@@ -239,15 +321,23 @@ fn attach<'c>(comments: &'c [Comment], nodes: &[&Node]) -> Attached<'c> {
     // Source order; printing order differs where clauses are canonicalised.
     let mut order: Vec<usize> = (0..nodes.len()).collect();
     order.sort_by_key(|&i| (nodes.get(i).map_or(0, |n| n.span.start), i));
-    let span_of = |k: usize| order.get(k).and_then(|&i| nodes.get(i)).map_or(Span::default(), |n| n.span);
+    let span_of = |k: usize| {
+        order
+            .get(k)
+            .and_then(|&i| nodes.get(i))
+            .map_or(Span::default(), |n| n.span)
+    };
     for c in comments {
-        let k = order.partition_point(|&i| nodes.get(i).is_some_and(|n| n.span.end <= c.span.start));
+        let k =
+            order.partition_point(|&i| nodes.get(i).is_some_and(|n| n.span.end <= c.span.start));
         let next = order.get(k).copied();
         let prev = k.checked_sub(1).and_then(|p| order.get(p).copied());
         let inside = next.is_some() && span_of(k).start < c.span.start;
         match (next, prev) {
             (Some(n), _) if inside => push(&mut attached.leading, n, c),
-            (_, Some(p)) if !c.own_line && attached.trailing.get(p).is_some_and(Option::is_none) => {
+            (_, Some(p))
+                if !c.own_line && attached.trailing.get(p).is_some_and(Option::is_none) =>
+            {
                 if let Some(slot) = attached.trailing.get_mut(p) {
                     *slot = Some(c);
                 }
@@ -342,14 +432,17 @@ fn precedence(e: &Expr) -> u8 {
     }
 }
 
+fn needs_parens(e: &Expr, min: u8, tail: bool) -> bool {
+    match e.kind {
+        ExprKind::Quantified { .. } => !tail || min >= PREC_CMP,
+        _ => precedence(e) < min,
+    }
+}
+
 /// `min` is the loosest binding allowed here; `tail` says nothing follows in the enclosing
 /// expression, which is where a quantifier's open-ended body may stand bare.
 fn write_expr(out: &mut String, e: &Expr, min: u8, tail: bool) {
-    let parens = match e.kind {
-        ExprKind::Quantified { .. } => !tail || min >= PREC_CMP,
-        _ => precedence(e) < min,
-    };
-    if parens {
+    if needs_parens(e, min, tail) {
         out.push('(');
         write_bare(out, e, true);
         out.push(')');
@@ -407,7 +500,12 @@ fn write_bare(out: &mut String, e: &Expr, tail: bool) {
             let _ = write!(out, " {} ", op.symbol());
             write_expr(out, rhs, right, chained && tail);
         }
-        ExprKind::Quantified { quantifier, var, over, body } => {
+        ExprKind::Quantified {
+            quantifier,
+            var,
+            over,
+            body,
+        } => {
             let word = match quantifier {
                 Quantifier::Any => "any",
                 Quantifier::All => "all",
@@ -419,6 +517,145 @@ fn write_bare(out: &mut String, e: &Expr, tail: bool) {
         }
         ExprKind::Error => out.push_str("<error>"),
     }
+}
+
+/// Output lines under construction, for expressions too long for one line.
+///
+/// Breaking follows the tree, never the source: an `or` / `and` chain puts each further
+/// operand on its own line, led by its operator, at the continuation column; an operand
+/// that needs parentheses breaks inside them; a set, list or call puts one element a line.
+/// Everything else stays on one line. The result depends only on the tree and the width,
+/// so formatting stays idempotent.
+struct Lines {
+    lines: Vec<String>,
+    width: usize,
+}
+
+impl Lines {
+    fn new(width: usize) -> Lines {
+        Lines { lines: vec![String::new()], width }
+    }
+
+    fn current_len(&self) -> usize {
+        self.lines.last().map_or(0, |l| l.chars().count())
+    }
+
+    fn push_str(&mut self, s: &str) {
+        if let Some(last) = self.lines.last_mut() {
+            last.push_str(s);
+        }
+    }
+
+    fn newline(&mut self, column: usize) {
+        self.lines.push(" ".repeat(column));
+    }
+
+    /// Writes `e` where `min` and `tail` are as in [`write_expr`]; continuation lines start
+    /// at column `cont`.
+    fn put_expr(&mut self, e: &Expr, min: u8, tail: bool, cont: usize) {
+        let mut flat = String::new();
+        write_expr(&mut flat, e, min, tail);
+        if self.current_len() + flat.chars().count() <= self.width || !breakable(e) {
+            self.push_str(&flat);
+            return;
+        }
+        if needs_parens(e, min, tail) {
+            self.push_str("(");
+            self.put_broken(e, true, cont + INDENT.len());
+            self.push_str(")");
+        } else {
+            self.put_broken(e, tail, cont);
+        }
+    }
+
+    fn put_broken(&mut self, e: &Expr, tail: bool, cont: usize) {
+        let deeper = cont + INDENT.len();
+        match &e.kind {
+            ExprKind::Binary { op: op @ (BinOp::Or | BinOp::And), .. } => {
+                let operands = chain(e, *op);
+                let (left, right) =
+                    if *op == BinOp::Or { (PREC_OR, PREC_AND) } else { (PREC_AND, PREC_NOT) };
+                let last = operands.len().saturating_sub(1);
+                for (i, operand) in operands.into_iter().enumerate() {
+                    if i == 0 {
+                        self.put_expr(operand, left, false, deeper);
+                    } else {
+                        self.newline(cont);
+                        self.push_str(op.symbol());
+                        self.push_str(" ");
+                        self.put_expr(operand, right, tail && i == last, deeper);
+                    }
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                self.put_expr(lhs, PREC_PRIMARY, false, deeper);
+                self.push_str(&format!(" {} ", op.symbol()));
+                self.put_expr(rhs, PREC_PRIMARY, false, deeper);
+            }
+            ExprKind::Not(operand) => {
+                self.push_str("not ");
+                self.put_expr(operand, PREC_NOT, tail, cont);
+            }
+            ExprKind::Quantified { quantifier, var, over, body } => {
+                let word = match quantifier {
+                    Quantifier::Any => "any",
+                    Quantifier::All => "all",
+                };
+                self.push_str(&format!("{word} {} in ", var.name));
+                self.put_expr(over, PREC_OR, false, deeper);
+                self.push_str(": ");
+                self.put_expr(body, 0, tail, deeper);
+            }
+            ExprKind::Set(items) => self.put_elements("{", items, "}", cont),
+            ExprKind::List(items) => self.put_elements("[", items, "]", cont),
+            ExprKind::Call { func, args } => {
+                self.put_elements(&format!("{}(", func.name), args, ")", cont);
+            }
+            _ => {
+                let mut flat = String::new();
+                write_bare(&mut flat, e, tail);
+                self.push_str(&flat);
+            }
+        }
+    }
+
+    fn put_elements(&mut self, open: &str, items: &[Expr], close: &str, cont: usize) {
+        self.push_str(open);
+        for item in items {
+            self.newline(cont + INDENT.len());
+            self.put_expr(item, 0, true, cont + 2 * INDENT.len());
+            self.push_str(",");
+        }
+        self.newline(cont);
+        self.push_str(close);
+    }
+}
+
+/// Whether breaking `e` can shorten its line.
+fn breakable(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary { .. } | ExprKind::Not(_) | ExprKind::Quantified { .. } => true,
+        ExprKind::Set(items) | ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+            !items.is_empty()
+        }
+        _ => false,
+    }
+}
+
+/// The operands of a left-leaning chain of `op`: `(a or b) or c` is `[a, b, c]`.
+fn chain(e: &Expr, op: BinOp) -> Vec<&Expr> {
+    let mut rights = Vec::new();
+    let mut cursor = e;
+    while let ExprKind::Binary { op: o, lhs, rhs, .. } = &cursor.kind {
+        if *o != op {
+            break;
+        }
+        rights.push(rhs.as_ref());
+        cursor = lhs;
+    }
+    rights.push(cursor);
+    rights.reverse();
+    rights
 }
 
 /// A string literal that decodes back to `s`.

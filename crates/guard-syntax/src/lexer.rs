@@ -121,9 +121,13 @@ pub enum TokenKind {
     Ident,
     Int,
     /// `"…"`; the span covers both quotes (or runs to the end of the line when unterminated).
-    Str { terminated: bool },
+    Str {
+        terminated: bool,
+    },
     /// `re"…"`.
-    Regex { terminated: bool },
+    Regex {
+        terminated: bool,
+    },
     /// `/// text`.
     Doc,
     Punct(Punct),
@@ -207,7 +211,9 @@ fn string_body(rest: &str) -> (usize, bool) {
 
 /// Whether a token of any kind starts at `rest`.
 fn starts_token(rest: &str) -> bool {
-    let Some(c) = rest.chars().next() else { return false };
+    let Some(c) = rest.chars().next() else {
+        return false;
+    };
     c.is_ascii_alphanumeric()
         || c == '_'
         || c == '"'
@@ -227,8 +233,13 @@ struct Lexer<'s> {
 /// Lexes `source[range]`; spans are offsets into the whole `source`. `at_line_start` says
 /// whether the first token counts as starting a line (false inside interpolations).
 pub fn lex(source: &str, range: std::ops::Range<usize>, at_line_start: bool) -> Lexed {
-    let mut lexer =
-        Lexer { source, pos: range.start, end: range.end, line_start: at_line_start, out: Lexed::default() };
+    let mut lexer = Lexer {
+        source,
+        pos: range.start,
+        end: range.end,
+        line_start: at_line_start,
+        out: Lexed::default(),
+    };
     lexer.run();
     lexer.out
 }
@@ -240,7 +251,11 @@ impl<'s> Lexer<'s> {
 
     fn push(&mut self, kind: TokenKind, len: usize) {
         let span = Span::from_range(self.pos..self.pos + len);
-        self.out.tokens.push(Token { kind, span, line_start: self.line_start });
+        self.out.tokens.push(Token {
+            kind,
+            span,
+            line_start: self.line_start,
+        });
         self.line_start = false;
         self.pos += len;
     }
@@ -275,7 +290,11 @@ impl<'s> Lexer<'s> {
             }
         }
         let eof = Span::from_range(self.end..self.end);
-        self.out.tokens.push(Token { kind: TokenKind::Eof, span: eof, line_start: true });
+        self.out.tokens.push(Token {
+            kind: TokenKind::Eof,
+            span: eof,
+            line_start: true,
+        });
     }
 
     fn skip_whitespace(&mut self) {
@@ -325,7 +344,12 @@ impl<'s> Lexer<'s> {
             .strip_prefix('\n')
             .map(|next| next.trim_start_matches([' ', '\t', '\r']).starts_with('\n'))
             .unwrap_or(false);
-        self.out.comments.push(Comment { text, span, own_line: self.line_start, blank_after });
+        self.out.comments.push(Comment {
+            text,
+            span,
+            own_line: self.line_start,
+            blank_after,
+        });
         self.pos += line_len;
     }
 
@@ -350,7 +374,9 @@ impl<'s> Lexer<'s> {
             "&&" | "&" => Some("use `and`"),
             "||" | "|" => Some("use `or`"),
             "!" => Some("use `not`"),
-            "\\" => Some("escapes work only inside strings; an interpolation `{…}` cannot hold a string"),
+            "\\" => Some(
+                "escapes work only inside strings; an interpolation `{…}` cannot hold a string",
+            ),
             _ if text.starts_with('\'') => Some("strings use double quotes: `\"…\"`"),
             _ => None,
         };
@@ -379,7 +405,11 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<TokenKind> {
-        lex(src, 0..src.len(), true).tokens.iter().map(|t| t.kind).collect()
+        lex(src, 0..src.len(), true)
+            .tokens
+            .iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     #[test]
@@ -407,10 +437,24 @@ mod tests {
         let src = "/// doc\nrule // trailing\n// own\n\nx";
         let lexed = lex(src, 0..src.len(), true);
         let kinds: Vec<TokenKind> = lexed.tokens.iter().map(|t| t.kind).collect();
-        assert_eq!(kinds, vec![TokenKind::Doc, TokenKind::Ident, TokenKind::Ident, TokenKind::Eof]);
-        let comments: Vec<(&str, bool, bool)> =
-            lexed.comments.iter().map(|c| (c.text.as_str(), c.own_line, c.blank_after)).collect();
-        assert_eq!(comments, vec![("// trailing", false, false), ("// own", true, true)]);
+        assert_eq!(
+            kinds,
+            vec![
+                TokenKind::Doc,
+                TokenKind::Ident,
+                TokenKind::Ident,
+                TokenKind::Eof
+            ]
+        );
+        let comments: Vec<(&str, bool, bool)> = lexed
+            .comments
+            .iter()
+            .map(|c| (c.text.as_str(), c.own_line, c.blank_after))
+            .collect();
+        assert_eq!(
+            comments,
+            vec![("// trailing", false, false), ("// own", true, true)]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod parser;
 
 use guard_diagnostics::{Diagnostic, Span};
 
-pub use format::{format, format_source};
+pub use format::{format, format_source, format_with_width};
 pub use lexer::{KEYWORDS, RESERVED};
 
 /// Deepest expression nesting the parser accepts.

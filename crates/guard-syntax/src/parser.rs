@@ -29,9 +29,11 @@ use crate::codes;
 use crate::lexer::{Punct, RESERVED, Token, TokenKind};
 
 /// Words that start an item.
-pub(crate) const ITEM_KEYWORDS: &[&str] = &["module", "use", "default", "set", "def", "rule", "test"];
+pub(crate) const ITEM_KEYWORDS: &[&str] =
+    &["module", "use", "default", "set", "def", "rule", "test"];
 /// Words that start a rule clause.
-pub(crate) const CLAUSE_KEYWORDS: &[&str] = &["when", "unless", "message", "help", "control", "mode"];
+pub(crate) const CLAUSE_KEYWORDS: &[&str] =
+    &["when", "unless", "message", "help", "control", "mode"];
 /// Words that may follow a test case's command.
 const CASE_OPTIONS: &[&str] = &["on", "dialect", "as", "groups", "labels"];
 const EFFECTS: &[&str] = &["deny", "require_approval", "warn", "allow"];
@@ -99,11 +101,18 @@ impl<'s> Parser<'s> {
 
     fn eof_token(&self) -> Token {
         let end = Span::from_range(self.src.len()..self.src.len());
-        self.toks.last().copied().unwrap_or(Token { kind: TokenKind::Eof, span: end, line_start: true })
+        self.toks.last().copied().unwrap_or(Token {
+            kind: TokenKind::Eof,
+            span: end,
+            line_start: true,
+        })
     }
 
     fn nth(&self, n: usize) -> Token {
-        self.toks.get(self.pos + n).copied().unwrap_or_else(|| self.eof_token())
+        self.toks
+            .get(self.pos + n)
+            .copied()
+            .unwrap_or_else(|| self.eof_token())
     }
 
     fn peek(&self) -> Token {
@@ -159,7 +168,9 @@ impl<'s> Parser<'s> {
     /// they count only when followed by what their items need.
     fn item_keyword_at(&self, n: usize) -> bool {
         let t = self.nth(n);
-        let Some(word) = self.word_of(t) else { return false };
+        let Some(word) = self.word_of(t) else {
+            return false;
+        };
         match word {
             "module" | "default" | "def" | "rule" | "test" => true,
             "set" => {
@@ -180,7 +191,8 @@ impl<'s> Parser<'s> {
     }
 
     fn at_clause_keyword(&self) -> bool {
-        self.word_of(self.peek()).is_some_and(|w| CLAUSE_KEYWORDS.contains(&w))
+        self.word_of(self.peek())
+            .is_some_and(|w| CLAUSE_KEYWORDS.contains(&w))
     }
 
     /// A token that no expression can continue through.
@@ -235,8 +247,12 @@ impl<'s> Parser<'s> {
             return;
         }
         let span = self.expected_span(found);
-        let d = Diagnostic::error(code, span, format!("expected {what}, found {}", self.describe(found)))
-            .with_label(format!("expected {what}"));
+        let d = Diagnostic::error(
+            code,
+            span,
+            format!("expected {what}, found {}", self.describe(found)),
+        )
+        .with_label(format!("expected {what}"));
         self.report(d);
     }
 
@@ -295,7 +311,11 @@ impl<'s> Parser<'s> {
                     if let Some(span) = doc_span {
                         self.dangling_doc(span, &format!("`{word}` takes no doc comment"));
                     }
-                    let item = if word == "use" { self.parse_use() } else { self.parse_default() };
+                    let item = if word == "use" {
+                        self.parse_use()
+                    } else {
+                        self.parse_default()
+                    };
                     file.items.extend(item);
                     seen_item = true;
                 }
@@ -317,11 +337,17 @@ impl<'s> Parser<'s> {
             }
         }
         if file.module.is_none() {
-            let span = if first.kind == TokenKind::Eof { Span::new(0, 0) } else { first.span };
+            let span = if first.kind == TokenKind::Eof {
+                Span::new(0, 0)
+            } else {
+                first.span
+            };
             self.report(
                 Diagnostic::error(codes::MISSING_MODULE, span, "missing `module` declaration")
                     .with_label("expected `module <name>` before this")
-                    .with_help("start the file with its module name, e.g. `module sql.destructive`"),
+                    .with_help(
+                        "start the file with its module name, e.g. `module sql.destructive`",
+                    ),
             );
         }
         file
@@ -331,10 +357,14 @@ impl<'s> Parser<'s> {
         if let Some(first) = &file.module {
             let first_span = first.span;
             self.report(
-                Diagnostic::error(codes::MISPLACED_MODULE, m.span, "a file declares one module")
-                    .with_label("second `module` declaration")
-                    .with_secondary(first_span, "the module is declared here")
-                    .with_help("split the file: one module a file"),
+                Diagnostic::error(
+                    codes::MISPLACED_MODULE,
+                    m.span,
+                    "a file declares one module",
+                )
+                .with_label("second `module` declaration")
+                .with_secondary(first_span, "the module is declared here")
+                .with_help("split the file: one module a file"),
             );
         } else {
             if seen_item {
@@ -353,14 +383,18 @@ impl<'s> Parser<'s> {
             return;
         }
         let found = self.describe(t);
-        let mut d = Diagnostic::error(codes::EXPECTED_ITEM, t.span, format!("expected an item, found {found}"))
-            .with_label("not the start of an item");
+        let mut d = Diagnostic::error(
+            codes::EXPECTED_ITEM,
+            t.span,
+            format!("expected an item, found {found}"),
+        )
+        .with_label("not the start of an item");
         let word = self.word_of(t).unwrap_or("");
         d = match suggest(word, ITEM_KEYWORDS) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None if CLAUSE_KEYWORDS.contains(&word) => {
-                d.with_help(format!("`{word}` is a rule clause: it belongs inside a `rule`"))
-            }
+            None if CLAUSE_KEYWORDS.contains(&word) => d.with_help(format!(
+                "`{word}` is a rule clause: it belongs inside a `rule`"
+            )),
             None => d.with_help(
                 "items start with `module`, `use`, `default`, `set`, `def`, `rule` or `test`",
             ),
@@ -370,12 +404,16 @@ impl<'s> Parser<'s> {
 
     fn dangling_doc(&mut self, span: Span, why: &str) {
         self.report(
-            Diagnostic::error(codes::DANGLING_DOC_COMMENT, span, "doc comment documents nothing")
-                .with_label(why.to_string())
-                .with_help(
-                    "doc comments `///` go before `module`, `set`, `def`, `rule` or `test`; \
+            Diagnostic::error(
+                codes::DANGLING_DOC_COMMENT,
+                span,
+                "doc comment documents nothing",
+            )
+            .with_label(why.to_string())
+            .with_help(
+                "doc comments `///` go before `module`, `set`, `def`, `rule` or `test`; \
                      use `//` for a plain comment",
-                ),
+            ),
         );
     }
 
@@ -413,7 +451,10 @@ impl<'s> Parser<'s> {
             return None;
         }
         self.bump();
-        Some(Ident { name: self.text(t).to_string(), span: t.span })
+        Some(Ident {
+            name: self.text(t).to_string(),
+            span: t.span,
+        })
     }
 
     /// A declared name: a word that is not reserved (reported, but kept, when it is).
@@ -441,7 +482,9 @@ impl<'s> Parser<'s> {
             self.bump();
             segments.push(self.parse_name("a name after `.`")?);
         }
-        let span = segments.iter().fold(segments[0].span, |acc, s| acc.cover(s.span));
+        let span = segments
+            .iter()
+            .fold(segments[0].span, |acc, s| acc.cover(s.span));
         Some(Path { segments, span })
     }
 
@@ -493,7 +536,10 @@ impl<'s> Parser<'s> {
                 let mut d = Diagnostic::error(
                     codes::INVALID_DEFAULT,
                     t.span,
-                    format!("the default decision must be `allow` or `deny`, found `{}`", shorten(word)),
+                    format!(
+                        "the default decision must be `allow` or `deny`, found `{}`",
+                        shorten(word)
+                    ),
                 )
                 .with_label("not a default decision");
                 d = match suggest(word, &["allow", "deny"]) {
@@ -510,7 +556,11 @@ impl<'s> Parser<'s> {
         };
         let span = self.span_from(kw.span);
         self.end_of_item("`default` declaration");
-        Some(Item::Default(DefaultDecl { effect, effect_span: t.span, span }))
+        Some(Item::Default(DefaultDecl {
+            effect,
+            effect_span: t.span,
+            span,
+        }))
     }
 
     fn parse_set(&mut self, doc: Vec<String>) -> Option<Item> {
@@ -527,7 +577,12 @@ impl<'s> Parser<'s> {
         let value = self.parse_expr();
         let span = self.span_from(kw.span);
         self.end_of_item("`set` declaration");
-        Some(Item::Set(SetDecl { doc, name, value, span }))
+        Some(Item::Set(SetDecl {
+            doc,
+            name,
+            value,
+            span,
+        }))
     }
 
     fn parse_def(&mut self, doc: Vec<String>) -> Option<Item> {
@@ -553,13 +608,22 @@ impl<'s> Parser<'s> {
         let body = self.parse_expr();
         let span = self.span_from(kw.span);
         self.end_of_item("`def` declaration");
-        Some(Item::Def(DefDecl { doc, name, on, body, span }))
+        Some(Item::Def(DefDecl {
+            doc,
+            name,
+            on,
+            body,
+            span,
+        }))
     }
 
     fn parse_effect(&mut self) -> Option<(Effect, Span)> {
         let t = self.peek();
         let Some(word) = self.word_of(t) else {
-            self.expected(codes::EXPECTED_TOKEN, "an effect (`deny`, `require_approval`, `warn` or `allow`)");
+            self.expected(
+                codes::EXPECTED_TOKEN,
+                "an effect (`deny`, `require_approval`, `warn` or `allow`)",
+            );
             return None;
         };
         if let Some(effect) = effect_from(word) {
@@ -567,12 +631,19 @@ impl<'s> Parser<'s> {
             return Some((effect, t.span));
         }
         if t.line_start {
-            self.expected(codes::EXPECTED_TOKEN, "an effect (`deny`, `require_approval`, `warn` or `allow`)");
+            self.expected(
+                codes::EXPECTED_TOKEN,
+                "an effect (`deny`, `require_approval`, `warn` or `allow`)",
+            );
             return None;
         }
         self.bump();
-        let d = Diagnostic::error(codes::UNKNOWN_EFFECT, t.span, format!("unknown effect `{}`", shorten(word)))
-            .with_label("not an effect");
+        let d = Diagnostic::error(
+            codes::UNKNOWN_EFFECT,
+            t.span,
+            format!("unknown effect `{}`", shorten(word)),
+        )
+        .with_label("not an effect");
         let d = match suggest(word, EFFECTS) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
             None => d.with_help("effects are `deny`, `require_approval`, `warn` and `allow`"),
@@ -607,10 +678,16 @@ impl<'s> Parser<'s> {
         }
         let mut rule = RuleDecl {
             doc,
-            name: Ident { name: String::new(), span: kw.span },
+            name: Ident {
+                name: String::new(),
+                span: kw.span,
+            },
             effect: Effect::Deny,
             effect_span: kw.span,
-            on: Ident { name: String::new(), span: kw.span },
+            on: Ident {
+                name: String::new(),
+                span: kw.span,
+            },
             when: Vec::new(),
             unless: Vec::new(),
             message: None,
@@ -655,12 +732,20 @@ impl<'s> Parser<'s> {
                     self.bump();
                     let e = self.parse_expr();
                     self.end_of_clause(true);
-                    if word == "when" { rule.when.push(e) } else { rule.unless.push(e) }
+                    if word == "when" {
+                        rule.when.push(e)
+                    } else {
+                        rule.unless.push(e)
+                    }
                 }
                 "message" | "help" => {
                     self.bump();
                     if let Some(tpl) = self.parse_template() {
-                        let slot = if word == "message" { &mut rule.message } else { &mut rule.help };
+                        let slot = if word == "message" {
+                            &mut rule.message
+                        } else {
+                            &mut rule.help
+                        };
                         if let Some(first) = slot {
                             let first = first.span;
                             self.duplicate_clause(word, first, tpl.span);
@@ -712,8 +797,12 @@ impl<'s> Parser<'s> {
         }
         let d = match word {
             Some(w) if t.line_start => {
-                let d = Diagnostic::error(codes::UNKNOWN_CLAUSE, t.span, format!("unknown clause `{}`", shorten(w)))
-                    .with_label("not a rule clause");
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_CLAUSE,
+                    t.span,
+                    format!("unknown clause `{}`", shorten(w)),
+                )
+                .with_label("not a rule clause");
                 match suggest(w, CLAUSE_KEYWORDS) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(
@@ -745,7 +834,9 @@ impl<'s> Parser<'s> {
             )
             .with_label("unexpected here");
             if after_expression {
-                d = d.with_help("join conditions with `and` or `or`; start each clause on its own line");
+                d = d.with_help(
+                    "join conditions with `and` or `or`; start each clause on its own line",
+                );
             }
             self.report(d);
         }
@@ -763,11 +854,17 @@ impl<'s> Parser<'s> {
             "audit" => Some((Mode::Audit, t.span)),
             "enforce" => Some((Mode::Enforce, t.span)),
             _ => {
-                let d = Diagnostic::error(codes::UNKNOWN_MODE, t.span, format!("unknown mode `{}`", shorten(word)))
-                    .with_label("not a mode");
+                let d = Diagnostic::error(
+                    codes::UNKNOWN_MODE,
+                    t.span,
+                    format!("unknown mode `{}`", shorten(word)),
+                )
+                .with_label("not a mode");
                 let d = match suggest(word, &["audit", "enforce"]) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help("a rule runs in `mode enforce` (the default) or `mode audit`"),
+                    None => {
+                        d.with_help("a rule runs in `mode enforce` (the default) or `mode audit`")
+                    }
                 };
                 self.report(d);
                 None
@@ -803,7 +900,12 @@ impl<'s> Parser<'s> {
         }
         let span = self.span_from(kw.span);
         self.end_of_item("test block");
-        Some(Item::Test(TestDecl { doc, name, cases, span }))
+        Some(Item::Test(TestDecl {
+            doc,
+            name,
+            cases,
+            span,
+        }))
     }
 
     pub(crate) fn unclosed(&mut self, open: Span, what: &str) {
@@ -819,10 +921,17 @@ impl<'s> Parser<'s> {
             _ => "}",
         };
         self.report(
-            Diagnostic::error(codes::UNCLOSED_DELIMITER, open, format!("unclosed `{open_text}` of this {what}"))
-                .with_label("opened here")
-                .with_secondary(at, format!("expected `{close}` before {}", self.describe(found)))
-                .with_help(format!("add the missing `{close}`")),
+            Diagnostic::error(
+                codes::UNCLOSED_DELIMITER,
+                open,
+                format!("unclosed `{open_text}` of this {what}"),
+            )
+            .with_label("opened here")
+            .with_secondary(
+                at,
+                format!("expected `{close}` before {}", self.describe(found)),
+            )
+            .with_help(format!("add the missing `{close}`")),
         );
     }
 
@@ -840,7 +949,9 @@ impl<'s> Parser<'s> {
                 .with_label("a test case starts with `sql` or `shell`");
                 let d = match suggest(word, &["sql", "shell"]) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help("write `sql \"COMMAND\" => EFFECT` or `shell \"COMMAND\" => EFFECT`"),
+                    None => d.with_help(
+                        "write `sql \"COMMAND\" => EFFECT` or `shell \"COMMAND\" => EFFECT`",
+                    ),
                 };
                 self.report(d);
                 self.bump();
@@ -848,7 +959,10 @@ impl<'s> Parser<'s> {
                 return None;
             }
             _ => {
-                self.expected(codes::EXPECTED_TOKEN, "a test case (`sql \"…\" => …`) or `}`");
+                self.expected(
+                    codes::EXPECTED_TOKEN,
+                    "a test case (`sql \"…\" => …`) or `}`",
+                );
                 self.bump();
                 self.skip_to_case();
                 return None;
@@ -939,7 +1053,9 @@ impl<'s> Parser<'s> {
             self.bump();
             match word {
                 "on" => case.env = Some(self.parse_env()?),
-                "dialect" => case.dialect = Some(self.parse_word("a dialect (`postgres`, `mysql`, …)")?),
+                "dialect" => {
+                    case.dialect = Some(self.parse_word("a dialect (`postgres`, `mysql`, …)")?)
+                }
                 "as" => {
                     case.actor_kind = Some(self.parse_word("an actor kind (`agent`, `human`, …)")?);
                     if matches!(self.peek().kind, TokenKind::Str { .. }) {
@@ -966,12 +1082,18 @@ impl<'s> Parser<'s> {
         let t = self.peek();
         if t.kind == TokenKind::Ident {
             self.bump();
-            return Some(StringLit { value: self.text(t).to_string(), span: t.span });
+            return Some(StringLit {
+                value: self.text(t).to_string(),
+                span: t.span,
+            });
         }
         if matches!(t.kind, TokenKind::Str { .. }) {
             return self.parse_string("an environment");
         }
-        self.expected(codes::EXPECTED_TOKEN, "an environment (`production` or `\"prod-eu\"`)");
+        self.expected(
+            codes::EXPECTED_TOKEN,
+            "an environment (`production` or `\"prod-eu\"`)",
+        );
         None
     }
 
@@ -983,7 +1105,9 @@ impl<'s> Parser<'s> {
             self.bump();
             segments.push(self.parse_word("a name after `.`")?);
         }
-        let span = segments.iter().fold(segments[0].span, |acc, s| acc.cover(s.span));
+        let span = segments
+            .iter()
+            .fold(segments[0].span, |acc, s| acc.cover(s.span));
         Some(Path { segments, span })
     }
 

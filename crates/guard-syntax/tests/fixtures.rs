@@ -14,11 +14,18 @@ fn ok_fixtures_parse_cleanly_and_format_stably() {
     insta::glob!("fixtures/ok/*.guard", |path| {
         let source = std::fs::read_to_string(path).unwrap();
         let (file, diagnostics) = parse(&source);
-        assert!(diagnostics.is_empty(), "{}: {diagnostics:#?}", path.display());
+        assert!(
+            diagnostics.is_empty(),
+            "{}: {diagnostics:#?}",
+            path.display()
+        );
         let formatted = format(&file);
 
         let (reparsed, again) = parse(&formatted);
-        assert!(again.is_empty(), "formatted text has errors: {again:#?}\n{formatted}");
+        assert!(
+            again.is_empty(),
+            "formatted text has errors: {again:#?}\n{formatted}"
+        );
         assert_eq!(format(&reparsed), formatted, "format is not idempotent");
 
         let (mut before, mut after) = (file.clone(), reparsed);
@@ -46,7 +53,11 @@ fn err_fixtures_report_and_are_never_formatted() {
     insta::glob!("fixtures/err/*.guard", |path| {
         let source = std::fs::read_to_string(path).unwrap();
         let (_, diagnostics) = parse(&source);
-        assert!(!diagnostics.is_empty(), "{}: no diagnostics", path.display());
+        assert!(
+            !diagnostics.is_empty(),
+            "{}: no diagnostics",
+            path.display()
+        );
         assert_eq!(format_source(&source), None, "a broken file was formatted");
         let name = path.file_name().unwrap().to_string_lossy();
         insta::assert_snapshot!(render(&name, &source));
@@ -64,6 +75,13 @@ fn every_syntax_code_has_an_error_fixture() {
             seen.extend(parse(&source).1.iter().map(|d| d.code.id));
         }
     }
-    let missing: Vec<&str> = codes::CODES.iter().map(|c| c.id).filter(|id| !seen.contains(id)).collect();
-    assert!(missing.is_empty(), "codes without an error fixture: {missing:?}");
+    let missing: Vec<&str> = codes::CODES
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| !seen.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an error fixture: {missing:?}"
+    );
 }

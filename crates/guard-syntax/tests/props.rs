@@ -6,25 +6,33 @@
 
 use guard_diagnostics::Span;
 use guard_syntax::ast::{
-    BinOp, Channel, DefDecl, DefaultDecl, Effect, Expr, ExprKind, File, Ident, Item, Mode, ModuleDecl,
-    Path, Quantifier, RuleDecl, SetDecl, StringLit, Template, TemplatePart, TestCase, TestDecl, UseDecl,
+    BinOp, Channel, DefDecl, DefaultDecl, Effect, Expr, ExprKind, File, Ident, Item, Mode,
+    ModuleDecl, Path, Quantifier, RuleDecl, SetDecl, StringLit, Template, TemplatePart, TestCase,
+    TestDecl, UseDecl,
 };
-use guard_syntax::{KEYWORDS, RESERVED, format, parse};
+use guard_syntax::{KEYWORDS, RESERVED, format, format_with_width, parse};
 use proptest::prelude::*;
 
 const Z: Span = Span { start: 0, end: 0 };
 
 /// Checks both formatter properties on a tree that must print as valid source.
 fn check_round_trip(file: &File) -> Result<(), TestCaseError> {
-    let text = format(file);
+    check_round_trip_at(file, guard_syntax::format::MAX_WIDTH)
+}
+
+fn check_round_trip_at(file: &File, width: usize) -> Result<(), TestCaseError> {
+    let text = format_with_width(file, width);
     let (reparsed, diagnostics) = parse(&text);
-    prop_assert!(diagnostics.is_empty(), "formatted text has errors: {diagnostics:#?}\n{text}");
+    prop_assert!(
+        diagnostics.is_empty(),
+        "formatted text has errors: {diagnostics:#?}\n{text}"
+    );
     let mut expected = file.clone();
     expected.erase_layout();
     let mut actual = reparsed.clone();
     actual.erase_layout();
     prop_assert_eq!(&actual, &expected, "tree changed through\n{}", text);
-    prop_assert_eq!(format(&reparsed), text, "format is not idempotent");
+    prop_assert_eq!(format_with_width(&reparsed, width), text, "format is not idempotent");
     Ok(())
 }
 
@@ -50,7 +58,10 @@ fn ident() -> impl Strategy<Value = Ident> {
 
 fn path(max_tail: usize) -> impl Strategy<Value = Path> {
     (name(), prop::collection::vec(segment(), 0..=max_tail)).prop_map(|(first, rest)| Path {
-        segments: std::iter::once(first).chain(rest).map(|name| Ident { name, span: Z }).collect(),
+        segments: std::iter::once(first)
+            .chain(rest)
+            .map(|name| Ident { name, span: Z })
+            .collect(),
         span: Z,
     })
 }
@@ -58,7 +69,10 @@ fn path(max_tail: usize) -> impl Strategy<Value = Path> {
 /// A module path: every segment a non-reserved name.
 fn module_path() -> impl Strategy<Value = Path> {
     prop::collection::vec(name(), 1..3).prop_map(|names| Path {
-        segments: names.into_iter().map(|name| Ident { name, span: Z }).collect(),
+        segments: names
+            .into_iter()
+            .map(|name| Ident { name, span: Z })
+            .collect(),
         span: Z,
     })
 }
@@ -72,12 +86,22 @@ fn string_lit() -> impl Strategy<Value = StringLit> {
 }
 
 fn regex() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!["a", "\\d", "\\\\", "\"", ".*", "^", "$", "(x|y)", "{", "é"]), 0..5)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "a", "\\d", "\\\\", "\"", ".*", "^", "$", "(x|y)", "{", "é",
+        ]),
+        0..5,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn effect() -> impl Strategy<Value = Effect> {
-    prop::sample::select(vec![Effect::Allow, Effect::Warn, Effect::RequireApproval, Effect::Deny])
+    prop::sample::select(vec![
+        Effect::Allow,
+        Effect::Warn,
+        Effect::RequireApproval,
+        Effect::Deny,
+    ])
 }
 
 // ---- expressions ------------------------------------------------------------------------
@@ -119,11 +143,17 @@ fn expr(in_template: bool) -> BoxedStrategy<Expr> {
         let rhs = if in_template {
             inner.clone().boxed()
         } else {
-            prop_oneof![4 => inner.clone(), 1 => regex().prop_map(|r| e(ExprKind::Regex(r)))].boxed()
+            prop_oneof![4 => inner.clone(), 1 => regex().prop_map(|r| e(ExprKind::Regex(r)))]
+                .boxed()
         };
         let mut options = vec![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(|v| e(ExprKind::List(v))).boxed(),
-            inner.clone().prop_map(|x| e(ExprKind::Not(Box::new(x)))).boxed(),
+            prop::collection::vec(inner.clone(), 0..3)
+                .prop_map(|v| e(ExprKind::List(v)))
+                .boxed(),
+            inner
+                .clone()
+                .prop_map(|x| e(ExprKind::Not(Box::new(x))))
+                .boxed(),
             (prop::sample::select(binary_ops), inner.clone(), rhs)
                 .prop_map(|(op, lhs, rhs)| {
                     // A regex is valid only on the right of `matches`.
@@ -132,7 +162,12 @@ fn expr(in_template: bool) -> BoxedStrategy<Expr> {
                         (_, ExprKind::Regex(r)) => e(ExprKind::Str(r)),
                         (_, kind) => e(kind),
                     };
-                    e(ExprKind::Binary { op, op_span: Z, lhs: Box::new(lhs), rhs: Box::new(rhs) })
+                    e(ExprKind::Binary {
+                        op,
+                        op_span: Z,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    })
                 })
                 .boxed(),
             (ident(), prop::collection::vec(inner.clone(), 0..3))
@@ -140,17 +175,34 @@ fn expr(in_template: bool) -> BoxedStrategy<Expr> {
                 .boxed(),
             (any::<bool>(), ident(), inner.clone(), inner.clone())
                 .prop_map(|(any, var, over, body)| {
-                    let quantifier = if any { Quantifier::Any } else { Quantifier::All };
-                    e(ExprKind::Quantified { quantifier, var, over: Box::new(over), body: Box::new(body) })
+                    let quantifier = if any {
+                        Quantifier::Any
+                    } else {
+                        Quantifier::All
+                    };
+                    e(ExprKind::Quantified {
+                        quantifier,
+                        var,
+                        over: Box::new(over),
+                        body: Box::new(body),
+                    })
                 })
                 .boxed(),
         ];
         if !in_template {
-            options.push(prop::collection::vec(inner, 0..3).prop_map(|v| e(ExprKind::Set(v))).boxed());
+            options.push(
+                prop::collection::vec(inner, 0..3)
+                    .prop_map(|v| e(ExprKind::Set(v)))
+                    .boxed(),
+            );
         }
         // Binary operators three times as likely as each other form.
         prop::strategy::Union::new_weighted(
-            options.into_iter().enumerate().map(|(i, s)| (if i == 2 { 3 } else { 1 }, s)).collect(),
+            options
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (if i == 2 { 3 } else { 1 }, s))
+                .collect(),
         )
     })
     .boxed()
@@ -171,7 +223,10 @@ fn template() -> impl Strategy<Value = Template> {
                 (_, part) => merged.push(part),
             }
         }
-        Template { parts: merged, span: Z }
+        Template {
+            parts: merged,
+            span: Z,
+        }
     })
 }
 
@@ -183,79 +238,127 @@ fn doc() -> impl Strategy<Value = Vec<String>> {
 
 fn test_case() -> impl Strategy<Value = TestCase> {
     (
-        (any::<bool>(), string_lit(), prop::option::of(prop_oneof![string_lit(), name().prop_map(|value| StringLit { value, span: Z })])),
-        (prop::option::of(ident()), prop::option::of((ident(), prop::option::of(string_lit())))),
-        (prop::collection::vec(string_lit(), 0..3), prop::collection::vec((string_lit(), string_lit()), 0..3)),
+        (
+            any::<bool>(),
+            string_lit(),
+            prop::option::of(prop_oneof![
+                string_lit(),
+                name().prop_map(|value| StringLit { value, span: Z })
+            ]),
+        ),
+        (
+            prop::option::of(ident()),
+            prop::option::of((ident(), prop::option::of(string_lit()))),
+        ),
+        (
+            prop::collection::vec(string_lit(), 0..3),
+            prop::collection::vec((string_lit(), string_lit()), 0..3),
+        ),
         (effect(), prop::option::of(path(1))),
     )
-        .prop_map(|((sql, command, env), (dialect, actor), (groups, labels), (expect, by))| {
-            let (actor_kind, actor_id) = match actor {
-                Some((kind, id)) => (Some(kind), id),
-                None => (None, None),
-            };
-            TestCase {
-                channel: if sql { Channel::Sql } else { Channel::Shell },
-                command,
-                env,
-                dialect,
-                actor_kind,
-                actor_id,
-                groups,
-                labels,
-                expect,
-                expect_span: Z,
-                by,
-                span: Z,
-            }
-        })
+        .prop_map(
+            |((sql, command, env), (dialect, actor), (groups, labels), (expect, by))| {
+                let (actor_kind, actor_id) = match actor {
+                    Some((kind, id)) => (Some(kind), id),
+                    None => (None, None),
+                };
+                TestCase {
+                    channel: if sql { Channel::Sql } else { Channel::Shell },
+                    command,
+                    env,
+                    dialect,
+                    actor_kind,
+                    actor_id,
+                    groups,
+                    labels,
+                    expect,
+                    expect_span: Z,
+                    by,
+                    span: Z,
+                }
+            },
+        )
 }
 
 fn rule() -> impl Strategy<Value = RuleDecl> {
     (
         (doc(), ident(), effect(), ident()),
-        (prop::collection::vec(expr(false), 0..3), prop::collection::vec(expr(false), 0..2)),
+        (
+            prop::collection::vec(expr(false), 0..3),
+            prop::collection::vec(expr(false), 0..2),
+        ),
         (prop::option::of(template()), prop::option::of(template())),
-        (prop::collection::vec(string_lit(), 0..2), prop::option::of(any::<bool>())),
+        (
+            prop::collection::vec(string_lit(), 0..2),
+            prop::option::of(any::<bool>()),
+        ),
     )
-        .prop_map(|((doc, name, effect, on), (when, unless), (message, help), (controls, mode))| RuleDecl {
-            doc,
-            name,
-            effect,
-            effect_span: Z,
-            on,
-            when,
-            unless,
-            message,
-            help,
-            controls,
-            mode: mode.map(|audit| (if audit { Mode::Audit } else { Mode::Enforce }, Z)),
-            span: Z,
-        })
+        .prop_map(
+            |((doc, name, effect, on), (when, unless), (message, help), (controls, mode))| {
+                RuleDecl {
+                    doc,
+                    name,
+                    effect,
+                    effect_span: Z,
+                    on,
+                    when,
+                    unless,
+                    message,
+                    help,
+                    controls,
+                    mode: mode.map(|audit| (if audit { Mode::Audit } else { Mode::Enforce }, Z)),
+                    span: Z,
+                }
+            },
+        )
 }
 
 fn item() -> impl Strategy<Value = Item> {
     prop_oneof![
-        (module_path(), prop::option::of(ident()))
-            .prop_map(|(path, alias)| Item::Use(UseDecl { path, alias, span: Z })),
+        (module_path(), prop::option::of(ident())).prop_map(|(path, alias)| Item::Use(UseDecl {
+            path,
+            alias,
+            span: Z
+        })),
         any::<bool>().prop_map(|allow| Item::Default(DefaultDecl {
             effect: if allow { Effect::Allow } else { Effect::Deny },
             effect_span: Z,
             span: Z,
         })),
-        (doc(), ident(), expr(false)).prop_map(|(doc, name, value)| Item::Set(SetDecl { doc, name, value, span: Z })),
-        (doc(), ident(), prop::option::of(ident()), expr(false))
-            .prop_map(|(doc, name, on, body)| Item::Def(DefDecl { doc, name, on, body, span: Z })),
+        (doc(), ident(), expr(false)).prop_map(|(doc, name, value)| Item::Set(SetDecl {
+            doc,
+            name,
+            value,
+            span: Z
+        })),
+        (doc(), ident(), prop::option::of(ident()), expr(false)).prop_map(
+            |(doc, name, on, body)| Item::Def(DefDecl {
+                doc,
+                name,
+                on,
+                body,
+                span: Z
+            })
+        ),
         rule().prop_map(Item::Rule),
-        (doc(), ident(), prop::collection::vec(test_case(), 0..4))
-            .prop_map(|(doc, name, cases)| Item::Test(TestDecl { doc, name, cases, span: Z })),
+        (doc(), ident(), prop::collection::vec(test_case(), 0..4)).prop_map(
+            |(doc, name, cases)| Item::Test(TestDecl {
+                doc,
+                name,
+                cases,
+                span: Z
+            })
+        ),
     ]
 }
 
 fn file() -> impl Strategy<Value = File> {
-    (doc(), module_path(), prop::collection::vec(item(), 0..5)).prop_map(|(doc, path, items)| File {
-        module: Some(ModuleDecl { doc, path, span: Z }),
-        items,
-        comments: Vec::new(),
+    (doc(), module_path(), prop::collection::vec(item(), 0..5)).prop_map(|(doc, path, items)| {
+        File {
+            module: Some(ModuleDecl { doc, path, span: Z }),
+            items,
+            comments: Vec::new(),
+        }
     })
 }
 
@@ -264,9 +367,39 @@ fn file() -> impl Strategy<Value = File> {
 fn soup() -> impl Strategy<Value = String> {
     let mut words: Vec<&'static str> = KEYWORDS.to_vec();
     words.extend([
-        ".", ",", ":", "(", ")", "{", "}", "[", "]", "==", "!=", "<", "<=", ">", ">=", "=", "=>", "\n", "\n",
-        "\n  ", "x", "stmt.kind", "\"s\"", "\"{x}\"", "\"{\"", "re\"^a\"", "42", "///doc\n", "// c\n", "\"",
-        "$", "99999999999999999999", "\\",
+        ".",
+        ",",
+        ":",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "=",
+        "=>",
+        "\n",
+        "\n",
+        "\n  ",
+        "x",
+        "stmt.kind",
+        "\"s\"",
+        "\"{x}\"",
+        "\"{\"",
+        "re\"^a\"",
+        "42",
+        "///doc\n",
+        "// c\n",
+        "\"",
+        "$",
+        "99999999999999999999",
+        "\\",
     ]);
     prop::collection::vec(prop::sample::select(words), 0..60).prop_map(|tokens| tokens.join(" "))
 }
@@ -301,5 +434,52 @@ proptest! {
     fn format_round_trips_random_trees(file in file()) {
         check_round_trip(&file)?;
     }
-}
 
+    /// The same at narrow widths, where most expressions break across lines.
+    #[test]
+    fn format_round_trips_random_trees_broken_across_lines(file in file(), width in 10usize..60) {
+        check_round_trip_at(&file, width)?;
+    }
+
+    /// Comments sprinkled over a formatted file, own-line or at line ends, all survive
+    /// formatting, the tree is unchanged, and formatting again changes nothing.
+    #[test]
+    fn formatting_keeps_every_comment(
+        file in file(),
+        spots in prop::collection::vec((any::<prop::sample::Index>(), any::<bool>()), 1..8),
+    ) {
+        let text = format(&file);
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut inserted = Vec::new();
+        for (n, (spot, own_line)) in spots.into_iter().enumerate() {
+            let comment = format!("// c{n}");
+            if own_line {
+                lines.insert(spot.index(lines.len() + 1), comment.clone());
+                inserted.push(comment);
+                continue;
+            }
+            let at = spot.index(lines.len());
+            if !lines[at].contains("//") {
+                lines[at].push_str(&format!(" {comment}"));
+            } else {
+                continue;
+            }
+            inserted.push(comment);
+        }
+        let commented = lines.join("\n") + "\n";
+        let (parsed, diagnostics) = parse(&commented);
+        prop_assert!(diagnostics.is_empty(), "{diagnostics:#?}\n{commented}");
+        let formatted = format(&parsed);
+        let mut kept: Vec<String> = parse(&formatted).0.comments.into_iter().map(|c| c.text).collect();
+        kept.sort();
+        inserted.sort();
+        prop_assert_eq!(kept, inserted, "comments lost in\n{}", formatted);
+        let (again, _) = parse(&formatted);
+        prop_assert_eq!(format(&again), formatted.clone(), "format is not idempotent");
+        let (mut a, mut b) = (file, again);
+        a.erase_layout();
+        b.erase_layout();
+        b.comments.clear();
+        prop_assert_eq!(a, b, "tree changed through\n{}", formatted);
+    }
+}

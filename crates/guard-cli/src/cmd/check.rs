@@ -64,7 +64,10 @@ pub fn run(args: Args) -> Status {
         return Status::Usage;
     };
     output::print_diagnostics(&diagnostics, &sources, args.format);
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     let files = sources.files().count();
     eprintln!(
@@ -73,7 +76,11 @@ pub fn run(args: Args) -> Status {
         plural(errors),
         plural(warnings)
     );
-    if errors > 0 { Status::Failed } else { Status::Ok }
+    if errors > 0 {
+        Status::Failed
+    } else {
+        Status::Ok
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -81,11 +88,16 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Parses and checks on a thread with a large stack; `None` if that thread failed.
-fn check_on_big_stack(sources: SourceMap, ids: Vec<FileId>) -> Option<(SourceMap, Vec<Diagnostic>)> {
-    let worker = std::thread::Builder::new().stack_size(STACK_BYTES).spawn(move || {
-        let diagnostics = parse_and_check(&sources, &ids);
-        (sources, diagnostics)
-    });
+fn check_on_big_stack(
+    sources: SourceMap,
+    ids: Vec<FileId>,
+) -> Option<(SourceMap, Vec<Diagnostic>)> {
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || {
+            let diagnostics = parse_and_check(&sources, &ids);
+            (sources, diagnostics)
+        });
     worker.ok()?.join().ok()
 }
 
@@ -94,12 +106,15 @@ pub fn parse_and_check(sources: &SourceMap, ids: &[FileId]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::new();
     for &id in ids {
-        let Some(file) = sources.get(id) else { continue };
+        let Some(file) = sources.get(id) else {
+            continue;
+        };
         let (ast, syntax) = guard_syntax::parse(&file.text);
         diagnostics.extend(syntax.into_iter().map(|d| d.in_file(id)));
         parsed.push((id, ast));
     }
-    let files: Vec<(FileId, &guard_syntax::ast::File)> = parsed.iter().map(|(id, ast)| (*id, ast)).collect();
+    let files: Vec<(FileId, &guard_syntax::ast::File)> =
+        parsed.iter().map(|(id, ast)| (*id, ast)).collect();
     let (_program, semantic) = guard_sema::check_sources(&files, sources);
     diagnostics.extend(semantic);
     diagnostics.sort_by_key(|d| (d.file.is_none(), d.file, d.primary.span.start));

@@ -49,10 +49,13 @@ pub fn run(args: Args) -> Status {
     };
     let mut status = Status::Ok;
     for (path, id) in files.iter().zip(ids) {
-        let Some(source) = sources.get(id) else { continue };
+        let Some(source) = sources.get(id) else {
+            continue;
+        };
         let (file, diagnostics) = guard_syntax::parse(&source.text);
         if diagnostics.iter().any(Diagnostic::is_error) {
-            let diagnostics: Vec<Diagnostic> = diagnostics.into_iter().map(|d| d.in_file(id)).collect();
+            let diagnostics: Vec<Diagnostic> =
+                diagnostics.into_iter().map(|d| d.in_file(id)).collect();
             output::print_diagnostics(&diagnostics, &sources, args.format);
             status = worse(status, Status::Failed);
             continue;
@@ -81,7 +84,8 @@ fn report_unformatted(path: &Path, format: Format) {
     match format {
         Format::Human => println!("{}", path.display()),
         Format::Json => {
-            let line = serde_json::json!({ "file": path.display().to_string(), "status": "unformatted" });
+            let line =
+                serde_json::json!({ "file": path.display().to_string(), "status": "unformatted" });
             println!("{line}");
         }
     }
@@ -89,7 +93,10 @@ fn report_unformatted(path: &Path, format: Format) {
 
 /// Writes `text` beside `path`, keeps its permissions, and renames it over `path`.
 fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut tmp_name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     tmp_name.push(".guard-fmt.tmp");
     let tmp = path.with_file_name(tmp_name);
     let permissions = std::fs::metadata(path)?.permissions();

@@ -60,7 +60,10 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let name = path.display();
     let meta = std::fs::metadata(path).map_err(|e| format!("`{name}`: {}", io_message(&e)))?;
     if meta.len() > MAX_BUNDLE_BYTES {
-        return Err(format!("`{name}`: {} bytes is larger than the {MAX_BUNDLE_BYTES}-byte limit", meta.len()));
+        return Err(format!(
+            "`{name}`: {} bytes is larger than the {MAX_BUNDLE_BYTES}-byte limit",
+            meta.len()
+        ));
     }
     std::fs::read(path).map_err(|e| format!("`{name}`: {}", io_message(&e)))
 }
@@ -84,13 +87,21 @@ fn rule_counts(bundle: &LoadedBundle) -> Vec<(&'static str, usize)> {
         .iter()
         .map(|k| Some(*k))
         .chain([None])
-        .map(|k| (k.map_or("request", ActionKind::name), bundle.policy.rules_on(k).count()))
+        .map(|k| {
+            (
+                k.map_or("request", ActionKind::name),
+                bundle.policy.rules_on(k).count(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .collect()
 }
 
 fn first_line(doc: &str) -> &str {
-    doc.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    doc.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 fn location(bundle: &LoadedBundle, rule: &guard_engine::ir::Rule) -> String {
@@ -111,7 +122,11 @@ fn human(file: &Path, bundle: &LoadedBundle) -> String {
     let _ = writeln!(out, "format      {}", bundle.format_version);
     let _ = writeln!(out, "digest      {}", bundle.digest());
     let _ = writeln!(out, "revision    {}", m.revision);
-    let _ = writeln!(out, "git commit  {}", m.git_commit.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(
+        out,
+        "git commit  {}",
+        m.git_commit.as_deref().unwrap_or("(none)")
+    );
     let _ = writeln!(out, "built by    guard {}", m.guard_version);
     let _ = writeln!(out, "default     {}", bundle.policy.default_effect());
     let _ = writeln!(out, "sources     {}", m.sources.len());
@@ -119,7 +134,10 @@ fn human(file: &Path, bundle: &LoadedBundle) -> String {
     for s in &m.sources {
         let _ = writeln!(out, "  {:width$}  sha256:{}", s.name, s.sha256);
     }
-    let counts: Vec<String> = rule_counts(bundle).iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let counts: Vec<String> = rule_counts(bundle)
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
     let rules = bundle.policy.rules();
     if counts.is_empty() {
         let _ = writeln!(out, "rules       0");
@@ -131,7 +149,11 @@ fn human(file: &Path, bundle: &LoadedBundle) -> String {
     }
     let id_width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0).max(4);
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:id_width$}  {:16}  {:9}  {:7}  DOC", "RULE", "EFFECT", "ON", "MODE");
+    let _ = writeln!(
+        out,
+        "{:id_width$}  {:16}  {:9}  {:7}  DOC",
+        "RULE", "EFFECT", "ON", "MODE"
+    );
     for rule in rules {
         let line = format!(
             "{:id_width$}  {:16}  {:9}  {:7}  {}",
@@ -155,8 +177,10 @@ fn guard_mode(mode: guard_model::Mode) -> &'static str {
 
 fn to_json(file: &Path, bundle: &LoadedBundle) -> serde_json::Value {
     let m = &bundle.metadata;
-    let counts: serde_json::Map<String, serde_json::Value> =
-        rule_counts(bundle).into_iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
+    let counts: serde_json::Map<String, serde_json::Value> = rule_counts(bundle)
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), json!(n)))
+        .collect();
     json!({
         "file": file.display().to_string(),
         "format_version": bundle.format_version,

@@ -24,7 +24,8 @@ pub enum SchemaFormat {
 
 #[derive(clap::Args, Debug)]
 // The one-line `about` comes from the subcommand's doc comment in `main.rs`.
-#[command(after_long_help = "A field is read as `root.name` (`stmt.kind`, `exec.flags`). `request`, `actor` and \
+#[command(
+    after_long_help = "A field is read as `root.name` (`stmt.kind`, `exec.flags`). `request`, `actor` and \
 `target` fields are available in every rule; `action` fields in rules on any action kind; the \
 fields of `stmt`, `exec`, `k8s`, … only in rules `on` that kind (`stmt` in rules `on sql`). Enum \
 variants are written bare and typed by what they are compared with: `stmt.kind in {drop, truncate}`.
@@ -32,7 +33,8 @@ variants are written bare and typed by what they are compared with: `stmt.kind i
 Examples:
   guard schema                      read the schema
   guard schema --format json        for tools and editors
-  guard schema --format markdown    the reference page `lang/schema.md`")]
+  guard schema --format markdown    the reference page `lang/schema.md`"
+)]
 pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SchemaFormat::Human)]
@@ -67,19 +69,48 @@ fn scope_sentence(root: &Root) -> String {
 
 fn human() -> String {
     let mut out = String::new();
-    let width = schema::FIELDS.iter().map(|f| f.path.len()).max().unwrap_or(0);
-    let type_width = schema::FIELDS.iter().map(|f| f.ty.to_string().len()).max().unwrap_or(0);
+    let width = schema::FIELDS
+        .iter()
+        .map(|f| f.path.len())
+        .max()
+        .unwrap_or(0);
+    let type_width = schema::FIELDS
+        .iter()
+        .map(|f| f.ty.to_string().len())
+        .max()
+        .unwrap_or(0);
     for root in schema::ROOTS {
-        let _ = writeln!(out, "{} — {} ({})", root.name, root.doc, scope_sentence(root));
+        let _ = writeln!(
+            out,
+            "{} — {} ({})",
+            root.name,
+            root.doc,
+            scope_sentence(root)
+        );
         for f in schema::fields_of(root.name) {
-            let _ = writeln!(out, "  {:width$}  {:type_width$}  {}", f.path, f.ty.to_string(), f.doc);
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:type_width$}  {}",
+                f.path,
+                f.ty.to_string(),
+                f.doc
+            );
         }
         out.push('\n');
     }
     out.push_str("enums (variants are written bare: `stmt.kind == drop`)\n");
-    let enum_width = EnumType::ALL.iter().map(|t| t.name().len()).max().unwrap_or(0);
+    let enum_width = EnumType::ALL
+        .iter()
+        .map(|t| t.name().len())
+        .max()
+        .unwrap_or(0);
     for t in EnumType::ALL {
-        let _ = writeln!(out, "  {:enum_width$}  {}", t.name(), t.variants().join(", "));
+        let _ = writeln!(
+            out,
+            "  {:enum_width$}  {}",
+            t.name(),
+            t.variants().join(", ")
+        );
     }
     out.push_str("\nfunctions\n");
     for b in Builtin::ALL {
@@ -98,8 +129,10 @@ fn json_schema() -> serde_json::Value {
             json!({"name": root.name, "available": scope_name(root.scope), "doc": root.doc, "fields": fields})
         })
         .collect();
-    let enums: Vec<serde_json::Value> =
-        EnumType::ALL.iter().map(|t| json!({"name": t.name(), "variants": t.variants()})).collect();
+    let enums: Vec<serde_json::Value> = EnumType::ALL
+        .iter()
+        .map(|t| json!({"name": t.name(), "variants": t.variants()}))
+        .collect();
     let functions: Vec<serde_json::Value> = Builtin::ALL
         .iter()
         .map(|b| json!({"name": b.name(), "signature": b.signature()}))
@@ -148,5 +181,7 @@ fn markdown() -> String {
 
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }

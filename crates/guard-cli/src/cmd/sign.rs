@@ -41,13 +41,20 @@ pub fn run(args: Args) -> Status {
         }
     };
     if let Err(e) = guard_engine::decode(&bytes) {
-        report(e.code(), format!("refusing to sign `{}`: {e}", args.file.display()));
+        report(
+            e.code(),
+            format!("refusing to sign `{}`: {e}", args.file.display()),
+        );
         return Status::Usage;
     }
     let key = match std::fs::read_to_string(&args.key) {
         Ok(key) => key,
         Err(e) => {
-            output::usage_error(format!("`{}`: {}", args.key.display(), super::inspect::io_message(&e)));
+            output::usage_error(format!(
+                "`{}`: {}",
+                args.key.display(),
+                super::inspect::io_message(&e)
+            ));
             return Status::Usage;
         }
     };
@@ -60,10 +67,18 @@ pub fn run(args: Args) -> Status {
     };
     let out = args.output.unwrap_or_else(|| sig_path(&args.file));
     if let Err(e) = std::fs::write(&out, signature) {
-        output::usage_error(format!("`{}`: {}", out.display(), super::inspect::io_message(&e)));
+        output::usage_error(format!(
+            "`{}`: {}",
+            out.display(),
+            super::inspect::io_message(&e)
+        ));
         return Status::Usage;
     }
-    println!("signed `{}`: wrote `{}`", args.file.display(), out.display());
+    println!(
+        "signed `{}`: wrote `{}`",
+        args.file.display(),
+        out.display()
+    );
     Status::Ok
 }
 

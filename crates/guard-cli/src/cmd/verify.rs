@@ -56,22 +56,34 @@ pub fn run(args: Args) -> Status {
     let signers = match std::fs::read_to_string(&args.allowed_signers) {
         Ok(text) => text,
         Err(e) => {
-            output::usage_error(format!("`{}`: {}", args.allowed_signers.display(), io_message(&e)));
+            output::usage_error(format!(
+                "`{}`: {}",
+                args.allowed_signers.display(),
+                io_message(&e)
+            ));
             return Status::Usage;
         }
     };
     let signers = match AllowedSigners::parse(&signers) {
         Ok(signers) => signers,
         Err(e) => {
-            report("GV009", format!("`{}`: {e}", args.allowed_signers.display()));
+            report(
+                "GV009",
+                format!("`{}`: {e}", args.allowed_signers.display()),
+            );
             return Status::Usage;
         }
     };
-    let sig_path = args.signature.clone().unwrap_or_else(|| super::sign::sig_path(&args.file));
+    let sig_path = args
+        .signature
+        .clone()
+        .unwrap_or_else(|| super::sign::sig_path(&args.file));
     let signature = match std::fs::read_to_string(&sig_path) {
         Ok(text) => text,
         // No signature beside the bundle: the bundle is unsigned, a verification failure.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.signature.is_none() => String::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.signature.is_none() => {
+            String::new()
+        }
         Err(e) => {
             output::usage_error(format!("`{}`: {}", sig_path.display(), io_message(&e)));
             return Status::Usage;
@@ -80,13 +92,26 @@ pub fn run(args: Args) -> Status {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let verified = match guard_engine::sign::verify(&bytes, &signature, &signers, args.identity.as_deref(), now) {
+    let verified = match guard_engine::sign::verify(
+        &bytes,
+        &signature,
+        &signers,
+        args.identity.as_deref(),
+        now,
+    ) {
         Ok(v) => v,
         Err(e) => return failed(&args, e.code(), &e.to_string(), hint(&e)),
     };
     let bundle = match guard_engine::decode(&bytes) {
         Ok(bundle) => bundle,
-        Err(e) => return failed(&args, e.code(), &format!("signature is valid but the bundle is not: {e}"), None),
+        Err(e) => {
+            return failed(
+                &args,
+                e.code(),
+                &format!("signature is valid but the bundle is not: {e}"),
+                None,
+            );
+        }
     };
     match args.format {
         Format::Human => println!(
@@ -112,16 +137,13 @@ pub fn run(args: Args) -> Status {
     Status::Ok
 }
 
-fn hint(e: &VerifyError) -> Option<&'static str> {
-    match e {
-        VerifyError::Unsigned => Some("sign it with `guard sign --key KEY FILE`, or give --signature"),
-        VerifyError::Untrusted { .. } => Some("add the key to the allowed_signers file, or check --identity"),
-        VerifyError::WrongNamespace { .. } => Some("sign bundles with `-n guard-bundle`"),
-        _ => None,
-    }
+/// The error's help text (one source: the error type's `#[diagnostic(help)]`).
+fn hint(e: &VerifyError) -> Option<String> {
+    use miette::Diagnostic;
+    e.help().map(|h| h.to_string())
 }
 
-fn failed(args: &Args, code: &str, message: &str, help: Option<&str>) -> Status {
+fn failed(args: &Args, code: &str, message: &str, help: Option<String>) -> Status {
     match args.format {
         Format::Human => {
             report(code, format!("`{}`: {message}", args.file.display()));

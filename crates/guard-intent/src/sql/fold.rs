@@ -112,7 +112,9 @@ fn numeric_prefix(s: &str) -> f64 {
     if !seen_digit {
         return 0.0;
     }
-    t.get(..end).and_then(|p| p.parse::<f64>().ok()).unwrap_or(0.0)
+    t.get(..end)
+        .and_then(|p| p.parse::<f64>().ok())
+        .unwrap_or(0.0)
 }
 
 pub(crate) fn not(v: Val, dialect: Dialect) -> Val {
@@ -135,7 +137,11 @@ pub(crate) fn and(items: impl IntoIterator<Item = Val>, dialect: Dialect) -> Val
             _ => all_true = false,
         }
     }
-    if all_true { Val::Bool(true) } else { Val::Unknown }
+    if all_true {
+        Val::Bool(true)
+    } else {
+        Val::Unknown
+    }
 }
 
 /// Three-valued OR over already folded operands.
@@ -148,7 +154,11 @@ pub(crate) fn or(items: impl IntoIterator<Item = Val>, dialect: Dialect) -> Val 
             None => all_false = false,
         }
     }
-    if all_false { Val::Bool(false) } else { Val::Unknown }
+    if all_false {
+        Val::Bool(false)
+    } else {
+        Val::Unknown
+    }
 }
 
 /// `v IS NULL`.
@@ -198,16 +208,32 @@ pub(crate) fn compare(op: Cmp, a: &Val, b: &Val, dialect: Dialect) -> Val {
                     Err(_) => return Val::Unknown,
                 },
             };
-            if flipped { ord.map(Ordering::reverse) } else { ord }
+            if flipped {
+                ord.map(Ordering::reverse)
+            } else {
+                ord
+            }
         }
-        (Val::Bool(x), Val::Num(n)) | (Val::Num(n), Val::Bool(x)) if dialect != Dialect::Postgres => {
+        (Val::Bool(x), Val::Num(n)) | (Val::Num(n), Val::Bool(x))
+            if dialect != Dialect::Postgres =>
+        {
             let bx = if *x { 1.0 } else { 0.0 };
-            if matches!(a, Val::Bool(_)) { bx.partial_cmp(n) } else { n.partial_cmp(&bx) }
+            if matches!(a, Val::Bool(_)) {
+                bx.partial_cmp(n)
+            } else {
+                n.partial_cmp(&bx)
+            }
         }
-        (Val::Bool(x), Val::Str(s)) | (Val::Str(s), Val::Bool(x)) if dialect == Dialect::Postgres => {
+        (Val::Bool(x), Val::Str(s)) | (Val::Str(s), Val::Bool(x))
+            if dialect == Dialect::Postgres =>
+        {
             match pg_bool(s) {
                 Some(y) => {
-                    let ord = if matches!(a, Val::Bool(_)) { x.cmp(&y) } else { y.cmp(x) };
+                    let ord = if matches!(a, Val::Bool(_)) {
+                        x.cmp(&y)
+                    } else {
+                        y.cmp(x)
+                    };
                     Some(ord)
                 }
                 None => return Val::Unknown,
@@ -242,17 +268,24 @@ pub(crate) fn arith(op: &str, a: &Val, b: &Val) -> Val {
 pub(crate) fn like(a: &Val, pattern: &Val, negated: bool) -> Val {
     match (a, pattern) {
         (Val::Null, _) | (_, Val::Null) => Val::Null,
-        (Val::Col(_) | Val::Str(_) | Val::Num(_), Val::Str(p)) if !p.is_empty() && p.chars().all(|c| c == '%') => {
+        (Val::Col(_) | Val::Str(_) | Val::Num(_), Val::Str(p))
+            if !p.is_empty() && p.chars().all(|c| c == '%') =>
+        {
             Val::Bool(!negated)
         }
-        (Val::Str(s), Val::Str(p)) if !p.contains(['%', '_', '\\']) => Val::Bool((s == p) != negated),
+        (Val::Str(s), Val::Str(p)) if !p.contains(['%', '_', '\\']) => {
+            Val::Bool((s == p) != negated)
+        }
         _ => Val::Unknown,
     }
 }
 
 /// `a [NOT] IN (list)`.
 pub(crate) fn in_list(a: &Val, list: &[Val], negated: bool, dialect: Dialect) -> Val {
-    let found = or(list.iter().map(|v| compare(Cmp::Eq, a, v, dialect)), dialect);
+    let found = or(
+        list.iter().map(|v| compare(Cmp::Eq, a, v, dialect)),
+        dialect,
+    );
     if negated { not(found, dialect) } else { found }
 }
 
@@ -271,7 +304,9 @@ pub(crate) fn cast(v: Val, type_name: &str, dialect: Dialect) -> Val {
             Err(_) => Val::Unknown,
         },
         Val::Bool(b) if is_numeric_type(&t) => Val::Num(if b { 1.0 } else { 0.0 }),
-        Val::Num(n) if matches!(t.as_str(), "text" | "varchar" | "char" | "bpchar") => Val::Str(n.to_string()),
+        Val::Num(n) if matches!(t.as_str(), "text" | "varchar" | "char" | "bpchar") => {
+            Val::Str(n.to_string())
+        }
         v @ (Val::Num(_) | Val::Str(_)) if is_numeric_type(&t) || is_text_type(&t) => v,
         _ => Val::Unknown,
     }
@@ -280,8 +315,21 @@ pub(crate) fn cast(v: Val, type_name: &str, dialect: Dialect) -> Val {
 fn is_numeric_type(t: &str) -> bool {
     matches!(
         t,
-        "int" | "int2" | "int4" | "int8" | "integer" | "smallint" | "bigint" | "numeric" | "decimal" | "float4"
-            | "float8" | "real" | "double" | "signed" | "unsigned"
+        "int"
+            | "int2"
+            | "int4"
+            | "int8"
+            | "integer"
+            | "smallint"
+            | "bigint"
+            | "numeric"
+            | "decimal"
+            | "float4"
+            | "float8"
+            | "real"
+            | "double"
+            | "signed"
+            | "unsigned"
     )
 }
 
@@ -319,8 +367,24 @@ mod tests {
         let zero = Val::Num(0.0);
         assert_eq!(compare(Cmp::Eq, &a, &zero, Dialect::Mysql), Val::Bool(true));
         assert_eq!(compare(Cmp::Eq, &a, &zero, Dialect::Postgres), Val::Unknown);
-        assert_eq!(compare(Cmp::Eq, &Val::Num(1.0), &Val::Str("1".into()), Dialect::Sqlite), Val::Bool(false));
-        assert_eq!(compare(Cmp::Eq, &Val::Str("A".into()), &Val::Str("a".into()), Dialect::Mysql), Val::Bool(true));
+        assert_eq!(
+            compare(
+                Cmp::Eq,
+                &Val::Num(1.0),
+                &Val::Str("1".into()),
+                Dialect::Sqlite
+            ),
+            Val::Bool(false)
+        );
+        assert_eq!(
+            compare(
+                Cmp::Eq,
+                &Val::Str("A".into()),
+                &Val::Str("a".into()),
+                Dialect::Mysql
+            ),
+            Val::Bool(true)
+        );
     }
 
     #[test]

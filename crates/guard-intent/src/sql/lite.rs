@@ -45,13 +45,28 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
         Ok(t) => t,
         Err(e) => {
             let reason = format!("the {dialect} tokenizer rejected the text: {e}");
-            out.push(opaque(OpaqueCause::ParseError, reason, whole, &origin.via, text));
+            out.push(opaque(
+                OpaqueCause::ParseError,
+                reason,
+                whole,
+                &origin.via,
+                text,
+            ));
             return;
         }
     };
     if tokens.len() > MAX_TOKENS {
-        let reason = format!("the text has {} tokens, over the {MAX_TOKENS}-token analysis limit", tokens.len());
-        out.push(opaque(OpaqueCause::TooLarge, reason, whole, &origin.via, text));
+        let reason = format!(
+            "the text has {} tokens, over the {MAX_TOKENS}-token analysis limit",
+            tokens.len()
+        );
+        out.push(opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            whole,
+            &origin.via,
+            text,
+        ));
         return;
     }
     let mut depth = 0usize;
@@ -67,12 +82,24 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
         }
     }
     if max_depth > MAX_PAREN_DEPTH {
-        let reason = format!("parentheses nest {max_depth} deep, over the {MAX_PAREN_DEPTH}-level analysis limit");
-        out.push(opaque(OpaqueCause::TooLarge, reason, whole, &origin.via, text));
+        let reason = format!(
+            "parentheses nest {max_depth} deep, over the {MAX_PAREN_DEPTH}-level analysis limit"
+        );
+        out.push(opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            whole,
+            &origin.via,
+            text,
+        ));
         return;
     }
     let lines = LineIndex::new(text);
-    let (tokens, outfiles) = if dialect == Dialect::Mysql { lift_outfiles(tokens, &lines) } else { (tokens, Vec::new()) };
+    let (tokens, outfiles) = if dialect == Dialect::Mysql {
+        lift_outfiles(tokens, &lines)
+    } else {
+        (tokens, Vec::new())
+    };
     let mut parser = Parser::new(parser_dialect).with_tokens_with_locations(tokens);
     loop {
         while parser.consume_token(&Token::SemiColon) {}
@@ -80,6 +107,11 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
             break;
         }
         let start = lines.offset(parser.peek_token_ref().span.start);
+        if dialect == Dialect::Mysql
+            && prepare_from(&mut parser, text, start, &lines, origin, session, out)
+        {
+            continue;
+        }
         let parsed = parser.parse_statement().and_then(|s| {
             let next = parser.peek_token_ref();
             match next.token {
@@ -92,21 +124,112 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
         });
         match parsed {
             Ok((stmt, end_loc)) => {
-                let end = if parser.peek_token_ref().token == Token::EOF { text.len() } else { lines.offset(end_loc) };
+                let end = if parser.peek_token_ref().token == Token::EOF {
+                    text.len()
+                } else {
+                    lines.offset(end_loc)
+                };
                 let stmt_text = text.get(start..end).unwrap_or(text).trim_end();
                 let local = span_of(text, stmt_text);
                 let outfile = outfiles.iter().find(|(at, _, _)| (start..end).contains(at));
-                let cx = Cx { text: stmt_text, span: origin.place(local), local, origin };
-                emit(&stmt, &cx, session, out, outfile.map(|(_, k, p)| (*k, p.as_str())));
+                let cx = Cx {
+                    text: stmt_text,
+                    span: origin.place(local),
+                    local,
+                    origin,
+                };
+                emit(
+                    &stmt,
+                    &cx,
+                    session,
+                    out,
+                    outfile.map(|(_, k, p)| (*k, p.as_str())),
+                );
             }
             Err(e) => {
                 let rest = text.get(start..).unwrap_or(text).trim_end();
                 let reason = format!("the {dialect} parser rejected the statement: {e}");
-                out.push(opaque(OpaqueCause::ParseError, reason, origin.place(span_of(text, rest)), &origin.via, rest));
+                out.push(opaque(
+                    OpaqueCause::ParseError,
+                    reason,
+                    origin.place(span_of(text, rest)),
+                    &origin.via,
+                    rest,
+                ));
                 return;
             }
         }
     }
+}
+
+/// MySQL `PREPARE name FROM 'sql'` / `PREPARE name FROM @var` (sqlparser only knows the
+/// PostgreSQL form). The statement's text is followed when it is a literal, or a user variable
+/// set to a literal earlier in the request; otherwise it is dynamic code. Returns whether the
+/// tokens at the parser's position were such a statement (and consumed them).
+fn prepare_from(
+    parser: &mut Parser<'_>,
+    text: &str,
+    start: usize,
+    lines: &LineIndex<'_>,
+    origin: &Origin,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+) -> bool {
+    let [prepare, name, from, source, end] = parser.peek_tokens_with_location::<5>();
+    let is_kw = |t: &Token, k: Keyword| matches!(t, Token::Word(w) if w.keyword == k);
+    if !is_kw(&prepare.token, Keyword::PREPARE) || !is_kw(&from.token, Keyword::FROM) {
+        return false;
+    }
+    let Token::Word(name) = &name.token else {
+        return false;
+    };
+    if !matches!(end.token, Token::SemiColon | Token::EOF) {
+        return false;
+    }
+    let body = match &source.token {
+        Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Some(s.clone()),
+        // MySQL tokenizes `@q` as a word.
+        Token::Placeholder(var) => session.variable(var).map(str::to_string),
+        Token::Word(w) if w.value.starts_with('@') && w.quote_style.is_none() => {
+            session.variable(&w.value).map(str::to_string)
+        }
+        _ => return false,
+    };
+    for _ in 0..4 {
+        parser.advance_token();
+    }
+    let stop = if end.token == Token::EOF {
+        text.len()
+    } else {
+        lines.offset(end.span.start)
+    };
+    let stmt_text = text.get(start..stop).unwrap_or(text).trim_end();
+    let local = span_of(text, stmt_text);
+    let span = origin.place(local);
+    let mut facts = Facts::new(StatementKind::Prepare, ObjectKind::None, session.dialect);
+    facts.sql.dynamic = true;
+    out.push(facts.into_action(session, span, &origin.via, stmt_text));
+    session.prepared.push(name.value.clone());
+    match body {
+        Some(sql) => {
+            let inner = deeper(origin, "PREPARE", local);
+            super::analyze_in(&sql, &inner, session, out);
+        }
+        None => {
+            let reason = format!(
+                "PREPARE takes its SQL from `{source}`, whose value is only known at run time",
+                source = source.token
+            );
+            out.push(opaque(
+                OpaqueCause::DynamicCode,
+                reason,
+                span,
+                &origin.via,
+                stmt_text,
+            ));
+        }
+    }
+    true
 }
 
 struct Cx<'o> {
@@ -132,29 +255,46 @@ impl<'t> LineIndex<'t> {
     fn offset(&self, loc: Location) -> usize {
         let line = usize::try_from(loc.line).unwrap_or(0);
         let col = usize::try_from(loc.column).unwrap_or(0);
-        let Some(&start) = line.checked_sub(1).and_then(|l| self.starts.get(l)) else { return self.text.len() };
+        let Some(&start) = line.checked_sub(1).and_then(|l| self.starts.get(l)) else {
+            return self.text.len();
+        };
         let rest = self.text.get(start..).unwrap_or("");
-        let within = rest.char_indices().nth(col.saturating_sub(1)).map_or(rest.len(), |(i, _)| i);
+        let within = rest
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
         start + within
     }
 }
 
 /// Removes MySQL `INTO OUTFILE|DUMPFILE 'path' [options]` clauses from the token stream,
 /// returning where each was (byte offset of `INTO`), its kind and its path.
-fn lift_outfiles(tokens: Vec<TokenWithSpan>, lines: &LineIndex<'_>) -> (Vec<TokenWithSpan>, Vec<(usize, CopyTarget, String)>) {
+fn lift_outfiles(
+    tokens: Vec<TokenWithSpan>,
+    lines: &LineIndex<'_>,
+) -> (Vec<TokenWithSpan>, Vec<(usize, CopyTarget, String)>) {
     let significant = |t: &TokenWithSpan| !matches!(t.token, Token::Whitespace(_));
     let mut out = Vec::with_capacity(tokens.len());
     let mut found = Vec::new();
     let mut i = 0;
     while let Some(t) = tokens.get(i) {
         let is_into = matches!(&t.token, Token::Word(w) if w.keyword == Keyword::INTO);
-        let next = tokens.iter().skip(i + 1).position(significant).map(|p| p + i + 1);
-        let target = next.and_then(|n| tokens.get(n)).and_then(|n| match &n.token {
-            Token::Word(w) if w.value.eq_ignore_ascii_case("outfile") || w.value.eq_ignore_ascii_case("dumpfile") => {
-                Some(())
-            }
-            _ => None,
-        });
+        let next = tokens
+            .iter()
+            .skip(i + 1)
+            .position(significant)
+            .map(|p| p + i + 1);
+        let target = next
+            .and_then(|n| tokens.get(n))
+            .and_then(|n| match &n.token {
+                Token::Word(w)
+                    if w.value.eq_ignore_ascii_case("outfile")
+                        || w.value.eq_ignore_ascii_case("dumpfile") =>
+                {
+                    Some(())
+                }
+                _ => None,
+            });
         if is_into && target.is_some() {
             let mut j = next.map_or(i + 1, |n| n + 1);
             let mut path = String::new();
@@ -175,7 +315,9 @@ fn lift_outfiles(tokens: Vec<TokenWithSpan>, lines: &LineIndex<'_>) -> (Vec<Toke
                             | Keyword::WINDOW
                             | Keyword::INTO
                     ),
-                    Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) if path.is_empty() => {
+                    Token::SingleQuotedString(s) | Token::DoubleQuotedString(s)
+                        if path.is_empty() =>
+                    {
                         path = s.clone();
                         false
                     }
@@ -197,7 +339,13 @@ fn lift_outfiles(tokens: Vec<TokenWithSpan>, lines: &LineIndex<'_>) -> (Vec<Toke
 }
 
 /// Emits one statement's action and the actions it implies.
-fn emit(stmt: &Statement, cx: &Cx<'_>, session: &mut Session, out: &mut Vec<Action>, outfile: Option<(CopyTarget, &str)>) {
+fn emit(
+    stmt: &Statement,
+    cx: &Cx<'_>,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+    outfile: Option<(CopyTarget, &str)>,
+) {
     let (mut facts, nested) = statement_facts(stmt, session);
     if let Some((kind, path)) = outfile {
         facts.sql.copy = kind;
@@ -222,23 +370,64 @@ fn emit(stmt: &Statement, cx: &Cx<'_>, session: &mut Session, out: &mut Vec<Acti
     }
     if too_deep {
         let reason = format!("the WHERE clause nests more than {MAX_FOLD_DEPTH} levels deep");
-        out.push(opaque(OpaqueCause::TooLarge, reason, cx.span, &cx.origin.via, cx.text));
+        out.push(opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            cx.span,
+            &cx.origin.via,
+            cx.text,
+        ));
     }
     match stmt {
-        Statement::Explain { analyze: true, statement, .. } => {
+        Statement::Explain {
+            analyze: true,
+            statement,
+            ..
+        } => {
             let origin = deeper(cx.origin, "EXPLAIN ANALYZE", cx.local);
-            emit(statement, &Cx { origin: &origin, ..*cx }, session, out, None);
+            emit(
+                statement,
+                &Cx {
+                    origin: &origin,
+                    ..*cx
+                },
+                session,
+                out,
+                None,
+            );
         }
-        Statement::Prepare { statement, name, .. } => {
+        Statement::Prepare {
+            statement, name, ..
+        } => {
             let origin = deeper(cx.origin, "PREPARE", cx.local);
-            emit(statement, &Cx { origin: &origin, ..*cx }, session, out, None);
+            emit(
+                statement,
+                &Cx {
+                    origin: &origin,
+                    ..*cx
+                },
+                session,
+                out,
+                None,
+            );
             session.prepared.push(normalize(name, session.dialect));
         }
         Statement::Execute { name, .. } => {
-            let n = name.as_ref().map(|n| object_name(n, session.dialect)).unwrap_or_default();
+            let n = name
+                .as_ref()
+                .map(|n| object_name(n, session.dialect))
+                .unwrap_or_default();
             if !session.prepared.contains(&n) {
-                let reason = format!("EXECUTE runs prepared statement `{n}`, which was not prepared in this request");
-                out.push(opaque(OpaqueCause::DynamicCode, reason, cx.span, &cx.origin.via, cx.text));
+                let reason = format!(
+                    "EXECUTE runs prepared statement `{n}`, which was not prepared in this request"
+                );
+                out.push(opaque(
+                    OpaqueCause::DynamicCode,
+                    reason,
+                    cx.span,
+                    &cx.origin.via,
+                    cx.text,
+                ));
             }
         }
         _ => {}
@@ -249,6 +438,18 @@ fn emit(stmt: &Statement, cx: &Cx<'_>, session: &mut Session, out: &mut Vec<Acti
 fn remember(stmt: &Statement, session: &mut Session) {
     let d = session.dialect;
     match stmt {
+        Statement::Set(ast::Set::SingleAssignment {
+            variable, values, ..
+        }) => {
+            let name = variable.to_string();
+            let literal = match values.as_slice() {
+                [Expr::Value(v)] => v.value.clone().into_string(),
+                _ => None,
+            };
+            if name.starts_with('@') {
+                session.set_variable(&name, literal);
+            }
+        }
         Statement::CreateTable(c) => {
             let (schema, name) = split_name(&c.name, d);
             let full = session.relation(&schema, &name, c.temporary);
@@ -258,7 +459,10 @@ fn remember(stmt: &Statement, session: &mut Session) {
         Statement::CreateView(v) => {
             let (schema, name) = split_name(&v.name, d);
             let full = session.relation(&schema, &name, v.temporary);
-            session.created(&full, (v.temporary && schema.is_empty()).then_some(name.as_str()));
+            session.created(
+                &full,
+                (v.temporary && schema.is_empty()).then_some(name.as_str()),
+            );
         }
         Statement::Drop { names, .. } => {
             for n in names {
@@ -320,7 +524,10 @@ fn table_factor_name(t: &ast::TableFactor, session: &Session) -> Option<String> 
 }
 
 fn snake(debug: &str) -> String {
-    let head: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let head: String = debug
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     let mut out = String::new();
     for (i, c) in head.chars().enumerate() {
         if c.is_ascii_uppercase() && i > 0 {
@@ -408,7 +615,14 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
     use StatementKind as K;
     if let Some((with, body)) = dml_body(stmt) {
         let (facts, mut nested) = statement_facts(body, session);
-        let mut sweep = Sweep { facts, ctes: Vec::new(), nested: Vec::new(), session, depth: 1, queries: 0 };
+        let mut sweep = Sweep {
+            facts,
+            ctes: Vec::new(),
+            nested: Vec::new(),
+            session,
+            depth: 1,
+            queries: 0,
+        };
         for cte in &with.cte_tables {
             sweep.ctes.push(normalize(&cte.alias.name, session.dialect));
         }
@@ -416,7 +630,10 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
         // Relations the CTE names shadow are not tables.
         let ctes = sweep.ctes.clone();
         let mut facts = sweep.facts;
-        facts.sql.tables.retain(|t| !ctes.contains(t) || facts.sql.writes.contains(t));
+        facts
+            .sql
+            .tables
+            .retain(|t| !ctes.contains(t) || facts.sql.writes.contains(t));
         nested.extend(sweep.nested);
         return (facts, nested);
     }
@@ -510,13 +727,22 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             }
             where_clause(&mut f, &m.on);
         }
-        Statement::Drop { object_type, names, cascade, table, .. } => {
+        Statement::Drop {
+            object_type,
+            names,
+            cascade,
+            table,
+            ..
+        } => {
             f.sql.statement = K::Drop;
             f.sql.object = object_kind(object_type);
             f.sql.cascade = *cascade;
             for n in names {
                 match f.sql.object {
-                    ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence => {
+                    ObjectKind::Table
+                    | ObjectKind::View
+                    | ObjectKind::MaterializedView
+                    | ObjectKind::Sequence => {
                         f.write(relation_name(n, session));
                     }
                     ObjectKind::Role | ObjectKind::User => f.role(&object_name(n, d)),
@@ -541,12 +767,16 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             f.write(relation_name(&a.name, session));
             for op in &a.operations {
                 let name = match op {
-                    ast::AlterTableOperation::RenameTable { .. } | ast::AlterTableOperation::RenameColumn { .. } => {
-                        "rename".to_string()
-                    }
+                    ast::AlterTableOperation::RenameTable { .. }
+                    | ast::AlterTableOperation::RenameColumn { .. } => "rename".to_string(),
                     other => snake(&format!("{other:?}")),
                 };
-                if let ast::AlterTableOperation::DropColumn { column_names, drop_behavior, .. } = op {
+                if let ast::AlterTableOperation::DropColumn {
+                    column_names,
+                    drop_behavior,
+                    ..
+                } = op
+                {
                     for c in column_names {
                         f.column_written(normalize(c, d));
                     }
@@ -580,7 +810,11 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
         }
         Statement::CreateView(v) => {
             f.sql.statement = K::Create;
-            f.sql.object = if v.materialized { ObjectKind::MaterializedView } else { ObjectKind::View };
+            f.sql.object = if v.materialized {
+                ObjectKind::MaterializedView
+            } else {
+                ObjectKind::View
+            };
             let (schema, name) = split_name(&v.name, d);
             f.write(session.relation(&schema, &name, v.temporary));
         }
@@ -635,7 +869,9 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             f.sql.object = ObjectKind::User;
             f.role(&normalize(&u.name, d));
         }
-        Statement::CreateFunction(_) | Statement::CreateProcedure { .. } | Statement::CreateTrigger(_) => {
+        Statement::CreateFunction(_)
+        | Statement::CreateProcedure { .. }
+        | Statement::CreateTrigger(_) => {
             f.sql.statement = K::Create;
             f.sql.object = match stmt {
                 Statement::CreateFunction(_) => ObjectKind::Function,
@@ -670,7 +906,11 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
         Statement::Set(s) => {
             f.sql.statement = K::Set;
             match s {
-                ast::Set::SingleAssignment { variable, .. } => f.setting(&object_name(variable, d)),
+                ast::Set::SingleAssignment { variable, .. } => {
+                    if let Some(name) = system_variable(&object_name(variable, d)) {
+                        f.setting(&name);
+                    }
+                }
                 ast::Set::ParenthesizedAssignments { variables, .. } => {
                     for v in variables {
                         f.setting(&object_name(v, d));
@@ -688,7 +928,9 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             f.sql.statement = if value.is_some() { K::Set } else { K::Show };
             f.setting(&object_name(name, d));
         }
-        Statement::Copy { source, to, target, .. } => {
+        Statement::Copy {
+            source, to, target, ..
+        } => {
             f.sql.statement = K::Copy;
             f.sql.object = ObjectKind::Table;
             if let ast::CopySource::Table { table_name, .. } = source {
@@ -708,14 +950,20 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             f.sql.copy = kind;
             f.sql.copy_target = path;
         }
-        Statement::LoadData { inpath, table_name, .. } => {
+        Statement::LoadData {
+            inpath, table_name, ..
+        } => {
             f.sql.statement = K::Copy;
             f.sql.object = ObjectKind::Table;
             f.sql.copy = CopyTarget::File;
             f.sql.copy_target = inpath.clone();
             f.write(relation_name(table_name, session));
         }
-        Statement::AttachDatabase { schema_name, database_file_name, .. } => {
+        Statement::AttachDatabase {
+            schema_name,
+            database_file_name,
+            ..
+        } => {
             f.sql.object = ObjectKind::Database;
             f.sql.copy = CopyTarget::File;
             f.sql.copy_target = match database_file_name {
@@ -751,7 +999,9 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
         Statement::Vacuum(_) => f.sql.statement = K::Vacuum,
         Statement::Analyze(_) => f.sql.statement = K::Analyze,
         Statement::Call(_) => f.sql.statement = K::Call,
-        Statement::Lock(_) | Statement::LockTables { .. } | Statement::UnlockTables => f.sql.statement = K::Lock,
+        Statement::Lock(_) | Statement::LockTables { .. } | Statement::UnlockTables => {
+            f.sql.statement = K::Lock
+        }
         Statement::Comment { .. } => f.sql.statement = K::Comment,
         Statement::Reset(_) => f.sql.statement = K::Reset,
         Statement::Discard { .. } => f.sql.statement = K::Discard,
@@ -769,7 +1019,14 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
         | Statement::ShowProcessList { .. } => f.sql.statement = K::Show,
         _ => {}
     }
-    let mut sweep = Sweep { facts: f, ctes: Vec::new(), nested: Vec::new(), session, depth: 0, queries: 0 };
+    let mut sweep = Sweep {
+        facts: f,
+        ctes: Vec::new(),
+        nested: Vec::new(),
+        session,
+        depth: 0,
+        queries: 0,
+    };
     let _ = stmt.visit(&mut sweep);
     let mut f = sweep.facts;
     // A temporary relation being created is not also read under its unshadowed name.
@@ -791,14 +1048,33 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
 /// `WITH … DELETE …` parses as a query whose body is the DML statement: that statement is
 /// the one that runs, with the query's CTEs in scope.
 fn dml_body(stmt: &Statement) -> Option<(&ast::With, &Statement)> {
-    let Statement::Query(q) = stmt else { return None };
+    let Statement::Query(q) = stmt else {
+        return None;
+    };
     let with = q.with.as_ref()?;
     match q.body.as_ref() {
-        ast::SetExpr::Insert(s) | ast::SetExpr::Update(s) | ast::SetExpr::Delete(s) | ast::SetExpr::Merge(s) => {
-            Some((with, s))
-        }
+        ast::SetExpr::Insert(s)
+        | ast::SetExpr::Update(s)
+        | ast::SetExpr::Delete(s)
+        | ast::SetExpr::Merge(s) => Some((with, s)),
         _ => None,
     }
+}
+
+/// A server setting named by `SET`: MySQL user variables (`@q`) are not settings, and system
+/// variables lose their `@@global.`-style prefix.
+fn system_variable(name: &str) -> Option<String> {
+    if name.starts_with('@') && !name.starts_with("@@") {
+        return None;
+    }
+    let bare = name.trim_start_matches('@');
+    let lower = bare.to_lowercase();
+    for scope in ["global.", "session.", "local.", "persist.", "persist_only."] {
+        if let Some(rest) = lower.strip_prefix(scope) {
+            return Some(rest.to_string());
+        }
+    }
+    Some(lower)
 }
 
 fn where_clause(f: &mut Facts, w: &Expr) {
@@ -823,7 +1099,13 @@ impl Visitor for Sweep<'_> {
     type Break = ();
 
     fn pre_visit_statement(&mut self, s: &Statement) -> ControlFlow<()> {
-        let dml = matches!(s, Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Merge(_));
+        let dml = matches!(
+            s,
+            Statement::Insert(_)
+                | Statement::Update(_)
+                | Statement::Delete(_)
+                | Statement::Merge(_)
+        );
         if self.depth > 0 && self.queries > 0 && dml {
             self.nested.push(s.clone());
         }
@@ -845,7 +1127,8 @@ impl Visitor for Sweep<'_> {
         self.queries += 1;
         if let Some(with) = &q.with {
             for cte in &with.cte_tables {
-                self.ctes.push(normalize(&cte.alias.name, self.session.dialect));
+                self.ctes
+                    .push(normalize(&cte.alias.name, self.session.dialect));
             }
         }
         ControlFlow::Continue(())
@@ -856,7 +1139,8 @@ impl Visitor for Sweep<'_> {
         if schema.is_empty() && self.ctes.contains(&name) {
             return ControlFlow::Continue(());
         }
-        self.facts.table(self.session.relation(&schema, &name, false));
+        self.facts
+            .table(self.session.relation(&schema, &name, false));
         ControlFlow::Continue(())
     }
 
@@ -864,6 +1148,8 @@ impl Visitor for Sweep<'_> {
         let d = self.session.dialect;
         match e {
             Expr::Function(func) => self.facts.function(&object_name(&func.name, d)),
+            // `@q` is a MySQL user variable, not a column.
+            Expr::Identifier(i) if i.value.starts_with('@') && i.quote_style.is_none() => {}
             Expr::Identifier(i) => self.facts.column_read(normalize(i, d)),
             Expr::CompoundIdentifier(is) => {
                 let name: Vec<String> = is.iter().map(|i| normalize(i, d)).collect();
@@ -872,6 +1158,22 @@ impl Visitor for Sweep<'_> {
             _ => {}
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// The single expression of `SELECT <expr>` with no FROM, WHERE, HAVING, LIMIT or set
+/// operation: such a subquery yields exactly one row.
+fn one_row(q: &ast::Query) -> Option<&Expr> {
+    if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() {
+        return None;
+    }
+    let ast::SetExpr::Select(sel) = q.body.as_ref() else { return None };
+    if !sel.from.is_empty() || sel.selection.is_some() || sel.having.is_some() {
+        return None;
+    }
+    match sel.projection.as_slice() {
+        [ast::SelectItem::UnnamedExpr(e)] | [ast::SelectItem::ExprWithAlias { expr: e, .. }] => Some(e),
+        _ => None,
     }
 }
 
@@ -892,9 +1194,12 @@ fn fold_expr(e: &Expr, d: Dialect, depth: u32, deep: &mut bool) -> Val {
             other => other.clone().into_string().map_or(Val::Unknown, Val::Str),
         },
         Expr::Identifier(i) => Val::Col(normalize(i, d)),
-        Expr::CompoundIdentifier(is) => {
-            Val::Col(is.iter().map(|i| normalize(i, d)).collect::<Vec<_>>().join("."))
-        }
+        Expr::CompoundIdentifier(is) => Val::Col(
+            is.iter()
+                .map(|i| normalize(i, d))
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
         Expr::UnaryOp { op, expr } => {
             let v = fold_expr(expr, d, n, deep);
             match (op, v) {
@@ -939,22 +1244,62 @@ fn fold_expr(e: &Expr, d: Dialect, depth: u32, deep: &mut bool) -> Val {
         Expr::IsNotTrue(x) => fold::not(fold::is_bool(&fold_expr(x, d, n, deep), true, d), d),
         Expr::IsFalse(x) => fold::is_bool(&fold_expr(x, d, n, deep), false, d),
         Expr::IsNotFalse(x) => fold::not(fold::is_bool(&fold_expr(x, d, n, deep), false, d), d),
-        Expr::In { expr, target: ast::InTarget::List(list), negated, .. } => {
+        Expr::In {
+            expr,
+            target: ast::InTarget::List(list),
+            negated,
+            ..
+        } => {
             let l = fold_expr(expr, d, n, deep);
             let items: Vec<Val> = list.iter().map(|i| fold_expr(i, d, n, deep)).collect();
             fold::in_list(&l, &items, *negated, d)
         }
-        Expr::Between { expr, negated, low, high } => {
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
             let v = fold_expr(expr, d, n, deep);
             let lo = fold_expr(low, d, n, deep);
             let hi = fold_expr(high, d, n, deep);
-            let inside = fold::and([fold::compare(Cmp::GtEq, &v, &lo, d), fold::compare(Cmp::LtEq, &v, &hi, d)], d);
-            if *negated { fold::not(inside, d) } else { inside }
+            let inside = fold::and(
+                [
+                    fold::compare(Cmp::GtEq, &v, &lo, d),
+                    fold::compare(Cmp::LtEq, &v, &hi, d),
+                ],
+                d,
+            );
+            if *negated {
+                fold::not(inside, d)
+            } else {
+                inside
+            }
         }
-        Expr::Like { negated, expr, pattern, .. } | Expr::ILike { negated, expr, pattern, .. } => {
-            fold::like(&fold_expr(expr, d, n, deep), &fold_expr(pattern, d, n, deep), *negated)
+        Expr::Like {
+            negated,
+            expr,
+            pattern,
+            ..
         }
-        Expr::Cast { expr, data_type, .. } => {
+        | Expr::ILike {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => fold::like(
+            &fold_expr(expr, d, n, deep),
+            &fold_expr(pattern, d, n, deep),
+            *negated,
+        ),
+        Expr::Exists { subquery, negated } if one_row(subquery).is_some() => Val::Bool(!*negated),
+        Expr::Subquery(q) => match one_row(q) {
+            Some(item) => fold_expr(item, d, n, deep),
+            None => Val::Unknown,
+        },
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
             let ty = data_type.to_string();
             let ty = ty.split(['(', ' ']).next().unwrap_or("").to_string();
             fold::cast(fold_expr(expr, d, n, deep), &ty, d)

@@ -14,8 +14,8 @@
 use guard_model::{Action, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind};
 use pg_query::NodeEnum;
 use pg_query::protobuf::{
-    self as pb, AExprKind, AlterTableType, BoolExprType, BoolTestType, DropBehavior, GrantTargetType, Node,
-    NullTestType, ObjectType, RoleSpecType, VariableSetKind,
+    self as pb, AExprKind, AlterTableType, BoolExprType, BoolTestType, DropBehavior,
+    GrantTargetType, Node, NullTestType, ObjectType, RoleSpecType, VariableSetKind,
 };
 
 use super::fold::{self, Cmp, Val};
@@ -32,16 +32,32 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
     let parsed = match pg_query::parse(text, 0) {
         Ok(p) => p,
         Err(e) => {
-            let reason = format!("the PostgreSQL parser rejected the text: {}", error_message(&e));
-            out.push(opaque(OpaqueCause::ParseError, reason, origin.place(span_of(text, text)), &origin.via, text));
+            let reason = format!(
+                "the PostgreSQL parser rejected the text: {}",
+                error_message(&e)
+            );
+            out.push(opaque(
+                OpaqueCause::ParseError,
+                reason,
+                origin.place(span_of(text, text)),
+                &origin.via,
+                text,
+            ));
             return;
         }
     };
     for raw in &parsed.protobuf.stmts {
-        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
+        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+            continue;
+        };
         let stmt_text = statement_text(text, raw.stmt_location, raw.stmt_len);
         let local = span_of(text, stmt_text);
-        let cx = Place { text: stmt_text, span: origin.place(local), local, origin };
+        let cx = Place {
+            text: stmt_text,
+            span: origin.place(local),
+            local,
+            origin,
+        };
         emit(node, &cx, session, out, false);
     }
 }
@@ -70,12 +86,20 @@ fn statement_text(text: &str, location: i32, len: i32) -> &str {
         Ok(0) | Err(_) => text.len(),
         Ok(n) => (start + n).min(text.len()),
     };
-    text.get(start..end).unwrap_or(text).trim_end_matches(|c: char| c.is_whitespace() || c == ';')
+    text.get(start..end)
+        .unwrap_or(text)
+        .trim_end_matches(|c: char| c.is_whitespace() || c == ';')
 }
 
 /// Analyses one statement node and emits its action, then the actions it implies (DML in
 /// CTEs, prepared and explained-and-run statements, `DO` bodies).
-pub(crate) fn emit(node: &NodeEnum, cx: &Place<'_>, session: &mut Session, out: &mut Vec<Action>, in_cte: bool) {
+pub(crate) fn emit(
+    node: &NodeEnum,
+    cx: &Place<'_>,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+    in_cte: bool,
+) {
     let (mut facts, nested, ctes) = statement_facts(node, session, &[]);
     facts.sql.in_cte = in_cte;
     // DML hidden in CTEs: each is an action of its own, and the outer statement writes what
@@ -102,33 +126,74 @@ pub(crate) fn emit(node: &NodeEnum, cx: &Place<'_>, session: &mut Session, out: 
         out.push(nf.into_action(session, cx.span, &cx.origin.via, cx.text));
     }
     if too_deep {
-        let reason = format!("the statement nests expressions more than {MAX_WALK_DEPTH} levels deep");
-        out.push(opaque(OpaqueCause::TooLarge, reason, cx.span, &cx.origin.via, cx.text));
+        let reason =
+            format!("the statement nests expressions more than {MAX_WALK_DEPTH} levels deep");
+        out.push(opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            cx.span,
+            &cx.origin.via,
+            cx.text,
+        ));
     }
     follow(node, cx, session, out, own);
     remember(node, session);
 }
 
 /// Emits what a statement runs besides itself.
-fn follow(node: &NodeEnum, cx: &Place<'_>, session: &mut Session, out: &mut Vec<Action>, own: usize) {
+fn follow(
+    node: &NodeEnum,
+    cx: &Place<'_>,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+    own: usize,
+) {
     match node {
         NodeEnum::ExplainStmt(s) if explain_runs(s) => {
             if let Some(q) = s.query.as_ref().and_then(|q| q.node.as_ref()) {
                 let origin = deeper(cx.origin, "EXPLAIN ANALYZE", cx.local);
-                emit(q, &Place { origin: &origin, ..*cx }, session, out, false);
+                emit(
+                    q,
+                    &Place {
+                        origin: &origin,
+                        ..*cx
+                    },
+                    session,
+                    out,
+                    false,
+                );
             }
         }
         NodeEnum::PrepareStmt(s) => {
             if let Some(q) = s.query.as_ref().and_then(|q| q.node.as_ref()) {
                 let origin = deeper(cx.origin, "PREPARE", cx.local);
-                emit(q, &Place { origin: &origin, ..*cx }, session, out, false);
+                emit(
+                    q,
+                    &Place {
+                        origin: &origin,
+                        ..*cx
+                    },
+                    session,
+                    out,
+                    false,
+                );
             }
         }
         NodeEnum::ExecuteStmt(s) if !session.prepared.contains(&s.name) => {
-            let reason = format!("EXECUTE runs prepared statement `{}`, which was not prepared in this request", s.name);
-            out.push(opaque(OpaqueCause::DynamicCode, reason, cx.span, &cx.origin.via, cx.text));
+            let reason = format!(
+                "EXECUTE runs prepared statement `{}`, which was not prepared in this request",
+                s.name
+            );
+            out.push(opaque(
+                OpaqueCause::DynamicCode,
+                reason,
+                cx.span,
+                &cx.origin.via,
+                cx.text,
+            ));
         }
         NodeEnum::DoStmt(s) => plpgsql::do_block(s, cx, session, out, own),
+        NodeEnum::CreateFunctionStmt(s) => plpgsql::create_function(s, cx, session, out, own),
         _ => {}
     }
 }
@@ -182,13 +247,17 @@ fn created(rv: &pb::RangeVar, session: &mut Session) {
 
 fn explain_runs(s: &pb::ExplainStmt) -> bool {
     s.options.iter().any(|o| match &o.node {
-        Some(NodeEnum::DefElem(d)) if d.defname == "analyze" => match d.arg.as_ref().and_then(|a| a.node.as_ref()) {
-            None => true,
-            Some(NodeEnum::Boolean(b)) => b.boolval,
-            Some(NodeEnum::String(s)) => !matches!(s.sval.as_str(), "false" | "off" | "0" | "no"),
-            Some(NodeEnum::Integer(i)) => i.ival != 0,
-            Some(_) => true,
-        },
+        Some(NodeEnum::DefElem(d)) if d.defname == "analyze" => {
+            match d.arg.as_ref().and_then(|a| a.node.as_ref()) {
+                None => true,
+                Some(NodeEnum::Boolean(b)) => b.boolval,
+                Some(NodeEnum::String(s)) => {
+                    !matches!(s.sval.as_str(), "false" | "off" | "0" | "no")
+                }
+                Some(NodeEnum::Integer(i)) => i.ival != 0,
+                Some(_) => true,
+            }
+        }
         _ => false,
     })
 }
@@ -210,7 +279,8 @@ fn statement_facts<'a>(
                 // `SELECT … INTO t` creates a table.
                 f.sql.statement = K::Create;
                 f.sql.object = ObjectKind::Table;
-                let name = session.relation(&rel.schemaname, &rel.relname, rel.relpersistence == "t");
+                let name =
+                    session.relation(&rel.schemaname, &rel.relname, rel.relpersistence == "t");
                 f.write(name);
             } else {
                 f.sql.statement = K::Select;
@@ -303,7 +373,12 @@ fn statement_facts<'a>(
                     (Some(NodeEnum::List(l)), true) => {
                         let mut items = l.items.clone();
                         items.pop();
-                        qualified_name(&Node { node: Some(NodeEnum::List(pb::List { items })) }, session)
+                        qualified_name(
+                            &Node {
+                                node: Some(NodeEnum::List(pb::List { items })),
+                            },
+                            session,
+                        )
                     }
                     _ => qualified_name(o, session),
                 };
@@ -502,7 +577,8 @@ fn statement_facts<'a>(
             f.write(s.dbname.clone());
         }
         N::VariableSetStmt(s) => {
-            let reset = s.kind == VariableSetKind::VarReset as i32 || s.kind == VariableSetKind::VarResetAll as i32;
+            let reset = s.kind == VariableSetKind::VarReset as i32
+                || s.kind == VariableSetKind::VarResetAll as i32;
             f.sql.statement = if reset { K::Reset } else { K::Set };
             setting_names(f, s);
             if s.name == "role" || s.name == "session_authorization" {
@@ -604,7 +680,11 @@ fn statement_facts<'a>(
         }
         N::TransactionStmt(_) => f.sql.statement = K::Transaction,
         N::VacuumStmt(s) => {
-            f.sql.statement = if s.is_vacuumcmd { K::Vacuum } else { K::Analyze };
+            f.sql.statement = if s.is_vacuumcmd {
+                K::Vacuum
+            } else {
+                K::Analyze
+            };
             f.sql.object = ObjectKind::Table;
             for r in &s.rels {
                 if let Some(NodeEnum::VacuumRelation(vr)) = &r.node
@@ -658,8 +738,12 @@ fn statement_facts<'a>(
         N::DiscardStmt(_) => f.sql.statement = K::Discard,
         N::CreateFunctionStmt(s) => {
             f.sql.statement = K::Create;
-            f.sql.object = if s.is_procedure { ObjectKind::Procedure } else { ObjectKind::Function };
-            f.write(dotted(&s.funcname));
+            f.sql.object = if s.is_procedure {
+                ObjectKind::Procedure
+            } else {
+                ObjectKind::Function
+            };
+            f.write(routine_name(&s.funcname, session));
         }
         N::CreateTrigStmt(s) => {
             f.sql.statement = K::Create;
@@ -768,7 +852,7 @@ fn statement_facts<'a>(
             f.sql.statement = K::Alter;
             f.sql.object = object_kind(s.objtype);
             if let Some(func) = &s.func {
-                f.write(dotted(&func.objname));
+                f.write(routine_name(&func.objname, session));
             }
         }
         N::AlterSeqStmt(s) => {
@@ -794,9 +878,15 @@ fn statement_facts<'a>(
             f.sql.statement = K::Select;
             w.opt(s.query.as_deref(), 0);
         }
-        N::CheckPointStmt(_) | N::FetchStmt(_) | N::ClosePortalStmt(_) => f.sql.statement = K::Other,
+        N::CheckPointStmt(_) | N::FetchStmt(_) | N::ClosePortalStmt(_) => {
+            f.sql.statement = K::Other
+        }
         other => {
-            f.sql.statement = if is_create(other) { K::Create } else { K::Other };
+            f.sql.statement = if is_create(other) {
+                K::Create
+            } else {
+                K::Other
+            };
             w.generic(other, 0);
         }
     }
@@ -823,7 +913,11 @@ fn is_create(node: &NodeEnum) -> bool {
 
 fn grant(w: &mut Walk<'_, '_>, s: &pb::GrantStmt) {
     let f = &mut w.facts;
-    f.sql.statement = if s.is_grant { StatementKind::Grant } else { StatementKind::Revoke };
+    f.sql.statement = if s.is_grant {
+        StatementKind::Grant
+    } else {
+        StatementKind::Revoke
+    };
     f.sql.object = object_kind(s.objtype);
     f.sql.cascade = s.behavior == DropBehavior::DropCascade as i32;
     if s.privileges.is_empty() {
@@ -850,7 +944,9 @@ fn grant(w: &mut Walk<'_, '_>, s: &pb::GrantStmt) {
     let all_in_schema = s.targtype == GrantTargetType::AclTargetAllInSchema as i32;
     for o in &s.objects {
         let name = match &o.node {
-            Some(NodeEnum::RangeVar(rv)) => Some(w.session.relation(&rv.schemaname, &rv.relname, false)),
+            Some(NodeEnum::RangeVar(rv)) => {
+                Some(w.session.relation(&rv.schemaname, &rv.relname, false))
+            }
             Some(NodeEnum::String(n)) if all_in_schema => Some(format!("{}.*", n.sval)),
             _ => qualified_name(o, w.session),
         };
@@ -861,13 +957,19 @@ fn grant(w: &mut Walk<'_, '_>, s: &pb::GrantStmt) {
 }
 
 fn role_kind(stmt_type: i32) -> ObjectKind {
-    if stmt_type == pb::RoleStmtType::RolestmtUser as i32 { ObjectKind::User } else { ObjectKind::Role }
+    if stmt_type == pb::RoleStmtType::RolestmtUser as i32 {
+        ObjectKind::User
+    } else {
+        ObjectKind::Role
+    }
 }
 
 /// Role attributes set by `CREATE/ALTER ROLE … WITH …`, as privileges.
 fn role_options(f: &mut Facts, options: &[Node]) {
     for o in options {
-        let Some(NodeEnum::DefElem(d)) = &o.node else { continue };
+        let Some(NodeEnum::DefElem(d)) = &o.node else {
+            continue;
+        };
         let on = match d.arg.as_ref().and_then(|a| a.node.as_ref()) {
             Some(NodeEnum::Boolean(b)) => b.boolval,
             Some(NodeEnum::Integer(i)) => i.ival != 0,
@@ -953,10 +1055,16 @@ fn qualified_name(n: &Node, session: &Session) -> Option<String> {
         }
         NodeEnum::String(s) => Some(s.sval.clone()),
         NodeEnum::RangeVar(rv) => Some(session.relation(&rv.schemaname, &rv.relname, false)),
-        NodeEnum::ObjectWithArgs(o) => Some(dotted(&o.objname)),
+        NodeEnum::ObjectWithArgs(o) => Some(routine_name(&o.objname, session)),
         NodeEnum::TypeName(t) => Some(dotted(&t.names)),
         _ => None,
     }
+}
+
+/// A function or procedure name, schema-qualified like relations (`public.cleanup`).
+fn routine_name(names: &[Node], session: &Session) -> String {
+    let name = dotted(names);
+    if names.len() == 1 { session.relation("", &name, false) } else { name }
 }
 
 /// Names joined with dots (`pg_catalog.pg_read_file`).
@@ -974,7 +1082,11 @@ fn dotted(names: &[Node]) -> String {
 fn is_relation_type(t: i32) -> bool {
     matches!(
         object_kind(t),
-        ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Index | ObjectKind::Sequence
+        ObjectKind::Table
+            | ObjectKind::View
+            | ObjectKind::MaterializedView
+            | ObjectKind::Index
+            | ObjectKind::Sequence
     )
 }
 
@@ -1008,12 +1120,16 @@ fn object_kind(t: i32) -> ObjectKind {
 /// The name of an `ALTER TABLE` sub-command.
 fn alter_operation(subtype: i32) -> String {
     use AlterTableType as A;
-    let Ok(t) = AlterTableType::try_from(subtype) else { return "other".into() };
+    let Ok(t) = AlterTableType::try_from(subtype) else {
+        return "other".into();
+    };
     let fixed = match t {
         A::AtDisableTrig | A::AtDisableTrigAll | A::AtDisableTrigUser => "disable_trigger",
-        A::AtEnableTrig | A::AtEnableTrigAll | A::AtEnableTrigUser | A::AtEnableAlwaysTrig | A::AtEnableReplicaTrig => {
-            "enable_trigger"
-        }
+        A::AtEnableTrig
+        | A::AtEnableTrigAll
+        | A::AtEnableTrigUser
+        | A::AtEnableAlwaysTrig
+        | A::AtEnableReplicaTrig => "enable_trigger",
         A::AtChangeOwner => "owner",
         A::AtSetUnLogged => "set_unlogged",
         A::AtColumnDefault => "set_default",
@@ -1057,7 +1173,11 @@ impl<'a, 's> Walk<'a, 's> {
     /// Records a relation read (unless it names a CTE) and returns its normalised name.
     fn relation(&mut self, rv: &pb::RangeVar) -> String {
         let name = self.session.relation(&rv.schemaname, &rv.relname, false);
-        let name = if rv.catalogname.is_empty() { name } else { format!("{}.{name}", rv.catalogname) };
+        let name = if rv.catalogname.is_empty() {
+            name
+        } else {
+            format!("{}.{name}", rv.catalogname)
+        };
         self.facts.table(name.clone());
         name
     }
@@ -1265,7 +1385,9 @@ impl<'a, 's> Walk<'a, 's> {
                 self.opt(x.subselect.as_deref(), d);
             }
             N::SelectStmt(s) => self.select(s, d, false),
-            N::InsertStmt(_) | N::UpdateStmt(_) | N::DeleteStmt(_) | N::MergeStmt(_) => self.nested.push(e),
+            N::InsertStmt(_) | N::UpdateStmt(_) | N::DeleteStmt(_) | N::MergeStmt(_) => {
+                self.nested.push(e)
+            }
             N::ResTarget(t) => {
                 self.list(&t.indirection, d);
                 self.opt(t.val.as_deref(), d);
@@ -1358,7 +1480,9 @@ impl<'a, 's> Walk<'a, 's> {
                 for (k, child) in map {
                     match (k.as_str(), child) {
                         ("RangeVar", J::Object(rv)) => {
-                            let text = |key: &str| rv.get(key).and_then(J::as_str).unwrap_or("").to_string();
+                            let text = |key: &str| {
+                                rv.get(key).and_then(J::as_str).unwrap_or("").to_string()
+                            };
                             let (schema, rel) = (text("schemaname"), text("relname"));
                             if schema.is_empty() && self.ctes.contains(&rel) {
                                 continue;
@@ -1368,15 +1492,18 @@ impl<'a, 's> Walk<'a, 's> {
                         }
                         ("FuncCall", J::Object(fc)) => {
                             if let Some(J::Array(names)) = fc.get("funcname") {
-                                let parts: Vec<&str> = names.iter().filter_map(json_string).collect();
+                                let parts: Vec<&str> =
+                                    names.iter().filter_map(json_string).collect();
                                 self.facts.function(&parts.join("."));
                             }
                             self.json(child, depth + 1);
                         }
                         ("ColumnRef", J::Object(cr)) => {
                             if let Some(J::Array(fields)) = cr.get("fields") {
-                                let parts: Vec<&str> =
-                                    fields.iter().map(|f| json_string(f).unwrap_or("*")).collect();
+                                let parts: Vec<&str> = fields
+                                    .iter()
+                                    .map(|f| json_string(f).unwrap_or("*"))
+                                    .collect();
                                 self.facts.column_read(parts.join("."));
                             }
                         }
@@ -1433,17 +1560,28 @@ pub(crate) fn fold_node(n: &Node, depth: u32, deep: &mut bool) -> Val {
         },
         Some(NodeEnum::ColumnRef(c)) => Val::Col(column_name(c)),
         Some(NodeEnum::BoolExpr(b)) => {
-            let args = b.args.iter().map(|a| fold_node(a, d, deep)).collect::<Vec<_>>();
+            let args = b
+                .args
+                .iter()
+                .map(|a| fold_node(a, d, deep))
+                .collect::<Vec<_>>();
             match BoolExprType::try_from(b.boolop) {
                 Ok(BoolExprType::AndExpr) => fold::and(args, D),
                 Ok(BoolExprType::OrExpr) => fold::or(args, D),
-                Ok(BoolExprType::NotExpr) => args.into_iter().next().map_or(Val::Unknown, |a| fold::not(a, D)),
+                Ok(BoolExprType::NotExpr) => args
+                    .into_iter()
+                    .next()
+                    .map_or(Val::Unknown, |a| fold::not(a, D)),
                 _ => Val::Unknown,
             }
         }
         Some(NodeEnum::NullTest(t)) => {
             let v = fold::is_null(&sub(&t.arg, deep));
-            if t.nulltesttype == NullTestType::IsNotNull as i32 { fold::not(v, D) } else { v }
+            if t.nulltesttype == NullTestType::IsNotNull as i32 {
+                fold::not(v, D)
+            } else {
+                v
+            }
         }
         Some(NodeEnum::BooleanTest(t)) => {
             let v = sub(&t.arg, deep);
@@ -1459,11 +1597,43 @@ pub(crate) fn fold_node(n: &Node, depth: u32, deep: &mut bool) -> Val {
         }
         Some(NodeEnum::TypeCast(c)) => {
             let v = sub(&c.arg, deep);
-            let ty = c.type_name.as_ref().map(|t| dotted(&t.names)).unwrap_or_default();
+            let ty = c
+                .type_name
+                .as_ref()
+                .map(|t| dotted(&t.names))
+                .unwrap_or_default();
             let ty = ty.rsplit('.').next().unwrap_or("").to_string();
             fold::cast(v, &ty, D)
         }
         Some(NodeEnum::AExpr(x)) => fold_aexpr(x, d, deep),
+        Some(NodeEnum::SubLink(l)) => fold_sublink(l, d, deep),
+        _ => Val::Unknown,
+    }
+}
+
+/// `EXISTS (SELECT 1)` and `(SELECT true)`: a subquery with no FROM, WHERE, HAVING or LIMIT
+/// yields exactly one row, so it folds like its single target.
+fn fold_sublink(l: &pb::SubLink, d: u32, deep: &mut bool) -> Val {
+    let Some(NodeEnum::SelectStmt(s)) = l.subselect.as_ref().and_then(|n| n.node.as_ref()) else {
+        return Val::Unknown;
+    };
+    let one_row = s.from_clause.is_empty()
+        && s.where_clause.is_none()
+        && s.having_clause.is_none()
+        && s.limit_count.is_none()
+        && s.limit_offset.is_none()
+        && s.values_lists.is_empty()
+        && s.larg.is_none()
+        && s.target_list.len() == 1;
+    if !one_row {
+        return Val::Unknown;
+    }
+    match pb::SubLinkType::try_from(l.sub_link_type) {
+        Ok(pb::SubLinkType::ExistsSublink) => Val::Bool(true),
+        Ok(pb::SubLinkType::ExprSublink) => match s.target_list.first().and_then(|t| t.node.as_ref()) {
+            Some(NodeEnum::ResTarget(rt)) => rt.val.as_deref().map_or(Val::Unknown, |v| fold_node(v, d, deep)),
+            _ => Val::Unknown,
+        },
         _ => Val::Unknown,
     }
 }
@@ -1476,7 +1646,9 @@ fn fold_aexpr(x: &pb::AExpr, d: u32, deep: &mut bool) -> Val {
     let list = |deep: &mut bool| -> Vec<Val> {
         match right().and_then(|r| r.node.as_ref()) {
             Some(NodeEnum::List(l)) => l.items.iter().map(|i| fold_node(i, d, deep)).collect(),
-            Some(_) => right().map(|r| vec![fold_node(r, d, deep)]).unwrap_or_default(),
+            Some(_) => right()
+                .map(|r| vec![fold_node(r, d, deep)])
+                .unwrap_or_default(),
             None => Vec::new(),
         }
     };
@@ -1513,12 +1685,20 @@ fn fold_aexpr(x: &pb::AExpr, d: u32, deep: &mut bool) -> Val {
         ) => {
             let l = left.unwrap_or(Val::Unknown);
             let bounds = list(deep);
-            let (Some(lo), Some(hi)) = (bounds.first(), bounds.get(1)) else { return Val::Unknown };
+            let (Some(lo), Some(hi)) = (bounds.first(), bounds.get(1)) else {
+                return Val::Unknown;
+            };
             let inside = fold::and(
-                [fold::compare(Cmp::GtEq, &l, lo, D), fold::compare(Cmp::LtEq, &l, hi, D)],
+                [
+                    fold::compare(Cmp::GtEq, &l, lo, D),
+                    fold::compare(Cmp::LtEq, &l, hi, D),
+                ],
                 D,
             );
-            if matches!(k, AExprKind::AexprNotBetween | AExprKind::AexprNotBetweenSym) {
+            if matches!(
+                k,
+                AExprKind::AexprNotBetween | AExprKind::AexprNotBetweenSym
+            ) {
                 fold::not(inside, D)
             } else {
                 inside

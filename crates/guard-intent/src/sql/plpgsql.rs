@@ -24,11 +24,19 @@ use crate::{Origin, opaque};
 const MAX_JSON_DEPTH: u32 = 256;
 
 /// Emits the actions of a `DO` block's body; `own` is the index of the `DO` action in `out`.
-pub(crate) fn do_block(s: &pb::DoStmt, cx: &Place<'_>, session: &mut Session, out: &mut Vec<Action>, own: usize) {
+pub(crate) fn do_block(
+    s: &pb::DoStmt,
+    cx: &Place<'_>,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+    own: usize,
+) {
     let mut body = None;
     let mut language = String::from("plpgsql");
     for a in &s.args {
-        let Some(NodeEnum::DefElem(d)) = &a.node else { continue };
+        let Some(NodeEnum::DefElem(d)) = &a.node else {
+            continue;
+        };
         let value = match d.arg.as_ref().and_then(|v| v.node.as_ref()) {
             Some(NodeEnum::String(v)) => v.sval.as_str(),
             _ => continue,
@@ -41,26 +49,113 @@ pub(crate) fn do_block(s: &pb::DoStmt, cx: &Place<'_>, session: &mut Session, ou
     }
     let origin = deeper(cx.origin, "DO", cx.local);
     if language != "plpgsql" {
-        let reason = format!("the DO block is written in `{language}`, which guard does not analyse");
-        out.push(opaque(OpaqueCause::Unsupported, reason, cx.span, &origin.via, cx.text));
+        let reason =
+            format!("the DO block is written in `{language}`, which guard does not analyse");
+        out.push(opaque(
+            OpaqueCause::Unsupported,
+            reason,
+            cx.span,
+            &origin.via,
+            cx.text,
+        ));
         return;
     }
     let Some(body) = body else { return };
     let tag = dollar_tag(body);
-    let wrapped = format!("CREATE FUNCTION guard_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}");
-    let tree = match pg_query::parse_plpgsql(&wrapped) {
+    let wrapped =
+        format!("CREATE FUNCTION guard_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}");
+    body_actions(&wrapped, cx, &origin, session, out, own);
+}
+
+/// `CREATE FUNCTION|PROCEDURE`: the body does not run now, but a later statement of the same
+/// request (or a trigger) can run it, so its statements are actions of their own, reached via
+/// `"CREATE FUNCTION"`. Bodies in languages guard cannot read are `opaque`.
+pub(crate) fn create_function(
+    s: &pb::CreateFunctionStmt,
+    cx: &Place<'_>,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+    own: usize,
+) {
+    let mut language = String::from("sql");
+    let mut body: Vec<&str> = Vec::new();
+    for o in &s.options {
+        let Some(NodeEnum::DefElem(d)) = &o.node else { continue };
+        match (d.defname.as_str(), d.arg.as_ref().and_then(|v| v.node.as_ref())) {
+            ("language", Some(NodeEnum::String(v))) => language = v.sval.to_lowercase(),
+            ("as", Some(NodeEnum::List(l))) => {
+                body = l
+                    .items
+                    .iter()
+                    .filter_map(|i| match &i.node {
+                        Some(NodeEnum::String(v)) => Some(v.sval.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+    let step = if s.is_procedure { "CREATE PROCEDURE" } else { "CREATE FUNCTION" };
+    let origin = deeper(cx.origin, step, cx.local);
+    match (language.as_str(), body.as_slice()) {
+        ("plpgsql", _) => body_actions(cx.text, cx, &origin, session, out, own),
+        ("sql", [text]) => analyze_in(text, &origin, session, out),
+        // `BEGIN ATOMIC … END`: the statements are already parsed.
+        ("sql", []) => {
+            if let Some(NodeEnum::List(l)) = s.sql_body.as_ref().and_then(|b| b.node.as_ref()) {
+                for n in l.items.iter().filter_map(|i| i.node.as_ref()) {
+                    let items: Vec<&NodeEnum> = match n {
+                        NodeEnum::List(inner) => inner.items.iter().filter_map(|i| i.node.as_ref()).collect(),
+                        other => vec![other],
+                    };
+                    for stmt in items {
+                        super::pg::emit(stmt, &Place { origin: &origin, ..*cx }, session, out, false);
+                    }
+                }
+            }
+        }
+        _ => {
+            let reason = format!("the function body is written in `{language}`, which guard does not analyse");
+            out.push(opaque(OpaqueCause::Unsupported, reason, cx.span, &origin.via, cx.text));
+        }
+    }
+}
+
+/// Parses a PL/pgSQL function definition and emits the actions of its body.
+fn body_actions(
+    function_sql: &str,
+    cx: &Place<'_>,
+    origin: &Origin,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+    own: usize,
+) {
+    let tree = match pg_query::parse_plpgsql(function_sql) {
         Ok(t) => t,
         Err(e) => {
-            let reason = format!("the PL/pgSQL parser rejected the DO body: {e}");
+            let reason = format!("the PL/pgSQL parser rejected the body: {e}");
             out.push(opaque(OpaqueCause::ParseError, reason, cx.span, &origin.via, cx.text));
             return;
         }
     };
-    let mut body_facts = Facts::new(StatementKind::Do, guard_model::ObjectKind::None, session.dialect);
-    let mut state = State { cx, origin: &origin, facts: &mut body_facts };
+    let mut body_facts = Facts::new(
+        StatementKind::Do,
+        guard_model::ObjectKind::None,
+        session.dialect,
+    );
+    let mut state = State {
+        cx,
+        origin: &origin,
+        facts: &mut body_facts,
+    };
     state.walk(&tree, session, out, 0);
     // Expression-level facts belong to the DO action itself.
-    if let Some(Action { detail: ActionDetail::Sql(own), .. }) = out.get_mut(own) {
+    if let Some(Action {
+        detail: ActionDetail::Sql(own),
+        ..
+    }) = out.get_mut(own)
+    {
         for f in body_facts.sql.functions {
             super::push_unique(&mut own.functions, f);
         }
@@ -83,7 +178,11 @@ pub(crate) fn do_block(s: &pb::DoStmt, cx: &Place<'_>, session: &mut Session, ou
 fn dollar_tag(body: &str) -> String {
     let mut n = 0u32;
     loop {
-        let tag = if n == 0 { "$guard$".to_string() } else { format!("$guard{n}$") };
+        let tag = if n == 0 {
+            "$guard$".to_string()
+        } else {
+            format!("$guard{n}$")
+        };
         if !body.contains(&tag) {
             return tag;
         }
@@ -101,7 +200,13 @@ impl State<'_, '_> {
     fn walk(&mut self, v: &Value, session: &mut Session, out: &mut Vec<Action>, depth: u32) {
         if depth > MAX_JSON_DEPTH {
             let reason = "the DO body nests statements too deeply to analyse";
-            out.push(opaque(OpaqueCause::TooLarge, reason, self.cx.span, &self.origin.via, self.cx.text));
+            out.push(opaque(
+                OpaqueCause::TooLarge,
+                reason,
+                self.cx.span,
+                &self.origin.via,
+                self.cx.text,
+            ));
             return;
         }
         match v {
@@ -134,7 +239,14 @@ impl State<'_, '_> {
         }
     }
 
-    fn walk_except(&mut self, v: &Value, skip: &[&str], session: &mut Session, out: &mut Vec<Action>, depth: u32) {
+    fn walk_except(
+        &mut self,
+        v: &Value,
+        skip: &[&str],
+        session: &mut Session,
+        out: &mut Vec<Action>,
+        depth: u32,
+    ) {
         if let Value::Object(map) = v {
             for (k, child) in map {
                 if !skip.contains(&k.as_str()) {
@@ -146,7 +258,9 @@ impl State<'_, '_> {
 
     /// A PL/pgSQL expression: a whole statement (parse mode 0) or an expression.
     fn expr(&mut self, e: &Value, session: &mut Session, out: &mut Vec<Action>) {
-        let Some(query) = e.get("query").and_then(Value::as_str) else { return };
+        let Some(query) = e.get("query").and_then(Value::as_str) else {
+            return;
+        };
         let mode = e.get("parseMode").and_then(Value::as_i64).unwrap_or(0);
         if mode == 0 {
             analyze_in(query, self.origin, session, out);
@@ -164,20 +278,34 @@ impl State<'_, '_> {
                 }
             }
             Err(e) => {
-                let reason = format!("the PostgreSQL parser rejected the PL/pgSQL expression `{query}`: {e}");
-                out.push(opaque(OpaqueCause::ParseError, reason, self.cx.span, &self.origin.via, self.cx.text));
+                let reason = format!(
+                    "the PostgreSQL parser rejected the PL/pgSQL expression `{query}`: {e}"
+                );
+                out.push(opaque(
+                    OpaqueCause::ParseError,
+                    reason,
+                    self.cx.span,
+                    &self.origin.via,
+                    self.cx.text,
+                ));
             }
         }
     }
 
     /// `EXECUTE <expr>`: followed when the expression is a constant string.
     fn dynamic(&mut self, expr: &str, session: &mut Session, out: &mut Vec<Action>) {
-        let mut facts = Facts::new(StatementKind::Execute, guard_model::ObjectKind::None, session.dialect);
+        let mut facts = Facts::new(
+            StatementKind::Execute,
+            guard_model::ObjectKind::None,
+            session.dialect,
+        );
         facts.sql.dynamic = true;
         let mut literal = None;
         if let Ok(parsed) = pg_query::parse(expr, pg_query::ParserOptions::PLPGSQL_EXPR) {
             for raw in &parsed.protobuf.stmts {
-                let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
+                let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+                    continue;
+                };
                 if let NodeEnum::SelectStmt(s) = node
                     && let [target] = s.target_list.as_slice()
                     && s.from_clause.is_empty()
@@ -200,7 +328,13 @@ impl State<'_, '_> {
             }
             None => {
                 let reason = format!("EXECUTE runs SQL built at run time: `{expr}`");
-                out.push(opaque(OpaqueCause::DynamicCode, reason, self.cx.span, &self.origin.via, expr));
+                out.push(opaque(
+                    OpaqueCause::DynamicCode,
+                    reason,
+                    self.cx.span,
+                    &self.origin.via,
+                    expr,
+                ));
             }
         }
     }

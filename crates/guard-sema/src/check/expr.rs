@@ -15,7 +15,9 @@ use guard_syntax::ast;
 
 use super::{Checker, Named, suggest};
 use crate::codes;
-use crate::program::{Builtin, CmpOp, CollectionKind, DefId, Pattern, Quantifier, TExpr, TExprKind};
+use crate::program::{
+    Builtin, CmpOp, CollectionKind, DefId, Pattern, Quantifier, TExpr, TExprKind,
+};
 
 /// Deepest expression nesting checked; the parser's own limit is lower, so this only guards
 /// hand-built trees against stack exhaustion.
@@ -43,8 +45,23 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn new(module: usize, file: FileId, kind: Option<ActionKind>, lenient: bool, owner: Owner) -> Ctx {
-        Ctx { module, file, kind, lenient, owner, vars: Vec::new(), depth: 0, too_deep: false }
+    pub(crate) fn new(
+        module: usize,
+        file: FileId,
+        kind: Option<ActionKind>,
+        lenient: bool,
+        owner: Owner,
+    ) -> Ctx {
+        Ctx {
+            module,
+            file,
+            kind,
+            lenient,
+            owner,
+            vars: Vec::new(),
+            depth: 0,
+            too_deep: false,
+        }
     }
 
     /// `a rule `on exec``, `a def without `on``.
@@ -74,19 +91,27 @@ fn scalar_of(ty: Type) -> Scalar {
 fn scope_text(root: &str, scope: Scope) -> String {
     match scope {
         Scope::Everywhere => format!("`{root}` fields are available everywhere"),
-        Scope::AnyAction => format!("`{root}` fields exist only in rules on an action kind, not `on request`"),
+        Scope::AnyAction => {
+            format!("`{root}` fields exist only in rules on an action kind, not `on request`")
+        }
         Scope::Kind(k) => format!("`{root}` fields exist only in rules `on {}`", k.name()),
     }
 }
 
 impl Checker<'_> {
-    pub(crate) fn expr(&mut self, cx: &mut Ctx, e: &ast::Expr, hint: Option<Type>) -> Option<TExpr> {
+    pub(crate) fn expr(
+        &mut self,
+        cx: &mut Ctx,
+        e: &ast::Expr,
+        hint: Option<Type>,
+    ) -> Option<TExpr> {
         if cx.depth >= MAX_DEPTH {
             if !cx.too_deep {
                 cx.too_deep = true;
-                let d = Diagnostic::error(codes::TOO_DEEP, e.span, "expression is nested too deeply")
-                    .with_label(format!("more than {MAX_DEPTH} levels deep"))
-                    .with_help("split the condition into `def`s");
+                let d =
+                    Diagnostic::error(codes::TOO_DEEP, e.span, "expression is nested too deeply")
+                        .with_label(format!("more than {MAX_DEPTH} levels deep"))
+                        .with_help("split the condition into `def`s");
                 self.error(cx.file, d);
             }
             return None;
@@ -107,18 +132,34 @@ impl Checker<'_> {
             // errors is never compiled, so the node only poisons its expression here.
             ast::ExprKind::Regex(_) => None,
             ast::ExprKind::Path(p) => self.path(cx, p, hint),
-            ast::ExprKind::Set(items) => self.collection(cx, CollectionKind::Set, items, span, hint),
-            ast::ExprKind::List(items) => self.collection(cx, CollectionKind::List, items, span, hint),
+            ast::ExprKind::Set(items) => {
+                self.collection(cx, CollectionKind::Set, items, span, hint)
+            }
+            ast::ExprKind::List(items) => {
+                self.collection(cx, CollectionKind::List, items, span, hint)
+            }
             ast::ExprKind::Not(x) => {
                 let x = self.expr(cx, x, Some(Type::BOOL))?;
                 self.expect_bool(cx.file, &x, "the operand of `not`")
-                    .then(|| TExpr { kind: TExprKind::Not(Box::new(x)), ty: Type::BOOL, span })
+                    .then(|| TExpr {
+                        kind: TExprKind::Not(Box::new(x)),
+                        ty: Type::BOOL,
+                        span,
+                    })
             }
-            ast::ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(cx, *op, *op_span, lhs, rhs, span),
+            ast::ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.binary(cx, *op, *op_span, lhs, rhs, span),
             ast::ExprKind::Call { func, args } => self.call(cx, func, args, span),
-            ast::ExprKind::Quantified { quantifier, var, over, body } => {
-                self.quantified(cx, *quantifier, var, over, body, span)
-            }
+            ast::ExprKind::Quantified {
+                quantifier,
+                var,
+                over,
+                body,
+            } => self.quantified(cx, *quantifier, var, over, body, span),
             ast::ExprKind::Error => None,
         }
     }
@@ -126,8 +167,12 @@ impl Checker<'_> {
     /// A single-segment name that is not a variable, set, def, root or alias: an enum variant
     /// to be typed by its context.
     fn bare_variant<'e>(&self, cx: &Ctx, e: &'e ast::Expr) -> Option<&'e ast::Ident> {
-        let ast::ExprKind::Path(p) = &e.kind else { return None };
-        let [seg] = p.segments.as_slice() else { return None };
+        let ast::ExprKind::Path(p) = &e.kind else {
+            return None;
+        };
+        let [seg] = p.segments.as_slice() else {
+            return None;
+        };
         let name = seg.name.as_str();
         let m = self.mods.get(cx.module)?;
         // Roots and aliases are never values alone, so they may still be variants
@@ -147,7 +192,11 @@ impl Checker<'_> {
                 let slot = u32::try_from(slot).ok()?;
                 return texpr(TExprKind::Var(slot), Type::Scalar(*s), span);
             }
-            let local = self.mods.get(cx.module).and_then(|m| m.names.get(name)).map(|(n, _)| *n);
+            let local = self
+                .mods
+                .get(cx.module)
+                .and_then(|m| m.names.get(name))
+                .map(|(n, _)| *n);
             if let Some(named) = local {
                 return self.named(cx, named, name, span);
             }
@@ -161,16 +210,32 @@ impl Checker<'_> {
             }
             if let Some(root) = schema::root(name) {
                 let example = schema::fields_of(root.name).next().map_or("", |f| f.path);
-                let d = Diagnostic::error(codes::NOT_A_VALUE, span, format!("`{name}` is a record, not a value"))
-                    .with_label("read one of its fields")
-                    .with_help(format!("for example `{example}`; `guard schema` lists every field of `{name}`"));
+                let d = Diagnostic::error(
+                    codes::NOT_A_VALUE,
+                    span,
+                    format!("`{name}` is a record, not a value"),
+                )
+                .with_label("read one of its fields")
+                .with_help(format!(
+                    "for example `{example}`; `guard schema` lists every field of `{name}`"
+                ));
                 self.error(cx.file, d);
                 return None;
             }
-            if self.mods.get(cx.module).is_some_and(|m| m.aliases.contains_key(name)) {
-                let d = Diagnostic::error(codes::NOT_A_VALUE, span, format!("`{name}` is a module, not a value"))
-                    .with_label("an imported module")
-                    .with_help(format!("refer to one of its sets or defs: `{name}.some_name`"));
+            if self
+                .mods
+                .get(cx.module)
+                .is_some_and(|m| m.aliases.contains_key(name))
+            {
+                let d = Diagnostic::error(
+                    codes::NOT_A_VALUE,
+                    span,
+                    format!("`{name}` is a module, not a value"),
+                )
+                .with_label("an imported module")
+                .with_help(format!(
+                    "refer to one of its sets or defs: `{name}.some_name`"
+                ));
                 self.error(cx.file, d);
                 return None;
             }
@@ -183,15 +248,24 @@ impl Checker<'_> {
                 format!("quantifier variable `{name}` has no fields"),
             )
             .with_label(format!("`{name}` is one element, a scalar"))
-            .with_help(format!("use `{name}` itself: `{name} matches \"…\"`, `{name} in …`"));
+            .with_help(format!(
+                "use `{name}` itself: `{name} matches \"…\"`, `{name} in …`"
+            ));
             self.error(cx.file, d);
             return None;
         }
         if let Some(root) = schema::root(name) {
             return self.field(cx, p, root);
         }
-        let alias = self.mods.get(cx.module).and_then(|m| m.aliases.get(name)).copied();
+        let alias = self
+            .mods
+            .get(cx.module)
+            .and_then(|m| m.aliases.get(name))
+            .copied();
         if let Some((target, _)) = alias {
+            if let Some(m) = self.mods.get_mut(cx.module) {
+                m.aliases_used.insert(name.to_string());
+            }
             let target_mod = self.mods.get(target)?;
             let target_name = target_mod.name.clone();
             let found = match rest {
@@ -201,11 +275,17 @@ impl Checker<'_> {
             if let (Some(named), [member]) = (found, rest) {
                 return self.named(cx, named, &member.name, span);
             }
-            let member = rest.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".");
+            let member = rest
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
             let help = suggest(
                 &member,
                 target_mod.names.keys().map(String::as_str),
-                &format!("modules share their sets and defs; `{target_name}` declares no `{member}`"),
+                &format!(
+                    "modules share their sets and defs; `{target_name}` declares no `{member}`"
+                ),
             );
             let d = Diagnostic::error(
                 codes::UNKNOWN_NAME,
@@ -230,18 +310,30 @@ impl Checker<'_> {
             .find(|m| m.rsplit('.').next() == Some(name))
             .cloned();
         let help = match (module_prefix, by_last_segment) {
-            (Some(m), _) | (None, Some(m)) => format!("module `{m}` is not imported here: add `use {m}`"),
+            (Some(m), _) | (None, Some(m)) => {
+                format!("module `{m}` is not imported here: add `use {m}`")
+            }
             (None, None) => {
                 let mut candidates: Vec<&str> = schema::ROOTS.iter().map(|r| r.name).collect();
                 if let Some(m) = self.mods.get(cx.module) {
                     candidates.extend(m.aliases.keys().map(String::as_str));
                 }
-                suggest(name, candidates, "a dotted name starts with a schema root (`stmt`, `target`, …) or an imported module")
+                suggest(
+                    name,
+                    candidates,
+                    "a dotted name starts with a schema root (`stmt`, `target`, …) or an imported module",
+                )
             }
         };
-        let d = Diagnostic::error(codes::UNKNOWN_NAME, first.span, format!("unknown name `{dotted}`"))
-            .with_label(format!("`{name}` is not a schema root or an imported module"))
-            .with_help(help);
+        let d = Diagnostic::error(
+            codes::UNKNOWN_NAME,
+            first.span,
+            format!("unknown name `{dotted}`"),
+        )
+        .with_label(format!(
+            "`{name}` is not a schema root or an imported module"
+        ))
+        .with_help(help);
         self.error(cx.file, d);
         None
     }
@@ -261,7 +353,8 @@ impl Checker<'_> {
                     *u = true;
                 }
                 if let Owner::Def { id: from, .. } = cx.owner {
-                    self.def_graph.add_edge(from.0 as usize, id.0 as usize, span);
+                    self.def_graph
+                        .add_edge(from.0 as usize, id.0 as usize, span);
                 }
                 let meta = self.def_meta.get(id.0 as usize)?;
                 if let Some(def_kind) = meta.on
@@ -297,9 +390,13 @@ impl Checker<'_> {
                 schema::fields_of(root.name).map(|f| f.path),
                 &format!("`guard schema` lists every field of `{}`", root.name),
             );
-            let d = Diagnostic::error(codes::UNKNOWN_FIELD, p.span, format!("unknown field `{dotted}`"))
-                .with_label(format!("not a field of `{}`", root.name))
-                .with_help(help);
+            let d = Diagnostic::error(
+                codes::UNKNOWN_FIELD,
+                p.span,
+                format!("unknown field `{dotted}`"),
+            )
+            .with_label(format!("not a field of `{}`", root.name))
+            .with_help(help);
             self.error(cx.file, d);
             return None;
         };
@@ -307,10 +404,15 @@ impl Checker<'_> {
         if !cx.lenient && !def.scope.visible_in(cx.kind) {
             let help = match (&cx.owner, def.scope) {
                 (Owner::Def { .. }, Scope::Kind(k)) => {
-                    format!("declare the def `on {}` (`def name on {} = …`) and use it in rules `on {}`", k.name(), k.name(), k.name())
+                    format!(
+                        "declare the def `on {}` (`def name on {} = …`) and use it in rules `on {}`",
+                        k.name(),
+                        k.name(),
+                        k.name()
+                    )
                 }
                 (_, Scope::Kind(k)) => format!("move this condition to a rule `on {}`", k.name()),
-                _ => "`request`, `actor` and `target` are available everywhere".to_string(),
+                _ => "move this condition to a rule on an action kind (`on exec`, `on sql`, …); only `request`, `actor` and `target` are available everywhere".to_string(),
             };
             let d = Diagnostic::error(
                 codes::FIELD_NOT_AVAILABLE,
@@ -328,7 +430,12 @@ impl Checker<'_> {
     /// A bare name as an enum variant: typed by the hint, else by the one enum that has it.
     fn variant(&mut self, cx: &mut Ctx, name: &ast::Ident, hint: Option<Type>) -> Option<TExpr> {
         let span = name.span;
-        if let Some(Type::Scalar(Scalar::Enum(t)) | Type::Set(Scalar::Enum(t)) | Type::List(Scalar::Enum(t))) = hint {
+        if let Some(
+            Type::Scalar(Scalar::Enum(t))
+            | Type::Set(Scalar::Enum(t))
+            | Type::List(Scalar::Enum(t)),
+        ) = hint
+        {
             if let Some(i) = t.variant_index(&name.name) {
                 return texpr(TExprKind::Enum(t, i), Type::Scalar(Scalar::Enum(t)), span);
             }
@@ -336,7 +443,11 @@ impl Checker<'_> {
             let help = suggest(
                 &name.name,
                 variants.iter().copied(),
-                &format!("the variants of `{}` are: {}", t.name(), variants.join(", ")),
+                &format!(
+                    "the variants of `{}` are: {}",
+                    t.name(),
+                    variants.join(", ")
+                ),
             );
             let d = Diagnostic::error(
                 codes::UNKNOWN_VARIANT,
@@ -348,8 +459,11 @@ impl Checker<'_> {
             self.error(cx.file, d);
             return None;
         }
-        let owners: Vec<EnumType> =
-            EnumType::ALL.iter().copied().filter(|t| t.variant_index(&name.name).is_some()).collect();
+        let owners: Vec<EnumType> = EnumType::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.variant_index(&name.name).is_some())
+            .collect();
         match owners.as_slice() {
             [t] => {
                 let i = t.variant_index(&name.name)?;
@@ -368,7 +482,9 @@ impl Checker<'_> {
                     format!("`{}` is a variant of several enums", name.name),
                 )
                 .with_label(format!("could be {}", names.join(" or ")))
-                .with_help("compare it with a field of the type you mean, e.g. `stmt.object == other`");
+                .with_help(
+                    "compare it with a field of the type you mean, e.g. `stmt.object == other`",
+                );
                 self.error(cx.file, d);
                 None
             }
@@ -376,14 +492,28 @@ impl Checker<'_> {
     }
 
     /// Reports a bare name that is nothing at all.
-    pub(crate) fn unknown_bare_name(&mut self, file: FileId, name: &ast::Ident, hint: Option<Type>, vars: &[String]) {
+    pub(crate) fn unknown_bare_name(
+        &mut self,
+        file: FileId,
+        name: &ast::Ident,
+        hint: Option<Type>,
+        vars: &[String],
+    ) {
         let mut candidates: Vec<String> = vars.to_vec();
         if let Some(m) = self.mods.iter().find(|m| m.file == file) {
             candidates.extend(m.names.keys().cloned());
         }
         candidates.extend(schema::ROOTS.iter().map(|r| r.name.to_string()));
+        // `tables` for `stmt.tables`: a field named without its root.
+        let suffix = format!(".{}", name.name);
+        let field = schema::FIELDS.iter().find(|f| f.path.ends_with(&suffix));
         let help = if hint == Some(Type::STR) {
             format!("strings are written in quotes: `\"{}\"`", name.name)
+        } else if let Some(f) = field {
+            format!(
+                "did you mean the field `{}`? fields are read with their root",
+                f.path
+            )
         } else {
             suggest(
                 &name.name,
@@ -391,9 +521,13 @@ impl Checker<'_> {
                 "a name is a quantifier variable, a set or def of this module, or an enum variant",
             )
         };
-        let d = Diagnostic::error(codes::UNKNOWN_NAME, name.span, format!("unknown name `{}`", name.name))
-            .with_label("not defined")
-            .with_help(help);
+        let d = Diagnostic::error(
+            codes::UNKNOWN_NAME,
+            name.span,
+            format!("unknown name `{}`", name.name),
+        )
+        .with_label("not defined")
+        .with_help(help);
         self.error(file, d);
     }
 
@@ -425,7 +559,9 @@ impl Checker<'_> {
                     format!("a {noun} holds scalars, not `{}`", t.ty),
                 )
                 .with_label(format!("this is `{}`", t.ty))
-                .with_help("collections do not nest: test membership with `in` or quantify with `any`");
+                .with_help(
+                    "collections do not nest: test membership with `in` or quantify with `any`",
+                );
                 self.error(cx.file, d);
                 ok = false;
                 continue;
@@ -455,9 +591,13 @@ impl Checker<'_> {
         let element = match (element, item_hint) {
             (Some((s, _)), _) | (None, Some(Type::Scalar(s))) => s,
             _ => {
-                let d = Diagnostic::error(codes::INVALID_SET, span, format!("cannot tell the type of this empty {noun}"))
-                    .with_label(format!("an empty {noun}"))
-                    .with_help("compare it with something typed, or remove it");
+                let d = Diagnostic::error(
+                    codes::INVALID_SET,
+                    span,
+                    format!("cannot tell the type of this empty {noun}"),
+                )
+                .with_label(format!("an empty {noun}"))
+                .with_help("compare it with something typed, or remove it");
                 self.error(cx.file, d);
                 return None;
             }
@@ -482,7 +622,9 @@ impl Checker<'_> {
         match op {
             B::And | B::Or => self.chain(cx, op, lhs, rhs),
             B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge => {
-                let (l, r) = if self.bare_variant(cx, lhs).is_some() && self.bare_variant(cx, rhs).is_none() {
+                let (l, r) = if self.bare_variant(cx, lhs).is_some()
+                    && self.bare_variant(cx, rhs).is_none()
+                {
                     let r = self.expr(cx, rhs, None);
                     let l = self.expr(cx, lhs, r.as_ref().map(|r| r.ty));
                     (l, r)
@@ -540,7 +682,15 @@ impl Checker<'_> {
                     self.error(cx.file, d);
                     return None;
                 }
-                texpr(TExprKind::Compare { op: cmp, lhs: Box::new(l), rhs: Box::new(r) }, Type::BOOL, span)
+                texpr(
+                    TExprKind::Compare {
+                        op: cmp,
+                        lhs: Box::new(l),
+                        rhs: Box::new(r),
+                    },
+                    Type::BOOL,
+                    span,
+                )
             }
             B::In | B::NotIn => {
                 let (l, r) = if self.bare_variant(cx, lhs).is_some() {
@@ -565,7 +715,11 @@ impl Checker<'_> {
                         let d = Diagnostic::error(
                             codes::NOT_A_COLLECTION,
                             r.span,
-                            format!("`{}` needs a list or set on its right, found `{}`", op.symbol(), r.ty),
+                            format!(
+                                "`{}` needs a list or set on its right, found `{}`",
+                                op.symbol(),
+                                r.ty
+                            ),
                         )
                         .with_label(format!("this is `{}`", r.ty))
                         .with_help(help);
@@ -598,7 +752,11 @@ impl Checker<'_> {
                     return None;
                 }
                 texpr(
-                    TExprKind::In { negated: op == B::NotIn, elem: Box::new(l), coll: Box::new(r) },
+                    TExprKind::In {
+                        negated: op == B::NotIn,
+                        elem: Box::new(l),
+                        coll: Box::new(r),
+                    },
                     Type::BOOL,
                     span,
                 )
@@ -642,7 +800,9 @@ impl Checker<'_> {
                 let l = l?;
                 if l.ty != Type::STR {
                     let help = match l.ty {
-                        Type::List(_) | Type::Set(_) => "quantify: `any t in stmt.tables: t matches \"billing.*\"`",
+                        Type::List(_) | Type::Set(_) => {
+                            "quantify: `any t in stmt.tables: t matches \"billing.*\"`"
+                        }
                         _ => "`matches` tests strings",
                     };
                     let d = Diagnostic::error(
@@ -657,7 +817,11 @@ impl Checker<'_> {
                 }
                 let pattern = pattern?;
                 texpr(
-                    TExprKind::Matches { subject: Box::new(l), pattern, pattern_span: rhs.span },
+                    TExprKind::Matches {
+                        subject: Box::new(l),
+                        pattern,
+                        pattern_span: rhs.span,
+                    },
                     Type::BOOL,
                     span,
                 )
@@ -668,10 +832,21 @@ impl Checker<'_> {
     /// `a and b and c …` (or `or`): the parser builds chains left-deep, so a long chain would
     /// recurse once per operand. The spine is walked in a loop instead and the operands
     /// checked one by one; only real nesting (parentheses, `not`, quantifiers) recurses.
-    fn chain(&mut self, cx: &mut Ctx, op: ast::BinOp, lhs: &ast::Expr, rhs: &ast::Expr) -> Option<TExpr> {
+    fn chain(
+        &mut self,
+        cx: &mut Ctx,
+        op: ast::BinOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> Option<TExpr> {
         let mut operands = vec![rhs];
         let mut spine = lhs;
-        while let ast::ExprKind::Binary { op: inner, lhs: l, rhs: r, .. } = &spine.kind
+        while let ast::ExprKind::Binary {
+            op: inner,
+            lhs: l,
+            rhs: r,
+            ..
+        } = &spine.kind
             && *inner == op
         {
             operands.push(r);
@@ -694,21 +869,43 @@ impl Checker<'_> {
         typed.into_iter().reduce(|l, r| {
             let span = l.span.cover(r.span);
             let (l, r) = (Box::new(l), Box::new(r));
-            let kind = if op == ast::BinOp::And { TExprKind::And(l, r) } else { TExprKind::Or(l, r) };
-            TExpr { kind, ty: Type::BOOL, span }
+            let kind = if op == ast::BinOp::And {
+                TExprKind::And(l, r)
+            } else {
+                TExprKind::Or(l, r)
+            };
+            TExpr {
+                kind,
+                ty: Type::BOOL,
+                span,
+            }
         })
     }
 
-    fn call(&mut self, cx: &mut Ctx, func: &ast::Ident, args: &[ast::Expr], span: Span) -> Option<TExpr> {
+    fn call(
+        &mut self,
+        cx: &mut Ctx,
+        func: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<TExpr> {
         let Some(builtin) = Builtin::from_name(&func.name) else {
             for a in args {
                 self.expr(cx, a, None);
             }
             let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-            let help = suggest(&func.name, names.iter().copied(), &format!("the built-in functions are: {}", names.join(", ")));
-            let d = Diagnostic::error(codes::UNKNOWN_FUNCTION, func.span, format!("unknown function `{}`", func.name))
-                .with_label("not a built-in function")
-                .with_help(help);
+            let help = suggest(
+                &func.name,
+                names.iter().copied(),
+                &format!("the built-in functions are: {}", names.join(", ")),
+            );
+            let d = Diagnostic::error(
+                codes::UNKNOWN_FUNCTION,
+                func.span,
+                format!("unknown function `{}`", func.name),
+            )
+            .with_label("not a built-in function")
+            .with_help(help);
             self.error(cx.file, d);
             return None;
         };
@@ -726,7 +923,11 @@ impl Checker<'_> {
                     args.len()
                 ),
             )
-            .with_label(format!("{} argument{}", args.len(), if args.len() == 1 { "" } else { "s" }))
+            .with_label(format!(
+                "{} argument{}",
+                args.len(),
+                if args.len() == 1 { "" } else { "s" }
+            ))
             .with_help(format!("the signature is `{}`", builtin.signature()));
             self.error(cx.file, d);
             return None;
@@ -739,7 +940,10 @@ impl Checker<'_> {
                 continue;
             };
             let fits = match builtin {
-                Builtin::Len => matches!(t.ty, Type::List(_) | Type::Set(_) | Type::Scalar(Scalar::Str)),
+                Builtin::Len => matches!(
+                    t.ty,
+                    Type::List(_) | Type::Set(_) | Type::Scalar(Scalar::Str)
+                ),
                 _ => t.ty == Type::STR,
             };
             if !fits {
@@ -764,7 +968,11 @@ impl Checker<'_> {
             }
             out.push(t);
         }
-        ok.then(|| TExpr { kind: TExprKind::Call { builtin, args: out }, ty: builtin.result(), span })
+        ok.then(|| TExpr {
+            kind: TExprKind::Call { builtin, args: out },
+            ty: builtin.result(),
+            span,
+        })
     }
 
     fn quantified(
@@ -838,7 +1046,9 @@ impl Checker<'_> {
 
 fn mismatch_help(l: &TExpr, r: &TExpr) -> String {
     let quoted_variant = |e: &TExpr, other: &TExpr| match (&e.kind, other.ty) {
-        (TExprKind::Str(s), Type::Scalar(Scalar::Enum(t))) if t.variant_index(s).is_some() => Some(s.clone()),
+        (TExprKind::Str(s), Type::Scalar(Scalar::Enum(t))) if t.variant_index(s).is_some() => {
+            Some(s.clone())
+        }
         _ => None,
     };
     if let Some(v) = quoted_variant(l, r).or_else(|| quoted_variant(r, l)) {
@@ -853,5 +1063,8 @@ fn regex_error(e: &regex::Error) -> String {
     text.lines()
         .rev()
         .find_map(|l| l.trim().strip_prefix("error: "))
-        .map_or_else(|| text.lines().last().unwrap_or("invalid regex").to_string(), str::to_string)
+        .map_or_else(
+            || text.lines().last().unwrap_or("invalid regex").to_string(),
+            str::to_string,
+        )
 }

@@ -15,7 +15,15 @@ use crate::lexer::{Punct, TokenKind};
 
 fn binary(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
     let span = lhs.span.cover(rhs.span).cover(op_span);
-    Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+    Expr {
+        kind: ExprKind::Binary {
+            op,
+            op_span,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    }
 }
 
 impl Parser<'_> {
@@ -53,7 +61,10 @@ impl Parser<'_> {
         let e = if let Some(not) = self.eat_word("not") {
             let operand = self.parse_not();
             let span = not.cover(operand.span);
-            Expr { kind: ExprKind::Not(Box::new(operand)), span }
+            Expr {
+                kind: ExprKind::Not(Box::new(operand)),
+                span,
+            }
         } else if self.at_word("any") || self.at_word("all") {
             self.parse_quantified()
         } else {
@@ -70,9 +81,13 @@ impl Parser<'_> {
         if !self.bailed {
             self.bailed = true;
             self.report(
-                Diagnostic::error(codes::NESTING_TOO_DEEP, start, "expression nested too deeply")
-                    .with_label(format!("more than {MAX_DEPTH} levels deep here"))
-                    .with_help("split the condition into named `def`s"),
+                Diagnostic::error(
+                    codes::NESTING_TOO_DEEP,
+                    start,
+                    "expression nested too deeply",
+                )
+                .with_label(format!("more than {MAX_DEPTH} levels deep here"))
+                .with_help("split the condition into named `def`s"),
             );
         }
         let mut level = 0usize;
@@ -94,21 +109,37 @@ impl Parser<'_> {
             }
             self.bump();
         }
-        Expr { kind: ExprKind::Error, span: self.span_from(start) }
+        Expr {
+            kind: ExprKind::Error,
+            span: self.span_from(start),
+        }
     }
 
     fn parse_quantified(&mut self) -> Expr {
         let kw = self.bump();
-        let quantifier = if self.is_word(kw, "any") { Quantifier::Any } else { Quantifier::All };
-        let error = |p: &Self| Expr { kind: ExprKind::Error, span: p.span_from(kw.span) };
+        let quantifier = if self.is_word(kw, "any") {
+            Quantifier::Any
+        } else {
+            Quantifier::All
+        };
+        let error = |p: &Self| Expr {
+            kind: ExprKind::Error,
+            span: p.span_from(kw.span),
+        };
         let t = self.peek();
         if self.word_of(t).is_none_or(Self::is_reserved) {
             let word = self.text(kw);
-            self.expected(codes::EXPECTED_TOKEN, &format!("a variable name after `{word}`"));
+            self.expected(
+                codes::EXPECTED_TOKEN,
+                &format!("a variable name after `{word}`"),
+            );
             return error(self);
         }
         self.bump();
-        let var = Ident { name: self.text(t).to_string(), span: t.span };
+        let var = Ident {
+            name: self.text(t).to_string(),
+            span: t.span,
+        };
         if self.eat_word("in").is_none() {
             self.expected(codes::EXPECTED_TOKEN, &format!("`in` after `{}`", var.name));
             return error(self);
@@ -121,7 +152,12 @@ impl Parser<'_> {
         let body = self.expr();
         let span = kw.span.cover(body.span);
         Expr {
-            kind: ExprKind::Quantified { quantifier, var, over: Box::new(over), body: Box::new(body) },
+            kind: ExprKind::Quantified {
+                quantifier,
+                var,
+                over: Box::new(over),
+                body: Box::new(body),
+            },
             span,
         }
     }
@@ -153,15 +189,21 @@ impl Parser<'_> {
 
     fn parse_comparison(&mut self) -> Expr {
         let lhs = self.parse_primary(false);
-        let Some((op, op_span)) = self.maybe_comparison_op() else { return lhs };
+        let Some((op, op_span)) = self.maybe_comparison_op() else {
+            return lhs;
+        };
         let rhs = self.parse_primary(op == BinOp::Matches);
         let e = binary(op, op_span, lhs, rhs);
         if let Some((_, second)) = self.maybe_comparison_op() {
             self.report(
-                Diagnostic::error(codes::CHAINED_COMPARISON, second, "comparisons cannot be chained")
-                    .with_label("second comparison")
-                    .with_secondary(op_span, "first comparison")
-                    .with_help("join the comparisons with `and`, or parenthesise one of them"),
+                Diagnostic::error(
+                    codes::CHAINED_COMPARISON,
+                    second,
+                    "comparisons cannot be chained",
+                )
+                .with_label("second comparison")
+                .with_secondary(op_span, "first comparison")
+                .with_help("join the comparisons with `and`, or parenthesise one of them"),
             );
             let _ = self.parse_primary(true);
         }
@@ -170,7 +212,10 @@ impl Parser<'_> {
 
     fn error_expr(&self) -> Expr {
         let at = self.peek().span.start;
-        Expr { kind: ExprKind::Error, span: Span::new(at, at) }
+        Expr {
+            kind: ExprKind::Error,
+            span: Span::new(at, at),
+        }
     }
 
     fn expected_expression(&mut self) -> Expr {
@@ -186,7 +231,9 @@ impl Parser<'_> {
             if let Some(word) = self.word_of(found)
                 && Self::is_reserved(word)
             {
-                d = d.with_help(format!("`{word}` is a keyword; it cannot stand for a value here"));
+                d = d.with_help(format!(
+                    "`{word}` is a keyword; it cannot stand for a value here"
+                ));
             }
             self.report(d);
         }
@@ -202,9 +249,13 @@ impl Parser<'_> {
                     Ok(v) => ExprKind::Int(v),
                     Err(_) => {
                         self.report(
-                            Diagnostic::error(codes::INTEGER_TOO_LARGE, t.span, "integer literal too large")
-                                .with_label(format!("larger than {}", i64::MAX))
-                                .with_help("integers are signed 64-bit"),
+                            Diagnostic::error(
+                                codes::INTEGER_TOO_LARGE,
+                                t.span,
+                                "integer literal too large",
+                            )
+                            .with_label(format!("larger than {}", i64::MAX))
+                            .with_help("integers are signed 64-bit"),
                         );
                         ExprKind::Error
                     }
@@ -214,27 +265,44 @@ impl Parser<'_> {
             TokenKind::Str { .. } => {
                 self.bump();
                 let value = self.decode_string(t);
-                Expr { kind: ExprKind::Str(value), span: t.span }
+                Expr {
+                    kind: ExprKind::Str(value),
+                    span: t.span,
+                }
             }
             TokenKind::Regex { .. } => {
                 self.bump();
                 if !allow_regex {
                     self.report(
-                        Diagnostic::error(codes::REGEX_OUTSIDE_MATCHES, t.span, "regex literal outside `matches`")
-                            .with_label("a regex can only be matched against")
-                            .with_help("write `x matches re\"…\"`; for plain text use a string `\"…\"`"),
+                        Diagnostic::error(
+                            codes::REGEX_OUTSIDE_MATCHES,
+                            t.span,
+                            "regex literal outside `matches`",
+                        )
+                        .with_label("a regex can only be matched against")
+                        .with_help(
+                            "write `x matches re\"…\"`; for plain text use a string `\"…\"`",
+                        ),
                     );
                 }
-                Expr { kind: ExprKind::Regex(self.decode_regex(t)), span: t.span }
+                Expr {
+                    kind: ExprKind::Regex(self.decode_regex(t)),
+                    span: t.span,
+                }
             }
             TokenKind::Ident => {
                 let word = self.text(t);
                 match word {
                     "true" | "false" => {
                         self.bump();
-                        Expr { kind: ExprKind::Bool(word == "true"), span: t.span }
+                        Expr {
+                            kind: ExprKind::Bool(word == "true"),
+                            span: t.span,
+                        }
                     }
-                    _ if Self::is_reserved(word) || self.at_item_start() => self.expected_expression(),
+                    _ if Self::is_reserved(word) || self.at_item_start() => {
+                        self.expected_expression()
+                    }
                     _ => self.parse_path_or_call(),
                 }
             }
@@ -249,12 +317,18 @@ impl Parser<'_> {
             TokenKind::Punct(Punct::LBrace) => {
                 let open = self.bump();
                 let items = self.parse_comma_list(open.span, Punct::RBrace, "set");
-                Expr { kind: ExprKind::Set(items), span: self.span_from(open.span) }
+                Expr {
+                    kind: ExprKind::Set(items),
+                    span: self.span_from(open.span),
+                }
             }
             TokenKind::Punct(Punct::LBracket) => {
                 let open = self.bump();
                 let items = self.parse_comma_list(open.span, Punct::RBracket, "list");
-                Expr { kind: ExprKind::List(items), span: self.span_from(open.span) }
+                Expr {
+                    kind: ExprKind::List(items),
+                    span: self.span_from(open.span),
+                }
             }
             _ => self.expected_expression(),
         }
@@ -277,25 +351,40 @@ impl Parser<'_> {
 
     fn parse_path_or_call(&mut self) -> Expr {
         let first = self.bump();
-        let mut segments = vec![Ident { name: self.text(first).to_string(), span: first.span }];
+        let mut segments = vec![Ident {
+            name: self.text(first).to_string(),
+            span: first.span,
+        }];
         while self.at_punct(Punct::Dot) {
             self.bump();
             let t = self.peek();
             if t.kind != TokenKind::Ident {
                 self.expected(codes::EXPECTED_TOKEN, "a field name after `.`");
-                return Expr { kind: ExprKind::Error, span: self.span_from(first.span) };
+                return Expr {
+                    kind: ExprKind::Error,
+                    span: self.span_from(first.span),
+                };
             }
             self.bump();
-            segments.push(Ident { name: self.text(t).to_string(), span: t.span });
+            segments.push(Ident {
+                name: self.text(t).to_string(),
+                span: t.span,
+            });
         }
         if segments.len() == 1 && self.at_punct(Punct::LParen) {
             let open = self.bump();
             let args = self.parse_comma_list(open.span, Punct::RParen, "call");
             let func = segments.remove(0);
-            return Expr { kind: ExprKind::Call { func, args }, span: self.span_from(first.span) };
+            return Expr {
+                kind: ExprKind::Call { func, args },
+                span: self.span_from(first.span),
+            };
         }
         let span = self.span_from(first.span);
-        Expr { kind: ExprKind::Path(Path { segments, span }), span }
+        Expr {
+            kind: ExprKind::Path(Path { segments, span }),
+            span,
+        }
     }
 
     /// `a, b, c` up to `close` (consumed), a trailing comma allowed.

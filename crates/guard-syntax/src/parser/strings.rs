@@ -22,7 +22,11 @@ fn body(t: Token) -> (usize, usize) {
         _ => (0, true),
     };
     let start = t.span.start as usize + open;
-    let end = if terminated { (t.span.end as usize).saturating_sub(1) } else { t.span.end as usize };
+    let end = if terminated {
+        (t.span.end as usize).saturating_sub(1)
+    } else {
+        t.span.end as usize
+    };
     (start, end.max(start))
 }
 
@@ -35,7 +39,10 @@ impl Parser<'_> {
             return None;
         }
         self.bump();
-        Some(StringLit { value: self.decode_string(t), span: t.span })
+        Some(StringLit {
+            value: self.decode_string(t),
+            span: t.span,
+        })
     }
 
     /// Decodes one escape at `at` (the backslash); returns the character and the escape's
@@ -73,7 +80,9 @@ impl Parser<'_> {
         let mut out = String::new();
         let mut i = start;
         while i < end {
-            let Some(c) = self.src.get(i..).and_then(|s| s.chars().next()) else { break };
+            let Some(c) = self.src.get(i..).and_then(|s| s.chars().next()) else {
+                break;
+            };
             if c == '\\' {
                 let (decoded, len) = self.escape(i);
                 out.extend(decoded);
@@ -121,8 +130,15 @@ impl Parser<'_> {
         let mut text = String::new();
         let mut i = start;
         while i < end {
-            let Some(c) = self.src.get(i..).and_then(|s| s.chars().next()) else { break };
-            let next = self.src.as_bytes().get(i + 1).copied().filter(|_| i + 1 < end);
+            let Some(c) = self.src.get(i..).and_then(|s| s.chars().next()) else {
+                break;
+            };
+            let next = self
+                .src
+                .as_bytes()
+                .get(i + 1)
+                .copied()
+                .filter(|_| i + 1 < end);
             match c {
                 '\\' => {
                     let (decoded, len) = self.escape(i);
@@ -180,7 +196,10 @@ impl Parser<'_> {
         if !text.is_empty() {
             parts.push(TemplatePart::Text(text));
         }
-        Some(Template { parts, span: t.span })
+        Some(Template {
+            parts,
+            span: t.span,
+        })
     }
 
     /// The expression between `{` at `open` and `}` at `close`.
@@ -207,7 +226,10 @@ impl Parser<'_> {
                 Diagnostic::error(
                     codes::EXPECTED_TOKEN,
                     found.span,
-                    format!("expected `}}` after the interpolated expression, found {}", sub.describe(found)),
+                    format!(
+                        "expected `}}` after the interpolated expression, found {}",
+                        sub.describe(found)
+                    ),
                 )
                 .with_label("unexpected here")
                 .with_help("an interpolation holds one expression"),

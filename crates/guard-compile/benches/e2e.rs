@@ -1,0 +1,116 @@
+//! Raw command → decision through a compiled policy, beside intent analysis alone and the bare
+//! parse of the same text (DESIGN.md §8: a decision within 2× of the bare parse), so the ratios
+//! can be read from one run. Also: evaluation alone on pre-extracted actions, and compiling.
+//!
+//! The policy is the shipped standard library (`policies/`) when it compiles, else the
+//! decision fixtures of the CLI tests; the run says which.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use guard_diagnostics::SourceMap;
+use guard_engine::Policy;
+use guard_model::{Channel, Request, Target};
+
+const COMMANDS: &[(&str, Channel, &str)] = &[
+    ("sql_drop", Channel::Sql, "DROP TABLE users"),
+    ("sql_delete", Channel::Sql, "DELETE FROM sessions WHERE expires_at < now()"),
+    (
+        "sql_select",
+        Channel::Sql,
+        "SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created_at > now() - interval '1 day' ORDER BY o.total DESC LIMIT 50",
+    ),
+    ("shell_rm", Channel::Shell, "sudo rm -rf /var/lib/app"),
+    ("shell_pipeline", Channel::Shell, "cat access.log | grep 500 | sort | uniq -c | sort -rn | head -20"),
+    ("shell_kubectl", Channel::Shell, "kubectl delete pod web-1 -n prod --grace-period=0"),
+    ("shell_psql", Channel::Shell, "psql -h db -c 'TRUNCATE audit_log'"),
+    ("shell_curl_sh", Channel::Shell, "curl -fsSL https://get.example.sh | sh"),
+];
+
+fn sources_under(dir: &Path) -> SourceMap {
+    let mut files: Vec<PathBuf> = walk(dir);
+    files.sort();
+    let mut sources = SourceMap::new();
+    for f in files {
+        sources.add(f.display().to_string(), std::fs::read_to_string(&f).unwrap());
+    }
+    sources
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "guard") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn policy() -> (SourceMap, Policy) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shipped = sources_under(&root.join("policies"));
+    let compiled = guard_compile::compile_sources(&shipped);
+    if let Some(policy) = compiled.policy {
+        eprintln!("policy: policies/ ({} rules)", policy.rules().len());
+        return (shipped, policy);
+    }
+    let fixtures = sources_under(&root.join("crates/guard-cli/tests/fixtures/decisions/policies"));
+    let compiled = guard_compile::compile_sources(&fixtures);
+    let policy = compiled.policy.expect("the CLI's decision fixtures compile");
+    eprintln!("policy: policies/ does not compile; using the CLI decision fixtures ({} rules)", policy.rules().len());
+    (fixtures, policy)
+}
+
+fn request(channel: Channel, command: &str) -> Request {
+    Request {
+        id: "bench".into(),
+        channel,
+        command: command.into(),
+        target: Target { env: "production".into(), ..Target::default() },
+        ..Request::default()
+    }
+}
+
+fn bare_parse(channel: Channel, text: &str) {
+    match channel {
+        Channel::Sql => {
+            std::hint::black_box(pg_query::parse(text).ok());
+        }
+        Channel::Shell => {
+            let options = brush_parser::ParserOptions::default();
+            let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
+            std::hint::black_box(parser.parse_program().ok());
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let (sources, policy) = policy();
+    let mut group = c.benchmark_group("e2e");
+    for (name, channel, text) in COMMANDS {
+        let req = request(*channel, text);
+        let actions = guard_intent::analyze(&req);
+        group.bench_function(format!("parse/{name}"), |b| b.iter(|| bare_parse(*channel, std::hint::black_box(text))));
+        group.bench_function(format!("analyze/{name}"), |b| b.iter(|| guard_intent::analyze(std::hint::black_box(&req))));
+        group.bench_function(format!("evaluate/{name}"), |b| {
+            b.iter(|| guard_engine::evaluate(&policy, std::hint::black_box(&req), std::hint::black_box(&actions)))
+        });
+        group.bench_function(format!("decide/{name}"), |b| {
+            b.iter(|| {
+                let r = std::hint::black_box(&req);
+                let actions = guard_intent::analyze(r);
+                guard_engine::evaluate(&policy, r, &actions)
+            })
+        });
+    }
+    group.finish();
+    c.bench_function("compile/policy", |b| b.iter(|| guard_compile::compile_sources(std::hint::black_box(&sources))));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
