@@ -38,7 +38,11 @@ fn copy_policies(dir: &Path) -> PathBuf {
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap();
-        let dest = if name == "shell.guard" { target.join("shell").join(name) } else { target.join(name) };
+        let dest = if name == "shell.guard" {
+            target.join("shell").join(name)
+        } else {
+            target.join(name)
+        };
         std::fs::copy(&path, dest).unwrap();
     }
     target
@@ -65,7 +69,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("HOME", dir)
         .output()
         .expect("git must be installed");
-    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
@@ -84,13 +92,22 @@ fn same_sources_give_byte_identical_bundles_anywhere() {
     std::fs::create_dir_all(&nested).unwrap();
     let copied = copy_policies(&nested);
     let elsewhere = build(b.path(), &[copied.to_str().unwrap()]);
-    assert_eq!(first, elsewhere, "a copy of the sources at another path gives another bundle");
+    assert_eq!(
+        first, elsewhere,
+        "a copy of the sources at another path gives another bundle"
+    );
 
     let loaded = guard_engine::decode(&first).unwrap();
-    let names: Vec<&str> = loaded.metadata.sources.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .metadata
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(names, ["config.guard", "shell/shell.guard", "sql.guard"]);
     for source in &loaded.metadata.sources {
-        let on_disk = std::fs::read_to_string(a.path().join("policies").join(&source.name)).unwrap();
+        let on_disk =
+            std::fs::read_to_string(a.path().join("policies").join(&source.name)).unwrap();
         assert_eq!(source.text, on_disk);
         assert_eq!(source.sha256.len(), 64);
     }
@@ -132,11 +149,26 @@ fn inside_a_repository_the_commit_and_history_length_are_recorded() {
 
     // Discovered from the first path, even from a subdirectory and another working directory.
     let policies = repo.join("policies");
-    let o = guard(&["build", policies.to_str().unwrap(), "-o", "b.bundle", "--format", "json"], dir.path());
+    let o = guard(
+        &[
+            "build",
+            policies.to_str().unwrap(),
+            "-o",
+            "b.bundle",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let meta = guard_engine::decode(&std::fs::read(dir.path().join("b.bundle")).unwrap()).unwrap().metadata;
+    let meta = guard_engine::decode(&std::fs::read(dir.path().join("b.bundle")).unwrap())
+        .unwrap()
+        .metadata;
     assert_eq!(meta.git_commit.as_deref(), Some(head.as_str()));
-    assert_eq!(meta.revision, 2, "the default revision is the number of commits in HEAD's history");
+    assert_eq!(
+        meta.revision, 2,
+        "the default revision is the number of commits in HEAD's history"
+    );
 
     let summary: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(summary["git_commit"], head.as_str());
@@ -146,7 +178,10 @@ fn inside_a_repository_the_commit_and_history_length_are_recorded() {
 
     let bytes = build(&repo, &["policies", "--revision", "100"]);
     let meta = guard_engine::decode(&bytes).unwrap().metadata;
-    assert_eq!((meta.git_commit.as_deref(), meta.revision), (Some(head.as_str()), 100));
+    assert_eq!(
+        (meta.git_commit.as_deref(), meta.revision),
+        (Some(head.as_str()), 100)
+    );
 }
 
 #[test]
@@ -155,14 +190,31 @@ fn policy_errors_write_no_file_and_exit_1() {
     let policies = copy_policies(dir.path());
     std::fs::write(dir.path().join("out.bundle"), "previous").unwrap();
     let sql = policies.join("sql.guard");
-    let text = std::fs::read_to_string(&sql).unwrap().replace("stmt.has_effective_where", "stmt.has_efective_where");
+    let text = std::fs::read_to_string(&sql)
+        .unwrap()
+        .replace("stmt.has_effective_where", "stmt.has_efective_where");
     std::fs::write(&sql, text).unwrap();
     let o = guard(&["build", "policies", "-o", "out.bundle"], dir.path());
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("unknown field `stmt.has_efective_where`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no bundle written: 1 error in policies"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(dir.path().join("out.bundle")).unwrap(), "previous", "the old bundle stays");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(
+        stderr(&o).contains("unknown field `stmt.has_efective_where`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("no bundle written: 1 error in policies"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.bundle")).unwrap(),
+        "previous",
+        "the old bundle stays"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 2, "no temporary file left: {leftovers:?}");
 }
 
@@ -172,14 +224,25 @@ fn io_and_usage_errors_exit_2() {
     copy_policies(dir.path());
     let o = guard(&["build", "missing", "-o", "out.bundle"], dir.path());
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("`missing`: no such file or directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`missing`: no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = guard(&["build", "policies"], dir.path());
     assert_eq!(code(&o), 2, "-o is required");
 
-    let o = guard(&["build", "policies", "-o", "no/such/dir/out.bundle"], dir.path());
+    let o = guard(
+        &["build", "policies", "-o", "no/such/dir/out.bundle"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("cannot write `no/such/dir/out.bundle`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write `no/such/dir/out.bundle`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!dir.path().join("out.bundle").exists());
 }
 
@@ -187,8 +250,16 @@ fn io_and_usage_errors_exit_2() {
 fn human_summary_names_the_bundle() {
     let dir = tempfile::tempdir().unwrap();
     copy_policies(dir.path());
-    let o = guard(&["build", "policies", "-o", "out.bundle", "--revision", "3"], dir.path());
+    let o = guard(
+        &["build", "policies", "-o", "out.bundle", "--revision", "3"],
+        dir.path(),
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let digest = guard_engine::decode(&std::fs::read(dir.path().join("out.bundle")).unwrap()).unwrap().digest();
-    assert_eq!(stderr(&o), format!("built `out.bundle`: 10 rules from 3 files, revision 3, {digest}\n"));
+    let digest = guard_engine::decode(&std::fs::read(dir.path().join("out.bundle")).unwrap())
+        .unwrap()
+        .digest();
+    assert_eq!(
+        stderr(&o),
+        format!("built `out.bundle`: 10 rules from 3 files, revision 3, {digest}\n")
+    );
 }

@@ -57,7 +57,18 @@ static BUILT: LazyLock<Built> = LazyLock::new(|| {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("fixtures.bundle");
     let policies = fixtures().join("policies");
-    let o = guard(&["build", policies.to_str().unwrap(), "-o", bundle.to_str().unwrap(), "--revision", "7"], dir.path(), b"");
+    let o = guard(
+        &[
+            "build",
+            policies.to_str().unwrap(),
+            "-o",
+            bundle.to_str().unwrap(),
+            "--revision",
+            "7",
+        ],
+        dir.path(),
+        b"",
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     Built { dir, bundle }
 });
@@ -77,7 +88,10 @@ fn eval_unsigned(stdin: &[u8]) -> Output {
 }
 
 fn lines(o: &Output) -> Vec<Value> {
-    stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The digest changes with any policy or format change, and with the commit the fixtures
@@ -102,7 +116,12 @@ static DECISIONS: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
     let mut input = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        assert_eq!(text.trim().lines().count(), 1, "{} must hold one request on one line", f.display());
+        assert_eq!(
+            text.trim().lines().count(),
+            1,
+            "{} must hold one request on one line",
+            f.display()
+        );
         input.extend_from_slice(text.trim().as_bytes());
         input.push(b'\n');
     }
@@ -110,7 +129,11 @@ static DECISIONS: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = lines(&o);
     assert_eq!(out.len(), files.len(), "one decision per request");
-    files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).zip(out).collect()
+    files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .zip(out)
+        .collect()
 });
 
 #[test]
@@ -118,12 +141,26 @@ fn decision_snapshots() {
     insta::glob!("fixtures/decisions/cases/*.json", |path| {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let request = std::fs::read_to_string(path).unwrap();
-        let decision = DECISIONS.iter().find(|(n, _)| *n == name).map(|(_, d)| d.clone()).unwrap();
+        let decision = DECISIONS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, d)| d.clone())
+            .unwrap();
         let request_value: Value = serde_json::from_str(&request).unwrap();
         // Decisions come back in input order: each carries its own request's id.
-        assert_eq!(decision["id"], request_value.get("id").cloned().unwrap_or_else(|| "".into()), "{name}");
+        assert_eq!(
+            decision["id"],
+            request_value
+                .get("id")
+                .cloned()
+                .unwrap_or_else(|| "".into()),
+            "{name}"
+        );
         let pretty = serde_json::to_string_pretty(&redact(decision)).unwrap();
-        insta::assert_snapshot!(format!("----- REQUEST\n{}\n----- DECISION\n{pretty}", request.trim()));
+        insta::assert_snapshot!(format!(
+            "----- REQUEST\n{}\n----- DECISION\n{pretty}",
+            request.trim()
+        ));
     });
 }
 
@@ -142,9 +179,16 @@ fn error_lines_are_reported_in_order_and_the_rest_go_on() {
     input.extend_from_slice(b"[1, 2]\n");
     input.extend_from_slice(b"{\"id\":{\"x\":1},\"channel\":\"sql\",\"command\":\"x\"}\n");
     input.extend_from_slice(b"{\"id\":\"groups\",\"channel\":\"sql\",\"command\":\"x\",\"actor\":{\"groups\":\"ml\"}}\n");
-    input.extend_from_slice(b"{\"id\":\"ok2\",\"channel\":\"shell\",\"command\":\"rm -rf /etc\"}\r\n");
+    input.extend_from_slice(
+        b"{\"id\":\"ok2\",\"channel\":\"shell\",\"command\":\"rm -rf /etc\"}\r\n",
+    );
     let o = eval_unsigned(&input);
-    assert_eq!(code(&o), 2, "an error line makes the exit status 2: {}", stderr(&o));
+    assert_eq!(
+        code(&o),
+        2,
+        "an error line makes the exit status 2: {}",
+        stderr(&o)
+    );
     let out = lines(&o);
     let summary: Vec<(String, String, String)> = out
         .iter()
@@ -152,29 +196,67 @@ fn error_lines_are_reported_in_order_and_the_rest_go_on() {
             (
                 d["id"].as_str().unwrap().to_string(),
                 d["decision"].as_str().unwrap().to_string(),
-                d.get("error").and_then(Value::as_str).unwrap_or("").to_string(),
+                d.get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();
     let expected = [
         ("ok1", "allow", ""),
-        ("line 2", "error", "not valid JSON: expected ident at line 1 column 2"),
+        (
+            "line 2",
+            "error",
+            "not valid JSON: expected ident at line 1 column 2",
+        ),
         ("nocmd", "error", "invalid request: missing field `command`"),
-        ("chan", "error", "invalid request: unknown variant `http`, expected `sql` or `shell`"),
-        ("line 7", "error", "line is not valid UTF-8 (invalid byte at offset 35)"),
-        ("line 8", "error", "line is not valid UTF-8 (invalid byte at offset 0)"),
-        ("types", "error", "invalid request: `command` must be a string, found an array"),
+        (
+            "chan",
+            "error",
+            "invalid request: unknown variant `http`, expected `sql` or `shell`",
+        ),
+        (
+            "line 7",
+            "error",
+            "line is not valid UTF-8 (invalid byte at offset 35)",
+        ),
+        (
+            "line 8",
+            "error",
+            "line is not valid UTF-8 (invalid byte at offset 0)",
+        ),
+        (
+            "types",
+            "error",
+            "invalid request: `command` must be a string, found an array",
+        ),
         ("line 10", "error", "expected a JSON object, found an array"),
-        ("line 11", "error", "`id` must be a string or a number, found an object"),
-        ("groups", "error", "invalid request: `actor.groups` must be an array of strings, found a string"),
+        (
+            "line 11",
+            "error",
+            "`id` must be a string or a number, found an object",
+        ),
+        (
+            "groups",
+            "error",
+            "invalid request: `actor.groups` must be an array of strings, found a string",
+        ),
         ("ok2", "deny", ""),
     ];
-    let expected: Vec<(String, String, String)> =
-        expected.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
     assert_eq!(summary, expected);
     // Error lines still name the bundle, and carry no match.
     for d in &out {
-        assert!(d["bundle"]["digest"].as_str().unwrap().starts_with("sha256:"));
+        assert!(
+            d["bundle"]["digest"]
+                .as_str()
+                .unwrap()
+                .starts_with("sha256:")
+        );
         if d["decision"] == "error" {
             assert_eq!(d["matches"], serde_json::json!([]));
         }
@@ -187,7 +269,12 @@ fn every_line_decided_exits_0_whatever_the_decisions() {
     let o = eval_unsigned(input);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = lines(&o);
-    assert_eq!(out.iter().map(|d| d["decision"].as_str().unwrap()).collect::<Vec<_>>(), ["deny", "require_approval"]);
+    assert_eq!(
+        out.iter()
+            .map(|d| d["decision"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["deny", "require_approval"]
+    );
     // Numeric ids are kept as text; a missing final newline still ends a line.
     let o = eval_unsigned(b"{\"id\":42,\"channel\":\"sql\",\"command\":\"SELECT 1\"}");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -202,7 +289,9 @@ fn a_long_stream_keeps_input_order() {
     let mut input = String::new();
     for i in 0..5000 {
         let command = if i % 3 == 0 { "rm -rf /etc" } else { "ls" };
-        input.push_str(&format!("{{\"id\":\"r{i}\",\"channel\":\"shell\",\"command\":\"{command}\"}}\n"));
+        input.push_str(&format!(
+            "{{\"id\":\"r{i}\",\"channel\":\"shell\",\"command\":\"{command}\"}}\n"
+        ));
     }
     let o = eval_unsigned(input.as_bytes());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -224,8 +313,18 @@ fn an_overlong_line_is_an_error_line_and_the_stream_goes_on() {
     let out = lines(&o);
     assert_eq!(out.len(), 2);
     assert_eq!(out[0]["id"], "line 1");
-    assert!(out[0]["error"].as_str().unwrap().contains("over the 4194304-byte limit"), "{}", out[0]);
-    assert_eq!((out[1]["id"].as_str(), out[1]["decision"].as_str()), (Some("after"), Some("allow")));
+    assert!(
+        out[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("over the 4194304-byte limit"),
+        "{}",
+        out[0]
+    );
+    assert_eq!(
+        (out[1]["id"].as_str(), out[1]["decision"].as_str()),
+        (Some("after"), Some("allow"))
+    );
 }
 
 /// An interactive client writes one request and waits for its answer before the next: each
@@ -250,11 +349,20 @@ fn each_decision_is_written_as_soon_as_its_line_is_read() {
         }
     });
     for (id, command, decision) in [("one", "rm -rf /usr", "deny"), ("two", "ls", "allow")] {
-        writeln!(stdin, "{{\"id\":\"{id}\",\"channel\":\"shell\",\"command\":\"{command}\"}}").unwrap();
+        writeln!(
+            stdin,
+            "{{\"id\":\"{id}\",\"channel\":\"shell\",\"command\":\"{command}\"}}"
+        )
+        .unwrap();
         stdin.flush().unwrap();
-        let line = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("no decision while stdin is still open");
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("no decision while stdin is still open");
         let d: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!((d["id"].as_str(), d["decision"].as_str()), (Some(id), Some(decision)));
+        assert_eq!(
+            (d["id"].as_str(), d["decision"].as_str()),
+            (Some(id), Some(decision))
+        );
     }
     drop(stdin);
     assert!(child.wait().unwrap().success());
@@ -267,28 +375,51 @@ fn an_unverified_bundle_is_refused_by_default() {
     let o = eval(&[], b"{\"channel\":\"shell\",\"command\":\"ls\"}\n");
     assert_eq!(code(&o), 2);
     assert_eq!(stdout(&o), "", "nothing may be decided");
-    assert!(stderr(&o).contains("refusing to decide with an unverified bundle"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--insecure-allow-unsigned"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("refusing to decide with an unverified bundle"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("--insecure-allow-unsigned"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn insecure_mode_warns_loudly() {
     let o = eval_unsigned(b"{\"channel\":\"shell\",\"command\":\"ls\"}\n");
     assert_eq!(code(&o), 0);
-    assert!(stderr(&o).contains("warning: --insecure-allow-unsigned"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: --insecure-allow-unsigned"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("NOT verified"), "{}", stderr(&o));
 }
 
 #[test]
 fn insecure_mode_and_allowed_signers_are_exclusive() {
-    let o = eval(&["--insecure-allow-unsigned", "--allowed-signers", "x"], b"");
+    let o = eval(
+        &["--insecure-allow-unsigned", "--allowed-signers", "x"],
+        b"",
+    );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
 
 fn ssh_keygen(args: &[&str], dir: &Path) {
-    let o = Command::new("ssh-keygen").args(args).current_dir(dir).output().expect("ssh-keygen must be installed");
-    assert!(o.status.success(), "ssh-keygen {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("ssh-keygen")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("ssh-keygen must be installed");
+    assert!(
+        o.status.success(),
+        "ssh-keygen {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A signed copy of the fixture bundle, an allowed_signers file trusting its key for
@@ -305,9 +436,24 @@ impl Signed {
         for key in ["trusted", "other"] {
             ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-C", key, "-f", key], d);
         }
-        ssh_keygen(&["-Y", "sign", "-n", "guard-bundle", "-f", "trusted", "p.bundle"], d);
+        ssh_keygen(
+            &[
+                "-Y",
+                "sign",
+                "-n",
+                "guard-bundle",
+                "-f",
+                "trusted",
+                "p.bundle",
+            ],
+            d,
+        );
         let public = std::fs::read_to_string(d.join("trusted.pub")).unwrap();
-        std::fs::write(d.join("allowed_signers"), format!("ops@example.com {public}")).unwrap();
+        std::fs::write(
+            d.join("allowed_signers"),
+            format!("ops@example.com {public}"),
+        )
+        .unwrap();
         let other = std::fs::read_to_string(d.join("other.pub")).unwrap();
         std::fs::write(d.join("other_signers"), format!("ops@example.com {other}")).unwrap();
         Signed { dir }
@@ -329,7 +475,15 @@ fn a_bundle_signed_by_ssh_keygen_is_verified_and_decides() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(lines(&o)[0]["decision"], "deny");
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
-    let o = s.eval(&["--allowed-signers", "allowed_signers", "--identity", "ops@example.com"], ONE_REQUEST);
+    let o = s.eval(
+        &[
+            "--allowed-signers",
+            "allowed_signers",
+            "--identity",
+            "ops@example.com",
+        ],
+        ONE_REQUEST,
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
 
@@ -342,7 +496,15 @@ fn untrusted_altered_or_missing_signatures_are_refused() {
     assert_eq!((code(&o), stdout(&o)), (2, String::new()));
     assert!(stderr(&o).contains("[GV005]"), "{}", stderr(&o));
 
-    let o = s.eval(&["--allowed-signers", "allowed_signers", "--identity", "someone@else"], ONE_REQUEST);
+    let o = s.eval(
+        &[
+            "--allowed-signers",
+            "allowed_signers",
+            "--identity",
+            "someone@else",
+        ],
+        ONE_REQUEST,
+    );
     assert_eq!((code(&o), stdout(&o)), (2, String::new()));
     assert!(stderr(&o).contains("[GV005]"), "{}", stderr(&o));
 
@@ -360,7 +522,11 @@ fn untrusted_altered_or_missing_signatures_are_refused() {
     std::fs::remove_file(d.join("p.bundle.sig")).unwrap();
     let o = s.eval(&["--allowed-signers", "allowed_signers"], ONE_REQUEST);
     assert_eq!((code(&o), stdout(&o)), (2, String::new()));
-    assert!(stderr(&o).contains("[GV001] refusing bundle `p.bundle`: the bundle is not signed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("[GV001] refusing bundle `p.bundle`: the bundle is not signed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -371,8 +537,16 @@ fn a_corrupt_bundle_is_refused_even_when_insecure() {
     bytes[middle] ^= 0x40;
     std::fs::write(dir.path().join("bad.bundle"), &bytes).unwrap();
     std::fs::write(dir.path().join("text.bundle"), "not a bundle").unwrap();
-    for (file, code_id) in [("bad.bundle", "[GB004]"), ("text.bundle", "[GB001]"), ("missing.bundle", "cannot read bundle")] {
-        let o = guard(&["eval", "--bundle", file, "--insecure-allow-unsigned"], dir.path(), ONE_REQUEST);
+    for (file, code_id) in [
+        ("bad.bundle", "[GB004]"),
+        ("text.bundle", "[GB001]"),
+        ("missing.bundle", "cannot read bundle"),
+    ] {
+        let o = guard(
+            &["eval", "--bundle", file, "--insecure-allow-unsigned"],
+            dir.path(),
+            ONE_REQUEST,
+        );
         assert_eq!((code(&o), stdout(&o)), (2, String::new()), "{file}");
         assert!(stderr(&o).contains(code_id), "{file}: {}", stderr(&o));
     }
@@ -383,14 +557,31 @@ fn a_corrupt_bundle_is_refused_even_when_insecure() {
 #[test]
 fn one_command_human_output() {
     let o = eval(
-        &["--insecure-allow-unsigned", "--channel", "sql", "--env", "production", "--command", "SELECT 1;\nDROP TABLE users"],
+        &[
+            "--insecure-allow-unsigned",
+            "--channel",
+            "sql",
+            "--env",
+            "production",
+            "--command",
+            "SELECT 1;\nDROP TABLE users",
+        ],
         b"",
     );
     assert_eq!(code(&o), 1, "deny exits 1: {}", stderr(&o));
     let text = stdout(&o).replace(bundle_digest().as_str(), "sha256:[digest]");
     insta::assert_snapshot!("one_command_sql_multi_line", text);
 
-    let o = eval(&["--insecure-allow-unsigned", "--command", "cd / && sudo rm -fr /etc", "--env", "production"], b"");
+    let o = eval(
+        &[
+            "--insecure-allow-unsigned",
+            "--command",
+            "cd / && sudo rm -fr /etc",
+            "--env",
+            "production",
+        ],
+        b"",
+    );
     assert_eq!(code(&o), 1);
     let text = stdout(&o).replace(bundle_digest().as_str(), "sha256:[digest]");
     insta::assert_snapshot!("one_command_shell_two_matches", text);
@@ -398,7 +589,10 @@ fn one_command_human_output() {
 
 fn bundle_digest() -> String {
     let o = eval_unsigned(b"{\"channel\":\"shell\",\"command\":\"ls\"}\n");
-    lines(&o)[0]["bundle"]["digest"].as_str().unwrap().to_string()
+    lines(&o)[0]["bundle"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -406,9 +600,26 @@ fn one_command_exit_codes_follow_the_decision() {
     let cases: [(&[&str], i32, &str); 5] = [
         (&["--command", "ls -la"], 0, "allow"),
         (&["--command", "rm -rf /usr"], 1, "deny"),
-        (&["--command", "DELETE FROM t", "--channel", "sql"], 1, "require_approval"),
+        (
+            &["--command", "DELETE FROM t", "--channel", "sql"],
+            1,
+            "require_approval",
+        ),
         (&["--command", "sudo ls", "--env", "production"], 0, "warn"),
-        (&["--command", "DROP TABLE `x`", "--channel", "sql", "--dialect", "mysql", "--env", "prod-eu"], 1, "deny"),
+        (
+            &[
+                "--command",
+                "DROP TABLE `x`",
+                "--channel",
+                "sql",
+                "--dialect",
+                "mysql",
+                "--env",
+                "prod-eu",
+            ],
+            1,
+            "deny",
+        ),
     ];
     for (args, expected, decision) in cases {
         let mut all = vec!["--insecure-allow-unsigned", "--format", "json"];
@@ -422,8 +633,20 @@ fn one_command_exit_codes_follow_the_decision() {
 #[test]
 fn one_command_usage_errors_exit_2() {
     for args in [
-        &["--insecure-allow-unsigned", "--command", "ls", "--channel", "http"][..],
-        &["--insecure-allow-unsigned", "--command", "ls", "--dialect", "oracle"][..],
+        &[
+            "--insecure-allow-unsigned",
+            "--command",
+            "ls",
+            "--channel",
+            "http",
+        ][..],
+        &[
+            "--insecure-allow-unsigned",
+            "--command",
+            "ls",
+            "--dialect",
+            "oracle",
+        ][..],
         &["--insecure-allow-unsigned", "--channel", "sql"][..],
         &["--identity", "x", "--command", "ls"][..],
     ] {

@@ -130,19 +130,47 @@ test by {
     .unwrap();
     let o = guard(&["test", "p"], dir.path());
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("expected `deny` by `app.no_truncate`, got `deny` but not by"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("app.no_drop (deny): drop of public.x on production"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("app.audit_drop (deny, audit): audited drop"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("expected `deny` by `app.no_truncate`, got `deny` but not by"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("app.no_drop (deny): drop of public.x on production"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("app.audit_drop (deny, audit): audited drop"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn coverage_lists_unmatched_rules_and_fails() {
     let dir = setup(PASSING);
     let o = guard(&["test", "p", "--coverage"], dir.path());
-    assert_eq!(code(&o), 1, "an uncovered rule fails --coverage: {}", stderr(&o));
-    assert_eq!(stdout(&o), "5 passed, 0 failed; 3 of 4 rules matched, uncovered: app.no_rm_rf\n");
-    assert!(stderr(&o).contains("no test case matches rule `app.no_rm_rf`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("guard::test::uncovered-rule(GP003)"), "{}", stderr(&o));
+    assert_eq!(
+        code(&o),
+        1,
+        "an uncovered rule fails --coverage: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stdout(&o),
+        "5 passed, 0 failed; 3 of 4 rules matched, uncovered: app.no_rm_rf\n"
+    );
+    assert!(
+        stderr(&o).contains("no test case matches rule `app.no_rm_rf`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("guard::test::uncovered-rule(GP003)"),
+        "{}",
+        stderr(&o)
+    );
 
     // Without --coverage the same run is clean; with every rule matched, --coverage is too.
     assert_eq!(code(&guard(&["test", "p"], dir.path())), 0);
@@ -157,7 +185,9 @@ fn json_output_has_one_object_per_case_in_source_order() {
     let mut cases = String::from("\ntest many {\n");
     for i in 0..200 {
         if i % 2 == 0 {
-            cases.push_str(&format!("  sql \"DROP TABLE t{i}\" on production => deny by no_drop\n"));
+            cases.push_str(&format!(
+                "  sql \"DROP TABLE t{i}\" on production => deny by no_drop\n"
+            ));
         } else {
             cases.push_str(&format!("  shell \"ls /tmp/{i}\" => allow\n"));
         }
@@ -166,7 +196,10 @@ fn json_output_has_one_object_per_case_in_source_order() {
     let dir = setup(&cases);
     let o = guard(&["test", "p", "--format", "json", "--coverage"], dir.path());
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 202);
     for (i, case) in lines.iter().take(201).enumerate() {
         assert_eq!(case["test"], "app.many");
@@ -179,7 +212,10 @@ fn json_output_has_one_object_per_case_in_source_order() {
     assert_eq!(first["expected"], "deny");
     assert_eq!(first["by"], "app.no_drop");
     assert_eq!(first["decision"], "deny");
-    assert_eq!(first["matches"][0]["message"], "drop of public.t0 on production");
+    assert_eq!(
+        first["matches"][0]["message"],
+        "drop of public.t0 on production"
+    );
     let line_of_first_case = RULES.lines().count() + 3;
     assert_eq!(first["line"], line_of_first_case);
     assert_eq!(lines[200]["decision"], "allow");
@@ -191,7 +227,10 @@ fn json_output_has_one_object_per_case_in_source_order() {
 
 #[test]
 fn policy_errors_exit_1_and_io_errors_exit_2() {
-    let dir = setup(&PASSING.replace("on production => deny by no_drop", "on production => deny by no_dorp"));
+    let dir = setup(&PASSING.replace(
+        "on production => deny by no_drop",
+        "on production => deny by no_dorp",
+    ));
     let o = guard(&["test", "p"], dir.path());
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("no_dorp"), "{}", stderr(&o));
@@ -200,7 +239,11 @@ fn policy_errors_exit_1_and_io_errors_exit_2() {
 
     let o = guard(&["test", "nowhere"], dir.path());
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("`nowhere`: no such file or directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`nowhere`: no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = guard(&["test", "p", "--format", "yaml"], dir.path());
     assert_eq!(code(&o), 2);

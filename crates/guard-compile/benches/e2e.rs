@@ -15,17 +15,37 @@ use guard_model::{Channel, Request, Target};
 
 const COMMANDS: &[(&str, Channel, &str)] = &[
     ("sql_drop", Channel::Sql, "DROP TABLE users"),
-    ("sql_delete", Channel::Sql, "DELETE FROM sessions WHERE expires_at < now()"),
+    (
+        "sql_delete",
+        Channel::Sql,
+        "DELETE FROM sessions WHERE expires_at < now()",
+    ),
     (
         "sql_select",
         Channel::Sql,
         "SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created_at > now() - interval '1 day' ORDER BY o.total DESC LIMIT 50",
     ),
     ("shell_rm", Channel::Shell, "sudo rm -rf /var/lib/app"),
-    ("shell_pipeline", Channel::Shell, "cat access.log | grep 500 | sort | uniq -c | sort -rn | head -20"),
-    ("shell_kubectl", Channel::Shell, "kubectl delete pod web-1 -n prod --grace-period=0"),
-    ("shell_psql", Channel::Shell, "psql -h db -c 'TRUNCATE audit_log'"),
-    ("shell_curl_sh", Channel::Shell, "curl -fsSL https://get.example.sh | sh"),
+    (
+        "shell_pipeline",
+        Channel::Shell,
+        "cat access.log | grep 500 | sort | uniq -c | sort -rn | head -20",
+    ),
+    (
+        "shell_kubectl",
+        Channel::Shell,
+        "kubectl delete pod web-1 -n prod --grace-period=0",
+    ),
+    (
+        "shell_psql",
+        Channel::Shell,
+        "psql -h db -c 'TRUNCATE audit_log'",
+    ),
+    (
+        "shell_curl_sh",
+        Channel::Shell,
+        "curl -fsSL https://get.example.sh | sh",
+    ),
 ];
 
 fn sources_under(dir: &Path) -> SourceMap {
@@ -33,7 +53,10 @@ fn sources_under(dir: &Path) -> SourceMap {
     files.sort();
     let mut sources = SourceMap::new();
     for f in files {
-        sources.add(f.display().to_string(), std::fs::read_to_string(&f).unwrap());
+        sources.add(
+            f.display().to_string(),
+            std::fs::read_to_string(&f).unwrap(),
+        );
     }
     sources
 }
@@ -61,8 +84,13 @@ fn policy() -> (SourceMap, Policy) {
     }
     let fixtures = sources_under(&root.join("crates/guard-cli/tests/fixtures/decisions/policies"));
     let compiled = guard_compile::compile_sources(&fixtures);
-    let policy = compiled.policy.expect("the CLI's decision fixtures compile");
-    eprintln!("policy: policies/ does not compile; using the CLI decision fixtures ({} rules)", policy.rules().len());
+    let policy = compiled
+        .policy
+        .expect("the CLI's decision fixtures compile");
+    eprintln!(
+        "policy: policies/ does not compile; using the CLI decision fixtures ({} rules)",
+        policy.rules().len()
+    );
     (fixtures, policy)
 }
 
@@ -71,7 +99,10 @@ fn request(channel: Channel, command: &str) -> Request {
         id: "bench".into(),
         channel,
         command: command.into(),
-        target: Target { env: "production".into(), ..Target::default() },
+        target: Target {
+            env: "production".into(),
+            ..Target::default()
+        },
         ..Request::default()
     }
 }
@@ -79,11 +110,12 @@ fn request(channel: Channel, command: &str) -> Request {
 fn bare_parse(channel: Channel, text: &str) {
     match channel {
         Channel::Sql => {
-            std::hint::black_box(pg_query::parse(text).ok());
+            std::hint::black_box(pg_query::parse(text, 0).ok());
         }
         Channel::Shell => {
             let options = brush_parser::ParserOptions::default();
-            let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
+            let mut parser =
+                brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &options);
             std::hint::black_box(parser.parse_program().ok());
         }
     }
@@ -95,10 +127,20 @@ fn bench(c: &mut Criterion) {
     for (name, channel, text) in COMMANDS {
         let req = request(*channel, text);
         let actions = guard_intent::analyze(&req);
-        group.bench_function(format!("parse/{name}"), |b| b.iter(|| bare_parse(*channel, std::hint::black_box(text))));
-        group.bench_function(format!("analyze/{name}"), |b| b.iter(|| guard_intent::analyze(std::hint::black_box(&req))));
+        group.bench_function(format!("parse/{name}"), |b| {
+            b.iter(|| bare_parse(*channel, std::hint::black_box(text)))
+        });
+        group.bench_function(format!("analyze/{name}"), |b| {
+            b.iter(|| guard_intent::analyze(std::hint::black_box(&req)))
+        });
         group.bench_function(format!("evaluate/{name}"), |b| {
-            b.iter(|| guard_engine::evaluate(&policy, std::hint::black_box(&req), std::hint::black_box(&actions)))
+            b.iter(|| {
+                guard_engine::evaluate(
+                    &policy,
+                    std::hint::black_box(&req),
+                    std::hint::black_box(&actions),
+                )
+            })
         });
         group.bench_function(format!("decide/{name}"), |b| {
             b.iter(|| {
@@ -109,7 +151,9 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
-    c.bench_function("compile/policy", |b| b.iter(|| guard_compile::compile_sources(std::hint::black_box(&sources))));
+    c.bench_function("compile/policy", |b| {
+        b.iter(|| guard_compile::compile_sources(std::hint::black_box(&sources)))
+    });
 }
 
 criterion_group!(benches, bench);

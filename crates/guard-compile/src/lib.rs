@@ -43,7 +43,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { fold_constants: true }
+        Options {
+            fold_constants: true,
+        }
     }
 }
 
@@ -57,8 +59,12 @@ pub fn compile(program: &Program) -> Result<Policy, Vec<Diagnostic>> {
 pub fn compile_with(program: &Program, options: Options) -> Result<Policy, Vec<Diagnostic>> {
     let Some(default) = program.default else {
         return Err(vec![
-            Diagnostic::error(codes::INVALID_PROGRAM, Span::default(), "the policies declare no `default`")
-                .with_help("add `default allow` or `default deny` to exactly one module"),
+            Diagnostic::error(
+                codes::INVALID_PROGRAM,
+                Span::default(),
+                "the policies declare no `default`",
+            )
+            .with_help("add `default allow` or `default deny` to exactly one module"),
         ]);
     };
     lower::Compiler::new(program, options, default).run()
@@ -71,8 +77,8 @@ pub struct Compilation {
     pub program: Program,
     /// The compiled policy; `None` when any diagnostic is an error.
     pub policy: Option<Policy>,
-    /// Every diagnostic, each tagged with its file: syntax per file in file order, then the
-    /// checker's, then the compiler's.
+    /// Every diagnostic, each tagged with its file: those of parsing and checking sorted by
+    /// file and position, then the compiler's (reported only when there were no errors before).
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -88,12 +94,18 @@ pub fn compile_sources(sources: &SourceMap) -> Compilation {
     let mut files = Vec::new();
     for (id, file) in sources.files() {
         let (ast, diags) = guard_syntax::parse(&file.text);
-        diagnostics.extend(diags.into_iter().map(|d| if d.file.is_none() { d.in_file(id) } else { d }));
+        diagnostics.extend(
+            diags
+                .into_iter()
+                .map(|d| if d.file.is_none() { d.in_file(id) } else { d }),
+        );
         files.push((id, ast));
     }
-    let refs: Vec<(FileId, &guard_syntax::ast::File)> = files.iter().map(|(id, ast)| (*id, ast)).collect();
+    let refs: Vec<(FileId, &guard_syntax::ast::File)> =
+        files.iter().map(|(id, ast)| (*id, ast)).collect();
     let (program, diags) = guard_sema::check(&refs);
     diagnostics.extend(diags);
+    diagnostics.sort_by_key(|d| (d.file.is_none(), d.file, d.primary.span.start));
     let policy = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
@@ -105,7 +117,11 @@ pub fn compile_sources(sources: &SourceMap) -> Compilation {
             }
         }
     };
-    Compilation { program, policy, diagnostics }
+    Compilation {
+        program,
+        policy,
+        diagnostics,
+    }
 }
 
 /// The bundle metadata for a policy compiled from `sources`: the sources in [`FileId`] order,
@@ -122,6 +138,9 @@ pub fn metadata(
         guard_version: env!("CARGO_PKG_VERSION").to_string(),
         revision,
         git_commit,
-        sources: sources.files().map(|(id, file)| Source::new(name(id, file), file.text.clone())).collect(),
+        sources: sources
+            .files()
+            .map(|(id, file)| Source::new(name(id, file), file.text.clone()))
+            .collect(),
     }
 }

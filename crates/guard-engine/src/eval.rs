@@ -436,7 +436,16 @@ impl<'a> Evaluator<'a> {
     }
 
     fn render(&mut self, template: &Template) -> String {
-        let mut out = String::new();
+        // One allocation in the common case: literal text plus a typical value per hole.
+        let capacity = template
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(id) => self.policy.string(*id).len(),
+                Part::Expr(_) => 24,
+            })
+            .sum();
+        let mut out = String::with_capacity(capacity);
         for part in &template.parts {
             match part {
                 Part::Text(id) => out.push_str(self.policy.string(*id)),

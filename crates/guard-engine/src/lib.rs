@@ -72,6 +72,18 @@ pub mod ir;
 mod names;
 pub mod sign;
 
+/// A stable error code: the same three fields as `guard_diagnostics::Code` (which this crate
+/// does not depend on), so the CLI and the generated `lang/diagnostics.md` can list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ErrorCode {
+    /// `GB001`: layer prefix and number; never reused.
+    pub id: &'static str,
+    /// `guard::bundle::bad-magic`.
+    pub name: &'static str,
+    /// One sentence for `lang/diagnostics.md`.
+    pub summary: &'static str,
+}
+
 pub use bundle::{BundleError, LoadedBundle, Metadata, Source, decode, encode};
 pub use eval::{RequestContext, decide, evaluate};
 pub use ir::{IrError, Policy, PolicyBuilder, PolicyData};

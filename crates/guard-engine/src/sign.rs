@@ -112,64 +112,72 @@ pub struct AllowedSignersError {
 }
 
 /// Every signing and verification error code: id, kebab-case name, one-line summary.
-pub const CODES: &[(&str, &str, &str)] = &[
-    ("GV001", "unsigned", "the bundle has no signature"),
-    (
-        "GV002",
-        "malformed-signature",
-        "the signature is not an armored SSH signature",
-    ),
-    (
-        "GV003",
-        "wrong-namespace",
-        "the signature was made for another namespace than `guard-bundle`",
-    ),
-    (
-        "GV004",
-        "bad-signature",
-        "the signature does not match the bundle's bytes",
-    ),
-    (
-        "GV005",
-        "untrusted-key",
-        "no allowed signer has the signing key (for the requested identity)",
-    ),
-    (
-        "GV006",
-        "namespace-not-allowed",
-        "the allowed signer's `namespaces` option excludes `guard-bundle`",
-    ),
-    (
-        "GV007",
-        "key-expired",
-        "the allowed signer's `valid-before` is in the past",
-    ),
-    (
-        "GV008",
-        "key-not-yet-valid",
-        "the allowed signer's `valid-after` is in the future",
-    ),
-    (
-        "GV009",
-        "invalid-allowed-signers",
-        "a line of the allowed_signers file cannot be read",
-    ),
-    (
-        "GV010",
-        "invalid-private-key",
-        "the signing key is not an OpenSSH private key",
-    ),
-    (
-        "GV011",
-        "encrypted-private-key",
-        "the signing key is protected by a passphrase",
-    ),
-    (
-        "GV012",
-        "unsupported-key-algorithm",
-        "the signing key is not ed25519",
-    ),
-    ("GV013", "signing-failed", "the signature could not be made"),
+pub const CODES: &[crate::ErrorCode] = &[
+    crate::ErrorCode {
+        id: "GV001",
+        name: "guard::signature::unsigned",
+        summary: "the bundle has no signature",
+    },
+    crate::ErrorCode {
+        id: "GV002",
+        name: "guard::signature::malformed-signature",
+        summary: "the signature is not an armored SSH signature",
+    },
+    crate::ErrorCode {
+        id: "GV003",
+        name: "guard::signature::wrong-namespace",
+        summary: "the signature was made for another namespace than `guard-bundle`",
+    },
+    crate::ErrorCode {
+        id: "GV004",
+        name: "guard::signature::bad-signature",
+        summary: "the signature does not match the bundle's bytes",
+    },
+    crate::ErrorCode {
+        id: "GV005",
+        name: "guard::signature::untrusted-key",
+        summary: "no allowed signer has the signing key (for the requested identity)",
+    },
+    crate::ErrorCode {
+        id: "GV006",
+        name: "guard::signature::namespace-not-allowed",
+        summary: "the allowed signer's `namespaces` option excludes `guard-bundle`",
+    },
+    crate::ErrorCode {
+        id: "GV007",
+        name: "guard::signature::key-expired",
+        summary: "the allowed signer's `valid-before` is in the past",
+    },
+    crate::ErrorCode {
+        id: "GV008",
+        name: "guard::signature::key-not-yet-valid",
+        summary: "the allowed signer's `valid-after` is in the future",
+    },
+    crate::ErrorCode {
+        id: "GV009",
+        name: "guard::signature::invalid-allowed-signers",
+        summary: "a line of the allowed_signers file cannot be read",
+    },
+    crate::ErrorCode {
+        id: "GV010",
+        name: "guard::signature::invalid-private-key",
+        summary: "the signing key is not an OpenSSH private key",
+    },
+    crate::ErrorCode {
+        id: "GV011",
+        name: "guard::signature::encrypted-private-key",
+        summary: "the signing key is protected by a passphrase",
+    },
+    crate::ErrorCode {
+        id: "GV012",
+        name: "guard::signature::unsupported-key-algorithm",
+        summary: "the signing key is not ed25519",
+    },
+    crate::ErrorCode {
+        id: "GV013",
+        name: "guard::signature::signing-failed",
+        summary: "the signature could not be made",
+    },
 ];
 
 impl VerifyError {
@@ -574,6 +582,56 @@ fn check_signer(signer: &AllowedSigner, now: u64) -> Result<(), VerifyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_has_a_listed_code() {
+        let verify = [
+            VerifyError::Unsigned,
+            VerifyError::MalformedSignature(String::new()),
+            VerifyError::WrongNamespace {
+                found: String::new(),
+            },
+            VerifyError::BadSignature,
+            VerifyError::Untrusted {
+                fingerprint: String::new(),
+                identity: None,
+            },
+            VerifyError::NamespaceNotAllowed {
+                principals: String::new(),
+            },
+            VerifyError::Expired {
+                principals: String::new(),
+                valid_before: String::new(),
+            },
+            VerifyError::NotYetValid {
+                principals: String::new(),
+                valid_after: String::new(),
+            },
+        ];
+        let sign = [
+            SignError::InvalidKey(String::new()),
+            SignError::EncryptedKey,
+            SignError::UnsupportedAlgorithm(String::new()),
+            SignError::Failed(String::new()),
+        ];
+        let signers = AllowedSignersError {
+            line: 1,
+            message: String::new(),
+        };
+        let mut ids: Vec<&str> = verify.iter().map(VerifyError::code).collect();
+        ids.push(signers.code());
+        ids.extend(sign.iter().map(SignError::code));
+        let listed: Vec<&str> = CODES.iter().map(|c| c.id).collect();
+        assert_eq!(ids, listed, "CODES lists every variant, in id order");
+        let miette = |d: &dyn miette::Diagnostic| d.code().map(|c| c.to_string());
+        for e in &verify {
+            assert_eq!(miette(e).as_deref(), Some(e.code()));
+        }
+        for e in &sign {
+            assert_eq!(miette(e).as_deref(), Some(e.code()));
+        }
+        assert_eq!(miette(&signers).as_deref(), Some(signers.code()));
+    }
 
     #[test]
     fn patterns_match_like_openssh() {

@@ -71,7 +71,11 @@ fn a_bundle_round_trip_decides_identically() {
     }
     // The generator must exercise the policy, or the properties above say little.
     assert!(kinds.len() >= 3, "decisions seen: {kinds:?}");
-    assert!(rules.len() >= 20, "only {} rules ever matched: {rules:?}", rules.len());
+    assert!(
+        rules.len() >= 20,
+        "only {} rules ever matched: {rules:?}",
+        rules.len()
+    );
 }
 
 #[test]

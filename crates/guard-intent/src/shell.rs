@@ -118,6 +118,11 @@ fn parse(text: &str) -> Result<ast::Program, brush_parser::ParseError> {
 }
 
 fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Vec<Action> {
+    if text.contains("<<") && scan::unterminated(text) {
+        // Never handed to brush-parser, which can loop forever on these (see `scan`).
+        let reason = "shell text does not parse: an open quote, substitution or here-document is never closed";
+        return vec![opaque(OpaqueCause::ParseError, reason, ctx.origin.place([0, len32(text)]), &ctx.origin.via, text)];
+    }
     match parse(text) {
         Ok(program) => {
             let mut walker = Walker::new(text, ctx, vars);

@@ -1,23 +1,31 @@
 //! SQL text → `sql` actions, one per statement (DESIGN.md §4).
 //!
-//! Stages: [`analyze`] bounds the input, then hands it to the dialect's front end —
-//! [`pg`] (PostgreSQL, parsed by libpg_query, the server's own parser, so guard and server cannot
-//! disagree about what the text means) or [`lite`] (MySQL, SQLite, generic, parsed by
-//! `sqlparser`). Each front end lowers its tree into [`Facts`] per statement; [`fold`] decides
-//! whether a WHERE is provably true; [`plpgsql`] extracts the statements inside `DO` bodies.
+//! Stages: [`analyze`] starts a request's `Session` and hands the text to the dialect's front
+//! end — `pg` (PostgreSQL, parsed by libpg_query, the server's own parser, so guard and server
+//! cannot disagree about what the text means) or `lite` (MySQL, SQLite, generic, parsed by
+//! `sqlparser`). Each front end lowers every statement into `Facts`; `fold` decides whether a
+//! WHERE is provably true; `plpgsql` extracts the statements inside `DO` blocks and
+//! `CREATE FUNCTION` bodies.
 //!
 //! Invariants:
 //! - **Never empty**: every call returns at least one action; text a parser rejects is an
-//!   `opaque` action (`parse_error`) naming the parser's message, and text nested too deeply
-//!   or dynamically (`EXECUTE` of a built string) is `opaque` too. Nothing is skipped silently.
-//! - Statements are analysed in order with one [`Session`] per request, so objects created
-//!   earlier in the same request (`CREATE TEMP TABLE t …; DROP TABLE t`) are known.
+//!   `opaque` action (`parse_error`) naming the parser's message; text nested too deeply, and
+//!   dynamic SQL guard cannot resolve (`EXECUTE` of a built string, of a statement prepared
+//!   outside the request), are `opaque` too. Text holding only comments and empty statements
+//!   is one `sql` action of kind `other`. Nothing is skipped silently.
+//! - Statements are analysed in order with one `Session` per request, so objects created
+//!   earlier in the same request (`CREATE TEMP TABLE t …; DROP TABLE t`), statements prepared
+//!   earlier and MySQL user variables set to literals are known.
 //! - Names are normalised per dialect: PostgreSQL folds unquoted identifiers to lowercase
 //!   (the parser does this) and qualifies with `public` (or `pg_temp` for temp tables that
-//!   shadow the name); SQLite folds case; MySQL keeps case; generic folds unquoted identifiers.
+//!   shadow the name); SQLite folds case (`temp.` for temp tables); MySQL keeps case; generic
+//!   folds unquoted identifiers. MySQL and SQLite have no default schema.
+//! - Nested actions (DML in CTEs, `DO`/`EXECUTE`/`PREPARE`/`EXPLAIN ANALYZE` bodies) carry the
+//!   span of the statement that contains them and extend the `via` chain.
 //! - Bounded: recursion in our own walkers is depth-limited; libpg_query checks its own stack,
-//!   prost limits message depth, sqlparser limits its recursion, and the token count of the
-//!   non-PostgreSQL front end is capped.
+//!   prost limits message depth, sqlparser limits its recursion, the token count and
+//!   parenthesis depth of the `sqlparser` front end are capped, and dynamic SQL is followed
+//!   at most `MAX_DYNAMIC_DEPTH` levels deep.
 //! - Pure: no I/O, deterministic.
 
 mod fold;
@@ -73,11 +81,23 @@ pub(crate) fn analyze_in(
         return;
     }
     session.depth += 1;
-    match session.dialect {
+    // Defence in depth: a panic inside a parser (ours or a dependency's) must not take the
+    // enforcement point down, nor let the text through; it becomes an opaque action.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match session.dialect {
         Dialect::Postgres => pg::analyze(text, origin, session, out),
         Dialect::Mysql | Dialect::Sqlite | Dialect::Generic => {
             lite::analyze(text, origin, session, out)
         }
+    }));
+    if run.is_err() {
+        let reason = "the SQL analysis failed unexpectedly on this text";
+        out.push(opaque(
+            OpaqueCause::ParseError,
+            reason,
+            origin.place(span_of(text, text)),
+            &origin.via,
+            text,
+        ));
     }
     session.depth -= 1;
 }
@@ -319,7 +339,10 @@ mod tests {
 
     #[test]
     fn nested_text_keeps_the_outer_span_and_via() {
-        let origin = Origin { span: Some([10, 40]), via: vec!["psql -c".into()] };
+        let origin = Origin {
+            span: Some([10, 40]),
+            via: vec!["psql -c".into()],
+        };
         for dialect in Dialect::ALL {
             let actions = analyze("SELECT 1; DROP TABLE t", *dialect, &origin);
             assert_eq!(actions.len(), 2, "{dialect}");
@@ -333,10 +356,20 @@ mod tests {
 
     #[test]
     fn do_bodies_extend_the_via_chain() {
-        let origin = Origin { span: Some([3, 9]), via: vec!["bash -c".into()] };
-        let actions = analyze("DO $$ BEGIN DELETE FROM t; END $$", Dialect::Postgres, &origin);
+        let origin = Origin {
+            span: Some([3, 9]),
+            via: vec!["bash -c".into()],
+        };
+        let actions = analyze(
+            "DO $$ BEGIN DELETE FROM t; END $$",
+            Dialect::Postgres,
+            &origin,
+        );
         let inner = actions.iter().find(|a| a.text == "DELETE FROM t");
-        assert_eq!(inner.map(|a| a.via.clone()), Some(vec!["bash -c".to_string(), "DO".to_string()]));
+        assert_eq!(
+            inner.map(|a| a.via.clone()),
+            Some(vec!["bash -c".to_string(), "DO".to_string()])
+        );
         assert_eq!(inner.map(|a| a.span), Some([3, 9]));
     }
 

@@ -14,6 +14,7 @@ fn probe() {
         let n = (next() % 40) as usize;
         let mut s = String::new();
         for _ in 0..n { s.push_str(TOKENS[(next() % TOKENS.len() as u64) as usize]); s.push_str([" ", "", "\t"][(next() % 3) as usize]); }
+        eprintln!("CASE {s:?}");
         let t = std::time::Instant::now();
         let a = guard_intent::analyze_text(Channel::Shell, Dialect::Postgres, &s);
         if t.elapsed().as_millis() > 300 { eprintln!("SLOW {:?} {:?} {}", t.elapsed(), s, a.len()); }

@@ -80,6 +80,8 @@ pub(crate) struct Checker<'a> {
     /// the lints must not fold.
     pub def_checked: Vec<bool>,
     pub def_graph: RefGraph,
+    /// `use` declarations (module index, span) already reported as errors: not linted again.
+    pub reported_uses: HashSet<(usize, Span)>,
 }
 
 /// Checks a set of parsed files as one program. Every diagnostic is tagged with its file and
@@ -112,6 +114,7 @@ fn run<'a>(
         def_meta: Vec::new(),
         def_checked: Vec::new(),
         def_graph: RefGraph::default(),
+        reported_uses: HashSet::new(),
     };
     checker.modules(files);
     checker.imports();
@@ -284,6 +287,7 @@ impl<'a> Checker<'a> {
                         "give one of them another name: `use {target} as other_name`"
                     ));
                     self.error(file, d);
+                    self.reported_uses.insert((index, first));
                     continue;
                 }
                 m.aliases.insert(alias.name.clone(), (to, u.span));
@@ -294,6 +298,8 @@ impl<'a> Checker<'a> {
             }
         }
         for cycle in graph.cycles() {
+            self.reported_uses
+                .extend(cycle.iter().map(|e| (e.from, e.span)));
             let name = |i: usize| {
                 self.mods
                     .get(i)
@@ -1147,11 +1153,19 @@ impl<'a> Checker<'a> {
             }
         }
         // Unused imports, in source order.
-        for m in &self.mods {
+        for (index, m) in self.mods.iter().enumerate() {
             for item in &m.ast.items {
                 let ast::Item::Use(u) = item else { continue };
-                let Some(alias) = u.alias.as_ref().or(u.path.segments.last()) else { continue };
-                let bound_here = m.aliases.get(&alias.name).is_some_and(|(_, span)| *span == u.span);
+                if self.reported_uses.contains(&(index, u.span)) {
+                    continue;
+                }
+                let Some(alias) = u.alias.as_ref().or(u.path.segments.last()) else {
+                    continue;
+                };
+                let bound_here = m
+                    .aliases
+                    .get(&alias.name)
+                    .is_some_and(|(_, span)| *span == u.span);
                 if bound_here && !m.aliases_used.contains(&alias.name) {
                     new.push(
                         Diagnostic::warning(codes::UNUSED_USE, u.span, format!("`use {}` is never used", u.path.dotted()))

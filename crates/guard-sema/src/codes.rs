@@ -60,6 +60,7 @@ codes! {
     NEVER_MATCHES = "GT102", "guard::lint::never-matches", "a rule's condition is constant false, so it can never match";
     ALWAYS_TRUE = "GT103", "guard::lint::always-true", "a `when` condition is constant true and can be removed";
     UNLESS_NEVER_HOLDS = "GT104", "guard::lint::unless-never-holds", "an `unless` condition is constant false and never excuses anything";
+    UNUSED_USE = "GT105", "guard::lint::unused-use", "a `use` binds a module that nothing in the importing module reads";
 }
 
 #[cfg(test)]

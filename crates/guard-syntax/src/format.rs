@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 use guard_diagnostics::{Diagnostic, Span};
 
 use crate::ast::{
-    BinOp, Channel, Comment, Expr, ExprKind, File, Item, Mode, Quantifier, RuleDecl,
-    Template, TemplatePart, TestDecl,
+    BinOp, Channel, Comment, Expr, ExprKind, File, Item, Mode, Quantifier, RuleDecl, Template,
+    TemplatePart, TestDecl,
 };
 
 /// Lines longer than this break, where the layout allows (`set` literals).
@@ -115,7 +115,11 @@ fn layout(file: &File, width: usize) -> Vec<Entry> {
             )),
             Item::Set(s) => {
                 let mut lines = doc_lines(&s.doc);
-                lines.extend(declaration(&format!("set {} =", s.name.name), &s.value, width));
+                lines.extend(declaration(
+                    &format!("set {} =", s.name.name),
+                    &s.value,
+                    width,
+                ));
                 entries.push(node(s.span, 0, lines));
             }
             Item::Def(d) => {
@@ -124,7 +128,11 @@ fn layout(file: &File, width: usize) -> Vec<Entry> {
                     d.on.as_ref()
                         .map(|k| format!(" on {}", k.name))
                         .unwrap_or_default();
-                lines.extend(declaration(&format!("def {}{on} =", d.name.name), &d.body, width));
+                lines.extend(declaration(
+                    &format!("def {}{on} =", d.name.name),
+                    &d.body,
+                    width,
+                ));
                 entries.push(node(d.span, 0, lines));
             }
             Item::Rule(r) => rule_entries(r, &mut entries, width),
@@ -190,7 +198,12 @@ fn rule_entries(r: &RuleDecl, entries: &mut Vec<Entry>, width: usize) {
     ));
     // Clause lines carry their own indentation: continuation lines indent further.
     let clause_node = |span: Span, lines: Vec<String>| {
-        Entry::Node(Node { span, indent: 0, comment_indent: 1, lines })
+        Entry::Node(Node {
+            span,
+            indent: 0,
+            comment_indent: 1,
+            lines,
+        })
     };
     for e in &r.when {
         entries.push(clause_node(e.span, clause("when", e, width)));
@@ -533,7 +546,10 @@ struct Lines {
 
 impl Lines {
     fn new(width: usize) -> Lines {
-        Lines { lines: vec![String::new()], width }
+        Lines {
+            lines: vec![String::new()],
+            width,
+        }
     }
 
     fn current_len(&self) -> usize {
@@ -571,10 +587,16 @@ impl Lines {
     fn put_broken(&mut self, e: &Expr, tail: bool, cont: usize) {
         let deeper = cont + INDENT.len();
         match &e.kind {
-            ExprKind::Binary { op: op @ (BinOp::Or | BinOp::And), .. } => {
+            ExprKind::Binary {
+                op: op @ (BinOp::Or | BinOp::And),
+                ..
+            } => {
                 let operands = chain(e, *op);
-                let (left, right) =
-                    if *op == BinOp::Or { (PREC_OR, PREC_AND) } else { (PREC_AND, PREC_NOT) };
+                let (left, right) = if *op == BinOp::Or {
+                    (PREC_OR, PREC_AND)
+                } else {
+                    (PREC_AND, PREC_NOT)
+                };
                 let last = operands.len().saturating_sub(1);
                 for (i, operand) in operands.into_iter().enumerate() {
                     if i == 0 {
@@ -596,7 +618,12 @@ impl Lines {
                 self.push_str("not ");
                 self.put_expr(operand, PREC_NOT, tail, cont);
             }
-            ExprKind::Quantified { quantifier, var, over, body } => {
+            ExprKind::Quantified {
+                quantifier,
+                var,
+                over,
+                body,
+            } => {
                 let word = match quantifier {
                     Quantifier::Any => "any",
                     Quantifier::All => "all",
@@ -619,7 +646,14 @@ impl Lines {
         }
     }
 
+    /// Elements one a line, indented from the line that opens them (not from how deep the
+    /// expression is), closed on a line of their own.
     fn put_elements(&mut self, open: &str, items: &[Expr], close: &str, cont: usize) {
+        let line_indent = self
+            .lines
+            .last()
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        let cont = cont.min(line_indent + INDENT.len());
         self.push_str(open);
         for item in items {
             self.newline(cont + INDENT.len());
@@ -646,7 +680,10 @@ fn breakable(e: &Expr) -> bool {
 fn chain(e: &Expr, op: BinOp) -> Vec<&Expr> {
     let mut rights = Vec::new();
     let mut cursor = e;
-    while let ExprKind::Binary { op: o, lhs, rhs, .. } = &cursor.kind {
+    while let ExprKind::Binary {
+        op: o, lhs, rhs, ..
+    } = &cursor.kind
+    {
         if *o != op {
             break;
         }

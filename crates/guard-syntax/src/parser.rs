@@ -178,8 +178,11 @@ impl<'s> Parser<'s> {
                     && self.nth(n + 2).kind == TokenKind::Punct(Punct::Eq)
             }
             "use" => {
+                // `stmt.kind in [\n use in kinds]` must not start an item.
                 let next = self.nth(n + 1);
-                next.kind == TokenKind::Ident && !next.line_start
+                next.kind == TokenKind::Ident
+                    && !next.line_start
+                    && !Self::is_reserved(self.text(next))
             }
             _ => false,
         }

@@ -57,9 +57,16 @@ pub fn run(args: Args) -> Status {
         Err(status) => return status,
     };
     let Some(policy) = compilation.policy else {
-        let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+        let errors = compilation
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count();
         if args.format == Format::Human {
-            eprintln!("no bundle written: {errors} error{} in policies", plural(errors));
+            eprintln!(
+                "no bundle written: {errors} error{} in policies",
+                plural(errors)
+            );
         }
         return Status::Failed;
     };
@@ -76,7 +83,12 @@ pub fn run(args: Args) -> Status {
     let revision = args.revision.unwrap_or(git.commit_count);
     let metadata = guard_compile::metadata(
         &sources,
-        |id, file| names.get(id.0 as usize).cloned().unwrap_or_else(|| file.name.clone()),
+        |id, file| {
+            names
+                .get(id.0 as usize)
+                .cloned()
+                .unwrap_or_else(|| file.name.clone())
+        },
         revision,
         git.commit.clone(),
     );
@@ -91,19 +103,29 @@ pub fn run(args: Args) -> Status {
     let loaded = match guard_engine::decode(&bytes) {
         Ok(loaded) => loaded,
         Err(e) => {
-            output::usage_error(format_args!("[{}] the bundle just built does not load (please report it): {e}", e.code()));
+            output::usage_error(format_args!(
+                "[{}] the bundle just built does not load (please report it): {e}",
+                e.code()
+            ));
             return Status::Usage;
         }
     };
     if let Err(e) = write_atomically(&args.output, &bytes) {
-        output::usage_error(format_args!("cannot write `{}`: {e}", args.output.display()));
+        output::usage_error(format_args!(
+            "cannot write `{}`: {e}",
+            args.output.display()
+        ));
         return Status::Usage;
     }
 
     let rules = policy.rules().len();
     match args.format {
         Format::Human => {
-            let commit = git.commit.as_deref().map(|c| format!(", commit {}", short(c))).unwrap_or_default();
+            let commit = git
+                .commit
+                .as_deref()
+                .map(|c| format!(", commit {}", short(c)))
+                .unwrap_or_default();
             eprintln!(
                 "built `{}`: {rules} rule{} from {} file{}, revision {revision}{commit}, {}",
                 args.output.display(),
@@ -143,10 +165,12 @@ pub(crate) fn compile_paths(
         output::usage_error(e);
         Status::Usage
     })?;
-    let worker = std::thread::Builder::new().stack_size(STACK_BYTES).spawn(move || {
-        let compilation = guard_compile::compile_sources(&sources);
-        (sources, compilation)
-    });
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || {
+            let compilation = guard_compile::compile_sources(&sources);
+            (sources, compilation)
+        });
     let Some((sources, compilation)) = worker.ok().and_then(|w| w.join().ok()) else {
         output::usage_error("internal error while compiling policies (please report it)");
         return Err(Status::Failed);
@@ -161,10 +185,19 @@ fn build_root(paths: &[PathBuf]) -> Result<PathBuf, String> {
     let mut root: Option<PathBuf> = None;
     for path in paths {
         let abs = absolute(path)?;
-        let dir = if abs.is_dir() { abs } else { abs.parent().map(Path::to_path_buf).unwrap_or(abs) };
+        let dir = if abs.is_dir() {
+            abs
+        } else {
+            abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+        };
         root = Some(match root {
             None => dir,
-            Some(r) => r.components().zip(dir.components()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
+            Some(r) => r
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
         });
     }
     root.ok_or_else(|| "no path given".to_string())
@@ -229,7 +262,10 @@ fn git_info(path: &Path) -> GitInfo {
             Ok(walk.filter(Result::is_ok).count() as u64)
         })
         .unwrap_or(0);
-    GitInfo { commit: Some(head.id().to_string()), commit_count }
+    GitInfo {
+        commit: Some(head.id().to_string()),
+        commit_count,
+    }
 }
 
 /// Writes through a temporary file in the same directory and renames it over `path`, so a
@@ -239,7 +275,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
@@ -264,7 +303,10 @@ mod tests {
     fn names_are_relative_to_the_build_root() {
         let root = PathBuf::from("/a/b");
         assert_eq!(bundle_name(&root, Path::new("/a/b/c/d.guard")), "c/d.guard");
-        assert_eq!(bundle_name(&root, Path::new("/a/b/./c/../e.guard")), "e.guard");
+        assert_eq!(
+            bundle_name(&root, Path::new("/a/b/./c/../e.guard")),
+            "e.guard"
+        );
     }
 
     #[test]
@@ -277,6 +319,9 @@ mod tests {
         std::fs::write(b.join("f.guard"), "").unwrap();
         let root = build_root(&[a.clone(), b.join("f.guard")]).unwrap();
         assert_eq!(root, absolute(&dir.path().join("x")).unwrap());
-        assert_eq!(build_root(&[a.clone()]).unwrap(), absolute(&a).unwrap());
+        assert_eq!(
+            build_root(std::slice::from_ref(&a)).unwrap(),
+            absolute(&a).unwrap()
+        );
     }
 }

@@ -66,7 +66,11 @@ pub struct Args {
     pub bundle: PathBuf,
 
     /// The allowed_signers file (OpenSSH format) that must trust the bundle's signer.
-    #[arg(long, value_name = "SIGNERS", conflicts_with = "insecure_allow_unsigned")]
+    #[arg(
+        long,
+        value_name = "SIGNERS",
+        conflicts_with = "insecure_allow_unsigned"
+    )]
     pub allowed_signers: Option<PathBuf>,
 
     /// Only accept a signature by this principal of the allowed_signers file.
@@ -99,11 +103,13 @@ pub struct Args {
 }
 
 fn parse_channel(text: &str) -> Result<Channel, String> {
-    Channel::from_name(text).ok_or_else(|| format!("expected one of: {}", names(Channel::ALL, Channel::name)))
+    Channel::from_name(text)
+        .ok_or_else(|| format!("expected one of: {}", names(Channel::ALL, Channel::name)))
 }
 
 fn parse_dialect(text: &str) -> Result<Dialect, String> {
-    Dialect::from_name(text).ok_or_else(|| format!("expected one of: {}", names(Dialect::ALL, Dialect::name)))
+    Dialect::from_name(text)
+        .ok_or_else(|| format!("expected one of: {}", names(Dialect::ALL, Dialect::name)))
 }
 
 fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
@@ -115,7 +121,10 @@ pub fn run(args: Args) -> Status {
         Ok(bundle) => bundle,
         Err(status) => return status,
     };
-    let pool = match rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES).build() {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .build()
+    {
         Ok(pool) => pool,
         Err(e) => {
             output::usage_error(format_args!("cannot start worker threads: {e}"));
@@ -131,7 +140,10 @@ pub fn run(args: Args) -> Status {
                 dialect: args.dialect.unwrap_or_default(),
                 command: command.clone(),
                 actor: Default::default(),
-                target: guard_model::Target { env: args.env.clone().unwrap_or_default(), ..Default::default() },
+                target: guard_model::Target {
+                    env: args.env.clone().unwrap_or_default(),
+                    ..Default::default()
+                },
             };
             pool.install(|| one_command(&bundle, &request, args.format))
         }
@@ -158,25 +170,47 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
         output::usage_error(message);
         Status::Usage
     };
-    let bytes = read_limited(&args.bundle, MAX_BUNDLE_BYTES)
-        .map_err(|e| fail(format!("cannot read bundle `{}`: {e}", args.bundle.display())))?;
+    let bytes = read_limited(&args.bundle, MAX_BUNDLE_BYTES).map_err(|e| {
+        fail(format!(
+            "cannot read bundle `{}`: {e}",
+            args.bundle.display()
+        ))
+    })?;
     match &args.allowed_signers {
         Some(signers_path) => {
             let sig_path = signature_path(&args.bundle);
             let signature = match read_limited(&sig_path, MAX_SIGNATURE_BYTES) {
                 Ok(sig) => String::from_utf8_lossy(&sig).into_owned(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(fail(format!("cannot read signature `{}`: {e}", sig_path.display()))),
+                Err(e) => {
+                    return Err(fail(format!(
+                        "cannot read signature `{}`: {e}",
+                        sig_path.display()
+                    )));
+                }
             };
-            let signers_text = read_limited(signers_path, MAX_BUNDLE_BYTES)
-                .map_err(|e| fail(format!("cannot read allowed signers `{}`: {e}", signers_path.display())))?;
-            let signers = guard_engine::sign::AllowedSigners::parse(&String::from_utf8_lossy(&signers_text))
-                .map_err(|e| fail(format!("[GV009] `{}`: {e}", signers_path.display())))?;
+            let signers_text = read_limited(signers_path, MAX_BUNDLE_BYTES).map_err(|e| {
+                fail(format!(
+                    "cannot read allowed signers `{}`: {e}",
+                    signers_path.display()
+                ))
+            })?;
+            let signers =
+                guard_engine::sign::AllowedSigners::parse(&String::from_utf8_lossy(&signers_text))
+                    .map_err(|e| fail(format!("[GV009] `{}`: {e}", signers_path.display())))?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            if let Err(e) = guard_engine::sign::verify(&bytes, &signature, &signers, args.identity.as_deref(), now) {
-                let help = miette::Diagnostic::help(&e).map(|h| format!("\n  help: {h}")).unwrap_or_default();
+            if let Err(e) = guard_engine::sign::verify(
+                &bytes,
+                &signature,
+                &signers,
+                args.identity.as_deref(),
+                now,
+            ) {
+                let help = miette::Diagnostic::help(&e)
+                    .map(|h| format!("\n  help: {h}"))
+                    .unwrap_or_default();
                 return Err(fail(format!(
                     "[{}] refusing bundle `{}`: {e} (signature `{}`){help}",
                     e.code(),
@@ -201,8 +235,14 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
         }
     }
     guard_engine::decode(&bytes).map_err(|e| {
-        let help = miette::Diagnostic::help(&e).map(|h| format!("\n  help: {h}")).unwrap_or_default();
-        fail(format!("[{}] cannot load bundle `{}`: {e}{help}", e.code(), args.bundle.display()))
+        let help = miette::Diagnostic::help(&e)
+            .map(|h| format!("\n  help: {h}"))
+            .unwrap_or_default();
+        fail(format!(
+            "[{}] cannot load bundle `{}`: {e}{help}",
+            e.code(),
+            args.bundle.display()
+        ))
     })
 }
 
@@ -240,17 +280,18 @@ enum Line {
 }
 
 /// Decides every line of `input`, writing one decision line per non-blank input line.
-pub fn stream(bundle: &LoadedBundle, input: impl Read, output: impl Write) -> std::io::Result<StreamSummary> {
+pub fn stream(
+    bundle: &LoadedBundle,
+    input: impl Read,
+    output: impl Write,
+) -> std::io::Result<StreamSummary> {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
     let mut out = BufWriter::new(output);
     let mut summary = StreamSummary::default();
     let mut batch: Vec<(u64, Line)> = Vec::new();
     let mut batch_bytes = 0usize;
     let mut line_no = 0u64;
-    loop {
-        let Some(line) = read_line(&mut reader)? else {
-            break;
-        };
+    while let Some(line) = read_line(&mut reader)? {
         line_no += 1;
         let blank = matches!(&line, Line::Text(t) if t.trim_ascii().is_empty());
         if !blank {
@@ -276,7 +317,10 @@ fn flush(
     out: &mut impl Write,
     summary: &mut StreamSummary,
 ) -> std::io::Result<()> {
-    let decisions: Vec<Decision> = batch.par_iter().map(|(n, line)| decide_line(bundle, *n, line)).collect();
+    let decisions: Vec<Decision> = batch
+        .par_iter()
+        .map(|(n, line)| decide_line(bundle, *n, line))
+        .collect();
     batch.clear();
     for d in &decisions {
         if d.decision == DecisionKind::Error {
@@ -339,7 +383,11 @@ fn decide_line(bundle: &LoadedBundle, line_no: u64, line: &Line) -> Decision {
     let fallback_id = format!("line {line_no}");
     let text = match line {
         Line::TooLong(len) => {
-            return error_decision(bundle, fallback_id, format!("line is {len} bytes, over the {MAX_LINE_BYTES}-byte limit"));
+            return error_decision(
+                bundle,
+                fallback_id,
+                format!("line is {len} bytes, over the {MAX_LINE_BYTES}-byte limit"),
+            );
         }
         Line::Text(bytes) => bytes,
     };
@@ -352,22 +400,42 @@ fn decide_line(bundle: &LoadedBundle, line_no: u64, line: &Line) -> Decision {
         bundle.evaluate(&request, &actions)
     })) {
         Ok(decision) => decision,
-        Err(_) => error_decision(bundle, id, "internal error while deciding this request (please report it)".into()),
+        Err(_) => error_decision(
+            bundle,
+            id,
+            "internal error while deciding this request (please report it)".into(),
+        ),
     }
 }
 
 fn error_decision(bundle: &LoadedBundle, id: String, error: String) -> Decision {
-    Decision { id, decision: DecisionKind::Error, matches: Vec::new(), error: Some(error), bundle: Some(bundle.bundle_ref()) }
+    Decision {
+        id,
+        decision: DecisionKind::Error,
+        matches: Vec::new(),
+        error: Some(error),
+        bundle: Some(bundle.bundle_ref()),
+    }
 }
 
 /// Parses a canonical request. On error: the line's id when it could be read, and why.
 pub fn parse_request(bytes: &[u8]) -> Result<Request, (Option<String>, String)> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| (None, format!("line is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        (
+            None,
+            format!(
+                "line is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
     let mut value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| (None, format!("not valid JSON: {e}")))?;
     let Some(object) = value.as_object_mut() else {
-        return Err((None, format!("expected a JSON object, found {}", json_kind(&value))));
+        return Err((
+            None,
+            format!("expected a JSON object, found {}", json_kind(&value)),
+        ));
     };
     // Ids may be strings or numbers; a number is kept as its text.
     let id = match object.get("id") {
@@ -378,7 +446,15 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (Option<String>, String)> 
             object.insert("id".into(), serde_json::Value::String(text.clone()));
             Some(text)
         }
-        Some(other) => return Err((None, format!("`id` must be a string or a number, found {}", json_kind(other)))),
+        Some(other) => {
+            return Err((
+                None,
+                format!(
+                    "`id` must be a string or a number, found {}",
+                    json_kind(other)
+                ),
+            ));
+        }
     };
     if let Some(message) = field_type_error(object) {
         return Err((id, message));
@@ -390,34 +466,65 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (Option<String>, String)> 
 /// own message does not say which field it was reading).
 fn field_type_error(object: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
     use serde_json::Value;
-    fn check(value: Option<&Value>, path: &str, want: &str, ok: fn(&Value) -> bool) -> Option<String> {
+    fn check(
+        value: Option<&Value>,
+        path: &str,
+        want: &str,
+        ok: fn(&Value) -> bool,
+    ) -> Option<String> {
         match value {
-            Some(v) if !ok(v) => Some(format!("invalid request: `{path}` must be {want}, found {}", json_kind(v))),
+            Some(v) if !ok(v) => Some(format!(
+                "invalid request: `{path}` must be {want}, found {}",
+                json_kind(v)
+            )),
             _ => None,
         }
     }
     let string = |v: &Value| v.is_string();
     let strings = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
-    let string_map = |v: &Value| v.as_object().is_some_and(|m| m.values().all(Value::is_string));
+    let string_map = |v: &Value| {
+        v.as_object()
+            .is_some_and(|m| m.values().all(Value::is_string))
+    };
     for field in ["channel", "dialect", "command", "time"] {
         if let Some(e) = check(object.get(field), field, "a string", string) {
             return Some(e);
         }
     }
-    for (record, fields) in [("actor", &["id", "kind"][..]), ("target", &["env", "resource"][..])] {
-        let Some(value) = object.get(record) else { continue };
+    for (record, fields) in [
+        ("actor", &["id", "kind"][..]),
+        ("target", &["env", "resource"][..]),
+    ] {
+        let Some(value) = object.get(record) else {
+            continue;
+        };
         let Some(inner) = value.as_object() else {
             return check(Some(value), record, "an object", Value::is_object);
         };
         for field in fields {
-            if let Some(e) = check(inner.get(*field), &format!("{record}.{field}"), "a string", string) {
+            if let Some(e) = check(
+                inner.get(*field),
+                &format!("{record}.{field}"),
+                "a string",
+                string,
+            ) {
                 return Some(e);
             }
         }
         let extra = if record == "actor" {
-            check(inner.get("groups"), "actor.groups", "an array of strings", strings)
+            check(
+                inner.get("groups"),
+                "actor.groups",
+                "an array of strings",
+                strings,
+            )
         } else {
-            check(inner.get("labels"), "target.labels", "an object of strings", string_map)
+            check(
+                inner.get("labels"),
+                "target.labels",
+                "an object of strings",
+                string_map,
+            )
         };
         if extra.is_some() {
             return extra;
@@ -471,7 +578,11 @@ fn one_command(bundle: &LoadedBundle, request: &Request, format: Format) -> Stat
 }
 
 fn paint(text: &str, code: &str, color: bool) -> String {
-    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 fn effect_color(kind: DecisionKind) -> &'static str {
@@ -498,7 +609,11 @@ pub fn render_human(decision: &Decision, command: &str, color: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let kind = decision.decision;
-    let _ = writeln!(out, "decision: {}", paint(kind_name(kind), effect_color(kind), color));
+    let _ = writeln!(
+        out,
+        "decision: {}",
+        paint(kind_name(kind), effect_color(kind), color)
+    );
     if decision.matches.is_empty() {
         let _ = writeln!(out, "  no rule matched: the bundle's default decides");
     }
@@ -513,7 +628,11 @@ pub fn render_human(decision: &Decision, command: &str, color: bool) -> String {
 
 fn render_match(out: &mut String, m: &Match, command: &str, color: bool) {
     use std::fmt::Write;
-    let effect = paint(m.effect.name(), effect_color(DecisionKind::from(m.effect)), color);
+    let effect = paint(
+        m.effect.name(),
+        effect_color(DecisionKind::from(m.effect)),
+        color,
+    );
     let mode = match m.mode {
         guard_model::Mode::Enforce => String::new(),
         guard_model::Mode::Audit => " (audit: recorded, does not decide)".to_string(),
@@ -545,8 +664,11 @@ pub fn underline(command: &str, span: [u32; 2]) -> Vec<String> {
         let line = raw.strip_suffix('\n').unwrap_or(raw);
         let (line_start, line_end) = (offset, offset + line.len());
         offset += raw.len();
-        let overlaps =
-            if start == end { line_start <= start && start <= line_end } else { start < line_end && end > line_start };
+        let overlaps = if start == end {
+            line_start <= start && start <= line_end
+        } else {
+            start < line_end && end > line_start
+        };
         if !overlaps {
             continue;
         }
@@ -569,9 +691,18 @@ mod tests {
 
     #[test]
     fn underline_marks_the_span() {
-        assert_eq!(underline("DROP TABLE users", [0, 16]), vec!["DROP TABLE users", "^^^^^^^^^^^^^^^^"]);
-        assert_eq!(underline("ls; rm -rf /", [4, 12]), vec!["ls; rm -rf /", "    ^^^^^^^^"]);
-        assert_eq!(underline("a\nrm -rf /\nb", [2, 10]), vec!["rm -rf /", "^^^^^^^^"]);
+        assert_eq!(
+            underline("DROP TABLE users", [0, 16]),
+            vec!["DROP TABLE users", "^^^^^^^^^^^^^^^^"]
+        );
+        assert_eq!(
+            underline("ls; rm -rf /", [4, 12]),
+            vec!["ls; rm -rf /", "    ^^^^^^^^"]
+        );
+        assert_eq!(
+            underline("a\nrm -rf /\nb", [2, 10]),
+            vec!["rm -rf /", "^^^^^^^^"]
+        );
         assert_eq!(underline("é rm", [3, 5]), vec!["é rm", "  ^^"]);
         // Out of range spans clamp instead of panicking.
         assert_eq!(underline("ab", [5, 9]), Vec::<String>::new());
@@ -583,7 +714,9 @@ mod tests {
         let mut input = long.clone();
         input.extend_from_slice(b"\n{}\r\nlast");
         let mut reader = BufReader::with_capacity(1024, input.as_slice());
-        assert!(matches!(read_line(&mut reader).unwrap(), Some(Line::TooLong(n)) if n == long.len()));
+        assert!(
+            matches!(read_line(&mut reader).unwrap(), Some(Line::TooLong(n)) if n == long.len())
+        );
         assert!(matches!(read_line(&mut reader).unwrap(), Some(Line::Text(t)) if t == b"{}"));
         assert!(matches!(read_line(&mut reader).unwrap(), Some(Line::Text(t)) if t == b"last"));
         assert!(read_line(&mut reader).unwrap().is_none());
@@ -597,8 +730,13 @@ mod tests {
         let err = parse_request(br#"{"id": "r1", "channel": "sql"}"#).unwrap_err();
         assert_eq!(err.0.as_deref(), Some("r1"));
         assert!(err.1.contains("missing field `command`"), "{}", err.1);
-        assert_eq!(parse_request(b"[1]").unwrap_err().1, "expected a JSON object, found an array");
-        let ok = parse_request(br#"{"id": 12, "channel": "sql", "command": "SELECT 1", "extra": true}"#).unwrap();
+        assert_eq!(
+            parse_request(b"[1]").unwrap_err().1,
+            "expected a JSON object, found an array"
+        );
+        let ok =
+            parse_request(br#"{"id": 12, "channel": "sql", "command": "SELECT 1", "extra": true}"#)
+                .unwrap();
         assert_eq!(ok.id, "12");
     }
 }

@@ -65,20 +65,31 @@ struct Outcome<'p> {
 }
 
 pub fn run(args: Args) -> Status {
-    let (sources, _files, compilation) = match super::build::compile_paths(&args.paths, args.format) {
+    let (sources, _files, compilation) = match super::build::compile_paths(&args.paths, args.format)
+    {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
     let Some(policy) = &compilation.policy else {
-        let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+        let errors = compilation
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .count();
         if args.format == Format::Human {
-            eprintln!("tests not run: {errors} error{} in policies", if errors == 1 { "" } else { "s" });
+            eprintln!(
+                "tests not run: {errors} error{} in policies",
+                if errors == 1 { "" } else { "s" }
+            );
         }
         return Status::Failed;
     };
     let program = &compilation.program;
-    let cases: Vec<(&Test, usize, &TestCase)> =
-        program.tests.iter().flat_map(|t| t.cases.iter().enumerate().map(move |(i, c)| (t, i + 1, c))).collect();
+    let cases: Vec<(&Test, usize, &TestCase)> = program
+        .tests
+        .iter()
+        .flat_map(|t| t.cases.iter().enumerate().map(move |(i, c)| (t, i + 1, c)))
+        .collect();
 
     let outcomes = match run_cases(policy, &cases) {
         Ok(outcomes) => outcomes,
@@ -88,10 +99,17 @@ pub fn run(args: Args) -> Status {
         }
     };
 
-    let matched: BTreeSet<&str> =
-        outcomes.iter().filter_map(|o| o.decision.as_ref().ok()).flat_map(|d| d.matches.iter().map(|m| m.rule.as_str())).collect();
+    let matched: BTreeSet<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.decision.as_ref().ok())
+        .flat_map(|d| d.matches.iter().map(|m| m.rule.as_str()))
+        .collect();
     let uncovered: Vec<&guard_sema::program::Rule> = if args.coverage {
-        program.rules.iter().filter(|r| !matched.contains(r.id.as_str())).collect()
+        program
+            .rules
+            .iter()
+            .filter(|r| !matched.contains(r.id.as_str()))
+            .collect()
     } else {
         Vec::new()
     };
@@ -100,13 +118,17 @@ pub fn run(args: Args) -> Status {
 
     match args.format {
         Format::Human => {
-            let mut diagnostics: Vec<Diagnostic> = outcomes.iter().filter(|o| !o.passed).map(failure).collect();
+            let mut diagnostics: Vec<Diagnostic> =
+                outcomes.iter().filter(|o| !o.passed).map(failure).collect();
             diagnostics.extend(uncovered.iter().map(|r| uncovered_diagnostic(r)));
             output::print_diagnostics(&diagnostics, &sources, Format::Human);
             let mut summary = format!("{passed} passed, {failed} failed");
             if args.coverage {
                 let rules = program.rules.len();
-                summary.push_str(&format!("; {} of {rules} rules matched", rules - uncovered.len()));
+                summary.push_str(&format!(
+                    "; {} of {rules} rules matched",
+                    rules - uncovered.len()
+                ));
                 if !uncovered.is_empty() {
                     let ids: Vec<&str> = uncovered.iter().map(|r| r.id.as_str()).collect();
                     summary.push_str(&format!(", uncovered: {}", ids.join(", ")));
@@ -127,7 +149,11 @@ pub fn run(args: Args) -> Status {
             println!("{}", serde_json::json!({ "summary": summary }));
         }
     }
-    if failed > 0 || !uncovered.is_empty() { Status::Failed } else { Status::Ok }
+    if failed > 0 || !uncovered.is_empty() {
+        Status::Failed
+    } else {
+        Status::Ok
+    }
 }
 
 /// Runs every case on a pool whose threads have a large stack; outcomes in input order.
@@ -135,14 +161,22 @@ fn run_cases<'p>(
     policy: &Policy,
     cases: &[(&'p Test, usize, &'p TestCase)],
 ) -> Result<Vec<Outcome<'p>>, rayon::ThreadPoolBuildError> {
-    let pool = rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .build()?;
     Ok(pool.install(|| {
         cases
             .par_iter()
             .map(|&(test, number, case)| {
                 let decision = decide(policy, &request(test, number, case));
                 let passed = decision.as_ref().is_ok_and(|d| passes(case, d));
-                Outcome { test, number, case, decision, passed }
+                Outcome {
+                    test,
+                    number,
+                    case,
+                    decision,
+                    passed,
+                }
             })
             .collect()
     }))
@@ -156,7 +190,11 @@ pub fn request(test: &Test, number: usize, case: &TestCase) -> Request {
         channel: case.channel,
         dialect: case.dialect,
         command: case.command.clone(),
-        actor: Actor { id: case.actor_id.clone(), kind: case.actor_kind, groups: case.groups.clone() },
+        actor: Actor {
+            id: case.actor_id.clone(),
+            kind: case.actor_kind,
+            groups: case.groups.clone(),
+        },
         target: Target {
             env: case.env.clone(),
             resource: String::new(),
@@ -184,7 +222,12 @@ fn decide(policy: &Policy, request: &Request) -> Result<Decision, String> {
 /// with that effect (so it is one of the rules that decided).
 pub fn passes(case: &TestCase, decision: &Decision) -> bool {
     decision.decision == DecisionKind::from(case.expect)
-        && case.by.as_ref().is_none_or(|rule| decision.matches.iter().any(|m| deciding(m, rule, case.expect)))
+        && case.by.as_ref().is_none_or(|rule| {
+            decision
+                .matches
+                .iter()
+                .any(|m| deciding(m, rule, case.expect))
+        })
 }
 
 fn deciding(m: &Match, rule: &str, effect: Effect) -> bool {
@@ -216,7 +259,10 @@ fn failure(o: &Outcome<'_>) -> Diagnostic {
             return Diagnostic::error(
                 TEST_CRASHED,
                 case.span,
-                format!("test `{}` case {}: analysing or evaluating the command crashed: {panic}", o.test.id, o.number),
+                format!(
+                    "test `{}` case {}: analysing or evaluating the command crashed: {panic}",
+                    o.test.id, o.number
+                ),
             )
             .with_label(format!("expected {}", expectation(case)))
             .with_help("this is a bug in guard; please report it with this case")
@@ -231,7 +277,12 @@ fn failure(o: &Outcome<'_>) -> Diagnostic {
             o.number,
             expectation(case)
         ),
-        _ => format!("test `{}` case {}: expected {}, got `{got}`", o.test.id, o.number, expectation(case)),
+        _ => format!(
+            "test `{}` case {}: expected {}, got `{got}`",
+            o.test.id,
+            o.number,
+            expectation(case)
+        ),
     };
     let help = if decision.matches.is_empty() {
         format!("no rule matched, so the decision is the policies' default (`{got}`)")
@@ -250,15 +301,23 @@ fn describe_match(m: &Match) -> String {
         Mode::Enforce => "",
         Mode::Audit => ", audit",
     };
-    let via = if m.via.is_empty() { String::new() } else { format!(" (via {})", m.via.join(" → ")) };
+    let via = if m.via.is_empty() {
+        String::new()
+    } else {
+        format!(" (via {})", m.via.join(" → "))
+    };
     format!("  {} ({}{mode}): {}{via}", m.rule, m.effect, m.message)
 }
 
 fn uncovered_diagnostic(rule: &guard_sema::program::Rule) -> Diagnostic {
-    Diagnostic::warning(UNCOVERED_RULE, rule.name_span, format!("no test case matches rule `{}`", rule.id))
-        .with_label("never matched")
-        .with_help("add a case to a `test` block whose command this rule matches")
-        .in_file(rule.file)
+    Diagnostic::warning(
+        UNCOVERED_RULE,
+        rule.name_span,
+        format!("no test case matches rule `{}`", rule.id),
+    )
+    .with_label("never matched")
+    .with_help("add a case to a `test` block whose command this rule matches")
+    .in_file(rule.file)
 }
 
 fn case_json(o: &Outcome<'_>, sources: &SourceMap) -> serde_json::Value {

@@ -777,6 +777,26 @@ pub fn standard_like_policy() -> Policy {
 // --- random requests and actions (proptest strategies) ---
 
 const WORDS: &[&str] = &[
+    "chmod",
+    "kill",
+    "crontab",
+    "env",
+    "base64",
+    "iptables",
+    "dd",
+    "exec",
+    "scale",
+    "get",
+    "uninstall",
+    "pods",
+    "apply",
+    "cloudtrail",
+    "delete-trail",
+    "auditd",
+    "flushall",
+    "r",
+    "decode",
+    "history",
     "",
     "/",
     "/etc",
@@ -830,8 +850,8 @@ pub fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Stra
 pub fn detail() -> impl Strategy<Value = ActionDetail> {
     prop_oneof![
         (
-            pick(StatementKind::ALL),
-            pick(ObjectKind::ALL),
+            prop_oneof![pick(StatementKind::ALL), pick(RISKY_STATEMENTS)],
+            prop_oneof![pick(ObjectKind::ALL), Just(ObjectKind::Table)],
             words(),
             words(),
             words(),
@@ -943,8 +963,18 @@ pub fn action() -> impl Strategy<Value = Action> {
     })
 }
 
+const RISKY_STATEMENTS: &[StatementKind] = &[
+    StatementKind::Drop,
+    StatementKind::Truncate,
+    StatementKind::Delete,
+    StatementKind::Update,
+    StatementKind::Alter,
+    StatementKind::Select,
+];
+
 pub fn request_strategy() -> impl Strategy<Value = Request> {
-    (word(), pick(ActorKind::ALL), word()).prop_map(|(env, kind, command)| {
+    let env = prop_oneof![word(), pick(PROTECTED).prop_map(str::to_string)];
+    (env, pick(ActorKind::ALL), word()).prop_map(|(env, kind, command)| {
         let mut r = request(&env, &command);
         r.actor.kind = kind;
         r

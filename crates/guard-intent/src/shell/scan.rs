@@ -87,9 +87,141 @@ pub(crate) fn depth(text: &str) -> usize {
     max
 }
 
+/// Whether `text` ends inside an open quote, substitution, expansion, group or here-document.
+///
+/// brush-parser 0.4 can loop forever (allocating without bound) on some such inputs when a
+/// here-document operator is involved (`$(<< \t`, `<<$(  `); bash rejects them all as syntax
+/// errors, so guard reports them unparsed. Errs towards "terminated": the caller still runs the
+/// real parser on anything this lets through.
+pub(crate) fn unterminated(text: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum F {
+        Double,
+        Paren,
+        Brace,
+        Bracket,
+        Backquote,
+    }
+    let bytes = text.as_bytes();
+    let mut stack: Vec<F> = Vec::new();
+    let mut pending: Vec<(String, bool)> = Vec::new();
+    let mut i = 0;
+    let mut word_start = true;
+    while let Some(&b) = bytes.get(i) {
+        let at_word_start = word_start;
+        word_start = matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')');
+        let top = stack.last().copied();
+        let in_double = top == Some(F::Double);
+        let prev_dollar = i > 0 && bytes.get(i - 1) == Some(&b'$');
+        match b {
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'\'' if !in_double => {
+                let ansi = prev_dollar;
+                i += 1;
+                loop {
+                    match bytes.get(i) {
+                        None => return true,
+                        Some(b'\\') if ansi => i += 2,
+                        Some(b'\'') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'"' if in_double => {
+                stack.pop();
+            }
+            b'"' => stack.push(F::Double),
+            b'`' if top == Some(F::Backquote) => {
+                stack.pop();
+            }
+            b'`' => stack.push(F::Backquote),
+            b'(' if !in_double || prev_dollar => stack.push(F::Paren),
+            b')' if top == Some(F::Paren) => {
+                stack.pop();
+            }
+            b'{' if prev_dollar || (!in_double && at_word_start && bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace)) => {
+                stack.push(F::Brace);
+            }
+            b'}' if top == Some(F::Brace) => {
+                stack.pop();
+            }
+            b'[' if prev_dollar => stack.push(F::Bracket),
+            b']' if top == Some(F::Bracket) => {
+                stack.pop();
+            }
+            b'#' if at_word_start && !in_double => {
+                while bytes.get(i).is_some_and(|c| *c != b'\n') {
+                    i += 1;
+                }
+                continue;
+            }
+            b'<' if !in_double && bytes.get(i + 1) == Some(&b'<') => {
+                if bytes.get(i + 2) == Some(&b'<') {
+                    i += 3;
+                    continue;
+                }
+                i += 2;
+                let strip_tabs = bytes.get(i) == Some(&b'-');
+                if strip_tabs {
+                    i += 1;
+                }
+                while bytes.get(i).is_some_and(|c| *c == b' ' || *c == b'\t') {
+                    i += 1;
+                }
+                let start = i;
+                while bytes.get(i).is_some_and(|c| !c.is_ascii_whitespace() && !b";|&<>()".contains(c)) {
+                    i += 1;
+                }
+                let word: String = text.get(start..i).unwrap_or("").chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
+                if word.is_empty() {
+                    return true;
+                }
+                pending.push((word, strip_tabs));
+                continue;
+            }
+            b'\n' if !in_double && !pending.is_empty() => {
+                i += 1;
+                for (delimiter, strip_tabs) in std::mem::take(&mut pending) {
+                    loop {
+                        let Some(rest) = text.get(i..) else { return true };
+                        if rest.is_empty() {
+                            return true;
+                        }
+                        let line_end = rest.find('\n').map_or(rest.len(), |n| n);
+                        let line = rest.get(..line_end).unwrap_or("");
+                        let line = if strip_tabs { line.trim_start_matches('\t') } else { line };
+                        i += line_end + 1;
+                        if line == delimiter {
+                            break;
+                        }
+                    }
+                }
+                word_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    !stack.is_empty() || !pending.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::depth;
+    use super::{depth, unterminated};
+
+    #[test]
+    fn finds_unterminated_constructs_around_here_documents() {
+        for open in ["$(<< \t", "<<$(  ", "echo \"a", "echo 'a", "cat <<EOF\nbody", "x $[", "a <<", "${a"] {
+            assert!(unterminated(open), "{open:?}");
+        }
+        for closed in ["echo $(cat <<EOF\nit's (here\nEOF\n)", "cat <<-'EOF'\n\tdon't\n\tEOF", "echo {a,b} a{", "case x in a) ;; esac", "echo \"$(ls)\" # (", "cat <<< \"x\""] {
+            assert!(!unterminated(closed), "{closed:?}");
+        }
+    }
 
     #[test]
     fn counts_nesting_and_ignores_single_quotes() {

@@ -1029,6 +1029,10 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
     };
     let _ = stmt.visit(&mut sweep);
     let mut f = sweep.facts;
+    if matches!(stmt, Statement::Set(_)) {
+        // `SET x = value`: a bare word value is not a column.
+        f.sql.columns_read.clear();
+    }
     // A temporary relation being created is not also read under its unshadowed name.
     let created_temp = match stmt {
         Statement::CreateTable(c) if c.temporary => Some(&c.name),
@@ -1167,12 +1171,16 @@ fn one_row(q: &ast::Query) -> Option<&Expr> {
     if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() {
         return None;
     }
-    let ast::SetExpr::Select(sel) = q.body.as_ref() else { return None };
+    let ast::SetExpr::Select(sel) = q.body.as_ref() else {
+        return None;
+    };
     if !sel.from.is_empty() || sel.selection.is_some() || sel.having.is_some() {
         return None;
     }
     match sel.projection.as_slice() {
-        [ast::SelectItem::UnnamedExpr(e)] | [ast::SelectItem::ExprWithAlias { expr: e, .. }] => Some(e),
+        [ast::SelectItem::UnnamedExpr(e)] | [ast::SelectItem::ExprWithAlias { expr: e, .. }] => {
+            Some(e)
+        }
         _ => None,
     }
 }

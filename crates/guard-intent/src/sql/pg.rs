@@ -1,6 +1,6 @@
 //! PostgreSQL front end: libpg_query's tree (the server's own grammar) → [`Facts`].
 //!
-//! Per statement: [`Analyzer::facts`] sets the kind, object and targets; [`Walk`] then sweeps
+//! Per statement: [`statement_facts`] sets the kind, object and targets; [`Walk`] then sweeps
 //! every child node for relations read, functions called, columns read and DML hidden in CTEs.
 //! The walker knows the common expression and query nodes; any other node is serialised and
 //! swept generically (see [`Walk::generic`]), so a node kind we did not anticipate can hide no
@@ -487,6 +487,9 @@ fn statement_facts<'a>(
             f.sql.statement = K::Create;
             f.sql.object = ObjectKind::Schema;
             f.write(s.schemaname.clone());
+            if let Some(r) = &s.authrole {
+                f.grantee(&role_name(r));
+            }
             w.list(&s.schema_elts, 0);
         }
         N::CreatedbStmt(s) => {
@@ -1064,7 +1067,11 @@ fn qualified_name(n: &Node, session: &Session) -> Option<String> {
 /// A function or procedure name, schema-qualified like relations (`public.cleanup`).
 fn routine_name(names: &[Node], session: &Session) -> String {
     let name = dotted(names);
-    if names.len() == 1 { session.relation("", &name, false) } else { name }
+    if names.len() == 1 {
+        session.relation("", &name, false)
+    } else {
+        name
+    }
 }
 
 /// Names joined with dots (`pg_catalog.pg_read_file`).
@@ -1630,10 +1637,15 @@ fn fold_sublink(l: &pb::SubLink, d: u32, deep: &mut bool) -> Val {
     }
     match pb::SubLinkType::try_from(l.sub_link_type) {
         Ok(pb::SubLinkType::ExistsSublink) => Val::Bool(true),
-        Ok(pb::SubLinkType::ExprSublink) => match s.target_list.first().and_then(|t| t.node.as_ref()) {
-            Some(NodeEnum::ResTarget(rt)) => rt.val.as_deref().map_or(Val::Unknown, |v| fold_node(v, d, deep)),
-            _ => Val::Unknown,
-        },
+        Ok(pb::SubLinkType::ExprSublink) => {
+            match s.target_list.first().and_then(|t| t.node.as_ref()) {
+                Some(NodeEnum::ResTarget(rt)) => rt
+                    .val
+                    .as_deref()
+                    .map_or(Val::Unknown, |v| fold_node(v, d, deep)),
+                _ => Val::Unknown,
+            }
+        }
         _ => Val::Unknown,
     }
 }

@@ -1,14 +1,16 @@
-//! `DO $$ … $$` bodies: libpg_query's PL/pgSQL parser finds the statements inside.
+//! `DO $$ … $$` blocks and `CREATE FUNCTION|PROCEDURE` bodies: libpg_query's PL/pgSQL parser
+//! finds the statements inside.
 //!
 //! Every embedded SQL statement (`DELETE …`, `PERFORM …`, `FOR r IN SELECT …`) becomes an
-//! action of its own, reached via `"DO"`. `EXECUTE` of a string literal (or a concatenation of
-//! literals) is followed via `"DO", "EXECUTE"`; `EXECUTE` of anything else yields an `execute`
-//! action plus an `opaque` action (`dynamic_code`), because what it runs is only known at run
-//! time. Functions called in PL/pgSQL expressions (`IF pg_read_file(…) …`, `x := dblink(…)`)
-//! are added to the `DO` action itself.
+//! action of its own, reached via `"DO"` (or `"CREATE FUNCTION"`: a body defined now can run
+//! later in the same request). `EXECUTE` of a string literal (or a concatenation of literals)
+//! is followed via `"DO", "EXECUTE"`; `EXECUTE` of anything else yields an `execute` action plus
+//! an `opaque` action (`dynamic_code`), because what it runs is only known at run time.
+//! Functions called in PL/pgSQL expressions (`IF pg_read_file(…) …`, `x := dblink(…)`) are
+//! added to the `DO` action itself. `LANGUAGE sql` bodies are plain SQL and analysed as such.
 //!
-//! Invariant: a body the PL/pgSQL parser rejects, or a body in another language, is `opaque`:
-//! guard never treats code it could not read as harmless.
+//! Invariant: a body the PL/pgSQL parser rejects, or a body in a language guard cannot read
+//! (`plpython3u`, `c`), is `opaque`: guard never treats code it could not read as harmless.
 
 use guard_model::{Action, ActionDetail, OpaqueCause, StatementKind};
 use pg_query::NodeEnum;
@@ -80,8 +82,13 @@ pub(crate) fn create_function(
     let mut language = String::from("sql");
     let mut body: Vec<&str> = Vec::new();
     for o in &s.options {
-        let Some(NodeEnum::DefElem(d)) = &o.node else { continue };
-        match (d.defname.as_str(), d.arg.as_ref().and_then(|v| v.node.as_ref())) {
+        let Some(NodeEnum::DefElem(d)) = &o.node else {
+            continue;
+        };
+        match (
+            d.defname.as_str(),
+            d.arg.as_ref().and_then(|v| v.node.as_ref()),
+        ) {
             ("language", Some(NodeEnum::String(v))) => language = v.sval.to_lowercase(),
             ("as", Some(NodeEnum::List(l))) => {
                 body = l
@@ -96,7 +103,11 @@ pub(crate) fn create_function(
             _ => {}
         }
     }
-    let step = if s.is_procedure { "CREATE PROCEDURE" } else { "CREATE FUNCTION" };
+    let step = if s.is_procedure {
+        "CREATE PROCEDURE"
+    } else {
+        "CREATE FUNCTION"
+    };
     let origin = deeper(cx.origin, step, cx.local);
     match (language.as_str(), body.as_slice()) {
         ("plpgsql", _) => body_actions(cx.text, cx, &origin, session, out, own),
@@ -106,18 +117,37 @@ pub(crate) fn create_function(
             if let Some(NodeEnum::List(l)) = s.sql_body.as_ref().and_then(|b| b.node.as_ref()) {
                 for n in l.items.iter().filter_map(|i| i.node.as_ref()) {
                     let items: Vec<&NodeEnum> = match n {
-                        NodeEnum::List(inner) => inner.items.iter().filter_map(|i| i.node.as_ref()).collect(),
+                        NodeEnum::List(inner) => {
+                            inner.items.iter().filter_map(|i| i.node.as_ref()).collect()
+                        }
                         other => vec![other],
                     };
                     for stmt in items {
-                        super::pg::emit(stmt, &Place { origin: &origin, ..*cx }, session, out, false);
+                        super::pg::emit(
+                            stmt,
+                            &Place {
+                                origin: &origin,
+                                ..*cx
+                            },
+                            session,
+                            out,
+                            false,
+                        );
                     }
                 }
             }
         }
         _ => {
-            let reason = format!("the function body is written in `{language}`, which guard does not analyse");
-            out.push(opaque(OpaqueCause::Unsupported, reason, cx.span, &origin.via, cx.text));
+            let reason = format!(
+                "the function body is written in `{language}`, which guard does not analyse"
+            );
+            out.push(opaque(
+                OpaqueCause::Unsupported,
+                reason,
+                cx.span,
+                &origin.via,
+                cx.text,
+            ));
         }
     }
 }
@@ -135,7 +165,13 @@ fn body_actions(
         Ok(t) => t,
         Err(e) => {
             let reason = format!("the PL/pgSQL parser rejected the body: {e}");
-            out.push(opaque(OpaqueCause::ParseError, reason, cx.span, &origin.via, cx.text));
+            out.push(opaque(
+                OpaqueCause::ParseError,
+                reason,
+                cx.span,
+                &origin.via,
+                cx.text,
+            ));
             return;
         }
     };
