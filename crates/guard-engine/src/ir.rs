@@ -281,6 +281,9 @@ impl Pattern {
                     .backslash_escape(true)
                     .build()
                     .map_err(|e| bad(e.kind().to_string()))?;
+                if let Some(simple) = simple_glob(text) {
+                    return Ok(simple);
+                }
                 // globset's own matcher builds a path `Candidate` (an allocation) per call;
                 // its anchored regex on the string's bytes gives the same answer without one.
                 regex::bytes::RegexBuilder::new(glob.regex())
@@ -301,11 +304,20 @@ impl Pattern {
     }
 }
 
-/// A compiled [`Pattern`].
+/// A compiled [`Pattern`]. Globs whose only wildcards are a leading and/or trailing `*` (most
+/// of them: `billing.*`, `*.internal`, `prod-*`) become plain string tests.
 #[derive(Debug, Clone)]
 pub enum Matcher {
     Glob(regex::bytes::Regex),
     Regex(regex::Regex),
+    /// A glob without wildcards.
+    Literal(String),
+    /// `text*`.
+    Prefix(String),
+    /// `*text`.
+    Suffix(String),
+    /// `*text*`.
+    Contains(String),
 }
 
 impl Matcher {
@@ -313,8 +325,31 @@ impl Matcher {
         match self {
             Matcher::Glob(g) => g.is_match(text.as_bytes()),
             Matcher::Regex(r) => r.is_match(text),
+            Matcher::Literal(l) => text == l,
+            Matcher::Prefix(p) => text.starts_with(p.as_str()),
+            Matcher::Suffix(p) => text.ends_with(p.as_str()),
+            Matcher::Contains(p) => text.contains(p.as_str()),
         }
     }
+}
+
+/// The string test equivalent to a glob whose only wildcards are a leading and/or trailing
+/// `*` (`*` matches any run of characters, `/` included), else `None`.
+fn simple_glob(glob: &str) -> Option<Matcher> {
+    let leading = glob.starts_with('*');
+    let rest = glob.strip_prefix('*').unwrap_or(glob);
+    let trailing = rest.ends_with('*');
+    let inner = rest.strip_suffix('*').unwrap_or(rest);
+    if inner.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+        return None;
+    }
+    let inner = inner.to_string();
+    Some(match (leading, trailing) {
+        (false, false) => Matcher::Literal(inner),
+        (false, true) => Matcher::Prefix(inner),
+        (true, false) => Matcher::Suffix(inner),
+        (true, true) => Matcher::Contains(inner),
+    })
 }
 
 /// One piece of a message or help template.
@@ -1078,6 +1113,73 @@ mod tests {
             Policy::new(d).err(),
             Some(IrError::DuplicateRule { id: "m.r".into() })
         );
+    }
+
+    #[test]
+    fn simple_globs_agree_with_globset() {
+        let globs = [
+            "billing.*",
+            "*.internal.example.com",
+            "*drop*",
+            "exact",
+            "*",
+            "**",
+            "",
+            "a*b",
+            "pg_?",
+            "[ab]*",
+            "{x,y}*",
+            "\\*x",
+            "*/",
+            "/var/*",
+            "*.*",
+        ];
+        let subjects = [
+            "",
+            "billing.",
+            "billing.invoices",
+            "x.billing.y",
+            "db.internal.example.com",
+            "internal.example.com",
+            "dropped",
+            "DROP",
+            "exact",
+            "exact!",
+            "ab",
+            "a/b",
+            "pg_x",
+            "bx",
+            "yz",
+            "*x",
+            "/var/log",
+            "/var",
+            "a.b",
+            "é.*",
+        ];
+        for glob in globs {
+            let general = globset::GlobBuilder::new(glob)
+                .literal_separator(false)
+                .backslash_escape(true)
+                .build()
+                .unwrap()
+                .compile_matcher();
+            let ours = Pattern::Glob(glob.into()).compile().unwrap();
+            for subject in subjects {
+                assert_eq!(
+                    ours.is_match(subject),
+                    general.is_match(subject),
+                    "{glob:?} on {subject:?} ({ours:?})"
+                );
+            }
+        }
+        assert!(matches!(
+            Pattern::Glob("billing.*".into()).compile(),
+            Ok(Matcher::Prefix(_))
+        ));
+        assert!(matches!(
+            Pattern::Glob("a*b".into()).compile(),
+            Ok(Matcher::Glob(_))
+        ));
     }
 
     #[test]

@@ -7,7 +7,12 @@
 //! 3. declarations: sets (constant, typed now), defs (their `on`), rules and tests registered;
 //!    duplicates reported with a label on the first.
 //! 4. bodies: def bodies, rules and test cases type-checked (`expr`).
-//! 5. whole program: def cycles, exactly one `default`, unused sets and defs, constant folding.
+//! 5. whole program: def cycles, exactly one `default`, unused sets, defs and `use`s, constant
+//!    folding (`lint`).
+//!
+//! Error recovery: a declaration that fails to check stays in the tables (a broken set as
+//! `Named::InvalidSet`, a def with an unchecked body), so its uses are resolved silently and
+//! one mistake is reported once, at its source, and never again as a lint.
 
 mod expr;
 
@@ -1087,9 +1092,9 @@ impl<'a> Checker<'a> {
                 }
                 new.push(d);
             }
-            [(_, _, first), rest @ ..] => {
-                self.program.default = Some(effect(first.effect));
-                let (first_mod, first_file, first_decl) = defaults[0];
+            [(first_mod, first_file, first_decl), rest @ ..] => {
+                let (first_mod, first_file, first_decl) = (*first_mod, *first_file, *first_decl);
+                self.program.default = Some(effect(first_decl.effect));
                 let first_name = self.mods.get(first_mod).map_or("", |m| m.name.as_str());
                 for (_, file, d) in rest {
                     let mut diag = Diagnostic::error(

@@ -60,7 +60,7 @@ impl Program {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Module {
-    /// Dotted name (`sql.destructive`).
+    /// Dotted name (`sql.destructive`); empty when the file declared none (a syntax error).
     pub name: String,
     pub doc: Vec<String>,
     /// Modules this one imports, by name.

@@ -256,3 +256,23 @@ fn did_you_mean_covers_modules_defs_sets_and_builtins() {
         );
     }
 }
+
+#[test]
+fn literal_variants_type_each_other_without_context() {
+    let (program, diags) = check(&[
+        "module m\ndefault allow\nrule r: deny on request\n  when any k in {exec, sql}: k in request.action_kinds\n  when any s in {other, drop}: s == drop\n  message \"x\"\n",
+    ]);
+    assert!(diags.is_empty(), "{diags:?}");
+    let text: Vec<String> = program.rules[0]
+        .when
+        .iter()
+        .map(|w| program.expr_text(w))
+        .collect();
+    assert_eq!(
+        text,
+        vec![
+            "(any $0=k in {exec:action_kind, sql:action_kind}: (in $0 request.action_kinds))",
+            "(any $0=s in {other:statement_kind, drop:statement_kind}: (== $0 drop:statement_kind))",
+        ]
+    );
+}

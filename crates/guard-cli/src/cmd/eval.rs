@@ -704,8 +704,9 @@ mod tests {
             vec!["rm -rf /", "^^^^^^^^"]
         );
         assert_eq!(underline("é rm", [3, 5]), vec!["é rm", "  ^^"]);
-        // Out of range spans clamp instead of panicking.
-        assert_eq!(underline("ab", [5, 9]), Vec::<String>::new());
+        // Out of range spans clamp (here to the empty span at the end) instead of panicking.
+        assert_eq!(underline("ab", [5, 9]), vec!["ab", ""]);
+        assert_eq!(underline("ab", [9, 1]), vec!["ab", " ^"]);
     }
 
     #[test]

@@ -109,7 +109,9 @@ pub(crate) fn unterminated(text: &str) -> bool {
     let mut word_start = true;
     while let Some(&b) = bytes.get(i) {
         let at_word_start = word_start;
-        word_start = matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')');
+        // Only after a blank or a list operator does `#` open a comment (erring towards
+        // scanning on, which can only report more as unterminated).
+        word_start = matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|');
         let top = stack.last().copied();
         let in_double = top == Some(F::Double);
         let prev_dollar = i > 0 && bytes.get(i - 1) == Some(&b'$');

@@ -182,7 +182,7 @@ fn body_actions(
     );
     let mut state = State {
         cx,
-        origin: &origin,
+        origin,
         facts: &mut body_facts,
     };
     state.walk(&tree, session, out, 0);

@@ -543,7 +543,25 @@ impl Checker<'_> {
             CollectionKind::Set => "set",
             CollectionKind::List => "list",
         };
-        let item_hint = hint.map(|t| Type::Scalar(scalar_of(t)));
+        // Without context, bare variants type each other: `{other, drop}` is a set of statement
+        // kinds (`other` alone is ambiguous), `{exec, sql}` of action kinds (`exec` alone is
+        // also a root).
+        let item_hint = hint.map(|t| Type::Scalar(scalar_of(t))).or_else(|| {
+            let bare: Vec<&str> = items
+                .iter()
+                .filter_map(|i| self.bare_variant(cx, i))
+                .map(|i| i.name.as_str())
+                .collect();
+            let owners: Vec<EnumType> = EnumType::ALL
+                .iter()
+                .copied()
+                .filter(|t| !bare.is_empty() && bare.iter().all(|b| t.variant_index(b).is_some()))
+                .collect();
+            match owners.as_slice() {
+                [t] => Some(Type::Scalar(Scalar::Enum(*t))),
+                _ => None,
+            }
+        });
         let mut out = Vec::new();
         let mut element: Option<(Scalar, Span)> = None;
         let mut ok = true;
