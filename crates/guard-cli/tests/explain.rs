@@ -12,8 +12,18 @@ fn guard() -> Command {
 }
 
 fn json(args: &[&str]) -> Value {
-    let output = guard().arg("explain").arg("--format").arg("json").args(args).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = guard()
+        .arg("explain")
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -25,7 +35,11 @@ fn actions(value: &Value) -> &Vec<Value> {
 fn json_lists_nested_sql_with_its_via_chain() {
     let v = json(&["sudo bash -c \"psql -c 'drop table users'\""]);
     let all = actions(&v);
-    let programs: Vec<&str> = all.iter().filter(|a| a["kind"] == "exec").map(|a| a["program"].as_str().unwrap()).collect();
+    let programs: Vec<&str> = all
+        .iter()
+        .filter(|a| a["kind"] == "exec")
+        .map(|a| a["program"].as_str().unwrap())
+        .collect();
     assert_eq!(programs, ["sudo", "bash", "psql"]);
     for a in all {
         assert!(a["span"].is_array() && a["via"].is_array(), "{a}");
@@ -35,7 +49,10 @@ fn json_lists_nested_sql_with_its_via_chain() {
     assert_eq!(psql["elevated"], true);
     // The SQL front end is another engineer's; only the via chain is this command's contract.
     if let Some(sql) = all.iter().find(|a| a["kind"] == "sql") {
-        assert_eq!(sql["via"], serde_json::json!(["sudo", "bash -c", "psql -c"]));
+        assert_eq!(
+            sql["via"],
+            serde_json::json!(["sudo", "bash -c", "psql -c"])
+        );
     }
 }
 
@@ -93,7 +110,11 @@ fn reads_the_command_from_stdin() {
 
 #[test]
 fn invalid_utf8_on_stdin_is_an_opaque_action() {
-    let output = guard().args(["explain", "--format", "json", "-"]).write_stdin(vec![b'l', b's', 0xff]).output().unwrap();
+    let output = guard()
+        .args(["explain", "--format", "json", "-"])
+        .write_stdin(vec![b'l', b's', 0xff])
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let v: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(actions(&v)[0]["cause"], "invalid_input");
@@ -108,12 +129,19 @@ fn sql_channel_is_accepted() {
 
 #[test]
 fn missing_command_is_a_usage_error() {
-    guard().arg("explain").assert().code(2).stderr(predicate::str::contains("no command"));
+    guard()
+        .arg("explain")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no command"));
 }
 
 #[test]
 fn unknown_channel_is_a_usage_error() {
-    guard().args(["explain", "--channel", "http", "ls"]).assert().code(2);
+    guard()
+        .args(["explain", "--channel", "http", "ls"])
+        .assert()
+        .code(2);
 }
 
 #[test]

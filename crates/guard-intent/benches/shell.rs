@@ -9,13 +9,25 @@ use guard_intent::shell::analyze;
 const COMMANDS: &[(&str, &str)] = &[
     ("rm", "rm -rf ./build"),
     ("sudo_rm", "sudo rm -rf /var/lib/app"),
-    ("pipeline", "cat access.log | grep 500 | sort | uniq -c | sort -rn | head -20"),
-    ("kubectl", "kubectl delete pod web-1 -n prod --grace-period=0"),
+    (
+        "pipeline",
+        "cat access.log | grep 500 | sort | uniq -c | sort -rn | head -20",
+    ),
+    (
+        "kubectl",
+        "kubectl delete pod web-1 -n prod --grace-period=0",
+    ),
     ("git_push", "git push --force origin main"),
     ("curl_sh", "curl -fsSL https://get.example.sh | sh"),
-    ("find_exec", "find /var/log -name '*.gz' -mtime +30 -exec rm -f {} \\;"),
+    (
+        "find_exec",
+        "find /var/log -name '*.gz' -mtime +30 -exec rm -f {} \\;",
+    ),
     ("bash_c", "bash -c 'cd /srv && tar czf backup.tgz data'"),
-    ("ssh", "ssh -p 2222 deploy@web1 'sudo systemctl restart nginx'"),
+    (
+        "ssh",
+        "ssh -p 2222 deploy@web1 'sudo systemctl restart nginx'",
+    ),
     ("for_loop", "for f in *.log; do gzip \"$f\"; done && ls -la"),
     ("aws", "aws s3 rm s3://prod-backups/2026 --recursive"),
 ];
@@ -29,7 +41,9 @@ fn bare_parse(text: &str) -> brush_parser::ast::Program {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("shell");
     for (name, text) in COMMANDS {
-        group.bench_function(format!("parse/{name}"), |b| b.iter(|| bare_parse(std::hint::black_box(text))));
+        group.bench_function(format!("parse/{name}"), |b| {
+            b.iter(|| bare_parse(std::hint::black_box(text)))
+        });
         group.bench_function(format!("analyze/{name}"), |b| {
             b.iter(|| analyze(std::hint::black_box(text), &Origin::top()))
         });

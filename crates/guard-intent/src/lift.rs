@@ -36,7 +36,12 @@ pub(crate) struct Invocation<'a> {
 impl Invocation<'_> {
     /// An action of this invocation.
     pub(crate) fn action(&self, detail: ActionDetail) -> Action {
-        Action { span: self.origin.place(self.span), via: self.origin.via.clone(), text: self.text.to_string(), detail }
+        Action {
+            span: self.origin.place(self.span),
+            via: self.origin.via.clone(),
+            text: self.text.to_string(),
+            detail,
+        }
     }
 
     /// The span of the argument holding `value` (`-c 'sql'` or `--command=sql`).
@@ -44,13 +49,21 @@ impl Invocation<'_> {
         self.args
             .iter()
             .find(|a| a.text == value)
-            .or_else(|| self.args.iter().find(|a| !value.is_empty() && a.text.ends_with(value)))
+            .or_else(|| {
+                self.args
+                    .iter()
+                    .find(|a| !value.is_empty() && a.text.ends_with(value))
+            })
             .map_or(self.span, |a| a.span)
     }
 
     /// The argument holding `value`.
     pub(crate) fn arg_of(&self, value: &str) -> Option<&Arg> {
-        self.args.iter().find(|a| a.text == value).or_else(|| self.args.iter().find(|a| !value.is_empty() && a.text.ends_with(value)))
+        self.args.iter().find(|a| a.text == value).or_else(|| {
+            self.args
+                .iter()
+                .find(|a| !value.is_empty() && a.text.ends_with(value))
+        })
     }
 }
 
@@ -108,15 +121,27 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static crate::shell::Spec> {
 
 /// Lifts one invocation; unknown programs yield nothing.
 pub(crate) fn lift(invocation: &Invocation<'_>) -> Lifted {
-    LIFTERS.iter().find(|(name, _)| *name == invocation.program).map(|(_, f)| f(invocation)).unwrap_or_default()
+    LIFTERS
+        .iter()
+        .find(|(name, _)| *name == invocation.program)
+        .map(|(_, f)| f(invocation))
+        .unwrap_or_default()
 }
 
 /// Known stdin text (a here-document, a here-string, or a literal piped from `echo`), with its
 /// span and the `via` step that names it.
-pub(crate) fn stdin_text(program: &str, stdin: Option<&Stdin>) -> Option<(String, [u32; 2], String)> {
+pub(crate) fn stdin_text(
+    program: &str,
+    stdin: Option<&Stdin>,
+) -> Option<(String, [u32; 2], String)> {
     match stdin? {
-        Stdin::Here { text, span, step, .. } => Some((text.clone(), *span, format!("{program} {step}"))),
-        Stdin::Pipe { data: crate::shell::PipeData::Literal { text, span }, .. } => Some((text.clone(), *span, format!("| {program}"))),
+        Stdin::Here {
+            text, span, step, ..
+        } => Some((text.clone(), *span, format!("{program} {step}"))),
+        Stdin::Pipe {
+            data: crate::shell::PipeData::Literal { text, span },
+            ..
+        } => Some((text.clone(), *span, format!("| {program}"))),
         _ => None,
     }
 }
@@ -124,7 +149,10 @@ pub(crate) fn stdin_text(program: &str, stdin: Option<&Stdin>) -> Option<(String
 /// Stdin carrying downloaded or decoded data, as the name of the program it came from.
 pub(crate) fn decoded_stdin(stdin: Option<&Stdin>) -> Option<&str> {
     match stdin? {
-        Stdin::Pipe { data: crate::shell::PipeData::Decoded(p), .. } => Some(p),
+        Stdin::Pipe {
+            data: crate::shell::PipeData::Decoded(p),
+            ..
+        } => Some(p),
         _ => None,
     }
 }

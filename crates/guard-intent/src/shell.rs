@@ -26,10 +26,12 @@ use brush_parser::ast;
 use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause};
 
 use crate::{Origin, lift, opaque};
-pub(crate) use argv::{Arg, Classified, Spec, Takes, classify, looks_like_path, normalize_path, spec_for};
+pub(crate) use argv::{
+    Arg, Classified, Spec, Takes, classify, looks_like_path, normalize_path, spec_for,
+};
 pub(crate) use net::url_host;
-pub(crate) use wrappers::kubectl_verb_position;
 use words::{Var, Vars};
+pub(crate) use wrappers::kubectl_verb_position;
 
 /// Nesting deeper than this (as estimated by [`scan::depth`]) is not parsed.
 pub const MAX_DEPTH: usize = 128;
@@ -42,11 +44,21 @@ const BIG_STACK: usize = 256 * 1024 * 1024;
 
 /// Analyses shell text. Never returns an empty list.
 pub fn analyze(text: &str, origin: &Origin) -> Vec<Action> {
-    let ctx = Ctx { origin: origin.clone(), elevated: false, remote: String::new() };
+    let ctx = Ctx {
+        origin: origin.clone(),
+        elevated: false,
+        remote: String::new(),
+    };
     let mut out = analyze_nested(text, &ctx, Vars::new(), None);
     if out.is_empty() {
         let span = origin.place([0, len32(text)]);
-        out.push(opaque(OpaqueCause::Unsupported, "the command runs no program", span, &origin.via, text));
+        out.push(opaque(
+            OpaqueCause::Unsupported,
+            "the command runs no program",
+            span,
+            &origin.via,
+            text,
+        ));
     }
     out
 }
@@ -67,9 +79,17 @@ struct Ctx {
 #[derive(Debug, Clone)]
 pub(crate) enum Stdin {
     /// Another pipeline stage; `programs` are all earlier stages' programs.
-    Pipe { programs: Vec<String>, data: PipeData },
+    Pipe {
+        programs: Vec<String>,
+        data: PipeData,
+    },
     /// A here-document (`step` `<<`) or here-string (`<<<`) with its expanded text.
-    Here { text: String, span: [u32; 2], step: &'static str, dynamic: bool },
+    Here {
+        text: String,
+        span: [u32; 2],
+        step: &'static str,
+        dynamic: bool,
+    },
     /// An input redirection from a file.
     File(String),
 }
@@ -88,13 +108,28 @@ pub(crate) enum PipeData {
 fn analyze_nested(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Vec<Action> {
     let whole = ctx.origin.place([0, len32(text)]);
     if ctx.origin.via.len() > MAX_NESTING {
-        let reason = format!("commands nested more than {MAX_NESTING} levels deep are not analysed");
-        return vec![opaque(OpaqueCause::TooLarge, reason, whole, &ctx.origin.via, text)];
+        let reason =
+            format!("commands nested more than {MAX_NESTING} levels deep are not analysed");
+        return vec![opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            whole,
+            &ctx.origin.via,
+            text,
+        )];
     }
     let depth = scan::depth(text);
     if depth > MAX_DEPTH {
-        let reason = format!("shell text nested about {depth} levels deep, over the {MAX_DEPTH}-level limit");
-        return vec![opaque(OpaqueCause::TooLarge, reason, whole, &ctx.origin.via, "")];
+        let reason = format!(
+            "shell text nested about {depth} levels deep, over the {MAX_DEPTH}-level limit"
+        );
+        return vec![opaque(
+            OpaqueCause::TooLarge,
+            reason,
+            whole,
+            &ctx.origin.via,
+            "",
+        )];
     }
     if depth <= INLINE_DEPTH {
         return parse_and_walk(text, ctx, vars, stdin);
@@ -107,7 +142,13 @@ fn analyze_nested(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
         .spawn(move || parse_and_walk(&owned_text, &owned_ctx, vars, stdin));
     match spawned.map(std::thread::JoinHandle::join) {
         Ok(Ok(actions)) => actions,
-        _ => vec![opaque(OpaqueCause::TooLarge, "deeply nested shell text could not be analysed", whole, &ctx.origin.via, "")],
+        _ => vec![opaque(
+            OpaqueCause::TooLarge,
+            "deeply nested shell text could not be analysed",
+            whole,
+            &ctx.origin.via,
+            "",
+        )],
     }
 }
 
@@ -121,7 +162,13 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
     if text.contains("<<") && scan::unterminated(text) {
         // Never handed to brush-parser, which can loop forever on these (see `scan`).
         let reason = "shell text does not parse: an open quote, substitution or here-document is never closed";
-        return vec![opaque(OpaqueCause::ParseError, reason, ctx.origin.place([0, len32(text)]), &ctx.origin.via, text)];
+        return vec![opaque(
+            OpaqueCause::ParseError,
+            reason,
+            ctx.origin.place([0, len32(text)]),
+            &ctx.origin.via,
+            text,
+        )];
     }
     match parse(text) {
         Ok(program) => {
@@ -133,21 +180,29 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
         }
         Err(e) => {
             let whole = ctx.origin.place([0, len32(text)]);
-            let mut out =
-                vec![opaque(OpaqueCause::ParseError, format!("shell text does not parse: {e}"), whole, &ctx.origin.via, text)];
+            let mut out = vec![opaque(
+                OpaqueCause::ParseError,
+                format!("shell text does not parse: {e}"),
+                whole,
+                &ctx.origin.via,
+                text,
+            )];
             // Still report what the lines that do parse on their own would run.
             if text.contains('\n') {
                 let mut offset = 0u32;
                 for line in text.split('\n') {
-                    if !line.trim().is_empty() {
-                        if let Ok(program) = parse(line) {
-                            let mut walker = Walker::new(line, ctx, Vars::new());
-                            walker.base = offset;
-                            for list in &program.complete_commands {
-                                walker.list(list, None);
-                            }
-                            out.extend(walker.out);
+                    // A line that would hang the parser is skipped like one that fails.
+                    let hangs = line.contains("<<") && scan::unterminated(line);
+                    if !line.trim().is_empty()
+                        && !hangs
+                        && let Ok(program) = parse(line)
+                    {
+                        let mut walker = Walker::new(line, ctx, Vars::new());
+                        walker.base = offset;
+                        for list in &program.complete_commands {
+                            walker.list(list, None);
                         }
+                        out.extend(walker.out);
                     }
                     offset = offset.saturating_add(len32(line)).saturating_add(1);
                 }
@@ -193,13 +248,29 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn new(text: &'a str, ctx: &'a Ctx, vars: Vars) -> Walker<'a> {
-        let chars = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX)).collect());
-        Walker { text, ctx, vars, out: vec![], chars, base: 0, stage: None, literal_output: None }
+        let chars = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect()
+        });
+        Walker {
+            text,
+            ctx,
+            vars,
+            out: vec![],
+            chars,
+            base: 0,
+            stage: None,
+            literal_output: None,
+        }
     }
 
     fn offset(&self, char_index: usize) -> u32 {
         let byte = match &self.chars {
-            Some(map) => map.get(char_index).copied().unwrap_or_else(|| len32(self.text)),
+            Some(map) => map
+                .get(char_index)
+                .copied()
+                .unwrap_or_else(|| len32(self.text)),
             None => u32::try_from(char_index).unwrap_or(u32::MAX),
         };
         byte.saturating_add(self.base)
@@ -210,11 +281,17 @@ impl<'a> Walker<'a> {
     }
 
     fn word_span(&self, w: &ast::Word) -> [u32; 2] {
-        w.loc.as_ref().map_or([self.base, self.base], |l| self.loc(l))
+        w.loc
+            .as_ref()
+            .map_or([self.base, self.base], |l| self.loc(l))
     }
 
     fn root_cx(&self) -> Cx {
-        Cx { origin: self.ctx.origin.clone(), elevated: self.ctx.elevated, remote: self.ctx.remote.clone() }
+        Cx {
+            origin: self.ctx.origin.clone(),
+            elevated: self.ctx.elevated,
+            remote: self.ctx.remote.clone(),
+        }
     }
 
     // ----- structure -----
@@ -256,7 +333,10 @@ impl<'a> Walker<'a> {
                     (None, Some((text, span))) => PipeData::Literal { text, span },
                     (None, None) => PipeData::Other,
                 };
-                Some(Stdin::Pipe { programs: upstream.clone(), data })
+                Some(Stdin::Pipe {
+                    programs: upstream.clone(),
+                    data,
+                })
             };
             self.stage = Some(vec![]);
             self.literal_output = None;
@@ -266,11 +346,18 @@ impl<'a> Walker<'a> {
             self.vars = before;
             let marks = self.stage.take().unwrap_or_default();
             for &m in &marks {
-                if let Some(Action { detail: ActionDetail::Exec(e), .. }) = self.out.get(m) {
+                if let Some(Action {
+                    detail: ActionDetail::Exec(e),
+                    ..
+                }) = self.out.get(m)
+                {
                     if decoded.is_none() && wrappers::is_decoder(&e.program) {
                         decoded = Some(e.program.clone());
                     }
-                    if decoded.is_none() && matches!(e.program.as_str(), "printf" | "echo") && e.args.iter().any(|a| a.contains('\\')) {
+                    if decoded.is_none()
+                        && matches!(e.program.as_str(), "printf" | "echo")
+                        && e.args.iter().any(|a| a.contains('\\'))
+                    {
                         decoded = Some(e.program.clone());
                     }
                     upstream.push(e.program.clone());
@@ -286,7 +373,10 @@ impl<'a> Walker<'a> {
                 marks
                     .iter()
                     .filter_map(|&m| match self.out.get(m) {
-                        Some(Action { detail: ActionDetail::Exec(e), .. }) => Some(e.program.clone()),
+                        Some(Action {
+                            detail: ActionDetail::Exec(e),
+                            ..
+                        }) => Some(e.program.clone()),
                         _ => None,
                     })
                     .collect()
@@ -296,10 +386,18 @@ impl<'a> Walker<'a> {
             let from: Vec<String> = names.iter().take(i).flatten().cloned().collect();
             let to: Vec<String> = names.iter().skip(i + 1).flatten().cloned().collect();
             for &m in marks {
-                if let Some(Action { detail: ActionDetail::Exec(e), .. }) = self.out.get_mut(m) {
+                if let Some(Action {
+                    detail: ActionDetail::Exec(e),
+                    ..
+                }) = self.out.get_mut(m)
+                {
                     e.piped_from = from.clone();
                     e.piped_to = to.clone();
-                    if !e.piped_from.is_empty() && net_reads_stdin(&e.program) && !e.hosts.is_empty() && !e.sends.iter().any(|s| s == "-") {
+                    if !e.piped_from.is_empty()
+                        && net_reads_stdin(&e.program)
+                        && !e.hosts.is_empty()
+                        && !e.sends.iter().any(|s| s == "-")
+                    {
                         e.sends.push("-".into());
                     }
                 }
@@ -314,7 +412,10 @@ impl<'a> Walker<'a> {
             ast::Command::Simple(simple) => self.simple(simple, stdin),
             ast::Command::Compound(compound, redirects) => {
                 let start = self.out.len();
-                let io = redirects.as_ref().map(|r| self.redirects(r.0.iter())).unwrap_or_default();
+                let io = redirects
+                    .as_ref()
+                    .map(|r| self.redirects(r.0.iter()))
+                    .unwrap_or_default();
                 let inner_stdin = io.stdin.clone().or_else(|| stdin.cloned());
                 self.compound(compound, inner_stdin.as_ref());
                 self.apply_io(start, &io);
@@ -323,7 +424,12 @@ impl<'a> Walker<'a> {
                 // A function's body runs whenever it is called: analyse it where it is defined.
                 let before = self.vars.clone();
                 let start = self.out.len();
-                let io = def.body.1.as_ref().map(|r| self.redirects(r.0.iter())).unwrap_or_default();
+                let io = def
+                    .body
+                    .1
+                    .as_ref()
+                    .map(|r| self.redirects(r.0.iter()))
+                    .unwrap_or_default();
                 self.compound(&def.body.0, None);
                 self.apply_io(start, &io);
                 merge(&before, &mut self.vars);
@@ -422,7 +528,9 @@ impl<'a> Walker<'a> {
                 self.test_expr(a);
                 self.test_expr(b);
             }
-            ast::ExtendedTestExpr::Not(a) | ast::ExtendedTestExpr::Parenthesized(a) => self.test_expr(a),
+            ast::ExtendedTestExpr::Not(a) | ast::ExtendedTestExpr::Parenthesized(a) => {
+                self.test_expr(a)
+            }
             ast::ExtendedTestExpr::UnaryTest(_, w) => {
                 let _ = self.expand_word(w, false);
             }
@@ -454,20 +562,44 @@ impl<'a> Walker<'a> {
         expansion
             .fields
             .into_iter()
-            .map(|f| Arg { decoded: decoded && f.dynamic, text: f.text, span, dynamic: f.dynamic })
+            .map(|f| Arg {
+                decoded: decoded && f.dynamic,
+                text: f.text,
+                span,
+                dynamic: f.dynamic,
+            })
             .collect()
     }
 
     fn expand_joined(&mut self, w: &ast::Word) -> Arg {
         let span = self.word_span(w);
         let fields = self.expand_word(w, false);
-        let text = fields.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(" ");
-        Arg { text, span, dynamic: fields.iter().any(|f| f.dynamic), decoded: fields.iter().any(|f| f.decoded) }
+        let text = fields
+            .iter()
+            .map(|f| f.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Arg {
+            text,
+            span,
+            dynamic: fields.iter().any(|f| f.dynamic),
+            decoded: fields.iter().any(|f| f.decoded),
+        }
     }
 
     /// Analyses a command or process substitution; returns whether it downloads or decodes.
-    fn substitution(&mut self, text: &str, step: &str, span: [u32; 2], stdin: Option<Stdin>) -> bool {
-        let ctx = Ctx { origin: self.ctx.origin.nested(step, span), elevated: self.ctx.elevated, remote: self.ctx.remote.clone() };
+    fn substitution(
+        &mut self,
+        text: &str,
+        step: &str,
+        span: [u32; 2],
+        stdin: Option<Stdin>,
+    ) -> bool {
+        let ctx = Ctx {
+            origin: self.ctx.origin.nested(step, span),
+            elevated: self.ctx.elevated,
+            remote: self.ctx.remote.clone(),
+        };
         let actions = analyze_nested(text, &ctx, self.vars.clone(), stdin);
         let decoded = actions.iter().any(|a| match &a.detail {
             ActionDetail::Exec(e) => wrappers::is_decoder(&e.program),
@@ -502,13 +634,20 @@ impl<'a> Walker<'a> {
                                 push_unique(&mut io.reads, path.clone());
                                 push_unique(&mut io.writes, path);
                             }
-                            ast::IoFileRedirectKind::Write | ast::IoFileRedirectKind::Append | ast::IoFileRedirectKind::Clobber => {
+                            ast::IoFileRedirectKind::Write
+                            | ast::IoFileRedirectKind::Append
+                            | ast::IoFileRedirectKind::Clobber => {
                                 push_unique(&mut io.writes, path);
                             }
                             // `>& file` (not a descriptor number) redirects stdout and stderr to it.
-                            ast::IoFileRedirectKind::DuplicateOutput if !is_fd(&path) => push_unique(&mut io.writes, path),
-                            ast::IoFileRedirectKind::DuplicateInput if !is_fd(&path) => push_unique(&mut io.reads, path),
-                            ast::IoFileRedirectKind::DuplicateInput | ast::IoFileRedirectKind::DuplicateOutput => {}
+                            ast::IoFileRedirectKind::DuplicateOutput if !is_fd(&path) => {
+                                push_unique(&mut io.writes, path)
+                            }
+                            ast::IoFileRedirectKind::DuplicateInput if !is_fd(&path) => {
+                                push_unique(&mut io.reads, path)
+                            }
+                            ast::IoFileRedirectKind::DuplicateInput
+                            | ast::IoFileRedirectKind::DuplicateOutput => {}
                         }
                     }
                     ast::IoFileRedirectTarget::ProcessSubstitution(kind, sub) => {
@@ -534,19 +673,38 @@ impl<'a> Walker<'a> {
                     let span = self.word_span(&doc.doc);
                     let mut body = doc.doc.value.clone();
                     if doc.remove_tabs {
-                        body = body.lines().map(|l| l.trim_start_matches('\t')).collect::<Vec<_>>().join("\n");
+                        body = body
+                            .lines()
+                            .map(|l| l.trim_start_matches('\t'))
+                            .collect::<Vec<_>>()
+                            .join("\n");
                     }
-                    let expansion = words::expand_heredoc(&body, doc.requires_expansion, &self.vars);
+                    let expansion =
+                        words::expand_heredoc(&body, doc.requires_expansion, &self.vars);
                     for sub in &expansion.substitutions {
                         self.substitution(sub, "$(…)", span, None);
                     }
                     let dynamic = expansion.fields.iter().any(|f| f.dynamic);
-                    let text = expansion.fields.into_iter().map(|f| f.text).collect::<String>();
-                    io.stdin = Some(Stdin::Here { text, span, step: "<<", dynamic });
+                    let text = expansion
+                        .fields
+                        .into_iter()
+                        .map(|f| f.text)
+                        .collect::<String>();
+                    io.stdin = Some(Stdin::Here {
+                        text,
+                        span,
+                        step: "<<",
+                        dynamic,
+                    });
                 }
                 ast::IoRedirect::HereString(_, w) => {
                     let arg = self.expand_joined(w);
-                    io.stdin = Some(Stdin::Here { text: format!("{}\n", arg.text), span: arg.span, step: "<<<", dynamic: arg.dynamic });
+                    io.stdin = Some(Stdin::Here {
+                        text: format!("{}\n", arg.text),
+                        span: arg.span,
+                        step: "<<<",
+                        dynamic: arg.dynamic,
+                    });
                 }
                 ast::IoRedirect::OutputAndError(w, _) => {
                     let arg = self.expand_joined(w);
@@ -563,12 +721,18 @@ impl<'a> Walker<'a> {
     /// Analyses the commands of a process substitution (their text is re-cut from the source
     /// so they go through the same nested path as `$(…)`).
     fn subshell_text(&mut self, sub: &ast::SubshellCommand, step: &str, span: [u32; 2]) -> bool {
-        let ctx = Ctx { origin: self.ctx.origin.nested(step, span), elevated: self.ctx.elevated, remote: self.ctx.remote.clone() };
+        let ctx = Ctx {
+            origin: self.ctx.origin.nested(step, span),
+            elevated: self.ctx.elevated,
+            remote: self.ctx.remote.clone(),
+        };
         let mut walker = Walker::new(self.text, &ctx, self.vars.clone());
         walker.chars.clone_from(&self.chars);
         walker.base = self.base;
         walker.list(&sub.list, None);
-        let decoded = walker.out.iter().any(|a| matches!(&a.detail, ActionDetail::Exec(e) if wrappers::is_decoder(&e.program)));
+        let decoded = walker.out.iter().any(
+            |a| matches!(&a.detail, ActionDetail::Exec(e) if wrappers::is_decoder(&e.program)),
+        );
         self.out.extend(walker.out);
         decoded
     }
@@ -585,7 +749,10 @@ impl<'a> Walker<'a> {
             });
         };
         let declaration_builtin = cmd.word_or_name.as_ref().is_some_and(|w| {
-            matches!(w.value.as_str(), "export" | "declare" | "typeset" | "local" | "readonly")
+            matches!(
+                w.value.as_str(),
+                "export" | "declare" | "typeset" | "local" | "readonly"
+            )
         });
         for item in cmd.prefix.iter().flat_map(|p| p.0.iter()) {
             match item {
@@ -682,8 +849,17 @@ impl<'a> Walker<'a> {
                     self.substitution(sub, "$(…)", span, None);
                 }
                 let dynamic = expansion.fields.iter().any(|f| f.dynamic);
-                let text = expansion.fields.into_iter().map(|f| f.text).collect::<Vec<_>>().join(" ");
-                if dynamic || a.append { Var::Unknown } else { Var::Const(text) }
+                let text = expansion
+                    .fields
+                    .into_iter()
+                    .map(|f| f.text)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if dynamic || a.append {
+                    Var::Unknown
+                } else {
+                    Var::Const(text)
+                }
             }
             ast::AssignmentValue::Array(items) => {
                 for (_, item) in items {
@@ -694,13 +870,23 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn process_substitution(&mut self, kind: &ast::ProcessSubstitutionKind, sub: &ast::SubshellCommand, span: [u32; 2]) -> Arg {
+    fn process_substitution(
+        &mut self,
+        kind: &ast::ProcessSubstitutionKind,
+        sub: &ast::SubshellCommand,
+        span: [u32; 2],
+    ) -> Arg {
         let (step, text) = match kind {
             ast::ProcessSubstitutionKind::Read => ("<(…)", "<(…)"),
             ast::ProcessSubstitutionKind::Write => (">(…)", ">(…)"),
         };
         let decoded = self.subshell_text(sub, step, span);
-        Arg { text: text.to_string(), span, dynamic: true, decoded }
+        Arg {
+            text: text.to_string(),
+            span,
+            dynamic: true,
+            decoded,
+        }
     }
 
     fn push_exec(&mut self, action: Action) {
@@ -715,12 +901,34 @@ impl<'a> Walker<'a> {
         let Some(first) = argv.first() else { return };
         if first.dynamic {
             let (cause, reason) = if first.decoded {
-                (OpaqueCause::DecodedExec, format!("the program to run comes from downloaded or decoded data (`{}`)", first.text))
+                (
+                    OpaqueCause::DecodedExec,
+                    format!(
+                        "the program to run comes from downloaded or decoded data (`{}`)",
+                        first.text
+                    ),
+                )
             } else {
-                (OpaqueCause::DynamicProgram, format!("the program to run comes from `{}`, which guard cannot resolve", first.text))
+                (
+                    OpaqueCause::DynamicProgram,
+                    format!(
+                        "the program to run comes from `{}`, which guard cannot resolve",
+                        first.text
+                    ),
+                )
             };
-            let text = argv.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
-            let action = opaque(cause, reason, cx.origin.place(io.span), &cx.origin.via, &text);
+            let text = argv
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let action = opaque(
+                cause,
+                reason,
+                cx.origin.place(io.span),
+                &cx.origin.via,
+                &text,
+            );
             self.out.push(action);
             return;
         }
@@ -732,11 +940,20 @@ impl<'a> Walker<'a> {
 
         for inner in wrappers::unwrap(&program, args, io.stdin.as_ref()) {
             match inner {
-                wrappers::Inner::Argv { argv, step, elevated, remote, keeps_stdin } => {
+                wrappers::Inner::Argv {
+                    argv,
+                    step,
+                    elevated,
+                    remote,
+                    keeps_stdin,
+                } => {
                     let mut via = cx.origin.via.clone();
                     via.push(step);
                     let inner_cx = Cx {
-                        origin: Origin { span: cx.origin.span, via },
+                        origin: Origin {
+                            span: cx.origin.span,
+                            via,
+                        },
                         elevated: cx.elevated || elevated,
                         remote: remote.unwrap_or_else(|| cx.remote.clone()),
                     };
@@ -750,7 +967,14 @@ impl<'a> Walker<'a> {
                     }
                     self.run(argv, &inner_io, &inner_cx);
                 }
-                wrappers::Inner::Shell { text, span, step, elevated, remote, stdin } => {
+                wrappers::Inner::Shell {
+                    text,
+                    span,
+                    step,
+                    elevated,
+                    remote,
+                    stdin,
+                } => {
                     let ctx = Ctx {
                         origin: cx.origin.nested(step, span),
                         elevated: cx.elevated || elevated,
@@ -760,8 +984,18 @@ impl<'a> Walker<'a> {
                     self.out.extend(actions);
                 }
                 wrappers::Inner::Opaque { cause, reason } => {
-                    let text = argv.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
-                    self.out.push(opaque(cause, reason, cx.origin.place(io.span), &cx.origin.via, &text));
+                    let text = argv
+                        .iter()
+                        .map(|a| a.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    self.out.push(opaque(
+                        cause,
+                        reason,
+                        cx.origin.place(io.span),
+                        &cx.origin.via,
+                        &text,
+                    ));
                 }
             }
         }
@@ -772,12 +1006,20 @@ impl<'a> Walker<'a> {
             stdin: io.stdin.as_ref(),
             span: io.span,
             origin: &cx.origin,
-            text: &argv.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" "),
+            text: &argv
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         let lifted = lift::lift(&invocation);
         self.out.extend(lifted.actions);
         for nested in lifted.shells {
-            let ctx = Ctx { origin: cx.origin.nested(nested.step, nested.span), elevated: cx.elevated, remote: cx.remote.clone() };
+            let ctx = Ctx {
+                origin: cx.origin.nested(nested.step, nested.span),
+                elevated: cx.elevated,
+                remote: cx.remote.clone(),
+            };
             let actions = analyze_nested(&nested.text, &ctx, Vars::new(), None);
             self.out.extend(actions);
         }
@@ -808,7 +1050,12 @@ impl<'a> Walker<'a> {
         if program == "tar" {
             c = tar_classify(&classified_args, c);
         }
-        let mut operands: Vec<String> = c.operands.iter().filter_map(|&i| classified_args.get(i)).map(|a| a.text.clone()).collect();
+        let mut operands: Vec<String> = c
+            .operands
+            .iter()
+            .filter_map(|&i| classified_args.get(i))
+            .map(|a| a.text.clone())
+            .collect();
         // A wrapper's operands are the command it runs.
         if let Some(rest) = c.rest {
             operands.extend(classified_args.iter().skip(rest).map(|a| a.text.clone()));
@@ -851,12 +1098,19 @@ impl<'a> Walker<'a> {
             }
             // A wrapper's operands are a command: its own action carries the paths.
             _ if c.rest.is_some() || NO_PATH_OPERANDS.contains(&program.as_str()) => {}
-            "scp" | "rsync" => paths.extend(operands.iter().filter(|o| net::remote_operand(o).is_none()).cloned()),
+            "scp" | "rsync" => paths.extend(
+                operands
+                    .iter()
+                    .filter(|o| net::remote_operand(o).is_none())
+                    .cloned(),
+            ),
             _ if spec.is_some_and(|s| s.path_operands) => paths.extend(operands.iter().cloned()),
             _ => paths.extend(operands.iter().filter(|o| looks_like_path(o)).cloned()),
         }
         paths.extend(c.path_values.iter().cloned());
-        if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate") || program.starts_with("mkfs") {
+        if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate")
+            || program.starts_with("mkfs")
+        {
             for p in &operands {
                 push_unique(&mut e.writes, normalize_path(p));
             }
@@ -875,7 +1129,13 @@ impl<'a> Walker<'a> {
             Some(Stdin::File(f)) => vec![f.clone()],
             _ => vec![],
         };
-        let found = net::analyze(&program, args, &c, &stdin_reads, piped && net_reads_stdin(&program));
+        let found = net::analyze(
+            &program,
+            args,
+            &c,
+            &stdin_reads,
+            piped && net_reads_stdin(&program),
+        );
         e.hosts = io.hosts.clone();
         extend_unique(&mut e.hosts, &found.hosts);
         e.sends = found.sends;
@@ -887,26 +1147,71 @@ impl<'a> Walker<'a> {
             }
             extend_unique(&mut e.sends, &sent);
         }
-        let text = argv.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
-        Action { span: cx.origin.place(io.span), via: cx.origin.via.clone(), text, detail: ActionDetail::Exec(e) }
+        let text = argv
+            .iter()
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Action {
+            span: cx.origin.place(io.span),
+            via: cx.origin.via.clone(),
+            text,
+            detail: ActionDetail::Exec(e),
+        }
     }
 }
 
 /// Programs whose operands are text, names or commands, never files.
 const NO_PATH_OPERANDS: &[&str] = &[
-    "echo", "printf", "export", "declare", "local", "readonly", "typeset", "unset", "alias", "set", "kubectl", "oc", "helm",
-    "aws", "gcloud", "az", "redis-cli", "systemctl", "service", "socat", "dig", "nslookup", "host", "ping", "eval", "ssh",
-    "watch", "su", "runuser", "psql", "mysql", "mariadb", "terraform", "tofu",
+    "echo",
+    "printf",
+    "export",
+    "declare",
+    "local",
+    "readonly",
+    "typeset",
+    "unset",
+    "alias",
+    "set",
+    "kubectl",
+    "oc",
+    "helm",
+    "aws",
+    "gcloud",
+    "az",
+    "redis-cli",
+    "systemctl",
+    "service",
+    "socat",
+    "dig",
+    "nslookup",
+    "host",
+    "ping",
+    "eval",
+    "ssh",
+    "watch",
+    "su",
+    "runuser",
+    "psql",
+    "mysql",
+    "mariadb",
+    "terraform",
+    "tofu",
 ];
 
 /// The option table used for a program's `exec` action: file tools, wrappers, lifted tools.
 fn exec_spec(program: &str) -> Option<&'static Spec> {
-    spec_for(program).or_else(|| wrappers::spec_for(program)).or_else(|| lift::spec_for(program))
+    spec_for(program)
+        .or_else(|| wrappers::spec_for(program))
+        .or_else(|| lift::spec_for(program))
 }
 
 /// Programs that send their stdin over the network when connected.
 fn net_reads_stdin(program: &str) -> bool {
-    matches!(program, "nc" | "ncat" | "netcat" | "telnet" | "ssh" | "openssl" | "socat")
+    matches!(
+        program,
+        "nc" | "ncat" | "netcat" | "telnet" | "ssh" | "openssl" | "socat"
+    )
 }
 
 /// What a command writes to stdout when it is known exactly (`echo`, `printf` without
@@ -926,7 +1231,11 @@ fn literal_output(program: &str, args: &[Arg], io: &Io) -> Option<(String, [u32;
                 Some(f) if f.starts_with('-') && f.len() > 1 => return None,
                 _ => (false, args),
             };
-            let mut text = rest.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
+            let mut text = rest
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             if !n {
                 text.push('\n');
             }
@@ -938,12 +1247,25 @@ fn literal_output(program: &str, args: &[Arg], io: &Io) -> Option<(String, [u32;
                 return Some((format.text.clone(), span));
             }
             if format.text == "%s" || format.text == "%s\\n" {
-                return Some((args.get(1..).unwrap_or_default().iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(""), span));
+                return Some((
+                    args.get(1..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|a| a.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(""),
+                    span,
+                ));
             }
             None
         }
         "cat" if args.is_empty() => match &io.stdin {
-            Some(Stdin::Here { text, span, dynamic: false, .. }) => Some((text.clone(), *span)),
+            Some(Stdin::Here {
+                text,
+                span,
+                dynamic: false,
+                ..
+            }) => Some((text.clone(), *span)),
             _ => None,
         },
         _ => None,
@@ -951,7 +1273,12 @@ fn literal_output(program: &str, args: &[Arg], io: &Io) -> Option<(String, [u32;
 }
 
 fn find_without_exec(args: &[Arg]) -> Vec<Arg> {
-    let takes_value = |text: &str| argv::FIND.options.iter().any(|(s, _, t)| *s == text.trim_start_matches('-') && *t != argv::Takes::No);
+    let takes_value = |text: &str| {
+        argv::FIND
+            .options
+            .iter()
+            .any(|(s, _, t)| *s == text.trim_start_matches('-') && *t != argv::Takes::No)
+    };
     let mut out = vec![];
     let mut in_expression = false;
     let mut i = 0;
@@ -963,7 +1290,9 @@ fn find_without_exec(args: &[Arg]) -> Vec<Arg> {
             // Skip the command up to its terminator (`;`, or `+` right after `{}`).
             while let Some(b) = args.get(i) {
                 i += 1;
-                if b.text == ";" || (b.text == "+" && args.get(i - 2).is_some_and(|p| p.text == "{}")) {
+                if b.text == ";"
+                    || (b.text == "+" && args.get(i - 2).is_some_and(|p| p.text == "{}"))
+                {
                     break;
                 }
             }
@@ -976,11 +1305,11 @@ fn find_without_exec(args: &[Arg]) -> Vec<Arg> {
         if text.starts_with('-') && text.len() > 1 {
             in_expression = true;
             out.push(a.clone());
-            if takes_value(text) {
-                if let Some(v) = args.get(i) {
-                    out.push(v.clone());
-                    i += 1;
-                }
+            if takes_value(text)
+                && let Some(v) = args.get(i)
+            {
+                out.push(v.clone());
+                i += 1;
             }
             continue;
         }
@@ -995,7 +1324,11 @@ fn find_without_exec(args: &[Arg]) -> Vec<Arg> {
 /// `tar xzf f` (the first word a cluster without a dash) means `tar -xzf f`.
 fn tar_classify(args: &[Arg], c: Classified) -> Classified {
     match args.first() {
-        Some(first) if !first.text.starts_with('-') && !first.text.is_empty() && first.text.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+        Some(first)
+            if !first.text.starts_with('-')
+                && !first.text.is_empty()
+                && first.text.chars().all(|ch| ch.is_ascii_alphabetic()) =>
+        {
             let mut rewritten = args.to_vec();
             if let Some(f) = rewritten.first_mut() {
                 f.text = format!("-{}", f.text);
@@ -1008,13 +1341,22 @@ fn tar_classify(args: &[Arg], c: Classified) -> Classified {
 
 /// `>&2`, `<&0`, `>&-`: a descriptor, not a file.
 fn is_fd(text: &str) -> bool {
-    text == "-" || (!text.is_empty() && text.trim_end_matches('-').chars().all(|c| c.is_ascii_digit()))
+    text == "-"
+        || (!text.is_empty()
+            && text
+                .trim_end_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit()))
 }
 
 /// The span of a redirection's words (its target, or a here-document's body).
 fn redirect_span(w: &Walker<'_>, r: &ast::IoRedirect) -> Option<[u32; 2]> {
     let word = match r {
-        ast::IoRedirect::File(_, _, ast::IoFileRedirectTarget::Filename(w) | ast::IoFileRedirectTarget::Duplicate(w)) => w,
+        ast::IoRedirect::File(
+            _,
+            _,
+            ast::IoFileRedirectTarget::Filename(w) | ast::IoFileRedirectTarget::Duplicate(w),
+        ) => w,
         ast::IoRedirect::HereString(_, w) | ast::IoRedirect::OutputAndError(w, _) => w,
         ast::IoRedirect::HereDocument(_, doc) => &doc.here_end,
         ast::IoRedirect::File(..) => return None,
@@ -1024,7 +1366,9 @@ fn redirect_span(w: &Walker<'_>, r: &ast::IoRedirect) -> Option<[u32; 2]> {
 
 fn assignment_name(a: &ast::Assignment) -> String {
     match &a.name {
-        ast::AssignmentName::VariableName(n) | ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+        ast::AssignmentName::VariableName(n) | ast::AssignmentName::ArrayElementName(n, _) => {
+            n.clone()
+        }
     }
 }
 

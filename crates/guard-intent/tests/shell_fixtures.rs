@@ -14,8 +14,13 @@ fn shell_fixtures() {
         assert!(!actions.is_empty(), "no actions for {}", path.display());
         for action in &actions {
             let [start, end] = action.span;
-            assert!(start <= end && end as usize <= command.len(), "span {start}..{end} outside the command");
-            assert!(command.is_char_boundary(start as usize) && command.is_char_boundary(end as usize));
+            assert!(
+                start <= end && end as usize <= command.len(),
+                "span {start}..{end} outside the command"
+            );
+            assert!(
+                command.is_char_boundary(start as usize) && command.is_char_boundary(end as usize)
+            );
         }
         let json = serde_json::to_string_pretty(&actions).unwrap();
         insta::assert_snapshot!(format!("----- COMMAND\n{command}\n----- ACTIONS\n{json}"));

@@ -13,7 +13,11 @@ fn check_well_formed(text: &str, actions: &[Action]) {
     assert!(!actions.is_empty(), "no actions for {text:?}");
     for a in actions {
         let [start, end] = a.span;
-        assert!(start <= end && end as usize <= text.len(), "span {start}..{end} outside {} bytes", text.len());
+        assert!(
+            start <= end && end as usize <= text.len(),
+            "span {start}..{end} outside {} bytes",
+            text.len()
+        );
     }
 }
 
@@ -25,19 +29,91 @@ fn opaque_cause(actions: &[Action]) -> Option<OpaqueCause> {
 }
 
 fn has_exec(actions: &[Action], program: &str) -> bool {
-    actions.iter().any(|a| matches!(&a.detail, ActionDetail::Exec(e) if e.program == program))
+    actions
+        .iter()
+        .any(|a| matches!(&a.detail, ActionDetail::Exec(e) if e.program == program))
 }
 
 const TOKENS: &[&str] = &[
-    "$(", ")", "`", "'", "\"", "\\", "|", "&&", "||", ";", "<<", "<<<", "EOF", "\n", "{", "}", "(", "<(", ">", ">&", "${",
-    "IFS", "}", "rm", "-rf", "/", "bash", "-c", "sudo", "xargs", "find", "-exec", "\\;", "eval", "ssh", "psql", "kubectl",
-    "delete", "if", "then", "fi", "for", "in", "do", "done", "case", "esac", "=", "a", "$a", "#", "*", "~", "$'\\x72'",
-    "/dev/tcp/h/1", "curl", "sh", "base64", "-d", "env", "-i", "timeout", "1",
+    "$(",
+    ")",
+    "`",
+    "'",
+    "\"",
+    "\\",
+    "|",
+    "&&",
+    "||",
+    ";",
+    "<<",
+    "<<<",
+    "EOF",
+    "\n",
+    "{",
+    "}",
+    "(",
+    "<(",
+    ">",
+    ">&",
+    "${",
+    "IFS",
+    "}",
+    "rm",
+    "-rf",
+    "/",
+    "bash",
+    "-c",
+    "sudo",
+    "xargs",
+    "find",
+    "-exec",
+    "\\;",
+    "eval",
+    "ssh",
+    "psql",
+    "kubectl",
+    "delete",
+    "if",
+    "then",
+    "fi",
+    "for",
+    "in",
+    "do",
+    "done",
+    "case",
+    "esac",
+    "=",
+    "a",
+    "$a",
+    "#",
+    "*",
+    "~",
+    "$'\\x72'",
+    "/dev/tcp/h/1",
+    "curl",
+    "sh",
+    "base64",
+    "-d",
+    "env",
+    "-i",
+    "timeout",
+    "1",
 ];
 
 fn token_soup() -> impl Strategy<Value = String> {
-    prop::collection::vec((prop::sample::select(TOKENS), prop::sample::select(&[" ", "", "\t"][..])), 0..40)
-        .prop_map(|parts| parts.into_iter().map(|(t, sep)| format!("{t}{sep}")).collect())
+    prop::collection::vec(
+        (
+            prop::sample::select(TOKENS),
+            prop::sample::select(&[" ", "", "\t"][..]),
+        ),
+        0..40,
+    )
+    .prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(t, sep)| format!("{t}{sep}"))
+            .collect()
+    })
 }
 
 proptest! {
@@ -83,7 +159,11 @@ fn empty_and_blank_commands_are_opaque() {
     for text in ["", "   ", "\n\t"] {
         let actions = shell(text);
         check_well_formed(text, &actions);
-        assert_eq!(opaque_cause(&actions), Some(OpaqueCause::InvalidInput), "{text:?}");
+        assert_eq!(
+            opaque_cause(&actions),
+            Some(OpaqueCause::InvalidInput),
+            "{text:?}"
+        );
     }
 }
 
@@ -107,14 +187,23 @@ fn ten_thousand_nested_substitutions_are_too_large_not_a_crash() {
 fn ten_thousand_nested_groups_and_ifs_are_too_large() {
     for text in [
         format!("{}true{}", "{ ".repeat(10_000), "; }".repeat(10_000)),
-        format!("{}true{}", "if true; then ".repeat(10_000), "; fi".repeat(10_000)),
+        format!(
+            "{}true{}",
+            "if true; then ".repeat(10_000),
+            "; fi".repeat(10_000)
+        ),
         format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000)),
         format!("echo {}x{}", "\"$(".repeat(10_000), ")\"".repeat(10_000)),
         format!("echo {}", "${a:-".repeat(10_000)),
     ] {
         let actions = shell(&text);
         check_well_formed(&text, &actions);
-        assert_eq!(opaque_cause(&actions), Some(OpaqueCause::TooLarge), "{}", &text[..40]);
+        assert_eq!(
+            opaque_cause(&actions),
+            Some(OpaqueCause::TooLarge),
+            "{}",
+            &text[..40]
+        );
     }
 }
 
@@ -141,7 +230,8 @@ fn nesting_through_too_many_shells_is_too_large() {
 
 #[test]
 fn invalid_utf8_and_nul_bytes_are_opaque() {
-    let actions = guard_intent::analyze_bytes(Channel::Shell, Dialect::Postgres, b"rm -rf /\xff\xfe");
+    let actions =
+        guard_intent::analyze_bytes(Channel::Shell, Dialect::Postgres, b"rm -rf /\xff\xfe");
     assert_eq!(opaque_cause(&actions), Some(OpaqueCause::InvalidInput));
     let actions = shell("rm -rf /\0tmp");
     assert_eq!(opaque_cause(&actions), Some(OpaqueCause::InvalidInput));
@@ -149,9 +239,21 @@ fn invalid_utf8_and_nul_bytes_are_opaque() {
 
 #[test]
 fn unterminated_constructs_are_parse_errors() {
-    for text in ["echo 'open", "echo \"open", "echo $(ls", "echo `ls", "cat <<EOF\nno end", "if true; then", "{ rm -rf /"] {
+    for text in [
+        "echo 'open",
+        "echo \"open",
+        "echo $(ls",
+        "echo `ls",
+        "cat <<EOF\nno end",
+        "if true; then",
+        "{ rm -rf /",
+    ] {
         let actions = shell(text);
         check_well_formed(text, &actions);
-        assert_eq!(opaque_cause(&actions), Some(OpaqueCause::ParseError), "{text:?}: {actions:?}");
+        assert_eq!(
+            opaque_cause(&actions),
+            Some(OpaqueCause::ParseError),
+            "{text:?}: {actions:?}"
+        );
     }
 }

@@ -752,8 +752,18 @@ fn template_text(t: &Template) -> String {
                 }
             }
             TemplatePart::Expr(e) => {
+                let mut inner = String::new();
+                write_expr(&mut inner, e, 0, true);
+                // `{{` would read as a literal brace: `{ {a, b} }` keeps a set apart.
+                let pad = if inner.starts_with('{') || inner.ends_with('}') {
+                    " "
+                } else {
+                    ""
+                };
                 out.push('{');
-                write_expr(&mut out, e, 0, true);
+                out.push_str(pad);
+                out.push_str(&inner);
+                out.push_str(pad);
                 out.push('}');
             }
         }

@@ -114,7 +114,7 @@ fn e(kind: ExprKind) -> Expr {
     Expr { kind, span: Z }
 }
 
-/// `in_template`: no string, set or regex literal (an interpolation cannot hold `"` or `}`).
+/// `in_template`: no string or regex literal (an interpolation cannot hold a `"`).
 fn expr(in_template: bool) -> BoxedStrategy<Expr> {
     let mut leaves = vec![
         any::<bool>().prop_map(|b| e(ExprKind::Bool(b))).boxed(),
@@ -193,13 +193,11 @@ fn expr(in_template: bool) -> BoxedStrategy<Expr> {
                 })
                 .boxed(),
         ];
-        if !in_template {
-            options.push(
-                prop::collection::vec(inner, 0..3)
-                    .prop_map(|v| e(ExprKind::Set(v)))
-                    .boxed(),
-            );
-        }
+        options.push(
+            prop::collection::vec(inner, 0..3)
+                .prop_map(|v| e(ExprKind::Set(v)))
+                .boxed(),
+        );
         // Binary operators three times as likely as each other form.
         prop::strategy::Union::new_weighted(
             options

@@ -116,18 +116,32 @@ struct Explained<'a> {
 pub fn human(actions: &[Action], command: &str) -> String {
     let mut out = String::new();
     let count = actions.len();
-    out.push_str(&format!("{count} action{}\n", if count == 1 { "" } else { "s" }));
+    out.push_str(&format!(
+        "{count} action{}\n",
+        if count == 1 { "" } else { "s" }
+    ));
     for (i, action) in actions.iter().enumerate() {
         let last = i + 1 == count;
-        let (branch, indent) = if last { ("└─", "   ") } else { ("├─", "│  ") };
-        out.push_str(&format!("{branch} {} {}\n", action.kind(), headline(action)));
+        let (branch, indent) = if last {
+            ("└─", "   ")
+        } else {
+            ("├─", "│  ")
+        };
+        out.push_str(&format!(
+            "{branch} {} {}\n",
+            action.kind(),
+            headline(action)
+        ));
         let mut lines: Vec<(String, String)> = vec![];
         if !action.via.is_empty() {
             lines.push(("via".into(), action.via.join(" › ")));
         }
         let [start, end] = action.span;
         let source = command.get(start as usize..end as usize).unwrap_or("");
-        lines.push(("source".into(), format!("{start}..{end} {}", one_line(source))));
+        lines.push((
+            "source".into(),
+            format!("{start}..{end} {}", one_line(source)),
+        ));
         if let Ok(Value::Object(fields)) = serde_json::to_value(action) {
             for (name, value) in fields {
                 if matches!(name.as_str(), "kind" | "span" | "via" | "text") {
@@ -149,13 +163,27 @@ pub fn human(actions: &[Action], command: &str) -> String {
 fn headline(action: &Action) -> String {
     use guard_model::ActionDetail as D;
     match &action.detail {
-        D::Exec(e) => one_line(&action.text).trim().to_string().chars().take(100).collect::<String>().pipe_or(&e.program),
-        D::Sql(s) => format!("{} {}", s.statement, s.tables.join(", ")).trim().to_string(),
-        D::K8s(k) => format!("{} {} {} {}", k.tool, k.verb, k.resource, k.names.join(" ")).trim().to_string(),
-        D::Cloud(c) => format!("{} {} {}", c.provider, c.service, c.operation).trim().to_string(),
+        D::Exec(e) => one_line(&action.text)
+            .trim()
+            .to_string()
+            .chars()
+            .take(100)
+            .collect::<String>()
+            .pipe_or(&e.program),
+        D::Sql(s) => format!("{} {}", s.statement, s.tables.join(", "))
+            .trim()
+            .to_string(),
+        D::K8s(k) => format!("{} {} {} {}", k.tool, k.verb, k.resource, k.names.join(" "))
+            .trim()
+            .to_string(),
+        D::Cloud(c) => format!("{} {} {}", c.provider, c.service, c.operation)
+            .trim()
+            .to_string(),
         D::Git(g) => format!("git {}", g.subcommand),
         D::Terraform(t) => format!("{} {}", t.tool, t.subcommand),
-        D::Service(s) => format!("{} {} {}", s.manager, s.verb, s.units.join(" ")).trim().to_string(),
+        D::Service(s) => format!("{} {} {}", s.manager, s.verb, s.units.join(" "))
+            .trim()
+            .to_string(),
         D::Redis(r) => format!("redis {}", r.command),
         D::Opaque(o) => format!("({}) {}", o.cause, o.reason),
     }
@@ -167,13 +195,24 @@ trait PipeOr {
 
 impl PipeOr for String {
     fn pipe_or(self, fallback: &str) -> String {
-        if self.is_empty() { fallback.to_string() } else { self }
+        if self.is_empty() {
+            fallback.to_string()
+        } else {
+            self
+        }
     }
 }
 
 fn one_line(text: &str) -> String {
-    let flat: String = text.chars().map(|c| if c == '\n' { '⏎' } else { c }).collect();
-    if flat.chars().count() > 120 { format!("{}…", flat.chars().take(120).collect::<String>()) } else { flat }
+    let flat: String = text
+        .chars()
+        .map(|c| if c == '\n' { '⏎' } else { c })
+        .collect();
+    if flat.chars().count() > 120 {
+        format!("{}…", flat.chars().take(120).collect::<String>())
+    } else {
+        flat
+    }
 }
 
 /// A field's value for the tree; `None` for empty values (`""`, `false`, `[]`, `null`, `none`).
@@ -186,12 +225,14 @@ fn render(value: &Value) -> Option<String> {
         Value::String(s) => Some(one_line(s)),
         Value::Array(items) if items.is_empty() => None,
         Value::Array(items) => Some(
-            items.iter().map(|i| match i {
-                Value::String(s) => one_line(s),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+            items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => one_line(s),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         Value::Object(_) => Some(value.to_string()),
     }

@@ -11,24 +11,92 @@ use super::{Invocation, Lifted};
 
 /// Options that take no value, per provider.
 const AWS_BOOL: &[&str] = &[
-    "recursive", "force", "dryrun", "dry-run", "quiet", "debug", "no-verify-ssl", "no-paginate", "no-sign-request",
-    "only-show-errors", "follow-symlinks", "exact-timestamps", "delete", "skip-final-snapshot", "delete-automated-backups",
-    "apply-immediately", "include-all-instances", "force-delete-without-recovery", "bypass-governance-retention",
-    "all", "no-cli-pager", "no-progress", "size-only", "force-glacier-transfer", "human-readable", "summarize",
+    "recursive",
+    "force",
+    "dryrun",
+    "dry-run",
+    "quiet",
+    "debug",
+    "no-verify-ssl",
+    "no-paginate",
+    "no-sign-request",
+    "only-show-errors",
+    "follow-symlinks",
+    "exact-timestamps",
+    "delete",
+    "skip-final-snapshot",
+    "delete-automated-backups",
+    "apply-immediately",
+    "include-all-instances",
+    "force-delete-without-recovery",
+    "bypass-governance-retention",
+    "all",
+    "no-cli-pager",
+    "no-progress",
+    "size-only",
+    "force-glacier-transfer",
+    "human-readable",
+    "summarize",
 ];
 const GCLOUD_BOOL: &[&str] = &[
-    "quiet", "q", "recursive", "r", "async", "force", "all", "delete-disks", "keep-disks", "no-user-output-enabled",
-    "verbosity-debug", "dry-run", "continue-on-error", "skip-delete-protection", "billing-project-disabled",
+    "quiet",
+    "q",
+    "recursive",
+    "r",
+    "async",
+    "force",
+    "all",
+    "delete-disks",
+    "keep-disks",
+    "no-user-output-enabled",
+    "verbosity-debug",
+    "dry-run",
+    "continue-on-error",
+    "skip-delete-protection",
+    "billing-project-disabled",
 ];
 const AZ_BOOL: &[&str] = &[
-    "yes", "y", "no-wait", "force", "recursive", "all", "debug", "verbose", "only-show-errors", "force-deletion",
-    "purge", "no-prompt", "delete-snapshots", "dry-run",
+    "yes",
+    "y",
+    "no-wait",
+    "force",
+    "recursive",
+    "all",
+    "debug",
+    "verbose",
+    "only-show-errors",
+    "force-deletion",
+    "purge",
+    "no-prompt",
+    "delete-snapshots",
+    "dry-run",
 ];
 
 /// Option names whose values name resources.
 fn names_resource(option: &str) -> bool {
-    const SUFFIXES: &[&str] = &["bucket", "name", "names", "id", "ids", "arn", "arns", "identifier", "key", "instance", "table", "cluster", "function", "group", "stack", "trail", "resource-group", "vault"];
-    SUFFIXES.iter().any(|s| option == *s || option.ends_with(&format!("-{s}")))
+    const SUFFIXES: &[&str] = &[
+        "bucket",
+        "name",
+        "names",
+        "id",
+        "ids",
+        "arn",
+        "arns",
+        "identifier",
+        "key",
+        "instance",
+        "table",
+        "cluster",
+        "function",
+        "group",
+        "stack",
+        "trail",
+        "resource-group",
+        "vault",
+    ];
+    SUFFIXES
+        .iter()
+        .any(|s| option == *s || option.ends_with(&format!("-{s}")))
 }
 
 struct Parsed {
@@ -38,12 +106,19 @@ struct Parsed {
 }
 
 fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
-    let mut parsed = Parsed { operands: vec![], flags: vec![], resources: vec![] };
+    let mut parsed = Parsed {
+        operands: vec![],
+        flags: vec![],
+        resources: vec![],
+    };
     let mut i = 0;
     while let Some(a) = inv.args.get(i) {
         i += 1;
         let text = a.text.as_str();
-        let Some(body) = text.strip_prefix("--").or_else(|| text.strip_prefix('-').filter(|b| !b.is_empty())) else {
+        let Some(body) = text
+            .strip_prefix("--")
+            .or_else(|| text.strip_prefix('-').filter(|b| !b.is_empty()))
+        else {
             parsed.operands.push(text.to_string());
             continue;
         };
@@ -66,54 +141,158 @@ fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
         let boolean = booleans.contains(&name) || name.starts_with("no-");
         let value = match inline {
             Some(v) => Some(v),
-            None if !boolean => inv.args.get(i).filter(|n| !n.text.starts_with("--")).map(|n| {
-                i += 1;
-                n.text.clone()
-            }),
+            None if !boolean => inv
+                .args
+                .get(i)
+                .filter(|n| !n.text.starts_with("--"))
+                .map(|n| {
+                    i += 1;
+                    n.text.clone()
+                }),
             None => None,
         };
-        if let Some(v) = value {
-            if names_resource(name) {
-                parsed.resources.extend(v.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string));
-            }
+        if let Some(v) = value
+            && names_resource(name)
+        {
+            parsed.resources.extend(
+                v.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            );
         }
     }
     parsed
 }
 
-fn action(inv: &Invocation<'_>, provider: &str, service: String, operation: String, mut resources: Vec<String>, flags: Vec<String>, extra: Vec<String>) -> Lifted {
+fn action(
+    inv: &Invocation<'_>,
+    provider: &str,
+    service: String,
+    operation: String,
+    mut resources: Vec<String>,
+    flags: Vec<String>,
+    extra: Vec<String>,
+) -> Lifted {
     resources.extend(extra);
-    let cloud = CloudAction { provider: provider.to_string(), service, operation, resources, flags };
-    Lifted { actions: vec![inv.action(ActionDetail::Cloud(cloud))], shells: vec![] }
+    let cloud = CloudAction {
+        provider: provider.to_string(),
+        service,
+        operation,
+        resources,
+        flags,
+    };
+    Lifted {
+        actions: vec![inv.action(ActionDetail::Cloud(cloud))],
+        shells: vec![],
+    }
 }
 
 pub(super) fn aws(inv: &Invocation<'_>) -> Lifted {
     let p = parse(inv, AWS_BOOL);
     let mut operands = p.operands.into_iter();
-    let Some(service) = operands.next() else { return Lifted::default() };
+    let Some(service) = operands.next() else {
+        return Lifted::default();
+    };
     let operation = operands.next().unwrap_or_default().to_ascii_lowercase();
     let rest: Vec<String> = operands.collect();
-    action(inv, "aws", service.to_ascii_lowercase(), operation, rest, p.flags, p.resources)
+    action(
+        inv,
+        "aws",
+        service.to_ascii_lowercase(),
+        operation,
+        rest,
+        p.flags,
+        p.resources,
+    )
 }
 
 /// Words that end a gcloud / az command path (the verb); what follows are resources.
 const VERBS: &[&str] = &[
-    "delete", "create", "list", "describe", "update", "rm", "cp", "mv", "ls", "cat", "start", "stop", "restart", "reset",
-    "resize", "deploy", "show", "purge", "remove", "add", "set", "get", "import", "export", "patch", "disable", "enable",
-    "clone", "restore", "failover", "promote-replica", "rsync", "undelete", "destroy", "rotate", "revoke", "grant",
-    "add-iam-policy-binding", "remove-iam-policy-binding", "set-iam-policy", "get-iam-policy", "ssh", "scp", "wait",
-    "suspend", "resume", "attach", "detach", "connect", "login", "upload", "download", "sign", "run", "execute", "invoke",
+    "delete",
+    "create",
+    "list",
+    "describe",
+    "update",
+    "rm",
+    "cp",
+    "mv",
+    "ls",
+    "cat",
+    "start",
+    "stop",
+    "restart",
+    "reset",
+    "resize",
+    "deploy",
+    "show",
+    "purge",
+    "remove",
+    "add",
+    "set",
+    "get",
+    "import",
+    "export",
+    "patch",
+    "disable",
+    "enable",
+    "clone",
+    "restore",
+    "failover",
+    "promote-replica",
+    "rsync",
+    "undelete",
+    "destroy",
+    "rotate",
+    "revoke",
+    "grant",
+    "add-iam-policy-binding",
+    "remove-iam-policy-binding",
+    "set-iam-policy",
+    "get-iam-policy",
+    "ssh",
+    "scp",
+    "wait",
+    "suspend",
+    "resume",
+    "attach",
+    "detach",
+    "connect",
+    "login",
+    "upload",
+    "download",
+    "sign",
+    "run",
+    "execute",
+    "invoke",
 ];
 
 fn grouped(inv: &Invocation<'_>, provider: &str, booleans: &[&str]) -> Lifted {
     let p = parse(inv, booleans);
-    let Some((service, rest)) = p.operands.split_first() else { return Lifted::default() };
-    let verb_at = rest.iter().position(|w| VERBS.contains(&w.as_str()) || w.starts_with("delete-") || w.starts_with("set-") || w.starts_with("remove-"));
+    let Some((service, rest)) = p.operands.split_first() else {
+        return Lifted::default();
+    };
+    let verb_at = rest.iter().position(|w| {
+        VERBS.contains(&w.as_str())
+            || w.starts_with("delete-")
+            || w.starts_with("set-")
+            || w.starts_with("remove-")
+    });
     let (path, resources): (Vec<String>, Vec<String>) = match verb_at {
-        Some(v) => (rest.iter().take(v + 1).cloned().collect(), rest.iter().skip(v + 1).cloned().collect()),
+        Some(v) => (
+            rest.iter().take(v + 1).cloned().collect(),
+            rest.iter().skip(v + 1).cloned().collect(),
+        ),
         None => (rest.to_vec(), vec![]),
     };
-    action(inv, provider, service.to_ascii_lowercase(), path.join(" ").to_ascii_lowercase(), resources, p.flags, p.resources)
+    action(
+        inv,
+        provider,
+        service.to_ascii_lowercase(),
+        path.join(" ").to_ascii_lowercase(),
+        resources,
+        p.flags,
+        p.resources,
+    )
 }
 
 pub(super) fn gcloud(inv: &Invocation<'_>) -> Lifted {

@@ -10,11 +10,32 @@ use Takes::{No, Path as P, Value as V};
 
 /// Terraform options that take a value (Go's flag package also accepts `-target x`).
 const TF_VALUED: &[&str] = &[
-    "target", "var", "var-file", "replace", "out", "state", "state-out", "backup", "lock-timeout", "parallelism", "chdir",
-    "backend-config", "plugin-dir", "from-module", "generate-config-out", "test-directory", "filter",
+    "target",
+    "var",
+    "var-file",
+    "replace",
+    "out",
+    "state",
+    "state-out",
+    "backup",
+    "lock-timeout",
+    "parallelism",
+    "chdir",
+    "backend-config",
+    "plugin-dir",
+    "from-module",
+    "generate-config-out",
+    "test-directory",
+    "filter",
 ];
 /// Terraform commands with a sub-command.
-const TF_TWO_WORD: &[&str] = &["state", "workspace", "providers", "force-unlock-", "metadata"];
+const TF_TWO_WORD: &[&str] = &[
+    "state",
+    "workspace",
+    "providers",
+    "force-unlock-",
+    "metadata",
+];
 
 pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
     let mut flags: Vec<String> = vec![];
@@ -24,7 +45,12 @@ pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
     let mut i = 0;
     while let Some(a) = inv.args.get(i) {
         i += 1;
-        let Some(body) = a.text.strip_prefix("--").or_else(|| a.text.strip_prefix('-')).filter(|b| !b.is_empty()) else {
+        let Some(body) = a
+            .text
+            .strip_prefix("--")
+            .or_else(|| a.text.strip_prefix('-'))
+            .filter(|b| !b.is_empty())
+        else {
             operands.push(a.text.clone());
             continue;
         };
@@ -49,25 +75,57 @@ pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
             flags.push(name);
         }
     }
-    let Some((first, rest)) = operands.split_first() else { return Lifted::default() };
+    let Some((first, rest)) = operands.split_first() else {
+        return Lifted::default();
+    };
     let mut subcommand = first.clone();
     let mut rest: &[String] = rest;
-    if TF_TWO_WORD.contains(&first.as_str()) {
-        if let Some((sub, tail)) = rest.split_first() {
-            subcommand = format!("{first} {sub}");
-            rest = tail;
-        }
+    if TF_TWO_WORD.contains(&first.as_str())
+        && let Some((sub, tail)) = rest.split_first()
+    {
+        subcommand = format!("{first} {sub}");
+        rest = tail;
     }
-    if matches!(subcommand.as_str(), "state rm" | "state mv" | "taint" | "untaint" | "import" | "state replace-provider") {
-        targets.extend(rest.iter().take(if subcommand == "state rm" { usize::MAX } else { 1 }).cloned());
+    if matches!(
+        subcommand.as_str(),
+        "state rm" | "state mv" | "taint" | "untaint" | "import" | "state replace-provider"
+    ) {
+        targets.extend(
+            rest.iter()
+                .take(if subcommand == "state rm" {
+                    usize::MAX
+                } else {
+                    1
+                })
+                .cloned(),
+        );
     }
     let destroy = subcommand == "destroy" || flags.iter().any(|f| f == "destroy");
-    let action = TerraformAction { tool: inv.program.to_string(), subcommand, auto_approve, destroy, targets, flags };
-    Lifted { actions: vec![inv.action(ActionDetail::Terraform(action))], shells: vec![] }
+    let action = TerraformAction {
+        tool: inv.program.to_string(),
+        subcommand,
+        auto_approve,
+        destroy,
+        targets,
+        flags,
+    };
+    Lifted {
+        actions: vec![inv.action(ActionDetail::Terraform(action))],
+        shells: vec![],
+    }
 }
 
 /// Global git options that take a value.
-const GIT_GLOBAL_VALUED: &[&str] = &["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env", "--super-prefix"];
+const GIT_GLOBAL_VALUED: &[&str] = &[
+    "-C",
+    "-c",
+    "--git-dir",
+    "--work-tree",
+    "--namespace",
+    "--exec-path",
+    "--config-env",
+    "--super-prefix",
+];
 
 macro_rules! gspec {
     ($name:ident, [$($opt:expr),* $(,)?]) => {
@@ -75,26 +133,139 @@ macro_rules! gspec {
     };
 }
 
-gspec!(GIT_PUSH, [
-    ("f", "force", No), ("force", "force", No), ("force-with-lease", "force-with-lease", No),
-    ("force-if-includes", "force-if-includes", No), ("u", "set-upstream", No), ("set-upstream", "set-upstream", No),
-    ("d", "delete", No), ("delete", "delete", No), ("n", "dry-run", No), ("dry-run", "dry-run", No),
-    ("mirror", "mirror", No), ("all", "all", No), ("tags", "tags", No), ("prune", "prune", No),
-    ("o", "push-option", V), ("push-option", "push-option", V), ("repo", "repo", V), ("no-verify", "no-verify", No),
-    ("q", "quiet", No), ("v", "verbose", No), ("atomic", "atomic", No),
-]);
-gspec!(GIT_RESET, [("hard", "hard", No), ("soft", "soft", No), ("mixed", "mixed", No), ("keep", "keep", No), ("merge", "merge", No), ("q", "quiet", No), ("p", "patch", No)]);
-gspec!(GIT_CLEAN, [("f", "force", No), ("force", "force", No), ("d", "directories", No), ("x", "ignored", No), ("X", "only-ignored", No), ("n", "dry-run", No), ("dry-run", "dry-run", No), ("i", "interactive", No), ("q", "quiet", No), ("e", "exclude", V), ("exclude", "exclude", V)]);
-gspec!(GIT_BRANCH, [
-    ("d", "delete", No), ("delete", "delete", No), ("D", "delete-force", No), ("m", "move", No), ("move", "move", No),
-    ("M", "move-force", No), ("f", "force", No), ("force", "force", No), ("r", "remotes", No), ("remotes", "remotes", No),
-    ("a", "all", No), ("all", "all", No), ("u", "set-upstream-to", V), ("set-upstream-to", "set-upstream-to", V),
-    ("c", "copy", No), ("C", "copy-force", No), ("l", "list", No), ("v", "verbose", No),
-]);
-gspec!(GIT_CHECKOUT, [("f", "force", No), ("force", "force", No), ("b", "branch", V), ("B", "force-branch", V), ("q", "quiet", No), ("p", "patch", No), ("t", "track", No), ("orphan", "orphan", V), ("detach", "detach", No)]);
-gspec!(GIT_COMMIT, [("m", "message", V), ("message", "message", V), ("a", "all", No), ("all", "all", No), ("F", "file", P), ("amend", "amend", No), ("n", "no-verify", No), ("no-verify", "no-verify", No), ("S", "gpg-sign", No), ("s", "signoff", No), ("C", "reuse-message", V), ("q", "quiet", No), ("allow-empty", "allow-empty", No)]);
-gspec!(GIT_RM, [("r", "recursive", No), ("f", "force", No), ("force", "force", No), ("cached", "cached", No), ("n", "dry-run", No), ("q", "quiet", No)]);
-gspec!(GIT_OTHER, [("f", "force", No), ("force", "force", No), ("m", "message", V), ("message", "message", V), ("b", "branch", V), ("q", "quiet", No), ("v", "verbose", No), ("n", "dry-run", No)]);
+gspec!(
+    GIT_PUSH,
+    [
+        ("f", "force", No),
+        ("force", "force", No),
+        ("force-with-lease", "force-with-lease", No),
+        ("force-if-includes", "force-if-includes", No),
+        ("u", "set-upstream", No),
+        ("set-upstream", "set-upstream", No),
+        ("d", "delete", No),
+        ("delete", "delete", No),
+        ("n", "dry-run", No),
+        ("dry-run", "dry-run", No),
+        ("mirror", "mirror", No),
+        ("all", "all", No),
+        ("tags", "tags", No),
+        ("prune", "prune", No),
+        ("o", "push-option", V),
+        ("push-option", "push-option", V),
+        ("repo", "repo", V),
+        ("no-verify", "no-verify", No),
+        ("q", "quiet", No),
+        ("v", "verbose", No),
+        ("atomic", "atomic", No),
+    ]
+);
+gspec!(
+    GIT_RESET,
+    [
+        ("hard", "hard", No),
+        ("soft", "soft", No),
+        ("mixed", "mixed", No),
+        ("keep", "keep", No),
+        ("merge", "merge", No),
+        ("q", "quiet", No),
+        ("p", "patch", No)
+    ]
+);
+gspec!(
+    GIT_CLEAN,
+    [
+        ("f", "force", No),
+        ("force", "force", No),
+        ("d", "directories", No),
+        ("x", "ignored", No),
+        ("X", "only-ignored", No),
+        ("n", "dry-run", No),
+        ("dry-run", "dry-run", No),
+        ("i", "interactive", No),
+        ("q", "quiet", No),
+        ("e", "exclude", V),
+        ("exclude", "exclude", V)
+    ]
+);
+gspec!(
+    GIT_BRANCH,
+    [
+        ("d", "delete", No),
+        ("delete", "delete", No),
+        ("D", "delete-force", No),
+        ("m", "move", No),
+        ("move", "move", No),
+        ("M", "move-force", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("r", "remotes", No),
+        ("remotes", "remotes", No),
+        ("a", "all", No),
+        ("all", "all", No),
+        ("u", "set-upstream-to", V),
+        ("set-upstream-to", "set-upstream-to", V),
+        ("c", "copy", No),
+        ("C", "copy-force", No),
+        ("l", "list", No),
+        ("v", "verbose", No),
+    ]
+);
+gspec!(
+    GIT_CHECKOUT,
+    [
+        ("f", "force", No),
+        ("force", "force", No),
+        ("b", "branch", V),
+        ("B", "force-branch", V),
+        ("q", "quiet", No),
+        ("p", "patch", No),
+        ("t", "track", No),
+        ("orphan", "orphan", V),
+        ("detach", "detach", No)
+    ]
+);
+gspec!(
+    GIT_COMMIT,
+    [
+        ("m", "message", V),
+        ("message", "message", V),
+        ("a", "all", No),
+        ("all", "all", No),
+        ("F", "file", P),
+        ("amend", "amend", No),
+        ("n", "no-verify", No),
+        ("no-verify", "no-verify", No),
+        ("S", "gpg-sign", No),
+        ("s", "signoff", No),
+        ("C", "reuse-message", V),
+        ("q", "quiet", No),
+        ("allow-empty", "allow-empty", No)
+    ]
+);
+gspec!(
+    GIT_RM,
+    [
+        ("r", "recursive", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("cached", "cached", No),
+        ("n", "dry-run", No),
+        ("q", "quiet", No)
+    ]
+);
+gspec!(
+    GIT_OTHER,
+    [
+        ("f", "force", No),
+        ("force", "force", No),
+        ("m", "message", V),
+        ("message", "message", V),
+        ("b", "branch", V),
+        ("q", "quiet", No),
+        ("v", "verbose", No),
+        ("n", "dry-run", No)
+    ]
+);
 
 pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
     let mut i = 0;
@@ -107,7 +278,9 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             break;
         }
     }
-    let Some(sub) = inv.args.get(i) else { return Lifted::default() };
+    let Some(sub) = inv.args.get(i) else {
+        return Lifted::default();
+    };
     let subcommand = sub.text.clone();
     let tail = inv.args.get(i + 1..).unwrap_or_default();
     let spec = match subcommand.as_str() {
@@ -122,7 +295,11 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
     };
     let c = classify(Some(spec), tail);
     let mut flags = c.flags.clone();
-    for (combined, parts) in [("delete-force", ["delete", "force"]), ("move-force", ["move", "force"]), ("copy-force", ["copy", "force"])] {
+    for (combined, parts) in [
+        ("delete-force", ["delete", "force"]),
+        ("move-force", ["move", "force"]),
+        ("copy-force", ["copy", "force"]),
+    ] {
         if let Some(pos) = flags.iter().position(|f| f == combined) {
             flags.remove(pos);
             for p in parts {
@@ -132,8 +309,18 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             }
         }
     }
-    let operands: Vec<String> = c.operands.iter().filter_map(|&k| tail.get(k)).map(|a| a.text.clone()).collect();
-    let mut force = flags.iter().any(|f| matches!(f.as_str(), "force" | "force-with-lease" | "force-if-includes"));
+    let operands: Vec<String> = c
+        .operands
+        .iter()
+        .filter_map(|&k| tail.get(k))
+        .map(|a| a.text.clone())
+        .collect();
+    let mut force = flags.iter().any(|f| {
+        matches!(
+            f.as_str(),
+            "force" | "force-with-lease" | "force-if-includes"
+        )
+    });
     let (remote, refs) = if matches!(subcommand.as_str(), "push" | "pull" | "fetch") {
         let mut it = operands.iter();
         let remote = it.next().cloned().unwrap_or_default();
@@ -149,39 +336,103 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
     } else {
         (String::new(), operands)
     };
-    let action = GitAction { subcommand, flags, args: tail.iter().map(|a| a.text.clone()).collect(), force, remote, refs };
-    Lifted { actions: vec![inv.action(ActionDetail::Git(action))], shells: vec![] }
+    let action = GitAction {
+        subcommand,
+        flags,
+        args: tail.iter().map(|a| a.text.clone()).collect(),
+        force,
+        remote,
+        refs,
+    };
+    Lifted {
+        actions: vec![inv.action(ActionDetail::Git(action))],
+        shells: vec![],
+    }
 }
 
-gspec!(SYSTEMCTL, [
-    ("H", "host", V), ("host", "host", V), ("M", "machine", V), ("machine", "machine", V), ("t", "type", V),
-    ("type", "type", V), ("state", "state", V), ("p", "property", V), ("property", "property", V), ("n", "lines", V),
-    ("lines", "lines", V), ("o", "output", V), ("output", "output", V), ("s", "signal", V), ("signal", "signal", V),
-    ("kill-whom", "kill-whom", V), ("root", "root", P), ("job-mode", "job-mode", V), ("user", "user", No),
-    ("system", "system", No), ("now", "now", No), ("f", "force", No), ("force", "force", No), ("q", "quiet", No),
-    ("quiet", "quiet", No), ("no-block", "no-block", No), ("no-pager", "no-pager", No), ("l", "full", No),
-    ("a", "all", No), ("all", "all", No), ("global", "global", No), ("runtime", "runtime", No), ("r", "recursive", No),
-    ("i", "ignore-inhibitors", No), ("no-reload", "no-reload", No), ("no-ask-password", "no-ask-password", No),
-]);
+gspec!(
+    SYSTEMCTL,
+    [
+        ("H", "host", V),
+        ("host", "host", V),
+        ("M", "machine", V),
+        ("machine", "machine", V),
+        ("t", "type", V),
+        ("type", "type", V),
+        ("state", "state", V),
+        ("p", "property", V),
+        ("property", "property", V),
+        ("n", "lines", V),
+        ("lines", "lines", V),
+        ("o", "output", V),
+        ("output", "output", V),
+        ("s", "signal", V),
+        ("signal", "signal", V),
+        ("kill-whom", "kill-whom", V),
+        ("root", "root", P),
+        ("job-mode", "job-mode", V),
+        ("user", "user", No),
+        ("system", "system", No),
+        ("now", "now", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("q", "quiet", No),
+        ("quiet", "quiet", No),
+        ("no-block", "no-block", No),
+        ("no-pager", "no-pager", No),
+        ("l", "full", No),
+        ("a", "all", No),
+        ("all", "all", No),
+        ("global", "global", No),
+        ("runtime", "runtime", No),
+        ("r", "recursive", No),
+        ("i", "ignore-inhibitors", No),
+        ("no-reload", "no-reload", No),
+        ("no-ask-password", "no-ask-password", No),
+    ]
+);
 
 fn unit_name(text: &str) -> String {
     text.strip_suffix(".service").unwrap_or(text).to_string()
 }
 
 fn service_action(inv: &Invocation<'_>, verb: &str, units: Vec<String>) -> Lifted {
-    let action = ServiceAction { manager: inv.program.to_string(), verb: verb.to_string(), units };
-    Lifted { actions: vec![inv.action(ActionDetail::Service(action))], shells: vec![] }
+    let action = ServiceAction {
+        manager: inv.program.to_string(),
+        verb: verb.to_string(),
+        units,
+    };
+    Lifted {
+        actions: vec![inv.action(ActionDetail::Service(action))],
+        shells: vec![],
+    }
 }
 
 pub(super) fn systemctl(inv: &Invocation<'_>) -> Lifted {
     let c = classify(Some(&SYSTEMCTL), inv.args);
-    let operands: Vec<&str> = c.operands.iter().filter_map(|&i| inv.args.get(i)).map(|a| a.text.as_str()).collect();
-    let Some((verb, units)) = operands.split_first() else { return service_action(inv, "list-units", vec![]) };
-    service_action(inv, &verb.to_ascii_lowercase(), units.iter().map(|u| unit_name(u)).collect())
+    let operands: Vec<&str> = c
+        .operands
+        .iter()
+        .filter_map(|&i| inv.args.get(i))
+        .map(|a| a.text.as_str())
+        .collect();
+    let Some((verb, units)) = operands.split_first() else {
+        return service_action(inv, "list-units", vec![]);
+    };
+    service_action(
+        inv,
+        &verb.to_ascii_lowercase(),
+        units.iter().map(|u| unit_name(u)).collect(),
+    )
 }
 
 pub(super) fn service(inv: &Invocation<'_>) -> Lifted {
-    let operands: Vec<&str> = inv.args.iter().map(|a| a.text.as_str()).filter(|t| !t.starts_with('-')).collect();
+    let operands: Vec<&str> = inv
+        .args
+        .iter()
+        .map(|a| a.text.as_str())
+        .filter(|t| !t.starts_with('-'))
+        .collect();
     match operands.as_slice() {
         [unit, verb, ..] => service_action(inv, &verb.to_ascii_lowercase(), vec![unit_name(unit)]),
         [unit] => service_action(inv, "status", vec![unit_name(unit)]),
@@ -219,7 +470,8 @@ pub(super) fn auditctl(inv: &Invocation<'_>) -> Lifted {
         }
     }
     for verb in verbs {
-        out.actions.extend(service_action(inv, &verb, vec![]).actions);
+        out.actions
+            .extend(service_action(inv, &verb, vec![]).actions);
     }
     out
 }

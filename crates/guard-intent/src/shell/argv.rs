@@ -32,16 +32,27 @@ pub(crate) struct Spec {
 
 impl Spec {
     fn find(&self, spelling: &str, short: bool) -> Option<(&'static str, Takes)> {
-        if let Some((_, canon, takes)) = self.options.iter().find(|(s, _, _)| *s == spelling && (s.len() == 1) == short) {
+        if let Some((_, canon, takes)) = self
+            .options
+            .iter()
+            .find(|(s, _, _)| *s == spelling && (s.len() == 1) == short)
+        {
             return Some((canon, *takes));
         }
         if short {
             return None;
         }
         // GNU getopt_long accepts any unambiguous prefix of a long option.
-        let mut matches = self.options.iter().filter(|(s, _, _)| s.len() > 1 && s.starts_with(spelling));
+        let mut matches = self
+            .options
+            .iter()
+            .filter(|(s, _, _)| s.len() > 1 && s.starts_with(spelling));
         let first = matches.next()?;
-        if matches.all(|(_, canon, _)| *canon == first.1) { Some((first.1, first.2)) } else { None }
+        if matches.all(|(_, canon, _)| *canon == first.1) {
+            Some((first.1, first.2))
+        } else {
+            None
+        }
     }
 }
 
@@ -59,7 +70,12 @@ pub(crate) struct Arg {
 
 impl Arg {
     pub(crate) fn literal(text: &str, span: [u32; 2]) -> Arg {
-        Arg { text: text.to_string(), span, dynamic: false, decoded: false }
+        Arg {
+            text: text.to_string(),
+            span,
+            dynamic: false,
+            decoded: false,
+        }
     }
 }
 
@@ -85,11 +101,17 @@ impl Classified {
     }
 
     pub(crate) fn value(&self, flag: &str) -> Option<&str> {
-        self.values.iter().find(|(f, _)| f == flag).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .find(|(f, _)| f == flag)
+            .map(|(_, v)| v.as_str())
     }
 
     pub(crate) fn all_values<'a>(&'a self, flag: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.values.iter().filter(move |(f, _)| f == flag).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .filter(move |(f, _)| f == flag)
+            .map(|(_, v)| v.as_str())
     }
 
     fn add_flag(&mut self, name: &str) {
@@ -107,7 +129,11 @@ pub(crate) fn classify(spec: Option<&Spec>, args: &[Arg]) -> Classified {
     while let Some(arg) = args.get(i) {
         let text = arg.text.as_str();
         i += 1;
-        if only_operands || text == "-" || !text.starts_with('-') || arg.dynamic && !text.starts_with('-') {
+        if only_operands
+            || text == "-"
+            || !text.starts_with('-')
+            || arg.dynamic && !text.starts_with('-')
+        {
             if spec.is_some_and(|s| s.stop_at_operand) {
                 c.rest = Some(i - 1);
                 return c;
@@ -123,7 +149,10 @@ pub(crate) fn classify(spec: Option<&Spec>, args: &[Arg]) -> Classified {
             only_operands = true;
             continue;
         }
-        let long = text.strip_prefix("--").or_else(|| spec.filter(|s| s.single_dash_long).and_then(|_| text.strip_prefix('-')));
+        let long = text.strip_prefix("--").or_else(|| {
+            spec.filter(|s| s.single_dash_long)
+                .and_then(|_| text.strip_prefix('-'))
+        });
         if let Some(body) = long.filter(|b| b.len() > 1 || text.starts_with("--")) {
             let (name, inline) = match body.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
@@ -148,7 +177,10 @@ pub(crate) fn classify(spec: Option<&Spec>, args: &[Arg]) -> Classified {
                         }
                     }
                 }
-                None if spec.is_some_and(|s| s.single_dash_long) && !text.starts_with("--") && name.len() > 1 => {
+                None if spec.is_some_and(|s| s.single_dash_long)
+                    && !text.starts_with("--")
+                    && name.len() > 1 =>
+                {
                     // An unknown single-dash option of such a program: keep its name whole.
                     c.add_flag(name);
                     if let Some(v) = inline {
@@ -175,7 +207,10 @@ pub(crate) fn classify(spec: Option<&Spec>, args: &[Arg]) -> Classified {
                 Some((canon, takes)) => {
                     c.add_flag(canon);
                     if takes != No {
-                        let attached: String = cluster.get(k..).map(|r| r.iter().collect()).unwrap_or_default();
+                        let attached: String = cluster
+                            .get(k..)
+                            .map(|r| r.iter().collect())
+                            .unwrap_or_default();
                         let value = if !attached.is_empty() {
                             Some(attached)
                         } else {
@@ -241,7 +276,13 @@ pub(crate) fn looks_like_path(text: &str) -> bool {
     if text.is_empty() || text.starts_with('-') || text.contains(char::is_whitespace) {
         return false;
     }
-    text.starts_with('/') || text.starts_with("./") || text.starts_with("../") || text.starts_with('~') || text == "." || text == ".." || (text.contains('/') && !text.contains("://"))
+    text.starts_with('/')
+        || text.starts_with("./")
+        || text.starts_with("../")
+        || text.starts_with('~')
+        || text == "."
+        || text == ".."
+        || (text.contains('/') && !text.contains("://"))
 }
 
 macro_rules! spec {
@@ -263,206 +304,743 @@ macro_rules! spec {
     (@eq $a:ident $b:ident) => { false };
 }
 
-spec!(RM, [
-    ("r", "recursive", No), ("R", "recursive", No), ("recursive", "recursive", No),
-    ("f", "force", No), ("force", "force", No), ("i", "interactive", No), ("I", "interactive-once", No),
-    ("interactive", "interactive", No), ("d", "dir", No), ("dir", "dir", No), ("v", "verbose", No),
-    ("verbose", "verbose", No), ("no-preserve-root", "no-preserve-root", No),
-    ("preserve-root", "preserve-root", No), ("one-file-system", "one-file-system", No),
-], path_operands);
-spec!(CP, [
-    ("r", "recursive", No), ("R", "recursive", No), ("recursive", "recursive", No), ("f", "force", No),
-    ("force", "force", No), ("a", "archive", No), ("archive", "archive", No), ("p", "preserve", No),
-    ("preserve", "preserve", No), ("i", "interactive", No), ("interactive", "interactive", No),
-    ("n", "no-clobber", No), ("no-clobber", "no-clobber", No), ("u", "update", No), ("update", "update", No),
-    ("v", "verbose", No), ("verbose", "verbose", No), ("l", "link", No), ("link", "link", No),
-    ("s", "symbolic-link", No), ("symbolic-link", "symbolic-link", No), ("t", "target-directory", P),
-    ("target-directory", "target-directory", P), ("T", "no-target-directory", No),
-    ("no-target-directory", "no-target-directory", No), ("b", "backup", No), ("backup", "backup", No),
-    ("S", "suffix", V), ("suffix", "suffix", V), ("L", "dereference", No), ("dereference", "dereference", No),
-    ("P", "no-dereference", No), ("no-dereference", "no-dereference", No), ("d", "no-dereference", No),
-], path_operands);
-spec!(MV, [
-    ("f", "force", No), ("force", "force", No), ("i", "interactive", No), ("interactive", "interactive", No),
-    ("n", "no-clobber", No), ("no-clobber", "no-clobber", No), ("u", "update", No), ("update", "update", No),
-    ("v", "verbose", No), ("verbose", "verbose", No), ("t", "target-directory", P),
-    ("target-directory", "target-directory", P), ("T", "no-target-directory", No), ("b", "backup", No),
-    ("backup", "backup", No), ("S", "suffix", V), ("suffix", "suffix", V),
-], path_operands);
-spec!(CHMOD, [
-    ("R", "recursive", No), ("recursive", "recursive", No), ("f", "silent", No), ("silent", "silent", No),
-    ("quiet", "silent", No), ("v", "verbose", No), ("verbose", "verbose", No), ("c", "changes", No),
-    ("changes", "changes", No), ("reference", "reference", P), ("preserve-root", "preserve-root", No),
-    ("no-preserve-root", "no-preserve-root", No),
-], path_operands);
-spec!(CHOWN, [
-    ("R", "recursive", No), ("recursive", "recursive", No), ("f", "silent", No), ("silent", "silent", No),
-    ("quiet", "silent", No), ("v", "verbose", No), ("verbose", "verbose", No), ("c", "changes", No),
-    ("changes", "changes", No), ("h", "no-dereference", No), ("no-dereference", "no-dereference", No),
-    ("dereference", "dereference", No), ("L", "follow-symlinks", No), ("H", "follow-args", No),
-    ("P", "no-follow", No), ("reference", "reference", P), ("from", "from", V),
-    ("preserve-root", "preserve-root", No), ("no-preserve-root", "no-preserve-root", No),
-], path_operands);
-spec!(FIND, [
-    ("name", "name", V), ("iname", "iname", V), ("path", "path", V), ("ipath", "ipath", V),
-    ("wholename", "wholename", V), ("regex", "regex", V), ("iregex", "iregex", V), ("type", "type", V),
-    ("xtype", "xtype", V), ("mtime", "mtime", V), ("mmin", "mmin", V), ("atime", "atime", V),
-    ("amin", "amin", V), ("ctime", "ctime", V), ("cmin", "cmin", V), ("size", "size", V),
-    ("user", "user", V), ("group", "group", V), ("uid", "uid", V), ("gid", "gid", V), ("perm", "perm", V),
-    ("maxdepth", "maxdepth", V), ("mindepth", "mindepth", V), ("newer", "newer", P),
-    ("samefile", "samefile", P), ("links", "links", V), ("inum", "inum", V), ("fstype", "fstype", V),
-    ("printf", "printf", V), ("fprint", "fprint", P), ("fprint0", "fprint0", P), ("fls", "fls", P),
-    ("delete", "delete", No), ("print", "print", No), ("print0", "print0", No), ("prune", "prune", No),
-    ("empty", "empty", No), ("xdev", "xdev", No), ("mount", "xdev", No), ("depth", "depth", No),
-    ("follow", "follow", No), ("quit", "quit", No), ("ls", "ls", No), ("nouser", "nouser", No),
-    ("nogroup", "nogroup", No), ("readable", "readable", No), ("writable", "writable", No),
-    ("executable", "executable", No), ("true", "true", No), ("false", "false", No),
-    ("not", "not", No), ("and", "and", No), ("or", "or", No), ("a", "and", No), ("o", "or", No),
-    ("L", "follow", No), ("H", "follow-args", No), ("P", "no-follow", No),
-], single_dash_long, path_operands);
-spec!(CURL, [
-    ("X", "request", V), ("request", "request", V), ("d", "data", V), ("data", "data", V),
-    ("data-binary", "data-binary", V), ("data-raw", "data-raw", V), ("data-ascii", "data", V),
-    ("data-urlencode", "data-urlencode", V), ("json", "json", V), ("F", "form", V), ("form", "form", V),
-    ("form-string", "form-string", V), ("T", "upload-file", P), ("upload-file", "upload-file", P),
-    ("o", "output", P), ("output", "output", P), ("O", "remote-name", No), ("remote-name", "remote-name", No),
-    ("H", "header", V), ("header", "header", V), ("u", "user", V), ("user", "user", V), ("k", "insecure", No),
-    ("insecure", "insecure", No), ("L", "location", No), ("location", "location", No), ("s", "silent", No),
-    ("silent", "silent", No), ("S", "show-error", No), ("show-error", "show-error", No), ("f", "fail", No),
-    ("fail", "fail", No), ("x", "proxy", V), ("proxy", "proxy", V), ("A", "user-agent", V),
-    ("user-agent", "user-agent", V), ("e", "referer", V), ("referer", "referer", V), ("b", "cookie", V),
-    ("cookie", "cookie", V), ("c", "cookie-jar", P), ("cookie-jar", "cookie-jar", P), ("url", "url", V),
-    ("K", "config", P), ("config", "config", P), ("w", "write-out", V), ("write-out", "write-out", V),
-    ("m", "max-time", V), ("max-time", "max-time", V), ("connect-timeout", "connect-timeout", V),
-    ("I", "head", No), ("head", "head", No), ("G", "get", No), ("get", "get", No), ("v", "verbose", No),
-    ("verbose", "verbose", No), ("resolve", "resolve", V), ("cacert", "cacert", P), ("E", "cert", V),
-    ("cert", "cert", V), ("key", "key", P), ("r", "range", V), ("range", "range", V), ("C", "continue-at", V),
-    ("retry", "retry", V), ("i", "include", No), ("include", "include", No), ("compressed", "compressed", No),
-    ("create-dirs", "create-dirs", No), ("N", "no-buffer", No), ("oauth2-bearer", "oauth2-bearer", V),
-    ("unix-socket", "unix-socket", P), ("D", "dump-header", P), ("dump-header", "dump-header", P),
-]);
-spec!(WGET, [
-    ("O", "output-document", P), ("output-document", "output-document", P), ("o", "output-file", P),
-    ("output-file", "output-file", P), ("q", "quiet", No), ("quiet", "quiet", No),
-    ("post-data", "post-data", V), ("post-file", "post-file", P), ("body-data", "body-data", V),
-    ("body-file", "body-file", P), ("method", "method", V), ("header", "header", V),
-    ("P", "directory-prefix", P), ("directory-prefix", "directory-prefix", P), ("r", "recursive", No),
-    ("recursive", "recursive", No), ("N", "timestamping", No), ("c", "continue", No), ("continue", "continue", No),
-    ("no-check-certificate", "no-check-certificate", No), ("U", "user-agent", V), ("user-agent", "user-agent", V),
-    ("i", "input-file", P), ("input-file", "input-file", P), ("user", "user", V), ("password", "password", V),
-    ("t", "tries", V), ("tries", "tries", V), ("T", "timeout", V), ("timeout", "timeout", V),
-    ("e", "execute", V), ("execute", "execute", V),
-]);
-spec!(TAR, [
-    ("c", "create", No), ("create", "create", No), ("x", "extract", No), ("extract", "extract", No),
-    ("get", "extract", No), ("t", "list", No), ("list", "list", No), ("r", "append", No), ("append", "append", No),
-    ("u", "update", No), ("update", "update", No), ("z", "gzip", No), ("gzip", "gzip", No), ("j", "bzip2", No),
-    ("bzip2", "bzip2", No), ("J", "xz", No), ("xz", "xz", No), ("v", "verbose", No), ("verbose", "verbose", No),
-    ("f", "file", P), ("file", "file", P), ("C", "directory", P), ("directory", "directory", P),
-    ("exclude", "exclude", V), ("p", "preserve-permissions", No), ("P", "absolute-names", No),
-    ("absolute-names", "absolute-names", No), ("remove-files", "remove-files", No), ("overwrite", "overwrite", No),
-    ("to-command", "to-command", V), ("T", "files-from", P), ("files-from", "files-from", P),
-    ("X", "exclude-from", P), ("exclude-from", "exclude-from", P), ("checkpoint-action", "checkpoint-action", V),
-    ("checkpoint", "checkpoint", No), ("use-compress-program", "use-compress-program", V),
-    ("I", "use-compress-program", V),
-], path_operands);
+spec!(
+    RM,
+    [
+        ("r", "recursive", No),
+        ("R", "recursive", No),
+        ("recursive", "recursive", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("i", "interactive", No),
+        ("I", "interactive-once", No),
+        ("interactive", "interactive", No),
+        ("d", "dir", No),
+        ("dir", "dir", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("no-preserve-root", "no-preserve-root", No),
+        ("preserve-root", "preserve-root", No),
+        ("one-file-system", "one-file-system", No),
+    ],
+    path_operands
+);
+spec!(
+    CP,
+    [
+        ("r", "recursive", No),
+        ("R", "recursive", No),
+        ("recursive", "recursive", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("a", "archive", No),
+        ("archive", "archive", No),
+        ("p", "preserve", No),
+        ("preserve", "preserve", No),
+        ("i", "interactive", No),
+        ("interactive", "interactive", No),
+        ("n", "no-clobber", No),
+        ("no-clobber", "no-clobber", No),
+        ("u", "update", No),
+        ("update", "update", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("l", "link", No),
+        ("link", "link", No),
+        ("s", "symbolic-link", No),
+        ("symbolic-link", "symbolic-link", No),
+        ("t", "target-directory", P),
+        ("target-directory", "target-directory", P),
+        ("T", "no-target-directory", No),
+        ("no-target-directory", "no-target-directory", No),
+        ("b", "backup", No),
+        ("backup", "backup", No),
+        ("S", "suffix", V),
+        ("suffix", "suffix", V),
+        ("L", "dereference", No),
+        ("dereference", "dereference", No),
+        ("P", "no-dereference", No),
+        ("no-dereference", "no-dereference", No),
+        ("d", "no-dereference", No),
+    ],
+    path_operands
+);
+spec!(
+    MV,
+    [
+        ("f", "force", No),
+        ("force", "force", No),
+        ("i", "interactive", No),
+        ("interactive", "interactive", No),
+        ("n", "no-clobber", No),
+        ("no-clobber", "no-clobber", No),
+        ("u", "update", No),
+        ("update", "update", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("t", "target-directory", P),
+        ("target-directory", "target-directory", P),
+        ("T", "no-target-directory", No),
+        ("b", "backup", No),
+        ("backup", "backup", No),
+        ("S", "suffix", V),
+        ("suffix", "suffix", V),
+    ],
+    path_operands
+);
+spec!(
+    CHMOD,
+    [
+        ("R", "recursive", No),
+        ("recursive", "recursive", No),
+        ("f", "silent", No),
+        ("silent", "silent", No),
+        ("quiet", "silent", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("c", "changes", No),
+        ("changes", "changes", No),
+        ("reference", "reference", P),
+        ("preserve-root", "preserve-root", No),
+        ("no-preserve-root", "no-preserve-root", No),
+    ],
+    path_operands
+);
+spec!(
+    CHOWN,
+    [
+        ("R", "recursive", No),
+        ("recursive", "recursive", No),
+        ("f", "silent", No),
+        ("silent", "silent", No),
+        ("quiet", "silent", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("c", "changes", No),
+        ("changes", "changes", No),
+        ("h", "no-dereference", No),
+        ("no-dereference", "no-dereference", No),
+        ("dereference", "dereference", No),
+        ("L", "follow-symlinks", No),
+        ("H", "follow-args", No),
+        ("P", "no-follow", No),
+        ("reference", "reference", P),
+        ("from", "from", V),
+        ("preserve-root", "preserve-root", No),
+        ("no-preserve-root", "no-preserve-root", No),
+    ],
+    path_operands
+);
+spec!(
+    FIND,
+    [
+        ("name", "name", V),
+        ("iname", "iname", V),
+        ("path", "path", V),
+        ("ipath", "ipath", V),
+        ("wholename", "wholename", V),
+        ("regex", "regex", V),
+        ("iregex", "iregex", V),
+        ("type", "type", V),
+        ("xtype", "xtype", V),
+        ("mtime", "mtime", V),
+        ("mmin", "mmin", V),
+        ("atime", "atime", V),
+        ("amin", "amin", V),
+        ("ctime", "ctime", V),
+        ("cmin", "cmin", V),
+        ("size", "size", V),
+        ("user", "user", V),
+        ("group", "group", V),
+        ("uid", "uid", V),
+        ("gid", "gid", V),
+        ("perm", "perm", V),
+        ("maxdepth", "maxdepth", V),
+        ("mindepth", "mindepth", V),
+        ("newer", "newer", P),
+        ("samefile", "samefile", P),
+        ("links", "links", V),
+        ("inum", "inum", V),
+        ("fstype", "fstype", V),
+        ("printf", "printf", V),
+        ("fprint", "fprint", P),
+        ("fprint0", "fprint0", P),
+        ("fls", "fls", P),
+        ("delete", "delete", No),
+        ("print", "print", No),
+        ("print0", "print0", No),
+        ("prune", "prune", No),
+        ("empty", "empty", No),
+        ("xdev", "xdev", No),
+        ("mount", "xdev", No),
+        ("depth", "depth", No),
+        ("follow", "follow", No),
+        ("quit", "quit", No),
+        ("ls", "ls", No),
+        ("nouser", "nouser", No),
+        ("nogroup", "nogroup", No),
+        ("readable", "readable", No),
+        ("writable", "writable", No),
+        ("executable", "executable", No),
+        ("true", "true", No),
+        ("false", "false", No),
+        ("not", "not", No),
+        ("and", "and", No),
+        ("or", "or", No),
+        ("a", "and", No),
+        ("o", "or", No),
+        ("L", "follow", No),
+        ("H", "follow-args", No),
+        ("P", "no-follow", No),
+    ],
+    single_dash_long,
+    path_operands
+);
+spec!(
+    CURL,
+    [
+        ("X", "request", V),
+        ("request", "request", V),
+        ("d", "data", V),
+        ("data", "data", V),
+        ("data-binary", "data-binary", V),
+        ("data-raw", "data-raw", V),
+        ("data-ascii", "data", V),
+        ("data-urlencode", "data-urlencode", V),
+        ("json", "json", V),
+        ("F", "form", V),
+        ("form", "form", V),
+        ("form-string", "form-string", V),
+        ("T", "upload-file", P),
+        ("upload-file", "upload-file", P),
+        ("o", "output", P),
+        ("output", "output", P),
+        ("O", "remote-name", No),
+        ("remote-name", "remote-name", No),
+        ("H", "header", V),
+        ("header", "header", V),
+        ("u", "user", V),
+        ("user", "user", V),
+        ("k", "insecure", No),
+        ("insecure", "insecure", No),
+        ("L", "location", No),
+        ("location", "location", No),
+        ("s", "silent", No),
+        ("silent", "silent", No),
+        ("S", "show-error", No),
+        ("show-error", "show-error", No),
+        ("f", "fail", No),
+        ("fail", "fail", No),
+        ("x", "proxy", V),
+        ("proxy", "proxy", V),
+        ("A", "user-agent", V),
+        ("user-agent", "user-agent", V),
+        ("e", "referer", V),
+        ("referer", "referer", V),
+        ("b", "cookie", V),
+        ("cookie", "cookie", V),
+        ("c", "cookie-jar", P),
+        ("cookie-jar", "cookie-jar", P),
+        ("url", "url", V),
+        ("K", "config", P),
+        ("config", "config", P),
+        ("w", "write-out", V),
+        ("write-out", "write-out", V),
+        ("m", "max-time", V),
+        ("max-time", "max-time", V),
+        ("connect-timeout", "connect-timeout", V),
+        ("I", "head", No),
+        ("head", "head", No),
+        ("G", "get", No),
+        ("get", "get", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("resolve", "resolve", V),
+        ("cacert", "cacert", P),
+        ("E", "cert", V),
+        ("cert", "cert", V),
+        ("key", "key", P),
+        ("r", "range", V),
+        ("range", "range", V),
+        ("C", "continue-at", V),
+        ("retry", "retry", V),
+        ("i", "include", No),
+        ("include", "include", No),
+        ("compressed", "compressed", No),
+        ("create-dirs", "create-dirs", No),
+        ("N", "no-buffer", No),
+        ("oauth2-bearer", "oauth2-bearer", V),
+        ("unix-socket", "unix-socket", P),
+        ("D", "dump-header", P),
+        ("dump-header", "dump-header", P),
+    ]
+);
+spec!(
+    WGET,
+    [
+        ("O", "output-document", P),
+        ("output-document", "output-document", P),
+        ("o", "output-file", P),
+        ("output-file", "output-file", P),
+        ("q", "quiet", No),
+        ("quiet", "quiet", No),
+        ("post-data", "post-data", V),
+        ("post-file", "post-file", P),
+        ("body-data", "body-data", V),
+        ("body-file", "body-file", P),
+        ("method", "method", V),
+        ("header", "header", V),
+        ("P", "directory-prefix", P),
+        ("directory-prefix", "directory-prefix", P),
+        ("r", "recursive", No),
+        ("recursive", "recursive", No),
+        ("N", "timestamping", No),
+        ("c", "continue", No),
+        ("continue", "continue", No),
+        ("no-check-certificate", "no-check-certificate", No),
+        ("U", "user-agent", V),
+        ("user-agent", "user-agent", V),
+        ("i", "input-file", P),
+        ("input-file", "input-file", P),
+        ("user", "user", V),
+        ("password", "password", V),
+        ("t", "tries", V),
+        ("tries", "tries", V),
+        ("T", "timeout", V),
+        ("timeout", "timeout", V),
+        ("e", "execute", V),
+        ("execute", "execute", V),
+    ]
+);
+spec!(
+    TAR,
+    [
+        ("c", "create", No),
+        ("create", "create", No),
+        ("x", "extract", No),
+        ("extract", "extract", No),
+        ("get", "extract", No),
+        ("t", "list", No),
+        ("list", "list", No),
+        ("r", "append", No),
+        ("append", "append", No),
+        ("u", "update", No),
+        ("update", "update", No),
+        ("z", "gzip", No),
+        ("gzip", "gzip", No),
+        ("j", "bzip2", No),
+        ("bzip2", "bzip2", No),
+        ("J", "xz", No),
+        ("xz", "xz", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("f", "file", P),
+        ("file", "file", P),
+        ("C", "directory", P),
+        ("directory", "directory", P),
+        ("exclude", "exclude", V),
+        ("p", "preserve-permissions", No),
+        ("P", "absolute-names", No),
+        ("absolute-names", "absolute-names", No),
+        ("remove-files", "remove-files", No),
+        ("overwrite", "overwrite", No),
+        ("to-command", "to-command", V),
+        ("T", "files-from", P),
+        ("files-from", "files-from", P),
+        ("X", "exclude-from", P),
+        ("exclude-from", "exclude-from", P),
+        ("checkpoint-action", "checkpoint-action", V),
+        ("checkpoint", "checkpoint", No),
+        ("use-compress-program", "use-compress-program", V),
+        ("I", "use-compress-program", V),
+    ],
+    path_operands
+);
 spec!(DD, [], path_operands);
-spec!(SHRED, [
-    ("u", "remove", No), ("remove", "remove", No), ("z", "zero", No), ("zero", "zero", No),
-    ("n", "iterations", V), ("iterations", "iterations", V), ("f", "force", No), ("force", "force", No),
-    ("v", "verbose", No), ("verbose", "verbose", No), ("x", "exact", No), ("exact", "exact", No),
-    ("s", "size", V), ("size", "size", V),
-], path_operands);
-spec!(WIPEFS, [
-    ("a", "all", No), ("all", "all", No), ("f", "force", No), ("force", "force", No), ("n", "no-act", No),
-    ("no-act", "no-act", No), ("o", "offset", V), ("offset", "offset", V), ("t", "types", V),
-    ("types", "types", V), ("q", "quiet", No), ("quiet", "quiet", No), ("b", "backup", No),
-], path_operands);
-spec!(MKFS, [
-    ("t", "type", V), ("type", "type", V), ("F", "force", No), ("f", "force", No), ("L", "label", V),
-    ("n", "label", V), ("q", "quiet", No), ("v", "verbose", No), ("b", "block-size", V), ("O", "features", V),
-], path_operands);
-spec!(TRUNCATE, [
-    ("s", "size", V), ("size", "size", V), ("c", "no-create", No), ("no-create", "no-create", No),
-    ("o", "io-blocks", No), ("io-blocks", "io-blocks", No), ("r", "reference", P), ("reference", "reference", P),
-], path_operands);
-spec!(CRONTAB, [
-    ("r", "remove", No), ("e", "edit", No), ("l", "list", No), ("i", "interactive", No), ("u", "user", V),
-], path_operands);
-spec!(HISTORY, [
-    ("c", "clear", No), ("d", "delete", V), ("w", "write", No), ("a", "append", No), ("r", "read", No),
-    ("n", "new", No), ("p", "print", No), ("s", "store", No),
-]);
-spec!(LN, [
-    ("s", "symbolic", No), ("symbolic", "symbolic", No), ("f", "force", No), ("force", "force", No),
-    ("n", "no-dereference", No), ("v", "verbose", No), ("t", "target-directory", P), ("T", "no-target-directory", No),
-    ("r", "relative", No), ("b", "backup", No),
-], path_operands);
-spec!(TEE, [("a", "append", No), ("append", "append", No), ("i", "ignore-interrupts", No), ("p", "output-error", No)], path_operands);
-spec!(PATHS, [
-    ("r", "recursive", No), ("R", "recursive", No), ("recursive", "recursive", No), ("f", "force", No),
-    ("force", "force", No), ("v", "verbose", No), ("verbose", "verbose", No), ("p", "parents", No),
-    ("parents", "parents", No), ("m", "mode", V), ("mode", "mode", V),
-], path_operands);
-spec!(SSH, [
-    ("p", "port", V), ("i", "identity", P), ("l", "login", V), ("o", "option", V), ("F", "config", P),
-    ("J", "jump", V), ("L", "local-forward", V), ("R", "remote-forward", V), ("D", "dynamic-forward", V),
-    ("W", "stdio-forward", V), ("b", "bind-address", V), ("c", "cipher", V), ("E", "log-file", P),
-    ("e", "escape-char", V), ("I", "pkcs11", V), ("m", "mac", V), ("O", "control", V), ("Q", "query", V),
-    ("S", "control-path", P), ("w", "tunnel", V), ("B", "bind-interface", V), ("t", "tty", No),
-    ("T", "no-tty", No), ("n", "no-stdin", No), ("N", "no-command", No), ("f", "background", No),
-    ("v", "verbose", No), ("q", "quiet", No), ("A", "forward-agent", No), ("a", "no-forward-agent", No),
-    ("x", "no-x11", No), ("X", "x11", No), ("Y", "trusted-x11", No), ("C", "compress", No), ("g", "gateway-ports", No),
-    ("K", "gssapi", No), ("k", "no-gssapi", No), ("M", "master", No), ("s", "subsystem", No), ("G", "print-config", No),
-    ("4", "ipv4", No), ("6", "ipv6", No), ("V", "version", No),
-], stop_at_operand);
-spec!(SCP, [
-    ("P", "port", V), ("i", "identity", P), ("o", "option", V), ("F", "config", P), ("J", "jump", V),
-    ("l", "limit", V), ("c", "cipher", V), ("S", "program", P), ("r", "recursive", No), ("p", "preserve", No),
-    ("q", "quiet", No), ("C", "compress", No), ("v", "verbose", No), ("3", "through-local", No), ("4", "ipv4", No),
-    ("6", "ipv6", No), ("B", "batch", No), ("T", "no-strict-filenames", No), ("O", "legacy", No), ("s", "sftp", No),
-], path_operands);
-spec!(RSYNC, [
-    ("e", "rsh", V), ("rsh", "rsh", V), ("exclude", "exclude", V), ("include", "include", V),
-    ("filter", "filter", V), ("files-from", "files-from", P), ("password-file", "password-file", P),
-    ("port", "port", V), ("rsync-path", "rsync-path", V), ("delete", "delete", No),
-    ("delete-before", "delete", No), ("delete-after", "delete", No), ("delete-during", "delete", No),
-    ("a", "archive", No), ("archive", "archive", No), ("r", "recursive", No), ("recursive", "recursive", No),
-    ("v", "verbose", No), ("verbose", "verbose", No), ("z", "compress", No), ("compress", "compress", No),
-    ("n", "dry-run", No), ("dry-run", "dry-run", No), ("P", "partial-progress", No),
-    ("remove-source-files", "remove-source-files", No), ("backup-dir", "backup-dir", P), ("chmod", "chmod", V),
-    ("b", "backup", No), ("bwlimit", "bwlimit", V), ("timeout", "timeout", V), ("u", "update", No),
-    ("l", "links", No), ("p", "perms", No), ("t", "times", No), ("g", "group", No), ("o", "owner", No),
-    ("D", "devices", No), ("H", "hard-links", No), ("A", "acls", No), ("X", "xattrs", No),
-    ("h", "human-readable", No), ("q", "quiet", No), ("c", "checksum", No), ("S", "sparse", No),
-    ("x", "one-file-system", No), ("W", "whole-file", No), ("L", "copy-links", No), ("R", "relative", No),
-    ("progress", "progress", No), ("partial", "partial", No), ("stats", "stats", No), ("info", "info", V),
-    ("i", "itemize-changes", No), ("list-only", "list-only", No), ("f", "filter", V),
-], path_operands);
-spec!(GREP, [
-    ("r", "recursive", No), ("R", "dereference-recursive", No), ("recursive", "recursive", No),
-    ("i", "ignore-case", No), ("ignore-case", "ignore-case", No), ("v", "invert-match", No), ("n", "line-number", No),
-    ("l", "files-with-matches", No), ("c", "count", No), ("E", "extended-regexp", No), ("F", "fixed-strings", No),
-    ("w", "word-regexp", No), ("x", "line-regexp", No), ("q", "quiet", No), ("s", "no-messages", No),
-    ("h", "no-filename", No), ("H", "with-filename", No), ("o", "only-matching", No), ("e", "regexp", V),
-    ("regexp", "regexp", V), ("f", "file", P), ("file", "file", P), ("include", "include", V),
-    ("exclude", "exclude", V), ("exclude-dir", "exclude-dir", V), ("A", "after-context", V),
-    ("B", "before-context", V), ("C", "context", V), ("m", "max-count", V), ("P", "perl-regexp", No),
-]);
-spec!(SED, [
-    ("i", "in-place", No), ("in-place", "in-place", No), ("n", "quiet", No), ("quiet", "quiet", No),
-    ("e", "expression", V), ("expression", "expression", V), ("f", "file", P), ("file", "file", P),
-    ("E", "regexp-extended", No), ("r", "regexp-extended", No), ("s", "separate", No), ("z", "null-data", No),
-]);
-spec!(KILL, [("s", "signal", V), ("signal", "signal", V), ("n", "signal-number", V), ("l", "list", No), ("9", "kill", No)]);
-spec!(USER_MOD, [("r", "remove", No), ("f", "force", No), ("G", "groups", V), ("a", "append", No), ("g", "gid", V), ("s", "shell", V), ("u", "uid", V), ("d", "home", P), ("m", "create-home", No), ("p", "password", V), ("L", "lock", No), ("U", "unlock", No), ("e", "expiredate", V), ("o", "non-unique", No)]);
+spec!(
+    SHRED,
+    [
+        ("u", "remove", No),
+        ("remove", "remove", No),
+        ("z", "zero", No),
+        ("zero", "zero", No),
+        ("n", "iterations", V),
+        ("iterations", "iterations", V),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("x", "exact", No),
+        ("exact", "exact", No),
+        ("s", "size", V),
+        ("size", "size", V),
+    ],
+    path_operands
+);
+spec!(
+    WIPEFS,
+    [
+        ("a", "all", No),
+        ("all", "all", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("n", "no-act", No),
+        ("no-act", "no-act", No),
+        ("o", "offset", V),
+        ("offset", "offset", V),
+        ("t", "types", V),
+        ("types", "types", V),
+        ("q", "quiet", No),
+        ("quiet", "quiet", No),
+        ("b", "backup", No),
+    ],
+    path_operands
+);
+spec!(
+    MKFS,
+    [
+        ("t", "type", V),
+        ("type", "type", V),
+        ("F", "force", No),
+        ("f", "force", No),
+        ("L", "label", V),
+        ("n", "label", V),
+        ("q", "quiet", No),
+        ("v", "verbose", No),
+        ("b", "block-size", V),
+        ("O", "features", V),
+    ],
+    path_operands
+);
+spec!(
+    TRUNCATE,
+    [
+        ("s", "size", V),
+        ("size", "size", V),
+        ("c", "no-create", No),
+        ("no-create", "no-create", No),
+        ("o", "io-blocks", No),
+        ("io-blocks", "io-blocks", No),
+        ("r", "reference", P),
+        ("reference", "reference", P),
+    ],
+    path_operands
+);
+spec!(
+    CRONTAB,
+    [
+        ("r", "remove", No),
+        ("e", "edit", No),
+        ("l", "list", No),
+        ("i", "interactive", No),
+        ("u", "user", V),
+    ],
+    path_operands
+);
+spec!(
+    HISTORY,
+    [
+        ("c", "clear", No),
+        ("d", "delete", V),
+        ("w", "write", No),
+        ("a", "append", No),
+        ("r", "read", No),
+        ("n", "new", No),
+        ("p", "print", No),
+        ("s", "store", No),
+    ]
+);
+spec!(
+    LN,
+    [
+        ("s", "symbolic", No),
+        ("symbolic", "symbolic", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("n", "no-dereference", No),
+        ("v", "verbose", No),
+        ("t", "target-directory", P),
+        ("T", "no-target-directory", No),
+        ("r", "relative", No),
+        ("b", "backup", No),
+    ],
+    path_operands
+);
+spec!(
+    TEE,
+    [
+        ("a", "append", No),
+        ("append", "append", No),
+        ("i", "ignore-interrupts", No),
+        ("p", "output-error", No)
+    ],
+    path_operands
+);
+spec!(
+    PATHS,
+    [
+        ("r", "recursive", No),
+        ("R", "recursive", No),
+        ("recursive", "recursive", No),
+        ("f", "force", No),
+        ("force", "force", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("p", "parents", No),
+        ("parents", "parents", No),
+        ("m", "mode", V),
+        ("mode", "mode", V),
+    ],
+    path_operands
+);
+spec!(
+    SSH,
+    [
+        ("p", "port", V),
+        ("i", "identity", P),
+        ("l", "login", V),
+        ("o", "option", V),
+        ("F", "config", P),
+        ("J", "jump", V),
+        ("L", "local-forward", V),
+        ("R", "remote-forward", V),
+        ("D", "dynamic-forward", V),
+        ("W", "stdio-forward", V),
+        ("b", "bind-address", V),
+        ("c", "cipher", V),
+        ("E", "log-file", P),
+        ("e", "escape-char", V),
+        ("I", "pkcs11", V),
+        ("m", "mac", V),
+        ("O", "control", V),
+        ("Q", "query", V),
+        ("S", "control-path", P),
+        ("w", "tunnel", V),
+        ("B", "bind-interface", V),
+        ("t", "tty", No),
+        ("T", "no-tty", No),
+        ("n", "no-stdin", No),
+        ("N", "no-command", No),
+        ("f", "background", No),
+        ("v", "verbose", No),
+        ("q", "quiet", No),
+        ("A", "forward-agent", No),
+        ("a", "no-forward-agent", No),
+        ("x", "no-x11", No),
+        ("X", "x11", No),
+        ("Y", "trusted-x11", No),
+        ("C", "compress", No),
+        ("g", "gateway-ports", No),
+        ("K", "gssapi", No),
+        ("k", "no-gssapi", No),
+        ("M", "master", No),
+        ("s", "subsystem", No),
+        ("G", "print-config", No),
+        ("4", "ipv4", No),
+        ("6", "ipv6", No),
+        ("V", "version", No),
+    ],
+    stop_at_operand
+);
+spec!(
+    SCP,
+    [
+        ("P", "port", V),
+        ("i", "identity", P),
+        ("o", "option", V),
+        ("F", "config", P),
+        ("J", "jump", V),
+        ("l", "limit", V),
+        ("c", "cipher", V),
+        ("S", "program", P),
+        ("r", "recursive", No),
+        ("p", "preserve", No),
+        ("q", "quiet", No),
+        ("C", "compress", No),
+        ("v", "verbose", No),
+        ("3", "through-local", No),
+        ("4", "ipv4", No),
+        ("6", "ipv6", No),
+        ("B", "batch", No),
+        ("T", "no-strict-filenames", No),
+        ("O", "legacy", No),
+        ("s", "sftp", No),
+    ],
+    path_operands
+);
+spec!(
+    RSYNC,
+    [
+        ("e", "rsh", V),
+        ("rsh", "rsh", V),
+        ("exclude", "exclude", V),
+        ("include", "include", V),
+        ("filter", "filter", V),
+        ("files-from", "files-from", P),
+        ("password-file", "password-file", P),
+        ("port", "port", V),
+        ("rsync-path", "rsync-path", V),
+        ("delete", "delete", No),
+        ("delete-before", "delete", No),
+        ("delete-after", "delete", No),
+        ("delete-during", "delete", No),
+        ("a", "archive", No),
+        ("archive", "archive", No),
+        ("r", "recursive", No),
+        ("recursive", "recursive", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+        ("z", "compress", No),
+        ("compress", "compress", No),
+        ("n", "dry-run", No),
+        ("dry-run", "dry-run", No),
+        ("P", "partial-progress", No),
+        ("remove-source-files", "remove-source-files", No),
+        ("backup-dir", "backup-dir", P),
+        ("chmod", "chmod", V),
+        ("b", "backup", No),
+        ("bwlimit", "bwlimit", V),
+        ("timeout", "timeout", V),
+        ("u", "update", No),
+        ("l", "links", No),
+        ("p", "perms", No),
+        ("t", "times", No),
+        ("g", "group", No),
+        ("o", "owner", No),
+        ("D", "devices", No),
+        ("H", "hard-links", No),
+        ("A", "acls", No),
+        ("X", "xattrs", No),
+        ("h", "human-readable", No),
+        ("q", "quiet", No),
+        ("c", "checksum", No),
+        ("S", "sparse", No),
+        ("x", "one-file-system", No),
+        ("W", "whole-file", No),
+        ("L", "copy-links", No),
+        ("R", "relative", No),
+        ("progress", "progress", No),
+        ("partial", "partial", No),
+        ("stats", "stats", No),
+        ("info", "info", V),
+        ("i", "itemize-changes", No),
+        ("list-only", "list-only", No),
+        ("f", "filter", V),
+    ],
+    path_operands
+);
+spec!(
+    GREP,
+    [
+        ("r", "recursive", No),
+        ("R", "dereference-recursive", No),
+        ("recursive", "recursive", No),
+        ("i", "ignore-case", No),
+        ("ignore-case", "ignore-case", No),
+        ("v", "invert-match", No),
+        ("n", "line-number", No),
+        ("l", "files-with-matches", No),
+        ("c", "count", No),
+        ("E", "extended-regexp", No),
+        ("F", "fixed-strings", No),
+        ("w", "word-regexp", No),
+        ("x", "line-regexp", No),
+        ("q", "quiet", No),
+        ("s", "no-messages", No),
+        ("h", "no-filename", No),
+        ("H", "with-filename", No),
+        ("o", "only-matching", No),
+        ("e", "regexp", V),
+        ("regexp", "regexp", V),
+        ("f", "file", P),
+        ("file", "file", P),
+        ("include", "include", V),
+        ("exclude", "exclude", V),
+        ("exclude-dir", "exclude-dir", V),
+        ("A", "after-context", V),
+        ("B", "before-context", V),
+        ("C", "context", V),
+        ("m", "max-count", V),
+        ("P", "perl-regexp", No),
+    ]
+);
+spec!(
+    SED,
+    [
+        ("i", "in-place", No),
+        ("in-place", "in-place", No),
+        ("n", "quiet", No),
+        ("quiet", "quiet", No),
+        ("e", "expression", V),
+        ("expression", "expression", V),
+        ("f", "file", P),
+        ("file", "file", P),
+        ("E", "regexp-extended", No),
+        ("r", "regexp-extended", No),
+        ("s", "separate", No),
+        ("z", "null-data", No),
+    ]
+);
+spec!(
+    KILL,
+    [
+        ("s", "signal", V),
+        ("signal", "signal", V),
+        ("n", "signal-number", V),
+        ("l", "list", No),
+        ("9", "kill", No)
+    ]
+);
+spec!(
+    USER_MOD,
+    [
+        ("r", "remove", No),
+        ("f", "force", No),
+        ("G", "groups", V),
+        ("a", "append", No),
+        ("g", "gid", V),
+        ("s", "shell", V),
+        ("u", "uid", V),
+        ("d", "home", P),
+        ("m", "create-home", No),
+        ("p", "password", V),
+        ("L", "lock", No),
+        ("U", "unlock", No),
+        ("e", "expiredate", V),
+        ("o", "non-unique", No)
+    ]
+);
 spec!(SINGLE_DASH, [], single_dash_long);
-spec!(OPENSSL, [
-    ("connect", "connect", V), ("servername", "servername", V), ("cert", "cert", P), ("key", "key", P), ("in", "in", P),
-    ("out", "out", P), ("CAfile", "CAfile", P), ("pass", "pass", V), ("passin", "passin", V), ("passout", "passout", V),
-    ("k", "k", V), ("md", "md", V), ("proxy", "proxy", V), ("starttls", "starttls", V), ("inkey", "inkey", P),
-], single_dash_long);
-spec!(CHATTR, [("R", "recursive", No), ("V", "verbose", No), ("f", "silent", No)], path_operands);
+spec!(
+    OPENSSL,
+    [
+        ("connect", "connect", V),
+        ("servername", "servername", V),
+        ("cert", "cert", P),
+        ("key", "key", P),
+        ("in", "in", P),
+        ("out", "out", P),
+        ("CAfile", "CAfile", P),
+        ("pass", "pass", V),
+        ("passin", "passin", V),
+        ("passout", "passout", V),
+        ("k", "k", V),
+        ("md", "md", V),
+        ("proxy", "proxy", V),
+        ("starttls", "starttls", V),
+        ("inkey", "inkey", P),
+    ],
+    single_dash_long
+);
+spec!(
+    CHATTR,
+    [
+        ("R", "recursive", No),
+        ("V", "verbose", No),
+        ("f", "silent", No)
+    ],
+    path_operands
+);
 
 /// The option table of a program, by basename.
 pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
@@ -484,7 +1062,8 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "history" => &HISTORY,
         "ln" => &LN,
         "tee" => &TEE,
-        "mkdir" | "rmdir" | "touch" | "cat" | "ls" | "unlink" | "less" | "more" | "head" | "tail" | "stat" => &PATHS,
+        "mkdir" | "rmdir" | "touch" | "cat" | "ls" | "unlink" | "less" | "more" | "head"
+        | "tail" | "stat" => &PATHS,
         "ssh" => &SSH,
         "scp" => &SCP,
         "rsync" => &RSYNC,
@@ -495,7 +1074,9 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "chattr" => &CHATTR,
         "openssl" => &OPENSSL,
         "terraform" | "tofu" | "terragrunt" | "java" => &SINGLE_DASH,
-        p if p == "mkfs" || p.starts_with("mkfs.") || p.starts_with("mke2fs") || p == "mkswap" => &MKFS,
+        p if p == "mkfs" || p.starts_with("mkfs.") || p.starts_with("mke2fs") || p == "mkswap" => {
+            &MKFS
+        }
         _ => return None,
     })
 }
@@ -510,7 +1091,14 @@ mod tests {
 
     #[test]
     fn rm_spellings_agree() {
-        for words in [&["-rf", "/"][..], &["-fr", "/"], &["-r", "-f", "/"], &["--recursive", "--force", "/"], &["--rec", "--fo", "/"], &["-R", "--force", "--", "/"]] {
+        for words in [
+            &["-rf", "/"][..],
+            &["-fr", "/"],
+            &["-r", "-f", "/"],
+            &["--recursive", "--force", "/"],
+            &["--rec", "--fo", "/"],
+            &["-R", "--force", "--", "/"],
+        ] {
             let c = classify(Some(&RM), &args(words));
             let mut flags = c.flags.clone();
             flags.sort();
@@ -521,7 +1109,10 @@ mod tests {
 
     #[test]
     fn values_are_not_operands() {
-        let c = classify(Some(&CURL), &args(&["-d", "@/etc/passwd", "https://x.example", "-H", "a: b"]));
+        let c = classify(
+            Some(&CURL),
+            &args(&["-d", "@/etc/passwd", "https://x.example", "-H", "a: b"]),
+        );
         assert_eq!(c.value("data"), Some("@/etc/passwd"));
         assert_eq!(c.operands, [2]);
         let unknown = classify(None, &args(&["-abc", "--long=x", "-", "op"]));

@@ -32,7 +32,14 @@ impl Net {
 /// The host of a URL or `host[:port]` (`https://user@api.example.com:8443/x` → `api.example.com`).
 pub(crate) fn url_host(text: &str) -> Option<String> {
     let rest = match text.split_once("://") {
-        Some((scheme, rest)) if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.') => rest,
+        Some((scheme, rest))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.') =>
+        {
+            rest
+        }
         Some(_) => return None,
         None => text,
     };
@@ -73,13 +80,21 @@ pub(crate) fn remote_operand(text: &str) -> Option<String> {
 
 /// `/dev/tcp/host/port` or `/dev/udp/host/port` → host.
 pub(crate) fn dev_tcp_host(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/dev/tcp/").or_else(|| path.strip_prefix("/dev/udp/"))?;
+    let rest = path
+        .strip_prefix("/dev/tcp/")
+        .or_else(|| path.strip_prefix("/dev/udp/"))?;
     let host = rest.split('/').next().unwrap_or("");
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// Hosts and sends of one invocation. `stdin_is_data`: stdin is a pipe or input redirection.
-pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: &[String], piped: bool) -> Net {
+pub(crate) fn analyze(
+    program: &str,
+    args: &[Arg],
+    c: &Classified,
+    stdin_reads: &[String],
+    piped: bool,
+) -> Net {
     let mut net = Net::default();
     let operand = |i: &usize| args.get(*i).map(|a| a.text.as_str()).unwrap_or("");
     let operands: Vec<&str> = c.operands.iter().map(operand).collect();
@@ -122,16 +137,24 @@ pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: 
             }
             for flag in ["form"] {
                 for v in c.all_values(flag) {
-                    if let Some((_, val)) = v.split_once('=') {
-                        if let Some(file) = val.strip_prefix('@').or_else(|| val.strip_prefix('<')) {
-                            let file = file.split(';').next().unwrap_or(file);
-                            if file == "-" { explicit_stdin(&mut net) } else { net.send(file) }
+                    if let Some((_, val)) = v.split_once('=')
+                        && let Some(file) = val.strip_prefix('@').or_else(|| val.strip_prefix('<'))
+                    {
+                        let file = file.split(';').next().unwrap_or(file);
+                        if file == "-" {
+                            explicit_stdin(&mut net)
+                        } else {
+                            net.send(file)
                         }
                     }
                 }
             }
             for v in c.all_values("upload-file") {
-                if v == "-" || v == "." { explicit_stdin(&mut net) } else { net.send(v) }
+                if v == "-" || v == "." {
+                    explicit_stdin(&mut net)
+                } else {
+                    net.send(v)
+                }
             }
         }
         "wget" => {
@@ -142,16 +165,21 @@ pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: 
             }
             for flag in ["post-file", "body-file"] {
                 for v in c.all_values(flag) {
-                    if v == "-" { explicit_stdin(&mut net) } else { net.send(v) }
+                    if v == "-" {
+                        explicit_stdin(&mut net)
+                    } else {
+                        net.send(v)
+                    }
                 }
             }
         }
         "nc" | "ncat" | "netcat" | "telnet" => {
-            if !c.has("l") && !c.has("listen") {
-                if let Some(h) = operands.first() {
-                    net.host(h);
-                    stdin_sent(&mut net);
-                }
+            if !c.has("l")
+                && !c.has("listen")
+                && let Some(h) = operands.first()
+            {
+                net.host(h);
+                stdin_sent(&mut net);
             }
         }
         "ssh" | "sftp" | "mosh" => {
@@ -168,7 +196,11 @@ pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: 
             }
             // An upload: the last operand is remote; every local operand before it is sent.
             if remotes.last().is_some_and(Option::is_some) {
-                for (o, r) in operands.iter().zip(&remotes).take(operands.len().saturating_sub(1)) {
+                for (o, r) in operands
+                    .iter()
+                    .zip(&remotes)
+                    .take(operands.len().saturating_sub(1))
+                {
                     if r.is_none() {
                         net.send(o);
                     }
@@ -196,7 +228,12 @@ pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: 
             for o in &operands {
                 let (kind, rest) = o.split_once(':').unwrap_or((o, ""));
                 let kind = kind.to_ascii_uppercase();
-                if ["TCP", "TCP4", "TCP6", "UDP", "UDP4", "UDP6", "OPENSSL", "SSL", "SCTP", "DCCP", "PROXY", "SOCKS4", "SOCKS4A", "SOCKS5"].contains(&kind.as_str()) {
+                if [
+                    "TCP", "TCP4", "TCP6", "UDP", "UDP4", "UDP6", "OPENSSL", "SSL", "SCTP", "DCCP",
+                    "PROXY", "SOCKS4", "SOCKS4A", "SOCKS5",
+                ]
+                .contains(&kind.as_str())
+                {
                     network = true;
                     if let Some(h) = rest.split([':', ',']).next().filter(|h| !h.is_empty()) {
                         net.host(&h.to_ascii_lowercase());
@@ -209,11 +246,16 @@ pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: 
             }
             if network {
                 for f in files {
-                    if f == "-" { stdin_sent(&mut net) } else { net.send(&f) }
+                    if f == "-" {
+                        stdin_sent(&mut net)
+                    } else {
+                        net.send(&f)
+                    }
                 }
             }
         }
-        "dig" | "nslookup" | "host" | "drill" | "ping" | "ping6" | "traceroute" | "mtr" | "whois" => {
+        "dig" | "nslookup" | "host" | "drill" | "ping" | "ping6" | "traceroute" | "mtr"
+        | "whois" => {
             for o in &operands {
                 if let Some(server) = o.strip_prefix('@') {
                     net.host(server);
@@ -231,12 +273,32 @@ pub(crate) fn analyze(program: &str, args: &[Arg], c: &Classified, stdin_reads: 
         "git" => {}
         _ => {
             // Any program given a network URL operand talks to that host (`http`, `xh`).
-            const SCHEMES: &[&str] = &["http://", "https://", "ftp://", "ftps://", "ws://", "wss://", "tcp://", "udp://", "ssh://", "sftp://", "scp://", "rsync://", "telnet://", "ldap://", "smb://", "gopher://", "dict://"];
+            const SCHEMES: &[&str] = &[
+                "http://",
+                "https://",
+                "ftp://",
+                "ftps://",
+                "ws://",
+                "wss://",
+                "tcp://",
+                "udp://",
+                "ssh://",
+                "sftp://",
+                "scp://",
+                "rsync://",
+                "telnet://",
+                "ldap://",
+                "smb://",
+                "gopher://",
+                "dict://",
+            ];
             for o in &operands {
-                if SCHEMES.iter().any(|s| o.to_ascii_lowercase().starts_with(s)) {
-                    if let Some(h) = url_host(o) {
-                        net.host(&h);
-                    }
+                if SCHEMES
+                    .iter()
+                    .any(|s| o.to_ascii_lowercase().starts_with(s))
+                    && let Some(h) = url_host(o)
+                {
+                    net.host(&h);
                 }
             }
         }
@@ -250,12 +312,18 @@ mod tests {
 
     #[test]
     fn hosts_from_urls_and_destinations() {
-        assert_eq!(url_host("https://user@API.example.com:8443/x?y").as_deref(), Some("api.example.com"));
+        assert_eq!(
+            url_host("https://user@API.example.com:8443/x?y").as_deref(),
+            Some("api.example.com")
+        );
         assert_eq!(url_host("example.com/path").as_deref(), Some("example.com"));
         assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
         assert_eq!(ssh_host("root@db.internal"), "db.internal");
         assert_eq!(remote_operand("user@h:/tmp/x").as_deref(), Some("h"));
         assert_eq!(remote_operand("./local:file"), None);
-        assert_eq!(dev_tcp_host("/dev/tcp/10.0.0.1/4444").as_deref(), Some("10.0.0.1"));
+        assert_eq!(
+            dev_tcp_host("/dev/tcp/10.0.0.1/4444").as_deref(),
+            Some("10.0.0.1")
+        );
     }
 }

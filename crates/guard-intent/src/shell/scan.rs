@@ -25,7 +25,10 @@ pub(crate) fn depth(text: &str) -> usize {
     let mut word_start = true;
     while let Some(&b) = bytes.get(i) {
         let at_word_start = word_start;
-        word_start = matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'{' | b'}');
+        word_start = matches!(
+            b,
+            b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'{' | b'}'
+        );
         let in_double = stack.last() == Some(&Frame::Double);
         match b {
             b'\\' => {
@@ -51,9 +54,19 @@ pub(crate) fn depth(text: &str) -> usize {
                 stack.pop();
             }
             b'"' => stack.push(Frame::Double),
-            b'`' => backquotes = if backquotes % 2 == 0 { backquotes + 1 } else { backquotes - 1 },
-            b'(' if !in_double || (i > 0 && bytes.get(i - 1) == Some(&b'$')) => stack.push(Frame::Paren),
-            b'{' if !in_double || (i > 0 && bytes.get(i - 1) == Some(&b'$')) => stack.push(Frame::Brace),
+            b'`' => {
+                backquotes = if backquotes.is_multiple_of(2) {
+                    backquotes + 1
+                } else {
+                    backquotes - 1
+                }
+            }
+            b'(' if !in_double || (i > 0 && bytes.get(i - 1) == Some(&b'$')) => {
+                stack.push(Frame::Paren)
+            }
+            b'{' if !in_double || (i > 0 && bytes.get(i - 1) == Some(&b'$')) => {
+                stack.push(Frame::Brace)
+            }
             b')' if stack.last() == Some(&Frame::Paren) => {
                 stack.pop();
             }
@@ -69,7 +82,9 @@ pub(crate) fn depth(text: &str) -> usize {
                 }
             }
             b'a'..=b'z' if at_word_start && !in_double => {
-                let end = bytes.get(i..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_lowercase()).count());
+                let end = bytes.get(i..).map_or(0, |rest| {
+                    rest.iter().take_while(|c| c.is_ascii_lowercase()).count()
+                });
                 match text.get(i..i + end).unwrap_or("") {
                     "if" | "while" | "until" | "for" | "case" | "select" => keywords += 1,
                     "fi" | "done" | "esac" => keywords = keywords.saturating_sub(1),
@@ -144,7 +159,11 @@ pub(crate) fn unterminated(text: &str) -> bool {
             b')' if top == Some(F::Paren) => {
                 stack.pop();
             }
-            b'{' if prev_dollar || (!in_double && at_word_start && bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace)) => {
+            b'{' if prev_dollar
+                || (!in_double
+                    && at_word_start
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace)) =>
+            {
                 stack.push(F::Brace);
             }
             b'}' if top == Some(F::Brace) => {
@@ -174,10 +193,18 @@ pub(crate) fn unterminated(text: &str) -> bool {
                     i += 1;
                 }
                 let start = i;
-                while bytes.get(i).is_some_and(|c| !c.is_ascii_whitespace() && !b";|&<>()".contains(c)) {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| !c.is_ascii_whitespace() && !b";|&<>()".contains(c))
+                {
                     i += 1;
                 }
-                let word: String = text.get(start..i).unwrap_or("").chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
+                let word: String = text
+                    .get(start..i)
+                    .unwrap_or("")
+                    .chars()
+                    .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+                    .collect();
                 if word.is_empty() {
                     return true;
                 }
@@ -188,13 +215,19 @@ pub(crate) fn unterminated(text: &str) -> bool {
                 i += 1;
                 for (delimiter, strip_tabs) in std::mem::take(&mut pending) {
                     loop {
-                        let Some(rest) = text.get(i..) else { return true };
+                        let Some(rest) = text.get(i..) else {
+                            return true;
+                        };
                         if rest.is_empty() {
                             return true;
                         }
                         let line_end = rest.find('\n').map_or(rest.len(), |n| n);
                         let line = rest.get(..line_end).unwrap_or("");
-                        let line = if strip_tabs { line.trim_start_matches('\t') } else { line };
+                        let line = if strip_tabs {
+                            line.trim_start_matches('\t')
+                        } else {
+                            line
+                        };
                         i += line_end + 1;
                         if line == delimiter {
                             break;
@@ -217,10 +250,26 @@ mod tests {
 
     #[test]
     fn finds_unterminated_constructs_around_here_documents() {
-        for open in ["$(<< \t", "<<$(  ", "echo \"a", "echo 'a", "cat <<EOF\nbody", "x $[", "a <<", "${a"] {
+        for open in [
+            "$(<< \t",
+            "<<$(  ",
+            "echo \"a",
+            "echo 'a",
+            "cat <<EOF\nbody",
+            "x $[",
+            "a <<",
+            "${a",
+        ] {
             assert!(unterminated(open), "{open:?}");
         }
-        for closed in ["echo $(cat <<EOF\nit's (here\nEOF\n)", "cat <<-'EOF'\n\tdon't\n\tEOF", "echo {a,b} a{", "case x in a) ;; esac", "echo \"$(ls)\" # (", "cat <<< \"x\""] {
+        for closed in [
+            "echo $(cat <<EOF\nit's (here\nEOF\n)",
+            "cat <<-'EOF'\n\tdon't\n\tEOF",
+            "echo {a,b} a{",
+            "case x in a) ;; esac",
+            "echo \"$(ls)\" # (",
+            "cat <<< \"x\"",
+        ] {
             assert!(!unterminated(closed), "{closed:?}");
         }
     }

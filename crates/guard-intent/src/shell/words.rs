@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use brush_parser::ParserOptions;
 use brush_parser::word::{
-    BraceExpressionMember, BraceExpressionOrText, Parameter, ParameterExpr, WordPiece, WordPieceWithSource,
+    BraceExpressionMember, BraceExpressionOrText, Parameter, ParameterExpr, WordPiece,
+    WordPieceWithSource,
 };
 
 /// A shell variable as far as guard knows it.
@@ -51,16 +52,34 @@ pub(crate) fn options() -> ParserOptions {
 /// Expands a raw word. `split`: whether unquoted expansions undergo field splitting (false
 /// for assignment values and here-strings).
 pub(crate) fn expand(raw: &str, vars: &Vars, split: bool) -> Expansion {
-    if !raw.bytes().any(|b| matches!(b, b'\\' | b'\'' | b'"' | b'$' | b'`' | b'~' | b'{')) {
-        return Expansion { fields: vec![Field { text: raw.to_string(), dynamic: false }], substitutions: vec![] };
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\'' | b'"' | b'$' | b'`' | b'~' | b'{'))
+    {
+        return Expansion {
+            fields: vec![Field {
+                text: raw.to_string(),
+                dynamic: false,
+            }],
+            substitutions: vec![],
+        };
     }
     let mut out = Expansion::default();
     for alternative in brace_expand(raw) {
-        let mut builder = Builder { vars, split, fields: vec![], current: Field::default(), started: false };
+        let mut builder = Builder {
+            vars,
+            split,
+            fields: vec![],
+            current: Field::default(),
+            started: false,
+        };
         match brush_parser::word::parse(&alternative, &options()) {
             Ok(pieces) => builder.pieces(&alternative, &pieces, false, &mut out.substitutions),
             Err(_) => {
-                builder.current = Field { text: alternative.clone(), dynamic: true };
+                builder.current = Field {
+                    text: alternative.clone(),
+                    dynamic: true,
+                };
                 builder.started = true;
             }
         }
@@ -68,7 +87,12 @@ pub(crate) fn expand(raw: &str, vars: &Vars, split: bool) -> Expansion {
     }
     if !split && out.fields.len() > 1 {
         let dynamic = out.fields.iter().any(|f| f.dynamic);
-        let text = out.fields.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(" ");
+        let text = out
+            .fields
+            .iter()
+            .map(|f| f.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         out.fields = vec![Field { text, dynamic }];
     }
     out
@@ -78,13 +102,30 @@ pub(crate) fn expand(raw: &str, vars: &Vars, split: bool) -> Expansion {
 /// delimiter was unquoted).
 pub(crate) fn expand_heredoc(body: &str, expand_vars: bool, vars: &Vars) -> Expansion {
     if !expand_vars || !body.bytes().any(|b| matches!(b, b'\\' | b'$' | b'`')) {
-        return Expansion { fields: vec![Field { text: body.to_string(), dynamic: false }], substitutions: vec![] };
+        return Expansion {
+            fields: vec![Field {
+                text: body.to_string(),
+                dynamic: false,
+            }],
+            substitutions: vec![],
+        };
     }
     let mut out = Expansion::default();
-    let mut builder = Builder { vars, split: false, fields: vec![], current: Field::default(), started: true };
+    let mut builder = Builder {
+        vars,
+        split: false,
+        fields: vec![],
+        current: Field::default(),
+        started: true,
+    };
     match brush_parser::word::parse_heredoc(body, &options()) {
         Ok(pieces) => builder.pieces(body, &pieces, true, &mut out.substitutions),
-        Err(_) => builder.current = Field { text: body.to_string(), dynamic: true },
+        Err(_) => {
+            builder.current = Field {
+                text: body.to_string(),
+                dynamic: true,
+            }
+        }
     }
     out.fields = builder.finish();
     out
@@ -140,14 +181,21 @@ impl Builder<'_> {
         }
     }
 
-    fn pieces(&mut self, raw: &str, pieces: &[WordPieceWithSource], quoted: bool, subs: &mut Vec<String>) {
+    fn pieces(
+        &mut self,
+        raw: &str,
+        pieces: &[WordPieceWithSource],
+        quoted: bool,
+        subs: &mut Vec<String>,
+    ) {
         for p in pieces {
             let source = raw.get(p.start_index..p.end_index).unwrap_or("");
             match &p.piece {
                 WordPiece::Text(t) => self.push(t, false),
                 WordPiece::SingleQuotedText(t) => self.push(t, false),
                 WordPiece::AnsiCQuotedText(t) => self.push(&decode_ansi_c(t), false),
-                WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                WordPiece::DoubleQuotedSequence(inner)
+                | WordPiece::GettextDoubleQuotedSequence(inner) => {
                     self.started = true;
                     self.pieces(raw, inner, true, subs);
                 }
@@ -182,22 +230,41 @@ impl Builder<'_> {
         }
     }
 
-    fn parameter(&mut self, expr: &ParameterExpr, source: &str, quoted: bool, subs: &mut Vec<String>) {
+    fn parameter(
+        &mut self,
+        expr: &ParameterExpr,
+        source: &str,
+        quoted: bool,
+        subs: &mut Vec<String>,
+    ) {
         match expr {
-            ParameterExpr::Parameter { parameter: Parameter::Named(name), indirect: false } => {
-                match self.vars.get(name.as_str()) {
-                    Some(Var::Const(value)) => {
-                        let value = value.clone();
-                        self.push_expanded(&value, quoted);
-                    }
-                    None if name == "IFS" => self.push_expanded(" \t\n", quoted),
-                    _ => self.push(source, true),
+            ParameterExpr::Parameter {
+                parameter: Parameter::Named(name),
+                indirect: false,
+            } => match self.vars.get(name.as_str()) {
+                Some(Var::Const(value)) => {
+                    let value = value.clone();
+                    self.push_expanded(&value, quoted);
                 }
+                None if name == "IFS" => self.push_expanded(" \t\n", quoted),
+                _ => self.push(source, true),
+            },
+            ParameterExpr::UseDefaultValues {
+                default_value: Some(text),
+                ..
             }
-            ParameterExpr::UseDefaultValues { default_value: Some(text), .. }
-            | ParameterExpr::AssignDefaultValues { default_value: Some(text), .. }
-            | ParameterExpr::UseAlternativeValue { alternative_value: Some(text), .. }
-            | ParameterExpr::IndicateErrorIfNullOrUnset { error_message: Some(text), .. } => {
+            | ParameterExpr::AssignDefaultValues {
+                default_value: Some(text),
+                ..
+            }
+            | ParameterExpr::UseAlternativeValue {
+                alternative_value: Some(text),
+                ..
+            }
+            | ParameterExpr::IndicateErrorIfNullOrUnset {
+                error_message: Some(text),
+                ..
+            } => {
                 collect_substitutions(text, subs, 0);
                 self.push(source, true);
             }
@@ -223,13 +290,23 @@ fn collect_from_pieces(pieces: &[WordPieceWithSource], subs: &mut Vec<String>, d
         match &p.piece {
             WordPiece::CommandSubstitution(t) => subs.push(t.clone()),
             WordPiece::BackquotedCommandSubstitution(t) => subs.push(unescape_backquoted(t)),
-            WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+            WordPiece::DoubleQuotedSequence(inner)
+            | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 collect_from_pieces(inner, subs, depth);
             }
             WordPiece::ParameterExpansion(
-                ParameterExpr::UseDefaultValues { default_value: Some(t), .. }
-                | ParameterExpr::AssignDefaultValues { default_value: Some(t), .. }
-                | ParameterExpr::UseAlternativeValue { alternative_value: Some(t), .. },
+                ParameterExpr::UseDefaultValues {
+                    default_value: Some(t),
+                    ..
+                }
+                | ParameterExpr::AssignDefaultValues {
+                    default_value: Some(t),
+                    ..
+                }
+                | ParameterExpr::UseAlternativeValue {
+                    alternative_value: Some(t),
+                    ..
+                },
             ) => collect_substitutions(t, subs, depth + 1),
             WordPiece::ArithmeticExpression(e) => collect_substitutions(&e.value, subs, depth + 1),
             _ => {}
@@ -242,14 +319,13 @@ fn unescape_backquoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(&next) = chars.peek() {
-                if matches!(next, '\\' | '`' | '$') {
-                    out.push(next);
-                    chars.next();
-                    continue;
-                }
-            }
+        if c == '\\'
+            && let Some(&next) = chars.peek()
+            && matches!(next, '\\' | '`' | '$')
+        {
+            out.push(next);
+            chars.next();
+            continue;
         }
         out.push(c);
     }
@@ -263,7 +339,11 @@ fn brace_expand(raw: &str) -> Vec<String> {
         return vec![raw.to_string()];
     }
     match brush_parser::word::parse_brace_expansions(raw, &options()) {
-        Ok(Some(parts)) if parts.iter().any(|p| matches!(p, BraceExpressionOrText::Expr(_))) => {
+        Ok(Some(parts))
+            if parts
+                .iter()
+                .any(|p| matches!(p, BraceExpressionOrText::Expr(_))) =>
+        {
             let expanded = expand_sequence(&parts);
             match expanded {
                 Some(list) if !list.is_empty() => list,
@@ -283,8 +363,14 @@ fn expand_sequence(parts: &[BraceExpressionOrText]) -> Option<Vec<String>> {
                 let mut all = vec![];
                 for m in members {
                     match m {
-                        BraceExpressionMember::Child(children) => all.extend(expand_sequence(children)?),
-                        BraceExpressionMember::NumberSequence { start, end, increment } => {
+                        BraceExpressionMember::Child(children) => {
+                            all.extend(expand_sequence(children)?)
+                        }
+                        BraceExpressionMember::NumberSequence {
+                            start,
+                            end,
+                            increment,
+                        } => {
                             let step = increment.checked_abs().filter(|s| *s > 0).unwrap_or(1);
                             let count = (end - start).checked_abs()? / step + 1;
                             if usize::try_from(count).ok()? > MAX_BRACE_FIELDS {
@@ -312,7 +398,10 @@ fn expand_sequence(parts: &[BraceExpressionOrText]) -> Option<Vec<String>> {
         if acc.len().saturating_mul(options.len()) > MAX_BRACE_FIELDS {
             return None;
         }
-        acc = acc.iter().flat_map(|a| options.iter().map(move |o| format!("{a}{o}"))).collect();
+        acc = acc
+            .iter()
+            .flat_map(|a| options.iter().map(move |o| format!("{a}{o}")))
+            .collect();
     }
     Some(acc)
 }
@@ -397,7 +486,11 @@ mod tests {
     use super::*;
 
     fn texts(raw: &str, vars: &Vars) -> Vec<String> {
-        expand(raw, vars, true).fields.into_iter().map(|f| f.text).collect()
+        expand(raw, vars, true)
+            .fields
+            .into_iter()
+            .map(|f| f.text)
+            .collect()
     }
 
     #[test]

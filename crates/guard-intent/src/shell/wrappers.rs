@@ -17,9 +17,22 @@ use Takes::{No, Path as P, Value as V};
 #[derive(Debug, Clone)]
 pub(crate) enum Inner {
     /// Another program with its arguments.
-    Argv { argv: Vec<Arg>, step: String, elevated: bool, remote: Option<String>, keeps_stdin: bool },
+    Argv {
+        argv: Vec<Arg>,
+        step: String,
+        elevated: bool,
+        remote: Option<String>,
+        keeps_stdin: bool,
+    },
     /// Shell text to parse.
-    Shell { text: String, span: [u32; 2], step: String, elevated: bool, remote: Option<String>, stdin: Option<Stdin> },
+    Shell {
+        text: String,
+        span: [u32; 2],
+        step: String,
+        elevated: bool,
+        remote: Option<String>,
+        stdin: Option<Stdin>,
+    },
     /// Something run that guard cannot know.
     Opaque { cause: OpaqueCause, reason: String },
 }
@@ -30,106 +43,434 @@ macro_rules! wspec {
     };
 }
 
-wspec!(SUDO, [
-    ("u", "user", V), ("user", "user", V), ("g", "group", V), ("group", "group", V), ("C", "close-from", V),
-    ("close-from", "close-from", V), ("D", "chdir", P), ("chdir", "chdir", P), ("h", "host", V), ("host", "host", V),
-    ("p", "prompt", V), ("prompt", "prompt", V), ("r", "role", V), ("role", "role", V), ("t", "type", V),
-    ("type", "type", V), ("U", "other-user", V), ("other-user", "other-user", V), ("T", "command-timeout", V),
-    ("command-timeout", "command-timeout", V), ("R", "chroot", P), ("chroot", "chroot", P),
-    ("E", "preserve-env", No), ("preserve-env", "preserve-env", No), ("H", "set-home", No), ("set-home", "set-home", No),
-    ("n", "non-interactive", No), ("non-interactive", "non-interactive", No), ("S", "stdin", No), ("stdin", "stdin", No),
-    ("b", "background", No), ("background", "background", No), ("i", "login", No), ("login", "login", No),
-    ("s", "shell", No), ("shell", "shell", No), ("k", "reset-timestamp", No), ("reset-timestamp", "reset-timestamp", No),
-    ("K", "remove-timestamp", No), ("l", "list", No), ("list", "list", No), ("v", "validate", No),
-    ("validate", "validate", No), ("A", "askpass", No), ("askpass", "askpass", No), ("P", "preserve-groups", No),
-    ("e", "edit", No), ("edit", "edit", No),
-]);
-wspec!(DOAS, [("u", "user", V), ("C", "config", P), ("n", "non-interactive", No), ("s", "shell", No), ("L", "clear", No)]);
-wspec!(ENV, [
-    ("i", "ignore-environment", No), ("ignore-environment", "ignore-environment", No), ("u", "unset", V),
-    ("unset", "unset", V), ("C", "chdir", P), ("chdir", "chdir", P), ("S", "split-string", V),
-    ("split-string", "split-string", V), ("0", "null", No), ("null", "null", No), ("v", "debug", No),
-    ("debug", "debug", No), ("ignore-signal", "ignore-signal", V), ("default-signal", "default-signal", V),
-    ("block-signal", "block-signal", V),
-]);
+wspec!(
+    SUDO,
+    [
+        ("u", "user", V),
+        ("user", "user", V),
+        ("g", "group", V),
+        ("group", "group", V),
+        ("C", "close-from", V),
+        ("close-from", "close-from", V),
+        ("D", "chdir", P),
+        ("chdir", "chdir", P),
+        ("h", "host", V),
+        ("host", "host", V),
+        ("p", "prompt", V),
+        ("prompt", "prompt", V),
+        ("r", "role", V),
+        ("role", "role", V),
+        ("t", "type", V),
+        ("type", "type", V),
+        ("U", "other-user", V),
+        ("other-user", "other-user", V),
+        ("T", "command-timeout", V),
+        ("command-timeout", "command-timeout", V),
+        ("R", "chroot", P),
+        ("chroot", "chroot", P),
+        ("E", "preserve-env", No),
+        ("preserve-env", "preserve-env", No),
+        ("H", "set-home", No),
+        ("set-home", "set-home", No),
+        ("n", "non-interactive", No),
+        ("non-interactive", "non-interactive", No),
+        ("S", "stdin", No),
+        ("stdin", "stdin", No),
+        ("b", "background", No),
+        ("background", "background", No),
+        ("i", "login", No),
+        ("login", "login", No),
+        ("s", "shell", No),
+        ("shell", "shell", No),
+        ("k", "reset-timestamp", No),
+        ("reset-timestamp", "reset-timestamp", No),
+        ("K", "remove-timestamp", No),
+        ("l", "list", No),
+        ("list", "list", No),
+        ("v", "validate", No),
+        ("validate", "validate", No),
+        ("A", "askpass", No),
+        ("askpass", "askpass", No),
+        ("P", "preserve-groups", No),
+        ("e", "edit", No),
+        ("edit", "edit", No),
+    ]
+);
+wspec!(
+    DOAS,
+    [
+        ("u", "user", V),
+        ("C", "config", P),
+        ("n", "non-interactive", No),
+        ("s", "shell", No),
+        ("L", "clear", No)
+    ]
+);
+wspec!(
+    ENV,
+    [
+        ("i", "ignore-environment", No),
+        ("ignore-environment", "ignore-environment", No),
+        ("u", "unset", V),
+        ("unset", "unset", V),
+        ("C", "chdir", P),
+        ("chdir", "chdir", P),
+        ("S", "split-string", V),
+        ("split-string", "split-string", V),
+        ("0", "null", No),
+        ("null", "null", No),
+        ("v", "debug", No),
+        ("debug", "debug", No),
+        ("ignore-signal", "ignore-signal", V),
+        ("default-signal", "default-signal", V),
+        ("block-signal", "block-signal", V),
+    ]
+);
 wspec!(PLAIN, []);
-wspec!(TIMEOUT, [
-    ("s", "signal", V), ("signal", "signal", V), ("k", "kill-after", V), ("kill-after", "kill-after", V),
-    ("preserve-status", "preserve-status", No), ("foreground", "foreground", No), ("v", "verbose", No),
-    ("verbose", "verbose", No),
-]);
-wspec!(NICE, [("n", "adjustment", V), ("adjustment", "adjustment", V)]);
-wspec!(IONICE, [("c", "class", V), ("class", "class", V), ("n", "classdata", V), ("classdata", "classdata", V), ("p", "pid", V), ("pid", "pid", V), ("P", "pgid", V), ("u", "uid", V), ("t", "ignore", No)]);
-wspec!(STDBUF, [("i", "input", V), ("input", "input", V), ("o", "output", V), ("output", "output", V), ("e", "error", V), ("error", "error", V)]);
-wspec!(COMMAND, [("p", "default-path", No), ("v", "describe", No), ("V", "describe-verbose", No)]);
-wspec!(EXEC, [("a", "name", V), ("c", "clear-environment", No), ("l", "login", No)]);
-wspec!(TIME, [("p", "portability", No), ("f", "format", V), ("format", "format", V), ("o", "output", P), ("output", "output", P), ("a", "append", No), ("v", "verbose", No), ("q", "quiet", No)]);
-wspec!(SETSID, [("c", "ctty", No), ("f", "fork", No), ("w", "wait", No)]);
-wspec!(CHROOT, [("userspec", "userspec", V), ("groups", "groups", V), ("skip-chdir", "skip-chdir", No)]);
-wspec!(FLOCK, [("s", "shared", No), ("x", "exclusive", No), ("n", "nonblock", No), ("u", "unlock", No), ("w", "timeout", V), ("c", "command", V), ("command", "command", V), ("o", "close", No), ("E", "conflict-exit-code", V), ("F", "no-fork", No)]);
-wspec!(WATCH, [
-    ("n", "interval", V), ("interval", "interval", V), ("d", "differences", No), ("differences", "differences", No),
-    ("t", "no-title", No), ("g", "chgexit", No), ("e", "errexit", No), ("b", "beep", No), ("c", "color", No),
-    ("x", "exec", No), ("exec", "exec", No), ("p", "precise", No), ("w", "no-wrap", No),
-]);
-wspec!(XARGS, [
-    ("I", "replace", V), ("replace", "replace", V), ("L", "max-lines", V), ("max-lines", "max-lines", V),
-    ("n", "max-args", V), ("max-args", "max-args", V), ("P", "max-procs", V), ("max-procs", "max-procs", V),
-    ("s", "max-chars", V), ("max-chars", "max-chars", V), ("d", "delimiter", V), ("delimiter", "delimiter", V),
-    ("E", "eof", V), ("a", "arg-file", P), ("arg-file", "arg-file", P), ("0", "null", No), ("null", "null", No),
-    ("r", "no-run-if-empty", No), ("no-run-if-empty", "no-run-if-empty", No), ("t", "verbose", No),
-    ("verbose", "verbose", No), ("p", "interactive", No), ("interactive", "interactive", No), ("x", "exit", No),
-    ("o", "open-tty", No), ("i", "replace", No), ("l", "max-lines", No), ("e", "eof", No),
-]);
-wspec!(SHELL, [
-    ("c", "command", No), ("s", "stdin", No), ("i", "interactive", No), ("l", "login", No), ("login", "login", No),
-    ("e", "errexit", No), ("x", "xtrace", No), ("u", "nounset", No), ("v", "verbose", No), ("n", "noexec", No),
-    ("o", "option", V), ("O", "shopt", V), ("norc", "norc", No), ("noprofile", "noprofile", No),
-    ("rcfile", "rcfile", P), ("init-file", "rcfile", P), ("posix", "posix", No), ("r", "restricted", No),
-    ("restricted", "restricted", No), ("noediting", "noediting", No), ("p", "privileged", No),
-    ("f", "noglob", No), ("a", "allexport", No), ("h", "hashall", No), ("m", "monitor", No), ("B", "braceexpand", No),
-    ("E", "errtrace", No), ("T", "functrace", No), ("P", "physical", No), ("H", "histexpand", No),
-]);
-wspec!(SU, [
-    ("c", "command", V), ("command", "command", V), ("s", "shell", V), ("shell", "shell", V), ("l", "login", No),
-    ("login", "login", No), ("m", "preserve-environment", No), ("p", "preserve-environment", No),
-    ("preserve-environment", "preserve-environment", No), ("g", "group", V), ("G", "supp-group", V),
-    ("session-command", "session-command", V), ("f", "fast", No), ("P", "pty", No), ("w", "whitelist-environment", V),
-]);
-wspec!(PKEXEC, [("user", "user", V), ("keep-cwd", "keep-cwd", No), ("disable-internal-agent", "disable-internal-agent", No)]);
-wspec!(INTERP, [
-    ("c", "command", V), ("e", "eval", V), ("E", "eval", V), ("r", "run", V), ("m", "module", V), ("p", "print", V),
-    ("eval", "eval", V), ("print", "print", V), ("i", "inplace", No), ("n", "loop", No), ("I", "include", P),
-    ("u", "unbuffered", No), ("B", "no-bytecode", No), ("O", "optimize", No), ("W", "warnings", V), ("X", "option", V),
-    ("w", "warnings", No), ("l", "line-ending", No), ("a", "autosplit", No), ("S", "no-site", No), ("q", "quiet", No),
-]);
-wspec!(DOCKER_EXEC, [
-    ("i", "interactive", No), ("interactive", "interactive", No), ("t", "tty", No), ("tty", "tty", No),
-    ("d", "detach", No), ("detach", "detach", No), ("u", "user", V), ("user", "user", V), ("w", "workdir", V),
-    ("workdir", "workdir", V), ("e", "env", V), ("env", "env", V), ("env-file", "env-file", P),
-    ("privileged", "privileged", No), ("detach-keys", "detach-keys", V),
-]);
-wspec!(KUBECTL_EXEC, [
-    ("i", "stdin", No), ("stdin", "stdin", No), ("t", "tty", No), ("tty", "tty", No), ("c", "container", V),
-    ("container", "container", V), ("n", "namespace", V), ("namespace", "namespace", V), ("context", "context", V),
-    ("kubeconfig", "kubeconfig", P), ("f", "filename", P), ("filename", "filename", P), ("q", "quiet", No),
-    ("quiet", "quiet", No), ("pod-running-timeout", "pod-running-timeout", V), ("s", "server", V),
-    ("server", "server", V), ("cluster", "cluster", V), ("user", "user", V), ("token", "token", V),
-]);
+wspec!(
+    TIMEOUT,
+    [
+        ("s", "signal", V),
+        ("signal", "signal", V),
+        ("k", "kill-after", V),
+        ("kill-after", "kill-after", V),
+        ("preserve-status", "preserve-status", No),
+        ("foreground", "foreground", No),
+        ("v", "verbose", No),
+        ("verbose", "verbose", No),
+    ]
+);
+wspec!(
+    NICE,
+    [("n", "adjustment", V), ("adjustment", "adjustment", V)]
+);
+wspec!(
+    IONICE,
+    [
+        ("c", "class", V),
+        ("class", "class", V),
+        ("n", "classdata", V),
+        ("classdata", "classdata", V),
+        ("p", "pid", V),
+        ("pid", "pid", V),
+        ("P", "pgid", V),
+        ("u", "uid", V),
+        ("t", "ignore", No)
+    ]
+);
+wspec!(
+    STDBUF,
+    [
+        ("i", "input", V),
+        ("input", "input", V),
+        ("o", "output", V),
+        ("output", "output", V),
+        ("e", "error", V),
+        ("error", "error", V)
+    ]
+);
+wspec!(
+    COMMAND,
+    [
+        ("p", "default-path", No),
+        ("v", "describe", No),
+        ("V", "describe-verbose", No)
+    ]
+);
+wspec!(
+    EXEC,
+    [
+        ("a", "name", V),
+        ("c", "clear-environment", No),
+        ("l", "login", No)
+    ]
+);
+wspec!(
+    TIME,
+    [
+        ("p", "portability", No),
+        ("f", "format", V),
+        ("format", "format", V),
+        ("o", "output", P),
+        ("output", "output", P),
+        ("a", "append", No),
+        ("v", "verbose", No),
+        ("q", "quiet", No)
+    ]
+);
+wspec!(
+    SETSID,
+    [("c", "ctty", No), ("f", "fork", No), ("w", "wait", No)]
+);
+wspec!(
+    CHROOT,
+    [
+        ("userspec", "userspec", V),
+        ("groups", "groups", V),
+        ("skip-chdir", "skip-chdir", No)
+    ]
+);
+wspec!(
+    FLOCK,
+    [
+        ("s", "shared", No),
+        ("x", "exclusive", No),
+        ("n", "nonblock", No),
+        ("u", "unlock", No),
+        ("w", "timeout", V),
+        ("c", "command", V),
+        ("command", "command", V),
+        ("o", "close", No),
+        ("E", "conflict-exit-code", V),
+        ("F", "no-fork", No)
+    ]
+);
+wspec!(
+    WATCH,
+    [
+        ("n", "interval", V),
+        ("interval", "interval", V),
+        ("d", "differences", No),
+        ("differences", "differences", No),
+        ("t", "no-title", No),
+        ("g", "chgexit", No),
+        ("e", "errexit", No),
+        ("b", "beep", No),
+        ("c", "color", No),
+        ("x", "exec", No),
+        ("exec", "exec", No),
+        ("p", "precise", No),
+        ("w", "no-wrap", No),
+    ]
+);
+wspec!(
+    XARGS,
+    [
+        ("I", "replace", V),
+        ("replace", "replace", V),
+        ("L", "max-lines", V),
+        ("max-lines", "max-lines", V),
+        ("n", "max-args", V),
+        ("max-args", "max-args", V),
+        ("P", "max-procs", V),
+        ("max-procs", "max-procs", V),
+        ("s", "max-chars", V),
+        ("max-chars", "max-chars", V),
+        ("d", "delimiter", V),
+        ("delimiter", "delimiter", V),
+        ("E", "eof", V),
+        ("a", "arg-file", P),
+        ("arg-file", "arg-file", P),
+        ("0", "null", No),
+        ("null", "null", No),
+        ("r", "no-run-if-empty", No),
+        ("no-run-if-empty", "no-run-if-empty", No),
+        ("t", "verbose", No),
+        ("verbose", "verbose", No),
+        ("p", "interactive", No),
+        ("interactive", "interactive", No),
+        ("x", "exit", No),
+        ("o", "open-tty", No),
+        ("i", "replace", No),
+        ("l", "max-lines", No),
+        ("e", "eof", No),
+    ]
+);
+wspec!(
+    SHELL,
+    [
+        ("c", "command", No),
+        ("s", "stdin", No),
+        ("i", "interactive", No),
+        ("l", "login", No),
+        ("login", "login", No),
+        ("e", "errexit", No),
+        ("x", "xtrace", No),
+        ("u", "nounset", No),
+        ("v", "verbose", No),
+        ("n", "noexec", No),
+        ("o", "option", V),
+        ("O", "shopt", V),
+        ("norc", "norc", No),
+        ("noprofile", "noprofile", No),
+        ("rcfile", "rcfile", P),
+        ("init-file", "rcfile", P),
+        ("posix", "posix", No),
+        ("r", "restricted", No),
+        ("restricted", "restricted", No),
+        ("noediting", "noediting", No),
+        ("p", "privileged", No),
+        ("f", "noglob", No),
+        ("a", "allexport", No),
+        ("h", "hashall", No),
+        ("m", "monitor", No),
+        ("B", "braceexpand", No),
+        ("E", "errtrace", No),
+        ("T", "functrace", No),
+        ("P", "physical", No),
+        ("H", "histexpand", No),
+    ]
+);
+wspec!(
+    SU,
+    [
+        ("c", "command", V),
+        ("command", "command", V),
+        ("s", "shell", V),
+        ("shell", "shell", V),
+        ("l", "login", No),
+        ("login", "login", No),
+        ("m", "preserve-environment", No),
+        ("p", "preserve-environment", No),
+        ("preserve-environment", "preserve-environment", No),
+        ("g", "group", V),
+        ("G", "supp-group", V),
+        ("session-command", "session-command", V),
+        ("f", "fast", No),
+        ("P", "pty", No),
+        ("w", "whitelist-environment", V),
+    ]
+);
+wspec!(
+    PKEXEC,
+    [
+        ("user", "user", V),
+        ("keep-cwd", "keep-cwd", No),
+        ("disable-internal-agent", "disable-internal-agent", No)
+    ]
+);
+wspec!(
+    INTERP,
+    [
+        ("c", "command", V),
+        ("e", "eval", V),
+        ("E", "eval", V),
+        ("r", "run", V),
+        ("m", "module", V),
+        ("p", "print", V),
+        ("eval", "eval", V),
+        ("print", "print", V),
+        ("i", "inplace", No),
+        ("n", "loop", No),
+        ("I", "include", P),
+        ("u", "unbuffered", No),
+        ("B", "no-bytecode", No),
+        ("O", "optimize", No),
+        ("W", "warnings", V),
+        ("X", "option", V),
+        ("w", "warnings", No),
+        ("l", "line-ending", No),
+        ("a", "autosplit", No),
+        ("S", "no-site", No),
+        ("q", "quiet", No),
+    ]
+);
+wspec!(
+    DOCKER_EXEC,
+    [
+        ("i", "interactive", No),
+        ("interactive", "interactive", No),
+        ("t", "tty", No),
+        ("tty", "tty", No),
+        ("d", "detach", No),
+        ("detach", "detach", No),
+        ("u", "user", V),
+        ("user", "user", V),
+        ("w", "workdir", V),
+        ("workdir", "workdir", V),
+        ("e", "env", V),
+        ("env", "env", V),
+        ("env-file", "env-file", P),
+        ("privileged", "privileged", No),
+        ("detach-keys", "detach-keys", V),
+    ]
+);
+wspec!(
+    KUBECTL_EXEC,
+    [
+        ("i", "stdin", No),
+        ("stdin", "stdin", No),
+        ("t", "tty", No),
+        ("tty", "tty", No),
+        ("c", "container", V),
+        ("container", "container", V),
+        ("n", "namespace", V),
+        ("namespace", "namespace", V),
+        ("context", "context", V),
+        ("kubeconfig", "kubeconfig", P),
+        ("f", "filename", P),
+        ("filename", "filename", P),
+        ("q", "quiet", No),
+        ("quiet", "quiet", No),
+        ("pod-running-timeout", "pod-running-timeout", V),
+        ("s", "server", V),
+        ("server", "server", V),
+        ("cluster", "cluster", V),
+        ("user", "user", V),
+        ("token", "token", V),
+    ]
+);
 
-pub(crate) const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "rbash", "busybox-sh"];
+pub(crate) const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "ash",
+    "mksh",
+    "fish",
+    "rbash",
+    "busybox-sh",
+];
 pub(crate) const INTERPRETERS: &[&str] = &[
-    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "lua", "tclsh", "Rscript", "deno", "bun", "pwsh", "osascript",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "nodejs",
+    "php",
+    "lua",
+    "tclsh",
+    "Rscript",
+    "deno",
+    "bun",
+    "pwsh",
+    "osascript",
 ];
 /// Programs whose output is data from elsewhere or decoded from something unreadable.
 pub(crate) const DECODERS: &[&str] = &[
-    "base64", "base32", "basenc", "xxd", "uudecode", "openssl", "gunzip", "gzip", "zcat", "bzcat", "bunzip2", "bzip2",
-    "xz", "unxz", "xzcat", "zstd", "unzstd", "zstdcat", "rev", "tr", "gpg", "od", "hexdump", "perl", "python", "python3",
-    "ruby", "node", "awk", "sed", "iconv", "unzip", "lz4", "brotli",
+    "base64", "base32", "basenc", "xxd", "uudecode", "openssl", "gunzip", "gzip", "zcat", "bzcat",
+    "bunzip2", "bzip2", "xz", "unxz", "xzcat", "zstd", "unzstd", "zstdcat", "rev", "tr", "gpg",
+    "od", "hexdump", "perl", "python", "python3", "ruby", "node", "awk", "sed", "iconv", "unzip",
+    "lz4", "brotli",
 ];
 pub(crate) const DOWNLOADERS: &[&str] = &[
-    "curl", "wget", "fetch", "aria2c", "nc", "ncat", "netcat", "socat", "http", "https", "xh", "lwp-request", "GET", "ssh",
-    "tftp", "ftp", "aws", "gsutil", "gcloud", "az", "dig", "nslookup", "host",
+    "curl",
+    "wget",
+    "fetch",
+    "aria2c",
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "http",
+    "https",
+    "xh",
+    "lwp-request",
+    "GET",
+    "ssh",
+    "tftp",
+    "ftp",
+    "aws",
+    "gsutil",
+    "gcloud",
+    "az",
+    "dig",
+    "nslookup",
+    "host",
 ];
 
 /// Whether a program's output counts as downloaded or decoded data.
@@ -138,28 +479,49 @@ pub(crate) fn is_decoder(program: &str) -> bool {
 }
 
 fn rest_argv(args: &[Arg], from: Option<usize>) -> Vec<Arg> {
-    from.and_then(|i| args.get(i..)).map(<[Arg]>::to_vec).unwrap_or_default()
+    from.and_then(|i| args.get(i..))
+        .map(<[Arg]>::to_vec)
+        .unwrap_or_default()
 }
 
 fn argv(argv: Vec<Arg>, step: &str) -> Option<Inner> {
     if argv.is_empty() {
         return None;
     }
-    Some(Inner::Argv { argv, step: step.to_string(), elevated: false, remote: None, keeps_stdin: true })
+    Some(Inner::Argv {
+        argv,
+        step: step.to_string(),
+        elevated: false,
+        remote: None,
+        keeps_stdin: true,
+    })
 }
 
 fn dynamic_code(arg: &Arg, what: &str) -> Inner {
     if arg.decoded {
-        Inner::Opaque { cause: OpaqueCause::DecodedExec, reason: format!("{what} runs code built from downloaded or decoded data (`{}`)", arg.text) }
+        Inner::Opaque {
+            cause: OpaqueCause::DecodedExec,
+            reason: format!(
+                "{what} runs code built from downloaded or decoded data (`{}`)",
+                arg.text
+            ),
+        }
     } else {
-        Inner::Opaque { cause: OpaqueCause::DynamicCode, reason: format!("{what} runs code only known at run time (`{}`)", arg.text) }
+        Inner::Opaque {
+            cause: OpaqueCause::DynamicCode,
+            reason: format!("{what} runs code only known at run time (`{}`)", arg.text),
+        }
     }
 }
 
 fn joined(args: &[Arg]) -> Option<(String, [u32; 2], bool, bool)> {
     let first = args.first()?;
     let last = args.last()?;
-    let text = args.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ");
+    let text = args
+        .iter()
+        .map(|a| a.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     let dynamic = args.iter().any(|a| a.dynamic);
     let decoded = args.iter().any(|a| a.decoded);
     Some((text, [first.span[0], last.span[1]], dynamic, decoded))
@@ -168,10 +530,22 @@ fn joined(args: &[Arg]) -> Option<(String, [u32; 2], bool, bool)> {
 fn shell_text(args: &[Arg], step: &str, what: &str, remote: Option<String>) -> Option<Inner> {
     let (text, span, dynamic, decoded) = joined(args)?;
     if dynamic {
-        let arg = Arg { text, span, dynamic, decoded };
+        let arg = Arg {
+            text,
+            span,
+            dynamic,
+            decoded,
+        };
         return Some(dynamic_code(&arg, what));
     }
-    Some(Inner::Shell { text, span, step: step.to_string(), elevated: false, remote, stdin: None })
+    Some(Inner::Shell {
+        text,
+        span,
+        step: step.to_string(),
+        elevated: false,
+        remote,
+        stdin: None,
+    })
 }
 
 /// What the program `program` (basename) with arguments `args` runs, if it is a wrapper.
@@ -187,7 +561,10 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             while rest.first().is_some_and(|a| is_assignment(&a.text)) {
                 rest.remove(0);
             }
-            if (c.has("shell") || c.has("login")) && rest.len() == 1 && rest.iter().any(|a| a.text.contains(' ')) {
+            if (c.has("shell") || c.has("login"))
+                && rest.len() == 1
+                && rest.iter().any(|a| a.text.contains(' '))
+            {
                 return one(shell_text(&rest, program, program, None).map(|i| elevate(i, true)));
             }
             one(argv(rest, program).map(|i| elevate(i, true)))
@@ -198,9 +575,18 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         }
         "su" | "runuser" => {
             let c = classify(Some(&SU), args);
-            let Some(command) = c.value("command") else { return vec![] };
-            let span = args.iter().find(|a| a.text == command).map_or([0, 0], |a| a.span);
-            let arg = args.iter().find(|a| a.text == command).cloned().unwrap_or_else(|| Arg::literal(command, span));
+            let Some(command) = c.value("command") else {
+                return vec![];
+            };
+            let span = args
+                .iter()
+                .find(|a| a.text == command)
+                .map_or([0, 0], |a| a.span);
+            let arg = args
+                .iter()
+                .find(|a| a.text == command)
+                .cloned()
+                .unwrap_or_else(|| Arg::literal(command, span));
             let step = format!("{program} -c");
             one(shell_text(&[arg], &step, &step, None).map(|i| elevate(i, true)))
         }
@@ -211,14 +597,18 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
                 rest.remove(0);
             }
             if let Some(split) = c.value("split-string") {
-                let span = args.iter().find(|a| a.text == split).map_or([0, 0], |a| a.span);
+                let span = args
+                    .iter()
+                    .find(|a| a.text == split)
+                    .map_or([0, 0], |a| a.span);
                 let mut all = vec![Arg::literal(split, span)];
                 all.extend(rest);
                 return one(shell_text(&all, "env -S", "env -S", None));
             }
             one(argv(rest, program))
         }
-        "nohup" | "builtin" | "setsid" | "catchsegv" | "unbuffer" | "proxychains" | "proxychains4" | "torsocks" | "strace" | "ltrace" | "fakeroot" => {
+        "nohup" | "builtin" | "setsid" | "catchsegv" | "unbuffer" | "proxychains"
+        | "proxychains4" | "torsocks" | "strace" | "ltrace" | "fakeroot" => {
             let spec = if program == "setsid" { &SETSID } else { &PLAIN };
             let c = classify(Some(spec), args);
             one(argv(rest_argv(args, c.rest), program))
@@ -230,10 +620,22 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             }
             one(argv(rest_argv(args, c.rest), program))
         }
-        "exec" => one(argv(rest_argv(args, classify(Some(&EXEC), args).rest), program)),
-        "time" => one(argv(rest_argv(args, classify(Some(&TIME), args).rest), program)),
-        "stdbuf" => one(argv(rest_argv(args, classify(Some(&STDBUF), args).rest), program)),
-        "nice" => one(argv(rest_argv(args, classify(Some(&NICE), args).rest), program)),
+        "exec" => one(argv(
+            rest_argv(args, classify(Some(&EXEC), args).rest),
+            program,
+        )),
+        "time" => one(argv(
+            rest_argv(args, classify(Some(&TIME), args).rest),
+            program,
+        )),
+        "stdbuf" => one(argv(
+            rest_argv(args, classify(Some(&STDBUF), args).rest),
+            program,
+        )),
+        "nice" => one(argv(
+            rest_argv(args, classify(Some(&NICE), args).rest),
+            program,
+        )),
         "ionice" => {
             let c = classify(Some(&IONICE), args);
             if c.has("pid") || c.has("pgid") || c.has("uid") {
@@ -242,13 +644,24 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             one(argv(rest_argv(args, c.rest), program))
         }
         "timeout" | "chroot" => {
-            let c = classify(Some(if program == "timeout" { &TIMEOUT } else { &CHROOT }), args);
+            let c = classify(
+                Some(if program == "timeout" {
+                    &TIMEOUT
+                } else {
+                    &CHROOT
+                }),
+                args,
+            );
             one(argv(rest_argv(args, c.rest.map(|i| i + 1)), program))
         }
         "flock" => {
             let c = classify(Some(&FLOCK), args);
             if let Some(command) = c.value("command") {
-                let arg = args.iter().find(|a| a.text == command).cloned().unwrap_or_else(|| Arg::literal(command, [0, 0]));
+                let arg = args
+                    .iter()
+                    .find(|a| a.text == command)
+                    .cloned()
+                    .unwrap_or_else(|| Arg::literal(command, [0, 0]));
                 return one(shell_text(&[arg], "flock -c", "flock -c", None));
             }
             one(argv(rest_argv(args, c.rest.map(|i| i + 1)), program))
@@ -257,7 +670,11 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         "watch" => {
             let c = classify(Some(&WATCH), args);
             let rest = rest_argv(args, c.rest);
-            if c.has("exec") { one(argv(rest, program)) } else { one(shell_text(&rest, "watch", "watch", None)) }
+            if c.has("exec") {
+                one(argv(rest, program))
+            } else {
+                one(shell_text(&rest, "watch", "watch", None))
+            }
         }
         "xargs" => {
             let c = classify(Some(&XARGS), args);
@@ -265,7 +682,13 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             if rest.is_empty() {
                 rest.push(Arg::literal("echo", args.last().map_or([0, 0], |a| a.span)));
             }
-            vec![Inner::Argv { argv: rest, step: "xargs".into(), elevated: false, remote: None, keeps_stdin: false }]
+            vec![Inner::Argv {
+                argv: rest,
+                step: "xargs".into(),
+                elevated: false,
+                remote: None,
+                keeps_stdin: false,
+            }]
         }
         "eval" => {
             if args.is_empty() {
@@ -276,7 +699,9 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         "ssh" => {
             let c = classify(Some(&super::argv::SSH), args);
             let rest = rest_argv(args, c.rest);
-            let Some((host_arg, command)) = rest.split_first() else { return vec![] };
+            let Some((host_arg, command)) = rest.split_first() else {
+                return vec![];
+            };
             let host = super::net::ssh_host(&host_arg.text);
             if command.is_empty() {
                 return match stdin {
@@ -301,23 +726,34 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             let tail = args.get(1..).unwrap_or_default();
             let c = classify(Some(&DOCKER_EXEC), tail);
             let rest = rest_argv(tail, c.rest);
-            let Some((container, command)) = rest.split_first() else { return vec![] };
+            let Some((container, command)) = rest.split_first() else {
+                return vec![];
+            };
             let step = format!("{program} exec");
             match one(argv(command.to_vec(), &step)).pop() {
-                Some(Inner::Argv { argv, step, elevated, .. }) => {
-                    vec![Inner::Argv { argv, step, elevated, remote: Some(container.text.clone()), keeps_stdin: true }]
+                Some(Inner::Argv {
+                    argv,
+                    step,
+                    elevated,
+                    ..
+                }) => {
+                    vec![Inner::Argv {
+                        argv,
+                        step,
+                        elevated,
+                        remote: Some(container.text.clone()),
+                        keeps_stdin: true,
+                    }]
                 }
                 _ => vec![],
             }
         }
         "find" => find_exec(args),
-        "source" | "." => {
-            match args.first() {
-                Some(a) if a.dynamic => vec![dynamic_code(a, program)],
-                Some(a) if a.text == "/dev/stdin" || a.text == "-" => from_stdin(program, stdin, true),
-                _ => vec![],
-            }
-        }
+        "source" | "." => match args.first() {
+            Some(a) if a.dynamic => vec![dynamic_code(a, program)],
+            Some(a) if a.text == "/dev/stdin" || a.text == "-" => from_stdin(program, stdin, true),
+            _ => vec![],
+        },
         p if SHELLS.contains(&p) => shell(program, args, stdin),
         p if is_interpreter(p) => interpreter(program, args, stdin),
         _ => vec![],
@@ -352,13 +788,41 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
 }
 
 fn is_interpreter(program: &str) -> bool {
-    INTERPRETERS.contains(&program) || program.starts_with("python3.") || program.starts_with("python2.")
+    INTERPRETERS.contains(&program)
+        || program.starts_with("python3.")
+        || program.starts_with("python2.")
 }
 
 fn elevate(inner: Inner, on: bool) -> Inner {
     match inner {
-        Inner::Argv { argv, step, remote, keeps_stdin, .. } => Inner::Argv { argv, step, elevated: on, remote, keeps_stdin },
-        Inner::Shell { text, span, step, remote, stdin, .. } => Inner::Shell { text, span, step, elevated: on, remote, stdin },
+        Inner::Argv {
+            argv,
+            step,
+            remote,
+            keeps_stdin,
+            ..
+        } => Inner::Argv {
+            argv,
+            step,
+            elevated: on,
+            remote,
+            keeps_stdin,
+        },
+        Inner::Shell {
+            text,
+            span,
+            step,
+            remote,
+            stdin,
+            ..
+        } => Inner::Shell {
+            text,
+            span,
+            step,
+            elevated: on,
+            remote,
+            stdin,
+        },
         other => other,
     }
 }
@@ -366,7 +830,9 @@ fn elevate(inner: Inner, on: bool) -> Inner {
 pub(crate) fn is_assignment(text: &str) -> bool {
     match text.split_once('=') {
         Some((name, _)) => {
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit())
+            !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit())
         }
         None => false,
     }
@@ -376,12 +842,21 @@ fn shell(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
     let c = classify(Some(&SHELL), args);
     let rest = rest_argv(args, c.rest);
     if c.has("command") {
-        let Some(text) = rest.first() else { return vec![] };
+        let Some(text) = rest.first() else {
+            return vec![];
+        };
         let step = format!("{program} -c");
         if text.dynamic {
             return vec![dynamic_code(text, &step)];
         }
-        return vec![Inner::Shell { text: text.text.clone(), span: text.span, step, elevated: false, remote: None, stdin: None }];
+        return vec![Inner::Shell {
+            text: text.text.clone(),
+            span: text.span,
+            step,
+            elevated: false,
+            remote: None,
+            stdin: None,
+        }];
     }
     match rest.first() {
         Some(script) if script.dynamic => vec![dynamic_code(script, program)],
@@ -394,7 +869,10 @@ fn interpreter(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner>
     let c = classify(Some(&INTERP), args);
     for flag in ["command", "eval", "run", "print"] {
         if c.has(flag) {
-            return vec![Inner::Opaque { cause: OpaqueCause::Unsupported, reason: format!("inline `{program}` code is not analysed") }];
+            return vec![Inner::Opaque {
+                cause: OpaqueCause::Unsupported,
+                reason: format!("inline `{program}` code is not analysed"),
+            }];
         }
     }
     if c.has("module") {
@@ -410,7 +888,9 @@ fn interpreter(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner>
 /// An interpreter reading its program from stdin.
 fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner> {
     match stdin {
-        Some(Stdin::Here { text, span, step, .. }) if is_shell => vec![Inner::Shell {
+        Some(Stdin::Here {
+            text, span, step, ..
+        }) if is_shell => vec![Inner::Shell {
             text: text.clone(),
             span: *span,
             step: format!("{program} {step}"),
@@ -419,7 +899,10 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
             stdin: None,
         }],
         Some(Stdin::Here { .. }) => {
-            vec![Inner::Opaque { cause: OpaqueCause::Unsupported, reason: format!("`{program}` code from a here-document is not analysed") }]
+            vec![Inner::Opaque {
+                cause: OpaqueCause::Unsupported,
+                reason: format!("`{program}` code from a here-document is not analysed"),
+            }]
         }
         Some(Stdin::Pipe { programs, data }) => match data {
             super::PipeData::Literal { text, span } if is_shell => vec![Inner::Shell {
@@ -436,7 +919,10 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
             }],
             _ => vec![Inner::Opaque {
                 cause: OpaqueCause::DynamicCode,
-                reason: format!("`{program}` runs code read from the output of `{}`", programs.join(" | ")),
+                reason: format!(
+                    "`{program}` runs code read from the output of `{}`",
+                    programs.join(" | ")
+                ),
             }],
         },
         Some(Stdin::File(_)) | None => vec![],
@@ -454,7 +940,9 @@ fn find_exec(args: &[Arg]) -> Vec<Inner> {
         };
         let start = i;
         while let Some(a) = args.get(i) {
-            if a.text == ";" || (a.text == "+" && i > start && args.get(i - 1).is_some_and(|p| p.text == "{}")) {
+            if a.text == ";"
+                || (a.text == "+" && i > start && args.get(i - 1).is_some_and(|p| p.text == "{}"))
+            {
                 break;
             }
             i += 1;
@@ -463,7 +951,19 @@ fn find_exec(args: &[Arg]) -> Vec<Inner> {
         i += 1;
         if let Some(inner) = argv(command, &step) {
             out.push(match inner {
-                Inner::Argv { argv, step, elevated, remote, .. } => Inner::Argv { argv, step, elevated, remote, keeps_stdin: false },
+                Inner::Argv {
+                    argv,
+                    step,
+                    elevated,
+                    remote,
+                    ..
+                } => Inner::Argv {
+                    argv,
+                    step,
+                    elevated,
+                    remote,
+                    keeps_stdin: false,
+                },
                 other => other,
             });
         }
@@ -472,36 +972,69 @@ fn find_exec(args: &[Arg]) -> Vec<Inner> {
 }
 
 fn kubectl_exec(program: &str, args: &[Arg]) -> Vec<Inner> {
-    let Some(pos) = kubectl_verb_position(args) else { return vec![] };
+    let Some(pos) = kubectl_verb_position(args) else {
+        return vec![];
+    };
     if args.get(pos).map(|a| a.text.as_str()) != Some("exec") {
         return vec![];
     }
     let tail = args.get(pos + 1..).unwrap_or_default();
     let (before, command) = match tail.iter().position(|a| a.text == "--") {
-        Some(dash) => (tail.get(..dash).unwrap_or_default(), tail.get(dash + 1..).unwrap_or_default()),
+        Some(dash) => (
+            tail.get(..dash).unwrap_or_default(),
+            tail.get(dash + 1..).unwrap_or_default(),
+        ),
         None => {
             let c = classify(Some(&KUBECTL_EXEC), tail);
             match c.rest {
-                Some(r) => (tail.get(..=r).unwrap_or_default(), tail.get(r + 1..).unwrap_or_default()),
+                Some(r) => (
+                    tail.get(..=r).unwrap_or_default(),
+                    tail.get(r + 1..).unwrap_or_default(),
+                ),
                 None => (tail, &[][..]),
             }
         }
     };
     let pod = {
         let mut c = classify(Some(&KUBECTL_EXEC), before);
-        c.rest.or_else(|| c.operands.pop()).and_then(|i| before.get(i)).map(|a| a.text.clone()).unwrap_or_default()
+        c.rest
+            .or_else(|| c.operands.pop())
+            .and_then(|i| before.get(i))
+            .map(|a| a.text.clone())
+            .unwrap_or_default()
     };
     if command.is_empty() {
         return vec![];
     }
     let step = format!("{program} exec");
-    vec![Inner::Argv { argv: command.to_vec(), step, elevated: false, remote: Some(pod), keeps_stdin: true }]
+    vec![Inner::Argv {
+        argv: command.to_vec(),
+        step,
+        elevated: false,
+        remote: Some(pod),
+        keeps_stdin: true,
+    }]
 }
 
 /// Global kubectl flags that take a value (they may precede the verb).
 pub(crate) const KUBECTL_GLOBALS: &[&str] = &[
-    "-n", "--namespace", "--context", "--kubeconfig", "-s", "--server", "--cluster", "--user", "--token", "--as",
-    "--as-group", "--request-timeout", "-v", "--v", "--certificate-authority", "--client-certificate", "--client-key",
+    "-n",
+    "--namespace",
+    "--context",
+    "--kubeconfig",
+    "-s",
+    "--server",
+    "--cluster",
+    "--user",
+    "--token",
+    "--as",
+    "--as-group",
+    "--request-timeout",
+    "-v",
+    "--v",
+    "--certificate-authority",
+    "--client-certificate",
+    "--client-key",
 ];
 
 /// Index of kubectl's verb: the first word that is neither a flag nor a global flag's value.

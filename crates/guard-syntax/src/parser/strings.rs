@@ -4,8 +4,8 @@
 //! - Regex literals are raw: `\"` is a quote, every other backslash pair is kept as written,
 //!   so `re"\d+"` means what it says in Rust regex syntax.
 //! - Templates (`message`, `help`) are strings whose `{expr}` parts are expressions; `{{` and
-//!   `}}` are literal braces. An interpolation ends at the first `}` and its expression is
-//!   lexed in place, so its spans point into the file.
+//!   `}}` are literal braces. An interpolation ends at the `}` matching its `{` (a set literal
+//!   inside nests) and its expression is lexed in place, so its spans point into the file.
 
 use guard_diagnostics::{Diagnostic, Span};
 
@@ -13,6 +13,21 @@ use super::Parser;
 use crate::ast::{StringLit, Template, TemplatePart};
 use crate::codes;
 use crate::lexer::{Token, TokenKind, lex};
+
+/// Offset of the `}` that closes an interpolation whose `{` precedes `rest`: braces inside
+/// (a set literal) nest.
+fn matching_brace(rest: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in rest.bytes().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
 
 /// The byte range of a string token's contents, between its quotes.
 fn body(t: Token) -> (usize, usize) {
@@ -166,7 +181,7 @@ impl Parser<'_> {
                     i += 1;
                 }
                 '{' => {
-                    let close = self.src.get(i + 1..end).and_then(|s| s.find('}'));
+                    let close = self.src.get(i + 1..end).and_then(matching_brace);
                     let Some(close) = close.map(|c| i + 1 + c) else {
                         self.report(
                             Diagnostic::error(
