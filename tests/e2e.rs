@@ -13,8 +13,13 @@ fn help_lists_every_subcommand() {
     let out = guard().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["check", "fmt", "schema", "explain", "test", "build", "inspect", "sign", "verify", "eval"] {
-        assert!(text.contains(sub), "--help does not mention `{sub}`:\n{text}");
+    for sub in [
+        "check", "fmt", "schema", "explain", "test", "build", "inspect", "sign", "verify", "eval",
+    ] {
+        assert!(
+            text.contains(sub),
+            "--help does not mention `{sub}`:\n{text}"
+        );
     }
     assert!(repo_root().join("Cargo.toml").exists());
 }

@@ -33,7 +33,10 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, format
         Format::Human => {
             let color = stderr_color();
             for d in diagnostics {
-                eprint!("{}", guard_diagnostics::render_human(d, sources, color, WIDTH));
+                eprint!(
+                    "{}",
+                    guard_diagnostics::render_human(d, sources, color, WIDTH)
+                );
             }
         }
         Format::Json => {

@@ -25,8 +25,10 @@ impl std::fmt::Display for LoadError {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut found = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| LoadError { path: path.clone(), message: io_message(&e) })?;
+        let meta = std::fs::metadata(path).map_err(|e| LoadError {
+            path: path.clone(),
+            message: io_message(&e),
+        })?;
         if meta.is_file() {
             found.push(path.clone());
             continue;
@@ -37,11 +39,15 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
                 message: e.to_string(),
             })?;
             let is_hidden = entry.depth() > 0
-                && entry.file_name().to_str().is_some_and(|n| n.starts_with('.') || n == "target");
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with('.') || n == "target");
             if is_hidden {
                 continue;
             }
-            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "guard") {
+            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "guard")
+            {
                 found.push(entry.into_path());
             }
         }
@@ -64,7 +70,10 @@ pub fn load(paths: &[PathBuf]) -> Result<(SourceMap, Vec<FileId>), LoadError> {
     let mut sources = SourceMap::new();
     let mut ids = Vec::new();
     for path in paths {
-        let err = |message: String| LoadError { path: path.clone(), message };
+        let err = |message: String| LoadError {
+            path: path.clone(),
+            message,
+        };
         let meta = std::fs::metadata(path).map_err(|e| err(io_message(&e)))?;
         if meta.len() > MAX_POLICY_BYTES {
             return Err(err(format!(
@@ -73,8 +82,12 @@ pub fn load(paths: &[PathBuf]) -> Result<(SourceMap, Vec<FileId>), LoadError> {
             )));
         }
         let bytes = std::fs::read(path).map_err(|e| err(io_message(&e)))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| err(format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to())))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            err(format!(
+                "not valid UTF-8 (first bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         ids.push(sources.add(path.display().to_string(), text));
     }
     Ok((sources, ids))

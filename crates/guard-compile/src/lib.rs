@@ -9,7 +9,8 @@
 //! - defs are inlined: a def that is constant becomes its value; any other is emitted once and
 //!   shared by the rules that use it (defs are acyclic and see no caller variables);
 //! - constants are folded with exactly the engine's semantics (comparisons, membership,
-//!   `matches`, built-in calls, `and`/`or`/`not`), and `and`/`or` chains are flattened;
+//!   `matches`, built-in calls, `and`/`or`/`not`), `and`/`or` chains are flattened and their
+//!   operands ordered cheapest first (evaluation is pure, so order changes cost, not results);
 //! - sets become the engine's sorted constant sets (hash sets and bit masks at load), a list of
 //!   constants tested with `in` becomes a set, globs and regexes are stored as pattern text the
 //!   engine compiles once at load (and checked to compile now), strings are interned, and
@@ -19,8 +20,8 @@
 //! Invariants:
 //! - Deterministic: the same program gives the same [`guard_engine::PolicyData`], so the same
 //!   bundle bytes (no hash-order iteration; everything follows program order).
-//! - Meaning-preserving: a policy compiled with [`Options::fold_constants`] decides every
-//!   request exactly as the same program compiled without it (tested by proptest).
+//! - Meaning-preserving: a policy decides every request as a reference interpreter of the
+//!   typed program does, with or without [`Options::optimize`] (tested by proptest).
 //! - Only a program without errors is compiled; the limits the engine puts on evaluation
 //!   (expression depth, quantifier nesting, pattern size) are reported as `GC0xx`
 //!   diagnostics, never as a panic or an invalid policy.
@@ -36,16 +37,14 @@ use guard_sema::Program;
 /// How to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Fold constant subexpressions and flatten `and`/`or` (on by default; off only to test
-    /// that folding preserves meaning).
-    pub fold_constants: bool,
+    /// Fold constants, flatten `and`/`or` and order their operands by cost (on by default;
+    /// off only to test that optimizing preserves meaning).
+    pub optimize: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options {
-            fold_constants: true,
-        }
+        Options { optimize: true }
     }
 }
 

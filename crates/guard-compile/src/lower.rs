@@ -248,7 +248,7 @@ impl<'p> Compiler<'p> {
             }
             TExprKind::Compare { op, lhs, rhs } => {
                 let (l, r) = (self.fold(lhs), self.fold(rhs));
-                if self.options.fold_constants
+                if self.options.optimize
                     && let (L::Const(a), L::Const(b)) = (&l, &r)
                 {
                     return L::Const(Const::Bool(compare(*op, a, b)));
@@ -292,7 +292,7 @@ impl<'p> Compiler<'p> {
                         return FALSE;
                     }
                 };
-                if self.options.fold_constants
+                if self.options.optimize
                     && let L::Const(c) = &subject
                 {
                     let matched = matches!(c, Const::Str(s) if matcher.is_match(s));
@@ -310,7 +310,7 @@ impl<'p> Compiler<'p> {
                     self.require_literal_set(arg, "`len`");
                 }
                 let args: Vec<L> = args.iter().map(|a| self.fold(a)).collect();
-                if self.options.fold_constants
+                if self.options.optimize
                     && let Some(c) = call(*builtin, &args)
                 {
                     return L::Const(c);
@@ -328,7 +328,7 @@ impl<'p> Compiler<'p> {
                     return FALSE;
                 };
                 let (over, body) = (self.fold(over), self.fold(body));
-                if self.options.fold_constants {
+                if self.options.optimize {
                     let len = match &over {
                         L::ConstSet(_, items) => Some(items.len()),
                         L::List(items) => Some(items.len()),
@@ -451,13 +451,13 @@ impl<'p> Compiler<'p> {
 
     fn def_ref(&self, id: DefId, body: L) -> L {
         match body {
-            L::Const(c) if self.options.fold_constants => L::Const(c),
+            L::Const(c) if self.options.optimize => L::Const(c),
             _ => L::Def(id),
         }
     }
 
     fn not(&self, x: L) -> L {
-        if self.options.fold_constants {
+        if self.options.optimize {
             match x {
                 L::Const(c) => return L::Const(Const::Bool(c != Const::Bool(true))),
                 L::Not(inner) => return *inner,
@@ -476,7 +476,7 @@ impl<'p> Compiler<'p> {
                 L::Or(items)
             }
         };
-        if !self.options.fold_constants {
+        if !self.options.optimize {
             return wrap(items);
         }
         let mut out = Vec::with_capacity(items.len());
@@ -498,12 +498,59 @@ impl<'p> Compiler<'p> {
         match out.len() {
             0 => L::Const(Const::Bool(conjunction)),
             1 => out.pop().unwrap_or(FALSE),
-            _ => wrap(out),
+            _ => {
+                // Evaluation is pure and total, so operands may run in any order: cheapest
+                // first, so the usual case (an action of the kind that is not the one a rule
+                // is about) is rejected by a field comparison before a def or a quantifier
+                // runs. Ties keep source order, so the result is deterministic.
+                let mut keyed: Vec<(u32, usize, L)> = out
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, l)| (self.cost(&l), i, l))
+                    .collect();
+                keyed.sort_by_key(|(cost, i, _)| (*cost, *i));
+                wrap(keyed.into_iter().map(|(_, _, l)| l).collect())
+            }
+        }
+    }
+
+    /// A rough estimate of the work evaluating `l` takes (field reads and comparisons are
+    /// 1; calls, patterns and quantifiers cost more); only its order matters.
+    fn cost(&self, l: &L) -> u32 {
+        let sum = |items: &[L]| {
+            items
+                .iter()
+                .fold(0u32, |acc, i| acc.saturating_add(self.cost(i)))
+        };
+        match l {
+            L::Const(_) | L::ConstSet(..) => 0,
+            L::Field(_) | L::Var(_) => 1,
+            L::Def(id) => match self.defs.get(id.0 as usize) {
+                Some(DefState::Done(body)) => self.cost(body),
+                _ => 1,
+            },
+            L::List(items) | L::And(items) | L::Or(items) => sum(items).saturating_add(1),
+            L::Not(x) => self.cost(x).saturating_add(1),
+            L::Compare(_, a, b) => self.cost(a).saturating_add(self.cost(b)).saturating_add(1),
+            L::In { item, coll, .. } => {
+                let lookup = match coll.as_ref() {
+                    L::ConstSet(..) => 1,
+                    // A scan of a list: a few elements on average.
+                    other => self.cost(other).saturating_mul(2).saturating_add(3),
+                };
+                self.cost(item).saturating_add(lookup).saturating_add(1)
+            }
+            L::Matches { subject, .. } => self.cost(subject).saturating_add(8),
+            L::Call(_, args) => sum(args).saturating_add(3),
+            L::Quant { over, body, .. } => self
+                .cost(over)
+                .saturating_add(self.cost(body).saturating_mul(4))
+                .saturating_add(4),
         }
     }
 
     fn is_in(&self, item: L, coll: L, negated: bool) -> L {
-        if self.options.fold_constants {
+        if self.options.optimize {
             let constant_list = match &coll {
                 L::List(items) => all_const(items),
                 _ => None,
@@ -719,12 +766,7 @@ impl<'p> Compiler<'p> {
                 TemplatePart::Expr(e) => {
                     self.require_literal_set(e, "a message");
                     let l = self.fold(e);
-                    match self
-                        .options
-                        .fold_constants
-                        .then(|| render_const(&l))
-                        .flatten()
-                    {
+                    match self.options.optimize.then(|| render_const(&l)).flatten() {
                         Some(text) => pieces.push(Piece::Text(text)),
                         None => {
                             let (id, d) = self.emit(&l);

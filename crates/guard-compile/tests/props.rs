@@ -856,7 +856,7 @@ proptest! {
         let mut g = Gen { rng: Rng(seed | 1), defs: 0 };
         let program = g.program();
         let folded = guard_compile::compile(&program).unwrap();
-        let plain = guard_compile::compile_with(&program, guard_compile::Options { fold_constants: false }).unwrap();
+        let plain = guard_compile::compile_with(&program, guard_compile::Options { optimize: false }).unwrap();
         let loaded = round_trip(&folded);
         for _ in 0..8 {
             let (request, actions) = g.request();

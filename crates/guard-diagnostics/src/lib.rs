@@ -29,7 +29,10 @@ impl Span {
     /// A span from `usize` offsets, saturating at `u32::MAX` (files are capped far below).
     pub fn from_range(range: std::ops::Range<usize>) -> Span {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span { start: clamp(range.start), end: clamp(range.end) }
+        Span {
+            start: clamp(range.start),
+            end: clamp(range.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -46,7 +49,10 @@ impl Span {
 
     /// The smallest span covering both.
     pub fn cover(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -104,7 +110,10 @@ impl Diagnostic {
             code,
             severity,
             message: message.into(),
-            primary: Label { span, message: String::new() },
+            primary: Label {
+                span,
+                message: String::new(),
+            },
             secondary: Vec::new(),
             help: None,
             file: None,
@@ -118,7 +127,10 @@ impl Diagnostic {
     }
 
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label { span, message: message.into() });
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -162,7 +174,10 @@ impl SourceMap {
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        });
         id
     }
 
@@ -179,7 +194,10 @@ impl SourceMap {
 }
 
 /// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()
@@ -196,7 +214,10 @@ mod tests {
 
     #[test]
     fn did_you_mean_finds_close_names() {
-        assert_eq!(did_you_mean("tabels", ["tables", "kind", "object"]), Some("tables"));
+        assert_eq!(
+            did_you_mean("tabels", ["tables", "kind", "object"]),
+            Some("tables")
+        );
         assert_eq!(did_you_mean("zzz", ["tables", "kind"]), None);
         assert_eq!(did_you_mean("kind", ["kind"]), None);
     }

@@ -23,9 +23,15 @@ impl<'a> LineIndex<'a> {
     /// 1-based `(line, column)` of a byte offset; offsets past the end clamp to it.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = (offset as usize).min(self.text.len());
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
-        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, column + 1)
     }
 }
@@ -57,7 +63,10 @@ fn clamp_span(span: crate::Span, len: usize) -> SourceSpan {
 
 impl miette::Diagnostic for MietteAdapter<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{}({})", self.diagnostic.code.name, self.diagnostic.code.id)))
+        Some(Box::new(format!(
+            "{}({})",
+            self.diagnostic.code.name, self.diagnostic.code.id
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -68,7 +77,10 @@ impl miette::Diagnostic for MietteAdapter<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -78,8 +90,17 @@ impl miette::Diagnostic for MietteAdapter<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let len = self.source.inner().len();
         let d = self.diagnostic;
-        let label = |msg: &str| if msg.is_empty() { None } else { Some(msg.to_string()) };
-        let primary = LabeledSpan::new_primary_with_span(label(&d.primary.message), clamp_span(d.primary.span, len));
+        let label = |msg: &str| {
+            if msg.is_empty() {
+                None
+            } else {
+                Some(msg.to_string())
+            }
+        };
+        let primary = LabeledSpan::new_primary_with_span(
+            label(&d.primary.message),
+            clamp_span(d.primary.span, len),
+        );
         let secondary = d
             .secondary
             .iter()
@@ -90,14 +111,30 @@ impl miette::Diagnostic for MietteAdapter<'_> {
 
 /// Renders a diagnostic with its source snippet. `color` selects ANSI colours; `width` the
 /// wrap width (snapshots use a fixed one).
-pub fn render_human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool, width: usize) -> String {
+pub fn render_human(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+    color: bool,
+    width: usize,
+) -> String {
     let (name, text) = diagnostic
         .file
         .and_then(|f| sources.get(f))
-        .map_or((String::from("<input>"), String::new()), |f| (f.name.clone(), f.text.clone()));
-    let adapter = MietteAdapter { diagnostic, source: NamedSource::new(name, text) };
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+        .map_or((String::from("<input>"), String::new()), |f| {
+            (f.name.clone(), f.text.clone())
+        });
+    let adapter = MietteAdapter {
+        diagnostic,
+        source: NamedSource::new(name, text),
+    };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false);
     let mut out = String::new();
     if handler.render_report(&mut out, &adapter).is_err() {
         out = format!("{}: {}\n", diagnostic.code.name, diagnostic.message);
@@ -149,7 +186,10 @@ pub fn to_json(diagnostic: &Diagnostic, sources: &SourceMap) -> serde_json::Valu
         labels: diagnostic
             .secondary
             .iter()
-            .map(|l| JsonLabel { range: [l.span.start, l.span.end], message: &l.message })
+            .map(|l| JsonLabel {
+                range: [l.span.start, l.span.end],
+                message: &l.message,
+            })
             .collect(),
     };
     serde_json::to_value(json).unwrap_or(serde_json::Value::Null)
@@ -160,7 +200,11 @@ mod tests {
     use super::*;
     use crate::{Code, Span};
 
-    const CODE: Code = Code { id: "GX000", name: "guard::test::example", summary: "an example" };
+    const CODE: Code = Code {
+        id: "GX000",
+        name: "guard::test::example",
+        summary: "an example",
+    };
 
     #[test]
     fn line_col_counts_characters() {

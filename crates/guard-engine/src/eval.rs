@@ -306,6 +306,12 @@ impl<'a> Evaluator<'a> {
         over: ExprId,
         body: ExprId,
     ) -> bool {
+        if quantifier == Quantifier::Any
+            && !self.reference
+            && let Some(found) = self.any_in_string_set(slot, over, body)
+        {
+            return found;
+        }
         let over = self.eval(over);
         let want = quantifier == Quantifier::Any;
         let len = self.len(&over);
@@ -328,6 +334,83 @@ impl<'a> Evaluator<'a> {
             *local = saved;
         }
         result
+    }
+
+    /// The common shape `any d in STRING_SET: starts_with(x, d)` (also `ends_with`,
+    /// `contains`, and `x == d or starts_with(x, d)`), where `x` does not depend on `d`: one
+    /// tight loop over the set instead of interpreting the body per element. `None` when the
+    /// shape does not apply.
+    fn any_in_string_set(&mut self, slot: usize, over: ExprId, body: ExprId) -> Option<bool> {
+        let policy = self.policy;
+        let nodes = &policy.data().nodes;
+        let Some(Node::Set(set)) = nodes.get(over.index()) else {
+            return None;
+        };
+        let Some(SetData::Str(items)) = policy.data().sets.get(set.index()) else {
+            return None;
+        };
+        let is_bound = |id: &ExprId| matches!(nodes.get(id.index()), Some(Node::Local(s)) if usize::from(*s) == slot);
+        // `x` must be a field, a constant or another quantifier's variable.
+        let independent = |id: &ExprId| match nodes.get(id.index()) {
+            Some(Node::Local(s)) => usize::from(*s) != slot,
+            Some(Node::Field(_) | Node::Str(_)) => true,
+            _ => false,
+        };
+        // Reads of the same field, constant or variable are the same value.
+        let same = |a: &ExprId, b: &ExprId| {
+            a == b || (independent(a) && nodes.get(a.index()) == nodes.get(b.index()))
+        };
+        let test = |id: &ExprId| match nodes.get(id.index()) {
+            Some(Node::Call { builtin, args }) => match args.as_slice() {
+                [x, d] if independent(x) && is_bound(d) => Some((*builtin, *x)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (builtin, subject) = match nodes.get(body.index()) {
+            Some(Node::Call { .. }) => test(&body)?,
+            // `x == d or starts_with(x, d)` is `starts_with(x, d)`.
+            Some(Node::Or(items)) => match items.as_slice() {
+                [a, b] | [b, a] if matches!(test(b), Some((Builtin::StartsWith, _))) => {
+                    let (_, x) = test(b)?;
+                    match nodes.get(a.index()) {
+                        Some(Node::Compare {
+                            op: CmpOp::Eq,
+                            lhs,
+                            rhs,
+                        }) if (same(lhs, &x) && is_bound(rhs))
+                            || (same(rhs, &x) && is_bound(lhs)) =>
+                        {
+                            (Builtin::StartsWith, x)
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if !matches!(
+            builtin,
+            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains
+        ) {
+            return None;
+        }
+        let Val::Str(x) = self.eval(subject) else {
+            // The body is false for every element: `any` over it is false.
+            return Some(false);
+        };
+        let x: &str = &x;
+        Some(
+            items
+                .iter()
+                .map(|id| policy.string(*id))
+                .any(|d| match builtin {
+                    Builtin::StartsWith => x.starts_with(d),
+                    Builtin::EndsWith => x.ends_with(d),
+                    _ => x.contains(d),
+                }),
+        )
     }
 
     /// Number of elements of a collection (0 for a scalar).
@@ -566,6 +649,40 @@ mod tests {
 
     use super::*;
     use crate::test_support::*;
+
+    #[test]
+    fn set_quantifier_fast_path_agrees_with_reference() {
+        let policy = standard_like_policy();
+        let cases: [(&[&str], &[&str], &[&str]); 5] = [
+            (&["/var/log/syslog"], &[], &["shell.audit.log_writes"]),
+            (&[], &["/var/log"], &["shell.audit.log_paths"]),
+            (&[], &["/var/logs"], &["shell.audit.log_paths"]),
+            (&["/tmp/x/var/audit"], &[], &["shell.audit.log_suffix"]),
+            (&["/tmp/var/lo"], &["/va", "/etc"], &[]),
+        ];
+        for (writes, paths, expected) in cases {
+            let mut action = exec("tee", &[], paths);
+            if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
+                e.writes = writes.iter().map(|w| w.to_string()).collect();
+            }
+            let request = request("staging", "x");
+            let actions = [action];
+            let rcx = RequestContext::new(&request, &actions);
+            let fast = decide_with(&policy, &rcx, false);
+            assert_eq!(
+                fast,
+                decide_with(&policy, &rcx, true),
+                "{writes:?} {paths:?}"
+            );
+            let audit: Vec<&str> = fast
+                .matches
+                .iter()
+                .map(|m| m.rule.as_str())
+                .filter(|r| r.starts_with("shell.audit.log"))
+                .collect();
+            assert_eq!(audit, expected, "{writes:?} {paths:?}");
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]

@@ -25,12 +25,21 @@ use guard_model::{Action, ActionDetail, Channel, Dialect, OpaqueAction, OpaqueCa
 pub const MAX_COMMAND_BYTES: usize = 256 * 1024;
 
 /// Builds an `opaque` action.
-pub fn opaque(cause: OpaqueCause, reason: impl Into<String>, span: [u32; 2], via: &[String], text: &str) -> Action {
+pub fn opaque(
+    cause: OpaqueCause,
+    reason: impl Into<String>,
+    span: [u32; 2],
+    via: &[String],
+    text: &str,
+) -> Action {
     Action {
         span,
         via: via.to_vec(),
         text: text.to_string(),
-        detail: ActionDetail::Opaque(OpaqueAction { cause, reason: reason.into() }),
+        detail: ActionDetail::Opaque(OpaqueAction {
+            cause,
+            reason: reason.into(),
+        }),
     }
 }
 
@@ -56,7 +65,10 @@ impl Origin {
     pub fn nested(&self, step: impl Into<String>, span: [u32; 2]) -> Origin {
         let mut via = self.via.clone();
         via.push(step.into());
-        Origin { span: Some(self.span.unwrap_or(span)), via }
+        Origin {
+            span: Some(self.span.unwrap_or(span)),
+            via,
+        }
     }
 
     /// The span to record for something at `local` in the current text.
@@ -73,14 +85,29 @@ pub fn analyze(request: &Request) -> Vec<Action> {
 /// Analyses command text on a channel. Never returns an empty list.
 pub fn analyze_text(channel: Channel, dialect: Dialect, text: &str) -> Vec<Action> {
     if text.len() > MAX_COMMAND_BYTES {
-        let reason = format!("command is {} bytes, over the {MAX_COMMAND_BYTES}-byte analysis limit", text.len());
+        let reason = format!(
+            "command is {} bytes, over the {MAX_COMMAND_BYTES}-byte analysis limit",
+            text.len()
+        );
         return vec![opaque(OpaqueCause::TooLarge, reason, whole(text), &[], "")];
     }
     if text.contains('\0') {
-        return vec![opaque(OpaqueCause::InvalidInput, "command contains a NUL byte", whole(text), &[], "")];
+        return vec![opaque(
+            OpaqueCause::InvalidInput,
+            "command contains a NUL byte",
+            whole(text),
+            &[],
+            "",
+        )];
     }
     if text.trim().is_empty() {
-        return vec![opaque(OpaqueCause::InvalidInput, "command is empty", whole(text), &[], "")];
+        return vec![opaque(
+            OpaqueCause::InvalidInput,
+            "command is empty",
+            whole(text),
+            &[],
+            "",
+        )];
     }
     let actions = match channel {
         Channel::Sql => sql::analyze(text, dialect, &Origin::top()),
@@ -88,7 +115,13 @@ pub fn analyze_text(channel: Channel, dialect: Dialect, text: &str) -> Vec<Actio
     };
     if actions.is_empty() {
         // Defence in depth: the analysers promise never to return nothing.
-        return vec![opaque(OpaqueCause::Unsupported, "no action could be extracted", whole(text), &[], text)];
+        return vec![opaque(
+            OpaqueCause::Unsupported,
+            "no action could be extracted",
+            whole(text),
+            &[],
+            text,
+        )];
     }
     actions
 }
@@ -99,7 +132,13 @@ pub fn analyze_bytes(channel: Channel, dialect: Dialect, bytes: &[u8]) -> Vec<Ac
         Ok(text) => analyze_text(channel, dialect, text),
         Err(e) => {
             let end = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-            vec![opaque(OpaqueCause::InvalidInput, format!("command is not valid UTF-8 ({e})"), [0, end], &[], "")]
+            vec![opaque(
+                OpaqueCause::InvalidInput,
+                format!("command is not valid UTF-8 ({e})"),
+                [0, end],
+                &[],
+                "",
+            )]
         }
     }
 }

@@ -917,11 +917,7 @@ impl<'a> Walker<'a> {
                     ),
                 )
             };
-            let text = argv
-                .iter()
-                .map(|a| a.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let text = display(&argv);
             let action = opaque(
                 cause,
                 reason,
@@ -984,11 +980,7 @@ impl<'a> Walker<'a> {
                     self.out.extend(actions);
                 }
                 wrappers::Inner::Opaque { cause, reason } => {
-                    let text = argv
-                        .iter()
-                        .map(|a| a.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let text = display(&argv);
                     self.out.push(opaque(
                         cause,
                         reason,
@@ -1006,11 +998,7 @@ impl<'a> Walker<'a> {
             stdin: io.stdin.as_ref(),
             span: io.span,
             origin: &cx.origin,
-            text: &argv
-                .iter()
-                .map(|a| a.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
+            text: &display(&argv),
         };
         let lifted = lift::lift(&invocation);
         self.out.extend(lifted.actions);
@@ -1147,11 +1135,7 @@ impl<'a> Walker<'a> {
             }
             extend_unique(&mut e.sends, &sent);
         }
-        let text = argv
-            .iter()
-            .map(|a| a.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = display(&argv);
         Action {
             span: cx.origin.place(io.span),
             via: cx.origin.via.clone(),
@@ -1337,6 +1321,33 @@ fn tar_classify(args: &[Arg], c: Classified) -> Classified {
         }
         _ => c,
     }
+}
+
+/// A command for messages: its words, single-quoted where they hold blanks, quotes or are
+/// empty (`psql -c 'drop table x'`).
+fn display(argv: &[Arg]) -> String {
+    let mut out = String::new();
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let plain = !a.text.is_empty()
+            && !a.text.contains(|c: char| {
+                c.is_whitespace() || matches!(c, '\'' | '"' | '\\' | ';' | '|' | '&')
+            });
+        if plain || a.dynamic {
+            out.push_str(&a.text);
+        } else if a.text.contains('\'') && !a.text.contains(['"', '$', '`', '\\']) {
+            out.push('"');
+            out.push_str(&a.text);
+            out.push('"');
+        } else {
+            out.push('\'');
+            out.push_str(&a.text.replace('\'', "'\\''"));
+            out.push('\'');
+        }
+    }
+    out
 }
 
 /// `>&2`, `<&0`, `>&-`: a descriptor, not a file.

@@ -13,8 +13,12 @@ pub enum Effect {
 }
 
 impl Effect {
-    pub const ALL: &'static [Effect] =
-        &[Effect::Allow, Effect::Warn, Effect::RequireApproval, Effect::Deny];
+    pub const ALL: &'static [Effect] = &[
+        Effect::Allow,
+        Effect::Warn,
+        Effect::RequireApproval,
+        Effect::Deny,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

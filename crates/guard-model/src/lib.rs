@@ -17,8 +17,8 @@ pub mod request;
 pub mod schema;
 
 pub use action::{
-    Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction,
-    RedisAction, ServiceAction, SqlAction, TerraformAction,
+    Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction, RedisAction,
+    ServiceAction, SqlAction, TerraformAction,
 };
 pub use decision::{BundleRef, Decision, DecisionKind, Effect, Match, Mode};
 pub use enums::{

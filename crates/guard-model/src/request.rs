@@ -46,6 +46,9 @@ pub struct Target {
 impl Target {
     /// Labels as `key=value` strings, sorted by key.
     pub fn label_pairs(&self) -> Vec<String> {
-        self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect()
+        self.labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
     }
 }

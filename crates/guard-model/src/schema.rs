@@ -74,7 +74,10 @@ impl EnumType {
 
     /// Name of the variant at `index`, or `"?"`.
     pub fn variant_name(self, index: u16) -> &'static str {
-        self.variants().get(usize::from(index)).copied().unwrap_or("?")
+        self.variants()
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or("?")
     }
 }
 
@@ -144,19 +147,71 @@ pub struct Root {
 
 /// The roots, in the order `guard schema` prints them.
 pub const ROOTS: &[Root] = &[
-    Root { name: "request", scope: Scope::Everywhere, doc: "the request as a whole" },
-    Root { name: "actor", scope: Scope::Everywhere, doc: "who issued the command" },
-    Root { name: "target", scope: Scope::Everywhere, doc: "where the command runs" },
-    Root { name: "action", scope: Scope::AnyAction, doc: "the action being checked, whatever its kind" },
-    Root { name: "stmt", scope: Scope::Kind(ActionKind::Sql), doc: "one SQL statement" },
-    Root { name: "exec", scope: Scope::Kind(ActionKind::Exec), doc: "one executed program" },
-    Root { name: "k8s", scope: Scope::Kind(ActionKind::K8s), doc: "a Kubernetes operation" },
-    Root { name: "cloud", scope: Scope::Kind(ActionKind::Cloud), doc: "a cloud CLI operation" },
-    Root { name: "git", scope: Scope::Kind(ActionKind::Git), doc: "a git operation" },
-    Root { name: "terraform", scope: Scope::Kind(ActionKind::Terraform), doc: "a Terraform operation" },
-    Root { name: "service", scope: Scope::Kind(ActionKind::Service), doc: "a service-manager operation" },
-    Root { name: "redis", scope: Scope::Kind(ActionKind::Redis), doc: "a Redis command" },
-    Root { name: "opaque", scope: Scope::Kind(ActionKind::Opaque), doc: "something guard could not understand" },
+    Root {
+        name: "request",
+        scope: Scope::Everywhere,
+        doc: "the request as a whole",
+    },
+    Root {
+        name: "actor",
+        scope: Scope::Everywhere,
+        doc: "who issued the command",
+    },
+    Root {
+        name: "target",
+        scope: Scope::Everywhere,
+        doc: "where the command runs",
+    },
+    Root {
+        name: "action",
+        scope: Scope::AnyAction,
+        doc: "the action being checked, whatever its kind",
+    },
+    Root {
+        name: "stmt",
+        scope: Scope::Kind(ActionKind::Sql),
+        doc: "one SQL statement",
+    },
+    Root {
+        name: "exec",
+        scope: Scope::Kind(ActionKind::Exec),
+        doc: "one executed program",
+    },
+    Root {
+        name: "k8s",
+        scope: Scope::Kind(ActionKind::K8s),
+        doc: "a Kubernetes operation",
+    },
+    Root {
+        name: "cloud",
+        scope: Scope::Kind(ActionKind::Cloud),
+        doc: "a cloud CLI operation",
+    },
+    Root {
+        name: "git",
+        scope: Scope::Kind(ActionKind::Git),
+        doc: "a git operation",
+    },
+    Root {
+        name: "terraform",
+        scope: Scope::Kind(ActionKind::Terraform),
+        doc: "a Terraform operation",
+    },
+    Root {
+        name: "service",
+        scope: Scope::Kind(ActionKind::Service),
+        doc: "a service-manager operation",
+    },
+    Root {
+        name: "redis",
+        scope: Scope::Kind(ActionKind::Redis),
+        doc: "a Redis command",
+    },
+    Root {
+        name: "opaque",
+        scope: Scope::Kind(ActionKind::Opaque),
+        doc: "something guard could not understand",
+    },
 ];
 
 /// The value of a field for one action. Borrowed from the request and action: reading a field
@@ -260,7 +315,16 @@ fn en<T: Into<u16>>(t: EnumType, v: T) -> Value<'static> {
 macro_rules! impl_into_u16 {
     ($($t:ty),+) => { $(impl From<$t> for u16 { fn from(v: $t) -> u16 { v.index() } })+ };
 }
-impl_into_u16!(ActionKind, Channel, Dialect, ActorKind, StatementKind, ObjectKind, CopyTarget, OpaqueCause);
+impl_into_u16!(
+    ActionKind,
+    Channel,
+    Dialect,
+    ActorKind,
+    StatementKind,
+    ObjectKind,
+    CopyTarget,
+    OpaqueCause
+);
 
 fields! {
     RequestId => "request.id": sc(S), ALL, "the request's id", |cx| Value::Str(&cx.request.id);
@@ -435,7 +499,12 @@ mod tests {
             let (root_name, _) = def.path.split_once('.').unwrap_or(("", ""));
             let r = root(root_name);
             assert!(r.is_some(), "{} has no root", def.path);
-            assert_eq!(r.map(|r| r.scope), Some(def.scope), "{} scope differs from root", def.path);
+            assert_eq!(
+                r.map(|r| r.scope),
+                Some(def.scope),
+                "{} scope differs from root",
+                def.path
+            );
         }
     }
 
@@ -450,7 +519,10 @@ mod tests {
 
     #[test]
     fn fields_read_from_their_action() {
-        let request = Request { command: "DROP TABLE t".into(), ..Request::default() };
+        let request = Request {
+            command: "DROP TABLE t".into(),
+            ..Request::default()
+        };
         let action = Action {
             span: [0, 12],
             via: vec![],
@@ -461,9 +533,21 @@ mod tests {
                 ..Default::default()
             }),
         };
-        let cx = Context { request: &request, action: Some(&action), labels: &[], action_kinds: &[0], action_count: 1 };
-        assert_eq!(Field::StmtKind.get(&cx), Value::Enum(EnumType::StatementKind, StatementKind::Drop.index()));
-        assert_eq!(Field::StmtTables.get(&cx), Value::StrList(&["public.t".to_string()]));
+        let cx = Context {
+            request: &request,
+            action: Some(&action),
+            labels: &[],
+            action_kinds: &[0],
+            action_count: 1,
+        };
+        assert_eq!(
+            Field::StmtKind.get(&cx),
+            Value::Enum(EnumType::StatementKind, StatementKind::Drop.index())
+        );
+        assert_eq!(
+            Field::StmtTables.get(&cx),
+            Value::StrList(&["public.t".to_string()])
+        );
         assert_eq!(Field::ExecProgram.get(&cx), Value::Str(""));
     }
 }

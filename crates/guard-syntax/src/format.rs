@@ -3,8 +3,9 @@
 //! Layout: the module first, then one item a block with a blank line between items
 //! (consecutive `use`s stay together); rule clauses on their own lines, indented two spaces,
 //! in the order `when`, `unless`, `message`, `help`, `control`, `mode`; test cases one a line
-//! with their `=>` aligned; an expression on one line with only the parentheses its tree
-//! needs; a `set` too long for one line broken one element a line.
+//! with their `=>` aligned; only the parentheses an expression's tree needs. An expression
+//! that does not fit in [`MAX_WIDTH`] columns breaks before each `or`, then each `and`, and
+//! a long set, list or call puts one element a line (`Lines`).
 //!
 //! Comments: the printed file is a list of *nodes* (an item header, a clause, a test case, a
 //! test's closing brace), each knowing its source span. Every `//` comment is attached by

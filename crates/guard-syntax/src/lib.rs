@@ -2,7 +2,7 @@
 //!
 //! Stages: [`lexer`] (text → tokens with spans, nom recognisers) → `parser` (tokens →
 //! [`ast::File`], recursive descent recovering at item, clause and test-case boundaries) →
-//! [`format`] (AST → canonical text, comments put back).
+//! [`mod@format`] (AST → canonical text, comments put back).
 //!
 //! Invariants:
 //! - Parsing never fails: [`parse`] always returns a tree and the diagnostics found; bad

@@ -677,7 +677,7 @@ impl<'s> Parser<'s> {
         if header.is_none() {
             self.skip_to_clause();
         } else {
-            self.end_of_clause(false);
+            self.end_of_line("the rule header", false);
         }
         let mut rule = RuleDecl {
             doc,
@@ -726,6 +726,9 @@ impl<'s> Parser<'s> {
         loop {
             self.bailed = false;
             let t = self.peek();
+            if t.kind == TokenKind::Doc && self.doc_before_clause() {
+                continue;
+            }
             if t.kind == TokenKind::Eof || self.at_item_start() {
                 return;
             }
@@ -823,8 +826,33 @@ impl<'s> Parser<'s> {
         self.report(d);
     }
 
+    /// A `///` run followed by a clause keyword inside a rule: reported and skipped, so the
+    /// rule goes on (rather than ending there and the clause reading as a stray item).
+    fn doc_before_clause(&mut self) -> bool {
+        let mut n = 0;
+        while self.nth(n).kind == TokenKind::Doc {
+            n += 1;
+        }
+        let after = self.nth(n);
+        if !self
+            .word_of(after)
+            .is_some_and(|w| CLAUSE_KEYWORDS.contains(&w))
+        {
+            return false;
+        }
+        let (_, span) = self.maybe_docs();
+        if let Some(span) = span {
+            self.dangling_doc(span, "doc comments document items, not clauses");
+        }
+        true
+    }
+
     /// After a clause: the next clause, item or line must follow.
     fn end_of_clause(&mut self, after_expression: bool) {
+        self.end_of_line("the clause", after_expression);
+    }
+
+    fn end_of_line(&mut self, what: &str, after_expression: bool) {
         let t = self.peek();
         if t.line_start || t.kind == TokenKind::Doc || self.at_clause_keyword() {
             return;
@@ -833,7 +861,7 @@ impl<'s> Parser<'s> {
             let mut d = Diagnostic::error(
                 codes::EXPECTED_TOKEN,
                 t.span,
-                format!("expected the end of the clause, found {}", self.describe(t)),
+                format!("expected the end of {what}, found {}", self.describe(t)),
             )
             .with_label("unexpected here");
             if after_expression {

@@ -631,6 +631,47 @@ pub fn standard_like_policy() -> Policy {
         &[T("touches shell history")],
     );
 
+    // Nested quantifiers over a constant set (the standard library's favourite shape).
+    let logs = p.b.string_set(["/var/log", "/var/audit", "/etc/rsyslog"]);
+    for (id, builtin, with_eq) in [
+        (
+            "shell.audit.log_writes",
+            guard_engine::ir::Builtin::StartsWith,
+            false,
+        ),
+        (
+            "shell.audit.log_paths",
+            guard_engine::ir::Builtin::StartsWith,
+            true,
+        ),
+        (
+            "shell.audit.log_suffix",
+            guard_engine::ir::Builtin::EndsWith,
+            false,
+        ),
+    ] {
+        let w = p.b.local(0);
+        let d = p.b.local(1);
+        let call = p.b.call(builtin, vec![w, d]);
+        let body = if with_eq {
+            let eq = p.eq(w, d);
+            p.or(vec![eq, call])
+        } else {
+            call
+        };
+        let set = p.b.set(logs);
+        let inner =
+            p.b.quantified(guard_engine::ir::Quantifier::Any, 1, set, body);
+        let list = p.f(if with_eq {
+            Field::ExecPaths
+        } else {
+            Field::ExecWrites
+        });
+        let c =
+            p.b.quantified(guard_engine::ir::Quantifier::Any, 0, list, inner);
+        p.rule(id, Warn, exec, c, &[T("touches audit logs")]);
+    }
+
     // --- k8s ---
     let del = p.field_is(Field::K8sVerb, "delete");
     let ns = p.field_is(Field::K8sResource, "namespaces");
@@ -802,6 +843,9 @@ const WORDS: &[&str] = &[
     "/etc",
     "/etc/passwd",
     "/var/lib/pg",
+    "/var/log",
+    "/var/log/syslog",
+    "/tmp/x/var/audit",
     "rm",
     "sh",
     "curl",

@@ -273,6 +273,14 @@ fn lift_outfiles(
     tokens: Vec<TokenWithSpan>,
     lines: &LineIndex<'_>,
 ) -> (Vec<TokenWithSpan>, Vec<(usize, CopyTarget, String)>) {
+    let is_file_word = |t: &TokenWithSpan| {
+        matches!(&t.token, Token::Word(w)
+            if w.value.eq_ignore_ascii_case("outfile") || w.value.eq_ignore_ascii_case("dumpfile"))
+    };
+    // Most statements have no such clause: keep their tokens without copying them.
+    if !tokens.iter().any(is_file_word) {
+        return (tokens, Vec::new());
+    }
     let significant = |t: &TokenWithSpan| !matches!(t.token, Token::Whitespace(_));
     let mut out = Vec::with_capacity(tokens.len());
     let mut found = Vec::new();
