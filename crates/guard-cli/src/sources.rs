@@ -33,19 +33,16 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
             found.push(path.clone());
             continue;
         }
-        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+        // Hidden directories and `target/` are pruned whole, not just skipped.
+        let walker = walkdir::WalkDir::new(path)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
+        for entry in walker {
             let entry = entry.map_err(|e| LoadError {
                 path: e.path().map_or_else(|| path.clone(), Path::to_path_buf),
                 message: e.to_string(),
             })?;
-            let is_hidden = entry.depth() > 0
-                && entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| n.starts_with('.') || n == "target");
-            if is_hidden {
-                continue;
-            }
             if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "guard")
             {
                 found.push(entry.into_path());
@@ -91,6 +88,11 @@ pub fn load(paths: &[PathBuf]) -> Result<(SourceMap, Vec<FileId>), LoadError> {
         ids.push(sources.add(path.display().to_string(), text));
     }
     Ok((sources, ids))
+}
+
+fn is_ignored(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|n| n.starts_with('.') || n == "target")
 }
 
 fn io_message(e: &std::io::Error) -> String {

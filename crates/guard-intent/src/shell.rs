@@ -825,7 +825,9 @@ impl<'a> Walker<'a> {
             self.vars.extend(assignments);
             if !io.writes.is_empty() || !io.reads.is_empty() || !io.hosts.is_empty() {
                 let cx = self.root_cx();
-                let action = self.exec_action(&[Arg::literal("", io.span)], &io, &cx);
+                let mut action = self.exec_action(&[Arg::literal("", io.span)], &io, &cx);
+                let [start, end] = io.span.map(|o| o.saturating_sub(self.base) as usize);
+                action.text = self.text.get(start..end).unwrap_or("").to_string();
                 self.push_exec(action);
             }
             return;
