@@ -401,7 +401,6 @@ impl<'a> Evaluator<'a> {
             return Some(false);
         };
         let x: &str = &x;
-        eprintln!("FASTPATH {builtin:?} {x}");
         Some(
             items
                 .iter()
