@@ -6,3 +6,6 @@ use std::path::PathBuf;
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
+
+// The tests run the `guard` binary that `cargo test --workspace` builds (the README's test
+// command); `assert_cmd` finds it in the shared target directory.

@@ -1137,7 +1137,7 @@ impl<'a> Walker<'a> {
             }
             extend_unique(&mut e.sends, &sent);
         }
-        let text = display(&argv);
+        let text = display(argv);
         Action {
             span: cx.origin.place(io.span),
             via: cx.origin.via.clone(),
