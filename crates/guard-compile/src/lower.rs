@@ -89,6 +89,8 @@ pub(crate) struct Compiler<'p> {
     def_nodes: Vec<Option<(ExprId, usize)>>,
     /// Emitted leaves (constants, fields, variables, sets), shared by every use.
     leaves: HashMap<Leaf, ExprId>,
+    /// Each distinct pattern compiled once: the matcher, or why the engine rejects it.
+    matchers: HashMap<ir::Pattern, Result<ir::Matcher, String>>,
 }
 
 /// A leaf node, for sharing.
@@ -115,6 +117,7 @@ impl<'p> Compiler<'p> {
             builder: PolicyBuilder::new(default),
             def_nodes: vec![None; program.defs.len()],
             leaves: HashMap::new(),
+            matchers: HashMap::new(),
         }
     }
 
@@ -273,13 +276,9 @@ impl<'p> Compiler<'p> {
                     Pattern::Glob(g) => ir::Pattern::Glob(g.clone()),
                     Pattern::Regex(r) => ir::Pattern::Regex(r.clone()),
                 };
-                let matcher = match pattern.compile() {
+                let matcher = match self.matcher(&pattern) {
                     Ok(m) => m,
-                    Err(err) => {
-                        let why = match err {
-                            ir::IrError::BadPattern { message, .. } => message,
-                            other => other.to_string(),
-                        };
+                    Err(why) => {
                         self.error(
                             Diagnostic::error(
                                 codes::INVALID_PATTERN,
@@ -383,6 +382,19 @@ impl<'p> Compiler<'p> {
                 .with_help("use a list literal `[…]` (it keeps order and duplicates), or a set of literals"),
             );
         }
+    }
+
+    /// Compiles a pattern as the engine will at load (once per distinct pattern).
+    fn matcher(&mut self, pattern: &ir::Pattern) -> Result<ir::Matcher, String> {
+        if let Some(done) = self.matchers.get(pattern) {
+            return done.clone();
+        }
+        let result = pattern.compile().map_err(|e| match e {
+            ir::IrError::BadPattern { message, .. } => message,
+            other => other.to_string(),
+        });
+        self.matchers.insert(pattern.clone(), result.clone());
+        result
     }
 
     fn slot(&mut self, slot: u32, span: Span) -> Option<u16> {
