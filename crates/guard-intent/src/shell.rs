@@ -321,29 +321,38 @@ impl<'a> Walker<'a> {
         }
         let saved_stage = self.stage.take();
         let mut stages: Vec<Vec<usize>> = vec![];
+        // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
         let mut upstream: Vec<String> = vec![];
+        let mut bounds: Vec<[usize; 2]> = vec![];
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
+        // The stdin of the current stage; `upstream` is moved in and back out, not copied.
+        let mut pipe: Option<Stdin> = None;
         for (i, command) in pipeline.seq.iter().enumerate() {
             let stage_stdin = if i == 0 {
-                stdin.cloned()
+                stdin
             } else {
                 let data = match (&decoded, previous_literal.take()) {
                     (Some(p), _) => PipeData::Decoded(p.clone()),
                     (None, Some((text, span))) => PipeData::Literal { text, span },
                     (None, None) => PipeData::Other,
                 };
-                Some(Stdin::Pipe {
-                    programs: upstream.clone(),
+                pipe = Some(Stdin::Pipe {
+                    programs: std::mem::take(&mut upstream),
                     data,
-                })
+                });
+                pipe.as_ref()
             };
             self.stage = Some(vec![]);
             self.literal_output = None;
             let before = self.vars.clone();
-            self.command(command, stage_stdin.as_ref());
+            self.command(command, stage_stdin);
+            if let Some(Stdin::Pipe { programs, .. }) = pipe.take() {
+                upstream = programs;
+            }
             // Each stage runs in a subshell: its assignments do not outlive it.
             self.vars = before;
+            let first_program = upstream.len();
             let marks = self.stage.take().unwrap_or_default();
             for &m in &marks {
                 if let Some(Action {
@@ -365,34 +374,26 @@ impl<'a> Walker<'a> {
             }
             previous_literal = self.literal_output.take();
             stages.push(marks);
+            bounds.push([first_program, upstream.len()]);
         }
         // Every stage learns what feeds it and what it feeds.
-        let names: Vec<Vec<String>> = stages
-            .iter()
-            .map(|marks| {
-                marks
-                    .iter()
-                    .filter_map(|&m| match self.out.get(m) {
-                        Some(Action {
-                            detail: ActionDetail::Exec(e),
-                            ..
-                        }) => Some(e.program.clone()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
-        for (i, marks) in stages.iter().enumerate() {
-            let from: Vec<String> = names.iter().take(i).flatten().cloned().collect();
-            let to: Vec<String> = names.iter().skip(i + 1).flatten().cloned().collect();
-            for &m in marks {
+        for (marks, &[start, end]) in stages.iter().zip(&bounds) {
+            let mut from: Vec<String> = upstream.get(..start).unwrap_or_default().to_vec();
+            let mut to: Vec<String> = upstream.get(end..).unwrap_or_default().to_vec();
+            for (k, &m) in marks.iter().enumerate() {
                 if let Some(Action {
                     detail: ActionDetail::Exec(e),
                     ..
                 }) = self.out.get_mut(m)
                 {
-                    e.piped_from = from.clone();
-                    e.piped_to = to.clone();
+                    // The last mark of the stage takes the lists; earlier ones get copies.
+                    if k + 1 == marks.len() {
+                        e.piped_from = std::mem::take(&mut from);
+                        e.piped_to = std::mem::take(&mut to);
+                    } else {
+                        e.piped_from = from.clone();
+                        e.piped_to = to.clone();
+                    }
                     if !e.piped_from.is_empty()
                         && net_reads_stdin(&e.program)
                         && !e.hosts.is_empty()
@@ -550,6 +551,21 @@ impl<'a> Walker<'a> {
     }
 
     // ----- words -----
+
+    /// [`Walker::expand_word`], appending the fields to `out`; a literal word (the common
+    /// case) becomes its one field without building an intermediate expansion.
+    fn expand_word_into(&mut self, w: &ast::Word, split: bool, out: &mut Vec<Arg>) {
+        if words::is_literal(&w.value) {
+            out.push(Arg {
+                text: w.value.clone(),
+                span: self.word_span(w),
+                dynamic: false,
+                decoded: false,
+            });
+        } else {
+            out.extend(self.expand_word(w, split));
+        }
+    }
 
     /// Expands a word; its substitutions are analysed as commands. Returns its fields.
     fn expand_word(&mut self, w: &ast::Word, split: bool) -> Vec<Arg> {
@@ -764,7 +780,7 @@ impl<'a> Walker<'a> {
                 ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
                 ast::CommandPrefixOrSuffixItem::Word(w) => {
                     widen(self.word_span(w));
-                    argv.extend(self.expand_word(w, true));
+                    self.expand_word_into(w, true, &mut argv);
                 }
                 ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
                     let s = self.loc(&sub.loc);
@@ -775,14 +791,14 @@ impl<'a> Walker<'a> {
         }
         if let Some(w) = &cmd.word_or_name {
             widen(self.word_span(w));
-            argv.extend(self.expand_word(w, true));
+            self.expand_word_into(w, true, &mut argv);
         }
         let mut declared: Vec<(String, Var)> = vec![];
         for item in cmd.suffix.iter().flat_map(|s| s.0.iter()) {
             match item {
                 ast::CommandPrefixOrSuffixItem::Word(w) => {
                     widen(self.word_span(w));
-                    argv.extend(self.expand_word(w, true));
+                    self.expand_word_into(w, true, &mut argv);
                 }
                 ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
                     widen(self.word_span(w));
@@ -791,7 +807,7 @@ impl<'a> Walker<'a> {
                         declared.push((assignment_name(a), value));
                         argv.push(self.expand_joined(w));
                     } else {
-                        argv.extend(self.expand_word(w, true));
+                        self.expand_word_into(w, true, &mut argv);
                     }
                 }
                 ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
@@ -825,9 +841,9 @@ impl<'a> Walker<'a> {
             self.vars.extend(assignments);
             if !io.writes.is_empty() || !io.reads.is_empty() || !io.hosts.is_empty() {
                 let cx = self.root_cx();
-                let mut action = self.exec_action(&[Arg::literal("", io.span)], &io, &cx);
                 let [start, end] = io.span.map(|o| o.saturating_sub(self.base) as usize);
-                action.text = self.text.get(start..end).unwrap_or("").to_string();
+                let text = self.text.get(start..end).unwrap_or("").to_string();
+                let action = self.exec_action(&[Arg::literal("", io.span)], &io, &cx, text);
                 self.push_exec(action);
             }
             return;
@@ -931,7 +947,9 @@ impl<'a> Walker<'a> {
             return;
         }
         let program = basename(&first.text).to_string();
-        let action = self.exec_action(&argv, io, cx);
+        // The command as shown in messages: computed once for the action, wrappers and lifting.
+        let shown = display(&argv);
+        let action = self.exec_action(&argv, io, cx, shown.clone());
         self.push_exec(action);
         let args = argv.get(1..).unwrap_or_default();
         self.literal_output = literal_output(&program, args, io);
@@ -982,13 +1000,12 @@ impl<'a> Walker<'a> {
                     self.out.extend(actions);
                 }
                 wrappers::Inner::Opaque { cause, reason } => {
-                    let text = display(&argv);
                     self.out.push(opaque(
                         cause,
                         reason,
                         cx.origin.place(io.span),
                         &cx.origin.via,
-                        &text,
+                        &shown,
                     ));
                 }
             }
@@ -1000,7 +1017,7 @@ impl<'a> Walker<'a> {
             stdin: io.stdin.as_ref(),
             span: io.span,
             origin: &cx.origin,
-            text: &display(&argv),
+            text: &shown,
         };
         let lifted = lift::lift(&invocation);
         self.out.extend(lifted.actions);
@@ -1015,18 +1032,21 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn exec_action(&self, argv: &[Arg], io: &Io, cx: &Cx) -> Action {
+    /// The `exec` action of `argv`; `text` is how the command is shown ([`display`]).
+    fn exec_action(&self, argv: &[Arg], io: &Io, cx: &Cx, text: String) -> Action {
         let path = argv.first().map(|a| a.text.clone()).unwrap_or_default();
         let program = basename(&path).to_string();
         let args = argv.get(1..).unwrap_or_default();
         let spec = exec_spec(&program);
         // `find`'s `-exec … ;` segments are commands of their own, not find's options.
-        let classified_args: Vec<Arg> = if program == "find" {
-            find_without_exec(args)
+        let find_args: Vec<Arg>;
+        let classified_args: &[Arg] = if program == "find" {
+            find_args = find_without_exec(args);
+            &find_args
         } else {
-            args.to_vec()
+            args
         };
-        let mut c = classify(spec, &classified_args);
+        let mut c = classify(spec, classified_args);
         if program == "find" {
             for a in args {
                 if matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
@@ -1038,7 +1058,7 @@ impl<'a> Walker<'a> {
             }
         }
         if program == "tar" {
-            c = tar_classify(&classified_args, c);
+            c = tar_classify(classified_args, c);
         }
         let mut operands: Vec<String> = c
             .operands
@@ -1051,29 +1071,28 @@ impl<'a> Walker<'a> {
             operands.extend(classified_args.iter().skip(rest).map(|a| a.text.clone()));
         }
         let mut e = ExecAction {
-            program: program.clone(),
-            path,
+            program: String::new(),
+            path: String::new(),
             args: args.iter().map(|a| a.text.clone()).collect(),
-            flags: c.flags.clone(),
-            operands: operands.clone(),
             writes: io.writes.clone(),
             reads: io.reads.clone(),
             elevated: cx.elevated,
             remote_host: cx.remote.clone(),
             ..ExecAction::default()
         };
-        let mut paths: Vec<String> = vec![];
+        // Borrowed, not copied: each path is normalised into a new string below anyway.
+        let mut paths: Vec<&str> = vec![];
         match program.as_str() {
             "dd" => {
                 for o in &operands {
                     if let Some((key, value)) = o.split_once('=') {
                         match key {
                             "of" => {
-                                paths.push(value.to_string());
+                                paths.push(value);
                                 push_unique(&mut e.writes, normalize_path(value));
                             }
                             "if" => {
-                                paths.push(value.to_string());
+                                paths.push(value);
                                 push_unique(&mut e.reads, normalize_path(value));
                             }
                             _ => {}
@@ -1084,7 +1103,7 @@ impl<'a> Walker<'a> {
             // The first operand is a mode or an owner, not a path.
             "chmod" | "chown" | "chgrp" => {
                 let skip = usize::from(c.value("reference").is_none());
-                paths.extend(operands.iter().skip(skip).cloned());
+                paths.extend(operands.iter().skip(skip).map(String::as_str));
             }
             // A wrapper's operands are a command: its own action carries the paths.
             _ if c.rest.is_some() || NO_PATH_OPERANDS.contains(&program.as_str()) => {}
@@ -1092,12 +1111,19 @@ impl<'a> Walker<'a> {
                 operands
                     .iter()
                     .filter(|o| net::remote_operand(o).is_none())
-                    .cloned(),
+                    .map(String::as_str),
             ),
-            _ if spec.is_some_and(|s| s.path_operands) => paths.extend(operands.iter().cloned()),
-            _ => paths.extend(operands.iter().filter(|o| looks_like_path(o)).cloned()),
+            _ if spec.is_some_and(|s| s.path_operands) => {
+                paths.extend(operands.iter().map(String::as_str));
+            }
+            _ => paths.extend(
+                operands
+                    .iter()
+                    .filter(|o| looks_like_path(o))
+                    .map(String::as_str),
+            ),
         }
-        paths.extend(c.path_values.iter().cloned());
+        paths.extend(c.path_values.iter().map(String::as_str));
         if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate")
             || program.starts_with("mkfs")
         {
@@ -1112,18 +1138,18 @@ impl<'a> Walker<'a> {
             if p.is_empty() || p == "-" || p.contains("://") {
                 continue;
             }
-            push_unique(&mut e.paths, normalize_path(&p));
+            push_unique(&mut e.paths, normalize_path(p));
         }
         let piped = matches!(io.stdin, Some(Stdin::Pipe { .. }));
-        let stdin_reads: Vec<String> = match &io.stdin {
-            Some(Stdin::File(f)) => vec![f.clone()],
-            _ => vec![],
+        let stdin_reads: &[String] = match &io.stdin {
+            Some(Stdin::File(f)) => std::slice::from_ref(f),
+            _ => &[],
         };
         let found = net::analyze(
             &program,
             args,
             &c,
-            &stdin_reads,
+            stdin_reads,
             piped && net_reads_stdin(&program),
         );
         e.hosts = io.hosts.clone();
@@ -1137,7 +1163,11 @@ impl<'a> Walker<'a> {
             }
             extend_unique(&mut e.sends, &sent);
         }
-        let text = display(argv);
+        // Moved in last: nothing above reads them through `e` or `c` any more.
+        e.flags = std::mem::take(&mut c.flags);
+        e.operands = operands;
+        e.program = program;
+        e.path = path;
         Action {
             span: cx.origin.place(io.span),
             via: cx.origin.via.clone(),

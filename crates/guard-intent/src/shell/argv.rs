@@ -249,6 +249,12 @@ pub(crate) fn normalize_path(path: &str) -> String {
         return String::new();
     }
     let absolute = path.starts_with('/');
+    // Already normal (no empty, `.` or `..` segment, no trailing `/`): the result is the
+    // path itself, so skip splitting and re-joining.
+    let body = path.strip_prefix('/').unwrap_or(path);
+    if !body.is_empty() && body.split('/').all(|p| !matches!(p, "" | "." | "..")) {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {

@@ -293,10 +293,12 @@ pub(crate) fn analyze(
                 "dict://",
             ];
             for o in &operands {
-                if SCHEMES
-                    .iter()
-                    .any(|s| o.to_ascii_lowercase().starts_with(s))
-                    && let Some(h) = url_host(o)
+                // Case-insensitive prefix test without lowercasing a copy per scheme.
+                if SCHEMES.iter().any(|s| {
+                    o.as_bytes()
+                        .get(..s.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(s.as_bytes()))
+                }) && let Some(h) = url_host(o)
                 {
                     net.host(&h);
                 }

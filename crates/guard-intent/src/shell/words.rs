@@ -49,13 +49,17 @@ pub(crate) fn options() -> ParserOptions {
     ParserOptions::default()
 }
 
+/// Whether a raw word has nothing to expand (no quote, escape, `$`, backquote, `~` or brace):
+/// it is then one field, its own text, with no substitutions.
+pub(crate) fn is_literal(raw: &str) -> bool {
+    !raw.bytes()
+        .any(|b| matches!(b, b'\\' | b'\'' | b'"' | b'$' | b'`' | b'~' | b'{'))
+}
+
 /// Expands a raw word. `split`: whether unquoted expansions undergo field splitting (false
 /// for assignment values and here-strings).
 pub(crate) fn expand(raw: &str, vars: &Vars, split: bool) -> Expansion {
-    if !raw
-        .bytes()
-        .any(|b| matches!(b, b'\\' | b'\'' | b'"' | b'$' | b'`' | b'~' | b'{'))
-    {
+    if is_literal(raw) {
         return Expansion {
             fields: vec![Field {
                 text: raw.to_string(),
