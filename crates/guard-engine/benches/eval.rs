@@ -95,6 +95,22 @@ fn bench_bundle(c: &mut Criterion) {
     group.bench_function("encode", |b| {
         b.iter(|| encode(black_box(&policy), black_box(&metadata)).unwrap())
     });
+    // A real bundle (`guard build policies -o /tmp/p.bundle`), when one is given.
+    if let Some(path) = std::env::var_os("GUARD_BENCH_BUNDLE") {
+        let bytes = std::fs::read(path).unwrap();
+        group.bench_function(format!("decode_given_{}_bytes", bytes.len()), |b| {
+            b.iter(|| decode(black_box(&bytes)).unwrap())
+        });
+        // What loading cost when every pattern was compiled eagerly.
+        let patterns = decode(&bytes).unwrap().policy.data().patterns.clone();
+        group.bench_function("compile_given_patterns_eagerly", |b| {
+            b.iter(|| {
+                for p in black_box(&patterns) {
+                    black_box(p.compile().unwrap());
+                }
+            })
+        });
+    }
     group.finish();
 }
 

@@ -20,8 +20,8 @@ use guard_model::schema::{Context, EnumType, Value};
 use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request};
 
 use crate::ir::{
-    Builtin, CmpOp, ExprId, MAX_LOCALS, Node, Part, Policy, Quantifier, Rule, SetData, SetId,
-    SetLookup, Template,
+    Builtin, CmpOp, ExprId, MAX_LOCALS, NO_SLOT, Node, Part, Policy, Quantifier, Rule, SetData,
+    SetId, SetLookup, Template,
 };
 use crate::names;
 
@@ -86,15 +86,19 @@ fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> De
         u32::try_from(rcx.request.command.len()).unwrap_or(u32::MAX),
     ];
 
-    for rule in policy.rules_on(None) {
-        if ev.truthy(rule.condition) {
+    for (index, rule) in policy.indexed_rules_on(None) {
+        if ev.rule_matches(index, rule) {
             record(&mut ev, rule, whole, &[], &mut matches, &mut strongest);
         }
     }
     for action in rcx.actions {
         ev.cx = rcx.context(Some(action));
-        for rule in policy.rules_on(Some(action.kind())) {
-            if ev.truthy(rule.condition) {
+        ev.discriminated.fill(None);
+        if let Some(per_action) = ev.cache.get_mut(policy.action_slots..) {
+            per_action.fill(0);
+        }
+        for (index, rule) in policy.indexed_rules_on(Some(action.kind())) {
+            if ev.rule_matches(index, rule) {
                 record(
                     &mut ev,
                     rule,
@@ -170,7 +174,15 @@ struct Evaluator<'a> {
     policy: &'a Policy,
     cx: Context<'a>,
     locals: [Val<'a>; MAX_LOCALS],
-    /// Skip the fast paths for common node shapes (see [`decide_with`]).
+    /// The request-invariant conditions decided so far in this request, by cache slot
+    /// ([`Policy::cache_slot`]): 0 not yet, 1 false, 2 true.
+    cache: Vec<u8>,
+    /// Per discriminator ([`Policy::discriminators`]), for the current action: `None` until
+    /// looked up, then the bit set of rules whose string test the action's value passes
+    /// (`Some(None)`: none does).
+    discriminated: Vec<Option<Option<&'a [u64]>>>,
+    /// Skip the fast paths for common node shapes and the per-request cache (see
+    /// [`decide_with`]).
     reference: bool,
 }
 
@@ -182,13 +194,83 @@ impl<'a> Evaluator<'a> {
             policy,
             cx,
             locals: std::array::from_fn(|_| FALSE),
+            cache: vec![0; policy.cache_slots],
+            discriminated: vec![None; policy.discriminators.len()],
             reference: false,
+        }
+    }
+
+    /// Whether a rule's condition holds for the current action. Its request-invariant
+    /// conjuncts (cached for the whole request) are decided first, so a rule guarded by, say,
+    /// `config.protected` costs one cache read per action when the guard is false.
+    fn rule_matches(&mut self, index: usize, rule: &Rule) -> bool {
+        let policy = self.policy;
+        if !self.reference
+            && let Some(plan) = policy.plans.get(index)
+        {
+            if let Some(d) = plan.discriminator
+                && !self.passes(d, index)
+            {
+                return false;
+            }
+            if !plan.guards.is_empty() {
+                return plan.guards.iter().all(|e| self.truthy(*e))
+                    && plan.rest.iter().all(|e| self.truthy(*e));
+            }
+        }
+        self.truthy(rule.condition)
+    }
+
+    /// Whether the current action passes rule `index`'s string test on discriminator `d`
+    /// (one hash lookup per action and discriminator, however many rules test it).
+    fn passes(&mut self, d: usize, index: usize) -> bool {
+        let policy = self.policy;
+        let bits =
+            match self.discriminated.get(d) {
+                Some(Some(bits)) => *bits,
+                _ => {
+                    let bits = policy.discriminators.get(d).and_then(|disc| {
+                        match disc.field.get(&self.cx) {
+                            Value::Str(s) => disc.rules_by_value.get(s).map(|b| &**b),
+                            _ => None,
+                        }
+                    });
+                    if let Some(cached) = self.discriminated.get_mut(d) {
+                        *cached = Some(bits);
+                    }
+                    bits
+                }
+            };
+        bits.and_then(|b| b.get(index / 64))
+            .is_some_and(|word| (word >> (index % 64)) & 1 == 1)
+    }
+
+    /// Evaluates a condition, through the per-request cache when the node is a
+    /// request-invariant condition (evaluation is pure, so its value cannot change).
+    fn truthy(&mut self, id: ExprId) -> bool {
+        let slot = self.policy.cache_slot.get(id.index()).copied();
+        match slot {
+            Some(slot) if slot != NO_SLOT && !self.reference => {
+                let slot = slot as usize;
+                match self.cache.get(slot) {
+                    Some(1) => false,
+                    Some(2) => true,
+                    _ => {
+                        let value = self.truthy_node(id);
+                        if let Some(c) = self.cache.get_mut(slot) {
+                            *c = 1 + u8::from(value);
+                        }
+                        value
+                    }
+                }
+            }
+            _ => self.truthy_node(id),
         }
     }
 
     /// Evaluates a condition. Boolean nodes are decided here without building a [`Val`]:
     /// conditions are most of what runs, and most of them fail on their first conjunct.
-    fn truthy(&mut self, id: ExprId) -> bool {
+    fn truthy_node(&mut self, id: ExprId) -> bool {
         let policy = self.policy;
         let Some(node) = policy.data().nodes.get(id.index()) else {
             return false;
@@ -282,7 +364,7 @@ impl<'a> Evaluator<'a> {
             Node::In { .. } => Val::Bool(self.truthy(id)),
             Node::Matches { subject, pattern } => {
                 let subject = self.eval(*subject);
-                let matched = match (&subject, policy.matchers.get(pattern.index())) {
+                let matched = match (&subject, policy.matcher(*pattern)) {
                     (Val::Str(s), Some(m)) => m.is_match(s),
                     _ => false,
                 };
@@ -682,6 +764,140 @@ mod tests {
                 .collect();
             assert_eq!(audit, expected, "{writes:?} {paths:?}");
         }
+    }
+
+    /// Request-invariant conjuncts (here a shared `protected` def over `target.env`, and a
+    /// quantifier over `actor.groups`) are hoisted and cached per request, and string tests on
+    /// `exec.program` are looked up once per action: the matches are exactly those of plain
+    /// evaluation, over several actions and requests.
+    #[test]
+    fn hoisted_request_guards_give_the_same_matches() {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{Pattern, PolicyBuilder, TemplatePiece};
+
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        // def protected = lower(target.env) in {"prod-eu", "production"}
+        //   or any p in {"prod-"}: starts_with(lower(target.env), p)
+        let env = b.field(Field::TargetEnv);
+        let lowered = b.call(Builtin::Lower, vec![env]);
+        let envs = b.string_set(["production", "prod-eu"]);
+        let envs = b.set(envs);
+        let listed = b.is_in(lowered, envs, false);
+        let prefixes = b.string_set(["prod-"]);
+        let prefixes = b.set(prefixes);
+        let p = b.local(0);
+        let starts = b.call(Builtin::StartsWith, vec![lowered, p]);
+        let prefixed = b.quantified(Quantifier::Any, 0, prefixes, starts);
+        let protected = b.or(vec![listed, prefixed]);
+
+        let program = b.field(Field::ExecProgram);
+        let destroyers = b.string_set(["dd", "rm"]);
+        let destroyers = b.set(destroyers);
+        let destroys = b.is_in(program, destroyers, false);
+        // rule a: deny on exec when protected and exec.program in {"dd", "rm"}
+        let a = b.and(vec![protected, destroys]);
+        // rule b: warn on exec when exec.program == "rm" and (protected and any f in
+        //   exec.flags: f in {"r", "rf"})
+        let rm = b.str("rm");
+        let is_rm = b.compare(CmpOp::Eq, program, rm);
+        let flags = b.field(Field::ExecFlags);
+        let f = b.local(0);
+        let recursive = b.string_set(["r", "rf"]);
+        let recursive = b.set(recursive);
+        let flag_in = b.is_in(f, recursive, false);
+        let any_flag = b.quantified(Quantifier::Any, 0, flags, flag_in);
+        let inner = b.and(vec![protected, any_flag]);
+        let rule_b = b.and(vec![is_rm, inner]);
+        // rule c: warn on exec when (any g in actor.groups: g matches re"^on.?call$")
+        //   and (exec.program == "ls" or exec.program == "rm")
+        let groups = b.field(Field::ActorGroups);
+        let g = b.local(0);
+        let oncall = b.matches(g, Pattern::Regex("^on.?call$".into())).unwrap();
+        let in_oncall = b.quantified(Quantifier::Any, 0, groups, oncall);
+        let ls = b.str("ls");
+        let is_ls = b.compare(CmpOp::Eq, program, ls);
+        let ls_or_rm = b.or(vec![is_ls, is_rm]);
+        let c = b.and(vec![in_oncall, ls_or_rm]);
+        // rule d: warn on request when protected
+        // rule e: allow on exec when not protected or exec.program in {"dd", "rm"}
+        let unprotected = b.not(protected);
+        let e = b.or(vec![unprotected, destroys]);
+        // rule f: warn on exec when (any f in exec.flags: f in {"r", "rf"}) or exec.program == "ls"
+        // (the quantifier is shared with rule b: cached per action)
+        let rule_f = b.or(vec![any_flag, is_ls]);
+        let message = [
+            TemplatePiece::Expr(program),
+            TemplatePiece::Text(" on "),
+            TemplatePiece::Expr(env),
+        ];
+        let exec_kind = Some(ActionKind::Exec);
+        let rules = [
+            ("t.a", Effect::Deny, exec_kind, a),
+            ("t.b", Effect::Warn, exec_kind, rule_b),
+            ("t.c", Effect::Warn, exec_kind, c),
+            ("t.d", Effect::Warn, None, protected),
+            ("t.e", Effect::Allow, exec_kind, e),
+            ("t.f", Effect::Warn, exec_kind, rule_f),
+        ];
+        for (id, effect, on, condition) in rules {
+            let r = rule(&mut b, id, effect, on, condition, &message);
+            b.rule(r);
+        }
+        let policy = b.finish().unwrap();
+        // Both paths in: compiled by the builder, and loaded from plain data (lazy patterns).
+        let loaded = Policy::new(policy.data().clone()).unwrap();
+
+        // `protected` is one shared slot; rules a, b (nested `and`) and c are guarded.
+        assert_eq!(
+            policy.cache_slot[protected.index()],
+            loaded.cache_slot[protected.index()]
+        );
+        assert!(policy.cache_slot[protected.index()] != NO_SLOT);
+        for i in [0, 1, 2] {
+            assert!(!policy.plans[i].guards.is_empty(), "rule {i}");
+        }
+        assert!(policy.plans[4].guards.is_empty());
+        assert!(policy.plans[0].discriminator.is_some());
+        assert!(policy.cache_slot[any_flag.index()] as usize >= policy.action_slots);
+        assert!(policy.cache_slot[any_flag.index()] != NO_SLOT);
+
+        let actions = [
+            exec("rm", &["rf"], &["/var/lib"]),
+            exec("dd", &[], &[]),
+            exec("ls", &["l"], &[]),
+            exec("rm", &[], &["x"]),
+        ];
+        let mut expected_production = 0;
+        for env in ["production", "PROD-west", "prod", "staging", ""] {
+            for groups in [vec![], vec!["dev".to_string(), "on-call".to_string()]] {
+                let mut request = request(env, "rm -rf /var/lib; dd; ls -l; rm x");
+                request.actor.groups = groups;
+                let rcx = RequestContext::new(&request, &actions);
+                for p in [&policy, &loaded] {
+                    let fast = decide_with(p, &rcx, false);
+                    assert_eq!(
+                        fast,
+                        decide_with(p, &rcx, true),
+                        "{env} {:?}",
+                        request.actor.groups
+                    );
+                    if env == "production" && request.actor.groups.is_empty() {
+                        let ids: Vec<&str> = fast.matches.iter().map(|m| m.rule.as_str()).collect();
+                        assert_eq!(
+                            ids,
+                            [
+                                "t.d", "t.a", "t.b", "t.e", "t.f", "t.a", "t.e", "t.f", "t.a",
+                                "t.e"
+                            ]
+                        );
+                        assert_eq!(fast.matches[1].message, "rm on production");
+                        expected_production += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(expected_production, 2);
     }
 
     proptest! {

@@ -5,23 +5,26 @@
 //!   an expression arena and rules. It is what `guard-compile` produces (through
 //!   [`PolicyBuilder`]) and what a bundle stores.
 //! - [`Policy`] is a validated `PolicyData` plus what is derived from it at load time: sets as
-//!   hash sets (strings, ints) and bit masks (enum variants), compiled globs and regexes, and the
-//!   rule index by action kind. It is built only by [`Policy::new`], so every `Policy` is valid.
+//!   hash sets (strings, ints) and bit masks (enum variants), globs and regexes (syntax-checked
+//!   at load, compiled on first use), the rule index by action kind, and the per-rule plan
+//!   (request-invariant guards cached per request, string tests looked up once per action).
+//!   It is built only by [`Policy::new`], so every `Policy` is valid.
 //!
 //! Invariants of a valid policy (checked by [`Policy::new`], so a bundle cannot break them):
 //! - Expressions live in one arena ([`PolicyData::nodes`]); a node's children have smaller ids.
 //!   The expression graph is therefore acyclic, and its depth is at most [`MAX_DEPTH`], which
 //!   bounds the evaluator's recursion. Decoding a bundle never recurses over its data.
 //! - Every id (string, set, pattern, node, quantifier slot) is in range, every set is sorted
-//!   and duplicate-free (one canonical encoding per policy), every pattern compiles, and rule
+//!   and duplicate-free (one canonical encoding per policy), every pattern parses, and rule
 //!   ids are unique.
 //! - Nothing is typed at run time: the type checker guarantees operand types; should a bundle
 //!   still combine mismatched values, the operation is `false` (or the empty value), never an
 //!   error. Evaluation is total.
 
 use std::fmt;
+use std::sync::OnceLock;
 
-use guard_model::schema::EnumType;
+use guard_model::schema::{EnumType, Scope};
 use guard_model::{ActionKind, Effect, Field, Mode};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -251,7 +254,8 @@ pub enum SetData {
     ),
 }
 
-/// A glob or regex, stored as its source text and compiled once per load.
+/// A glob or regex, stored as its source text; syntax-checked at load and compiled on first
+/// use (at most once per loaded policy).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Pattern {
     /// `*` (any run of characters, `/` included), `?`, `[…]`, `{a,b}`; `\` escapes. Matches
@@ -265,6 +269,33 @@ impl Pattern {
     pub fn text(&self) -> &str {
         match self {
             Pattern::Glob(t) | Pattern::Regex(t) => t,
+        }
+    }
+
+    /// Checks the pattern's syntax without compiling it (cheap: no automaton is built), and
+    /// returns the matcher right away when it is a plain string test. [`Policy::new`] uses
+    /// this; full compilation happens on first use.
+    pub fn check(&self) -> Result<Option<Matcher>, IrError> {
+        match self {
+            Pattern::Glob(text) => {
+                globset::GlobBuilder::new(text)
+                    .literal_separator(false)
+                    .backslash_escape(true)
+                    .build()
+                    .map_err(|e| IrError::BadPattern {
+                        pattern: text.clone(),
+                        message: e.kind().to_string(),
+                    })?;
+                Ok(simple_glob(text))
+            }
+            // The same parser (and defaults: Unicode, UTF-8, nest limit) `regex` uses.
+            Pattern::Regex(text) => regex_syntax::Parser::new()
+                .parse(text)
+                .map(|_| None)
+                .map_err(|e| IrError::BadPattern {
+                    pattern: text.clone(),
+                    message: e.to_string(),
+                }),
         }
     }
 
@@ -461,21 +492,67 @@ pub(crate) enum SetLookup {
     Enum(EnumType, u128),
 }
 
+/// No per-request cache slot (see [`Policy::cache_slot`]).
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+/// A rule's condition as conjuncts: the ones that read only request-level fields and
+/// constants (`guards`, the same for every action of a request, and cached per request) and
+/// the others (`rest`). The rule matches when all of both are true.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RulePlan {
+    pub(crate) guards: Box<[ExprId]>,
+    pub(crate) rest: Box<[ExprId]>,
+    /// A [`Discriminator`] (by index in [`Policy::discriminators`]) one of whose sets is a
+    /// conjunct of the condition: when the action's value is not in it, the rule cannot match.
+    pub(crate) discriminator: Option<usize>,
+}
+
+/// An action field that many conditions test against constant strings as a top-level
+/// conjunct (`exec.program in {…}`, `exec.program == "dd"`, or an `or` of such tests): one
+/// lookup per action tells which of those rules can still match.
+#[derive(Debug, Clone)]
+pub(crate) struct Discriminator {
+    pub(crate) field: Field,
+    /// Per string value: a bit set over rule indices of the rules whose test it passes.
+    pub(crate) rules_by_value: FxHashMap<Box<str>, Box<[u64]>>,
+}
+
 /// A validated, ready-to-evaluate policy. See the module docs for its invariants.
 #[derive(Debug, Clone)]
 pub struct Policy {
     data: PolicyData,
     pub(crate) lookups: Vec<SetLookup>,
-    pub(crate) matchers: Vec<Matcher>,
+    /// One per pattern, compiled on first use (syntax is checked at load).
+    matchers: Vec<OnceLock<Option<Matcher>>>,
+    /// Per node: its slot in the per-request cache of request-invariant conditions
+    /// ([`NO_SLOT`] when it has none). See [`Policy::new`].
+    pub(crate) cache_slot: Vec<u32>,
+    /// Where the per-action slots start (the ones before are per request; the per-action ones
+    /// are cleared for each action).
+    pub(crate) action_slots: usize,
+    /// How many cache slots there are.
+    pub(crate) cache_slots: usize,
+    /// Per rule: its condition split into request-invariant and other conjuncts.
+    pub(crate) plans: Vec<RulePlan>,
+    pub(crate) discriminators: Vec<Discriminator>,
     /// Rule indices per `ActionKind::index()`, in rule order.
     pub(crate) by_kind: Vec<Vec<u32>>,
     pub(crate) on_request: Vec<u32>,
 }
 
 impl Policy {
-    /// Validates `data` and prepares it for evaluation: compiles patterns, builds set lookups
-    /// and the rule index.
+    /// Validates `data` and prepares it for evaluation: checks patterns, builds set lookups,
+    /// the rule index and the rule plans.
+    ///
+    /// Patterns are syntax-checked here (a bad one is an error) and compiled on first use, so
+    /// loading stays cheap.
     pub fn new(data: PolicyData) -> Result<Policy, IrError> {
+        Policy::build(data, None)
+    }
+
+    /// [`Policy::new`], with `compiled` (when given: one matcher per pattern, in order)
+    /// already compiled by [`PolicyBuilder`].
+    fn build(data: PolicyData, compiled: Option<Vec<Matcher>>) -> Result<Policy, IrError> {
         let string = |id: StrId| -> Result<&str, IrError> {
             data.strings
                 .get(id.index())
@@ -530,11 +607,22 @@ impl Policy {
             lookups.push(lookup);
         }
 
-        let matchers = data
-            .patterns
-            .iter()
-            .map(Pattern::compile)
-            .collect::<Result<Vec<_>, _>>()?;
+        let matchers = match compiled {
+            Some(compiled) if compiled.len() == data.patterns.len() => compiled
+                .into_iter()
+                .map(|m| OnceLock::from(Some(m)))
+                .collect(),
+            _ => data
+                .patterns
+                .iter()
+                .map(|p| {
+                    p.check().map(|simple| match simple {
+                        Some(m) => OnceLock::from(Some(m)),
+                        None => OnceLock::new(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
 
         let mut depth = vec![0usize; data.nodes.len()];
         for (i, node) in data.nodes.iter().enumerate() {
@@ -636,12 +724,46 @@ impl Policy {
             }
         }
 
+        let (cache_slot, action_slots, cache_slots, plans, discriminators) = plan(&data);
         Ok(Policy {
             data,
             lookups,
             matchers,
+            cache_slot,
+            action_slots,
+            cache_slots,
+            plans,
+            discriminators,
             by_kind,
             on_request,
+        })
+    }
+
+    /// The compiled matcher of a pattern, compiled now if this is its first use. `None` for
+    /// an unknown id or (never for a checked pattern from a correct compiler) a pattern that
+    /// does not compile: evaluation treats that as no match.
+    pub(crate) fn matcher(&self, id: PatternId) -> Option<&Matcher> {
+        let cell = self.matchers.get(id.index())?;
+        cell.get_or_init(|| self.data.patterns.get(id.index())?.compile().ok())
+            .as_ref()
+    }
+
+    /// The rules that apply to actions of `kind` (`None`: the `on request` rules), in order,
+    /// with their index in [`Self::rules`].
+    pub(crate) fn indexed_rules_on(
+        &self,
+        kind: Option<ActionKind>,
+    ) -> impl Iterator<Item = (usize, &Rule)> + '_ {
+        let indices: &[u32] = match kind {
+            Some(k) => self
+                .by_kind
+                .get(usize::from(k.index()))
+                .map_or(&[], Vec::as_slice),
+            None => &self.on_request,
+        };
+        indices.iter().filter_map(|i| {
+            let i = *i as usize;
+            self.data.rules.get(i).map(|r| (i, r))
         })
     }
 
@@ -741,6 +863,8 @@ pub struct PolicyBuilder {
     strings: FxHashMap<String, StrId>,
     sets: FxHashMap<SetData, SetId>,
     patterns: FxHashMap<Pattern, PatternId>,
+    /// `data.patterns`, compiled (so [`Self::finish`] does not compile them again).
+    matchers: Vec<Matcher>,
 }
 
 impl PolicyBuilder {
@@ -757,6 +881,7 @@ impl PolicyBuilder {
             strings: FxHashMap::default(),
             sets: FxHashMap::default(),
             patterns: FxHashMap::default(),
+            matchers: Vec::new(),
         }
     }
 
@@ -889,9 +1014,10 @@ impl PolicyBuilder {
         if let Some(id) = self.patterns.get(&pattern) {
             return Ok(*id);
         }
-        pattern.compile()?;
+        let matcher = pattern.compile()?;
         let id = PatternId(len_u32(self.data.patterns.len()));
         self.data.patterns.push(pattern.clone());
+        self.matchers.push(matcher);
         self.patterns.insert(pattern, id);
         Ok(id)
     }
@@ -935,7 +1061,255 @@ impl PolicyBuilder {
     }
 
     pub fn finish(self) -> Result<Policy, IrError> {
-        Policy::new(self.data)
+        Policy::build(self.data, Some(self.matchers))
+    }
+}
+
+/// Request-invariance analysis, done once per load.
+///
+/// A node is *request-invariant* when it reads no action field (only fields of
+/// [`Scope::Everywhere`]: `request.*`, `actor.*`, `target.*`) and no quantifier variable bound
+/// outside it: its value is the same for every action of one request. Returns:
+/// - per node, a slot in the per-request cache for each maximal invariant boolean node (one
+///   whose parent is not invariant, or a rule's invariant conjunct), else [`NO_SLOT`]; defs are
+///   shared nodes, so a def like `config.protected` used by many rules has one slot;
+/// - the number of slots;
+/// - per rule, its condition's top-level conjuncts (nested `and`s flattened) split into
+///   invariant guards and the rest (no guards: evaluate the condition as is).
+///
+/// `data`'s nodes must already be validated (children before parents, slots in range).
+#[allow(clippy::type_complexity)]
+fn plan(data: &PolicyData) -> (Vec<u32>, usize, usize, Vec<RulePlan>, Vec<Discriminator>) {
+    let nodes = &data.nodes;
+    // Per node: the quantifier slots it reads unbound (bit mask) and whether it reads an
+    // action field.
+    let mut free = vec![0u32; nodes.len()];
+    let mut action = vec![false; nodes.len()];
+    let bit = |slot: u16| 1u32.checked_shl(u32::from(slot)).unwrap_or(0);
+    for (i, node) in nodes.iter().enumerate() {
+        let of = |id: ExprId| {
+            (
+                free.get(id.index()).copied().unwrap_or(0),
+                action.get(id.index()).copied().unwrap_or(true),
+            )
+        };
+        let (f, a) = match node {
+            Node::Field(field) => (0, !matches!(field.def().scope, Scope::Everywhere)),
+            Node::Local(slot) => (bit(*slot), false),
+            Node::Quantified {
+                slot, over, body, ..
+            } => {
+                let (fo, ao) = of(*over);
+                let (fb, ab) = of(*body);
+                (fo | (fb & !bit(*slot)), ao || ab)
+            }
+            _ => node.children().fold((0, false), |(f, a), c| {
+                let (fc, ac) = of(c);
+                (f | fc, a || ac)
+            }),
+        };
+        if let Some(x) = free.get_mut(i) {
+            *x = f;
+        }
+        if let Some(x) = action.get_mut(i) {
+            *x = a;
+        }
+    }
+    let invariant =
+        |id: ExprId| free.get(id.index()) == Some(&0) && action.get(id.index()) == Some(&false);
+    // Boolean nodes worth caching (constants and plain field reads are not).
+    let cacheable = |id: ExprId| {
+        invariant(id)
+            && matches!(
+                nodes.get(id.index()),
+                Some(
+                    Node::Not(_)
+                        | Node::And(_)
+                        | Node::Or(_)
+                        | Node::In { .. }
+                        | Node::Compare { .. }
+                        | Node::Matches { .. }
+                        | Node::Quantified { .. }
+                        | Node::Call {
+                            builtin: Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains,
+                            ..
+                        }
+                )
+            )
+    };
+
+    let mut cache_slot = vec![NO_SLOT; nodes.len()];
+    let mut slots = 0u32;
+    let mut assign = |id: ExprId, cache_slot: &mut Vec<u32>| {
+        if let Some(s) = cache_slot.get_mut(id.index())
+            && *s == NO_SLOT
+            && cacheable(id)
+        {
+            *s = slots;
+            slots += 1;
+        }
+    };
+    // Invariant children evaluated as conditions inside a non-invariant node.
+    for (i, node) in nodes.iter().enumerate() {
+        let id = ExprId(len_u32(i));
+        if invariant(id) {
+            continue;
+        }
+        match node {
+            Node::Not(e) => assign(*e, &mut cache_slot),
+            Node::And(items) | Node::Or(items) => {
+                for e in items {
+                    assign(*e, &mut cache_slot);
+                }
+            }
+            Node::Quantified { body, .. } => assign(*body, &mut cache_slot),
+            _ => {}
+        }
+    }
+
+    let words = data.rules.len().div_ceil(64);
+    let mut discriminators: Vec<Discriminator> = Vec::new();
+
+    let mut plans = Vec::with_capacity(data.rules.len());
+    for (index, rule) in data.rules.iter().enumerate() {
+        let (mut guards, mut rest) = (Vec::new(), Vec::new());
+        let mut stack = vec![rule.condition];
+        while let Some(id) = stack.pop() {
+            if invariant(id) {
+                assign(id, &mut cache_slot);
+                guards.push(id);
+            } else if let Some(Node::And(items)) = nodes.get(id.index()) {
+                stack.extend(items.iter().rev());
+            } else {
+                rest.push(id);
+            }
+        }
+        let mut discriminator = None;
+        let tested = rest.iter().find_map(|e| implied_strings(data, *e));
+        if let (Some(_), Some((field, values))) = (rule.on, tested) {
+            let at = match discriminators.iter().position(|d| d.field == field) {
+                Some(at) => at,
+                None => {
+                    discriminators.push(Discriminator {
+                        field,
+                        rules_by_value: FxHashMap::default(),
+                    });
+                    discriminators.len() - 1
+                }
+            };
+            if let Some(d) = discriminators.get_mut(at) {
+                for value in values {
+                    let bits = d
+                        .rules_by_value
+                        .entry(Box::from(value))
+                        .or_insert_with(|| vec![0u64; words].into());
+                    if let Some(word) = bits.get_mut(index / 64) {
+                        *word |= 1u64 << (index % 64);
+                    }
+                }
+                discriminator = Some(at);
+            }
+        }
+        plans.push(if guards.is_empty() {
+            RulePlan {
+                discriminator,
+                ..RulePlan::default()
+            }
+        } else {
+            RulePlan {
+                guards: guards.into(),
+                rest: rest.into(),
+                discriminator,
+            }
+        });
+    }
+    // Per-action slots, after the request ones: conditions that read the action but no
+    // outer quantifier variable and are shared (defs like `destroys_recursively`, used by
+    // several rules), so they are decided once per action.
+    let action_slots = slots;
+    let mut refs = vec![0u32; nodes.len()];
+    let roots = data.rules.iter().map(|r| r.condition);
+    for child in nodes.iter().flat_map(Node::children).chain(roots) {
+        if let Some(r) = refs.get_mut(child.index()) {
+            *r += 1;
+        }
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let shared = refs.get(i).is_some_and(|r| *r >= 2);
+        let closed = free.get(i) == Some(&0) && action.get(i) == Some(&true);
+        let shape = matches!(
+            node,
+            Node::Not(_) | Node::And(_) | Node::Or(_) | Node::Quantified { .. }
+        );
+        if shared
+            && closed
+            && shape
+            && let Some(s) = cache_slot.get_mut(i)
+            && *s == NO_SLOT
+        {
+            *s = slots;
+            slots += 1;
+        }
+    }
+
+    (
+        cache_slot,
+        action_slots as usize,
+        slots as usize,
+        plans,
+        discriminators,
+    )
+}
+
+/// An action field and the strings it must equal for condition `id` to be true, when the
+/// condition implies one: `field in STRING_SET`, `field == "text"`, an `and` with such a
+/// conjunct, or an `or` whose every branch implies one on the same field (the union).
+/// Recursion follows the node depth, which [`Policy::new`] bounds.
+fn implied_strings(data: &PolicyData, id: ExprId) -> Option<(Field, Vec<&str>)> {
+    let nodes = &data.nodes;
+    let string = |s: StrId| data.strings.get(s.index()).map(String::as_str);
+    let action_field = |id: &ExprId| match nodes.get(id.index()) {
+        Some(Node::Field(f)) if !matches!(f.def().scope, Scope::Everywhere) => Some(*f),
+        _ => None,
+    };
+    match nodes.get(id.index())? {
+        Node::In {
+            item,
+            collection,
+            negated: false,
+        } => match nodes.get(collection.index())? {
+            Node::Set(set) => match data.sets.get(set.index())? {
+                SetData::Str(items) => Some((
+                    action_field(item)?,
+                    items.iter().map(|s| string(*s)).collect::<Option<_>>()?,
+                )),
+                _ => None,
+            },
+            _ => None,
+        },
+        Node::Compare {
+            op: CmpOp::Eq,
+            lhs,
+            rhs,
+        } => match (nodes.get(lhs.index())?, nodes.get(rhs.index())?) {
+            (Node::Field(_), Node::Str(s)) => Some((action_field(lhs)?, vec![string(*s)?])),
+            (Node::Str(s), Node::Field(_)) => Some((action_field(rhs)?, vec![string(*s)?])),
+            _ => None,
+        },
+        Node::And(items) => items.iter().find_map(|e| implied_strings(data, *e)),
+        Node::Or(items) if !items.is_empty() => {
+            let mut out: Option<(Field, Vec<&str>)> = None;
+            for item in items {
+                let (f, values) = implied_strings(data, *item)?;
+                match &mut out {
+                    Some((g, all)) if *g == f => all.extend(values),
+                    Some(_) => return None,
+                    None => out = Some((f, values)),
+                }
+            }
+            out
+        }
+        _ => None,
     }
 }
 
