@@ -671,7 +671,7 @@ impl<'p> Compiler<'p> {
             }
             L::Call(builtin, args) => {
                 let (ids, depth) = self.emit_all(args);
-                (self.builder.call(ir_builtin(*builtin), ids), depth + 1)
+                (self.builder.call(*builtin, ids), depth + 1)
             }
             L::Quant {
                 quantifier,
@@ -944,17 +944,5 @@ fn cmp_op(op: CmpOp) -> ir::CmpOp {
         CmpOp::Le => ir::CmpOp::Le,
         CmpOp::Gt => ir::CmpOp::Gt,
         CmpOp::Ge => ir::CmpOp::Ge,
-    }
-}
-
-fn ir_builtin(b: Builtin) -> ir::Builtin {
-    match b {
-        Builtin::Len => ir::Builtin::Len,
-        Builtin::Lower => ir::Builtin::Lower,
-        Builtin::Upper => ir::Builtin::Upper,
-        Builtin::Basename => ir::Builtin::Basename,
-        Builtin::StartsWith => ir::Builtin::StartsWith,
-        Builtin::EndsWith => ir::Builtin::EndsWith,
-        Builtin::Contains => ir::Builtin::Contains,
     }
 }

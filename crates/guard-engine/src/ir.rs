@@ -117,55 +117,8 @@ pub enum Quantifier {
     All,
 }
 
-/// The language's built-in functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Builtin {
-    /// `len(list | set | string)`: elements, or characters of a string.
-    Len,
-    Lower,
-    Upper,
-    /// The text after the last `/`, trailing slashes ignored (`/usr/bin/` → `bin`).
-    Basename,
-    StartsWith,
-    EndsWith,
-    Contains,
-}
-
-impl Builtin {
-    pub const ALL: &'static [Builtin] = &[
-        Builtin::Len,
-        Builtin::Lower,
-        Builtin::Upper,
-        Builtin::Basename,
-        Builtin::StartsWith,
-        Builtin::EndsWith,
-        Builtin::Contains,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Len => "len",
-            Builtin::Lower => "lower",
-            Builtin::Upper => "upper",
-            Builtin::Basename => "basename",
-            Builtin::StartsWith => "starts_with",
-            Builtin::EndsWith => "ends_with",
-            Builtin::Contains => "contains",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.iter().copied().find(|b| b.name() == name)
-    }
-
-    /// How many arguments it takes.
-    pub fn arity(self) -> usize {
-        match self {
-            Builtin::Len | Builtin::Lower | Builtin::Upper | Builtin::Basename => 1,
-            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => 2,
-        }
-    }
-}
+/// The language's built-in functions: defined once in `guard-model`, shared with the checker.
+pub use guard_model::Builtin;
 
 /// One expression node. Children are [`ExprId`]s of earlier nodes.
 ///

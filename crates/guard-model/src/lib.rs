@@ -11,6 +11,7 @@
 //! - No I/O, no parsing of commands or policies: only data and its (de)serialisation.
 
 pub mod action;
+pub mod builtin;
 pub mod decision;
 pub mod enums;
 pub mod request;
@@ -20,6 +21,7 @@ pub use action::{
     Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction, RedisAction,
     ServiceAction, SqlAction, TerraformAction,
 };
+pub use builtin::Builtin;
 pub use decision::{BundleRef, Decision, DecisionKind, Effect, Match, Mode};
 pub use enums::{
     ActionKind, ActorKind, Channel, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind,

@@ -227,80 +227,8 @@ pub enum Pattern {
     Regex(String),
 }
 
-/// The built-in functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Builtin {
-    /// `len(list|set|string) -> int` (strings: characters).
-    Len,
-    /// `lower(string) -> string`.
-    Lower,
-    /// `upper(string) -> string`.
-    Upper,
-    /// `basename(string) -> string`: the part after the last `/`.
-    Basename,
-    /// `starts_with(string, string) -> bool`.
-    StartsWith,
-    /// `ends_with(string, string) -> bool`.
-    EndsWith,
-    /// `contains(string, string) -> bool`: substring test.
-    Contains,
-}
-
-impl Builtin {
-    pub const ALL: &'static [Builtin] = &[
-        Builtin::Len,
-        Builtin::Lower,
-        Builtin::Upper,
-        Builtin::Basename,
-        Builtin::StartsWith,
-        Builtin::EndsWith,
-        Builtin::Contains,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Len => "len",
-            Builtin::Lower => "lower",
-            Builtin::Upper => "upper",
-            Builtin::Basename => "basename",
-            Builtin::StartsWith => "starts_with",
-            Builtin::EndsWith => "ends_with",
-            Builtin::Contains => "contains",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.iter().copied().find(|b| b.name() == name)
-    }
-
-    /// The signature as shown in diagnostics.
-    pub fn signature(self) -> &'static str {
-        match self {
-            Builtin::Len => "len(list | set | string) -> int",
-            Builtin::Lower => "lower(string) -> string",
-            Builtin::Upper => "upper(string) -> string",
-            Builtin::Basename => "basename(string) -> string",
-            Builtin::StartsWith => "starts_with(string, string) -> bool",
-            Builtin::EndsWith => "ends_with(string, string) -> bool",
-            Builtin::Contains => "contains(string, string) -> bool",
-        }
-    }
-
-    pub fn arity(self) -> usize {
-        match self {
-            Builtin::Len | Builtin::Lower | Builtin::Upper | Builtin::Basename => 1,
-            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => 2,
-        }
-    }
-
-    pub fn result(self) -> Type {
-        match self {
-            Builtin::Len => Type::INT,
-            Builtin::Lower | Builtin::Upper | Builtin::Basename => Type::STR,
-            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains => Type::BOOL,
-        }
-    }
-}
+/// The built-in functions: defined once in `guard-model`, shared with the engine.
+pub use guard_model::Builtin;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TExprKind {
