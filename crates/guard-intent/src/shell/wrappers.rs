@@ -331,6 +331,12 @@ wspec!(
         ("w", "whitelist-environment", V),
     ]
 );
+/// `su` parses its options with GNU getopt, which permutes: `su postgres -c CMD` runs CMD just like
+/// `su -c CMD postgres`, so the user operand does not end the options.
+const SU_PERMUTED: Spec = Spec {
+    stop_at_operand: false,
+    ..SU
+};
 wspec!(
     PKEXEC,
     [
@@ -574,7 +580,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             one(argv(rest_argv(args, c.rest), program).map(|i| elevate(i, true)))
         }
         "su" | "runuser" => {
-            let c = classify(Some(&SU), args);
+            let c = classify(Some(&SU_PERMUTED), args);
             let Some(command) = c.value("command") else {
                 return vec![];
             };
