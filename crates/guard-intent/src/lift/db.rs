@@ -407,11 +407,16 @@ pub(super) fn psql(inv: &Invocation<'_>) -> Lifted {
         let span = inv.span_of(text);
         script_actions(inv, &mut out, text, span, "psql -c", Dialect::Postgres);
     }
-    let reads_stdin = c.all_values("file").any(|f| f == "-");
+    let reads_stdin = c.all_values("file").any(names_stdin);
     if reads_stdin || (commands.is_empty() && c.value("file").is_none() && !c.has("list")) {
         stdin_script(inv, &mut out, Dialect::Postgres);
     }
     out
+}
+
+/// A file argument that is the process's own standard input: `-f -`, `-f /dev/stdin`.
+fn names_stdin(file: &str) -> bool {
+    matches!(file, "-" | "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0")
 }
 
 pub(super) fn mysql(inv: &Invocation<'_>) -> Lifted {
