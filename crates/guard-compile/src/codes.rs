@@ -6,18 +6,7 @@
 //! on what it evaluates (bounded depth, bounded quantifier nesting, patterns it can compile),
 //! which only show once defs are inlined.
 
-use guard_diagnostics::Code;
-
-macro_rules! codes {
-    ($($konst:ident = $id:literal, $name:literal, $summary:literal;)+) => {
-        $(
-            #[doc = $summary]
-            pub const $konst: Code = Code { id: $id, name: $name, summary: $summary };
-        )+
-        /// Every code of this crate, in id order.
-        pub const CODES: &[Code] = &[$($konst),+];
-    };
-}
+use guard_diagnostics::codes;
 
 codes! {
     TOO_DEEP = "GC001", "guard::compile::too-deep", "a rule's condition or message nests deeper than the engine evaluates, once defs are inlined";

@@ -67,6 +67,29 @@ pub struct Code {
     pub summary: &'static str,
 }
 
+/// Declares a crate's diagnostic codes as constants plus `CODES`, the list `lang/diagnostics.md`
+/// is generated from. One macro for every layer, so a code is declared the same way everywhere:
+///
+/// ```
+/// guard_diagnostics::codes! {
+///     /// Optional longer docs.
+///     EXAMPLE = "GX001", "guard::example::name", "a one-line summary";
+/// }
+/// assert_eq!(CODES[0].id, "GX001");
+/// ```
+#[macro_export]
+macro_rules! codes {
+    ($($(#[$meta:meta])* $konst:ident = $id:literal, $name:literal, $summary:literal;)+) => {
+        $(
+            #[doc = $summary]
+            $(#[$meta])*
+            pub const $konst: $crate::Code = $crate::Code { id: $id, name: $name, summary: $summary };
+        )+
+        /// Every code of this crate, in id order.
+        pub const CODES: &[$crate::Code] = &[$($konst),+];
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

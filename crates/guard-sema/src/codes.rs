@@ -2,18 +2,7 @@
 //! reused; names are `guard::<area>::<kebab-case>`. Errors are `GT001`–`GT099`, lints
 //! (warnings) `GT100` and up. `lang/diagnostics.md` is checked against [`CODES`].
 
-use guard_diagnostics::Code;
-
-macro_rules! codes {
-    ($($konst:ident = $id:literal, $name:literal, $summary:literal;)+) => {
-        $(
-            #[doc = $summary]
-            pub const $konst: Code = Code { id: $id, name: $name, summary: $summary };
-        )+
-        /// Every code of this crate, in id order.
-        pub const CODES: &[Code] = &[$($konst),+];
-    };
-}
+use guard_diagnostics::codes;
 
 codes! {
     UNKNOWN_MODULE = "GT001", "guard::module::unknown-module", "a `use` (or a test's `by`) names a module that no checked file declares";

@@ -2,15 +2,7 @@
 //! retired codes stay listed with their summary. `lang/diagnostics.md` is checked against
 //! [`CODES`].
 
-use guard_diagnostics::Code;
-
-macro_rules! codes {
-    ($($(#[$meta:meta])* $konst:ident = $id:literal, $name:literal, $summary:literal;)+) => {
-        $($(#[$meta])* pub const $konst: Code = Code { id: $id, name: $name, summary: $summary };)+
-        /// Every syntax code, in id order.
-        pub const CODES: &[Code] = &[$($konst),+];
-    };
-}
+use guard_diagnostics::codes;
 
 codes! {
     /// An operand was expected: `when stmt.kind ==` with nothing after it.
