@@ -82,6 +82,16 @@ pub(crate) struct Lifted {
     pub shells: Vec<NestedShell>,
 }
 
+impl Lifted {
+    /// One typed action and no nested shell text: what most lifters produce.
+    pub(crate) fn single(action: Action) -> Lifted {
+        Lifted {
+            actions: vec![action],
+            shells: vec![],
+        }
+    }
+}
+
 type Lifter = fn(&Invocation<'_>) -> Lifted;
 
 /// The known programs, by basename.

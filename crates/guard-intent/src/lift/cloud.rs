@@ -181,10 +181,7 @@ fn action(
         resources,
         flags,
     };
-    Lifted {
-        actions: vec![inv.action(ActionDetail::Cloud(cloud))],
-        shells: vec![],
-    }
+    Lifted::single(inv.action(ActionDetail::Cloud(cloud)))
 }
 
 pub(super) fn aws(inv: &Invocation<'_>) -> Lifted {

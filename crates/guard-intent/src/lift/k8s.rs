@@ -336,10 +336,7 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
     }
     action.resource = resources.join(",");
     action.names = names;
-    Lifted {
-        actions: vec![inv.action(ActionDetail::K8s(action))],
-        shells: vec![],
-    }
+    Lifted::single(inv.action(ActionDetail::K8s(action)))
 }
 
 pub(super) fn helm(inv: &Invocation<'_>) -> Lifted {
@@ -376,8 +373,5 @@ pub(super) fn helm(inv: &Invocation<'_>) -> Lifted {
         selector: c.value("selector").unwrap_or("").to_string(),
         flags: c.flags.clone(),
     };
-    Lifted {
-        actions: vec![inv.action(ActionDetail::K8s(action))],
-        shells: vec![],
-    }
+    Lifted::single(inv.action(ActionDetail::K8s(action)))
 }

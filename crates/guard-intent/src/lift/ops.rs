@@ -109,10 +109,7 @@ pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
         targets,
         flags,
     };
-    Lifted {
-        actions: vec![inv.action(ActionDetail::Terraform(action))],
-        shells: vec![],
-    }
+    Lifted::single(inv.action(ActionDetail::Terraform(action)))
 }
 
 /// Global git options that take a value.
@@ -344,10 +341,7 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
         remote,
         refs,
     };
-    Lifted {
-        actions: vec![inv.action(ActionDetail::Git(action))],
-        shells: vec![],
-    }
+    Lifted::single(inv.action(ActionDetail::Git(action)))
 }
 
 gspec!(
@@ -402,10 +396,7 @@ fn service_action(inv: &Invocation<'_>, verb: &str, units: Vec<String>) -> Lifte
         verb: verb.to_string(),
         units,
     };
-    Lifted {
-        actions: vec![inv.action(ActionDetail::Service(action))],
-        shells: vec![],
-    }
+    Lifted::single(inv.action(ActionDetail::Service(action)))
 }
 
 pub(super) fn systemctl(inv: &Invocation<'_>) -> Lifted {
