@@ -115,6 +115,105 @@ pub(crate) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// PostgreSQL's system catalogs and views (`pg_catalog`, searched before the search path, so
+/// an unqualified `pg_authid` is always the catalog's), sorted for binary search.
+const PG_CATALOG_RELATIONS: &[&str] = &[
+    "pg_aggregate",
+    "pg_am",
+    "pg_amop",
+    "pg_amproc",
+    "pg_attrdef",
+    "pg_attribute",
+    "pg_auth_members",
+    "pg_authid",
+    "pg_available_extensions",
+    "pg_backend_memory_contexts",
+    "pg_cast",
+    "pg_class",
+    "pg_collation",
+    "pg_config",
+    "pg_constraint",
+    "pg_conversion",
+    "pg_cursors",
+    "pg_database",
+    "pg_db_role_setting",
+    "pg_default_acl",
+    "pg_depend",
+    "pg_description",
+    "pg_enum",
+    "pg_event_trigger",
+    "pg_extension",
+    "pg_file_settings",
+    "pg_foreign_data_wrapper",
+    "pg_foreign_server",
+    "pg_foreign_table",
+    "pg_group",
+    "pg_hba_file_rules",
+    "pg_ident_file_mappings",
+    "pg_index",
+    "pg_indexes",
+    "pg_inherits",
+    "pg_init_privs",
+    "pg_language",
+    "pg_largeobject",
+    "pg_largeobject_metadata",
+    "pg_locks",
+    "pg_matviews",
+    "pg_namespace",
+    "pg_opclass",
+    "pg_operator",
+    "pg_opfamily",
+    "pg_parameter_acl",
+    "pg_partitioned_table",
+    "pg_policies",
+    "pg_policy",
+    "pg_prepared_statements",
+    "pg_prepared_xacts",
+    "pg_proc",
+    "pg_publication",
+    "pg_publication_rel",
+    "pg_publication_tables",
+    "pg_range",
+    "pg_replication_origin",
+    "pg_replication_slots",
+    "pg_rewrite",
+    "pg_roles",
+    "pg_rules",
+    "pg_seclabel",
+    "pg_seclabels",
+    "pg_sequence",
+    "pg_sequences",
+    "pg_settings",
+    "pg_shadow",
+    "pg_shdepend",
+    "pg_shdescription",
+    "pg_shmem_allocations",
+    "pg_shseclabel",
+    "pg_stat_activity",
+    "pg_stat_all_tables",
+    "pg_stat_database",
+    "pg_stat_replication",
+    "pg_stat_ssl",
+    "pg_stat_user_tables",
+    "pg_statistic",
+    "pg_statistic_ext",
+    "pg_stats",
+    "pg_subscription",
+    "pg_subscription_rel",
+    "pg_tables",
+    "pg_tablespace",
+    "pg_timezone_names",
+    "pg_transform",
+    "pg_trigger",
+    "pg_ts_config",
+    "pg_ts_dict",
+    "pg_type",
+    "pg_user",
+    "pg_user_mapping",
+    "pg_user_mappings",
+    "pg_views",
+];
+
 /// State carried from one statement to the next within one request.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -162,6 +261,10 @@ impl Session {
         let shadowed = temp || self.temp.iter().any(|t| t == name);
         match (shadowed, self.temp_schema(), self.dialect) {
             (true, Some(s), _) => format!("{s}.{name}"),
+            // `pg_catalog` is searched before the search path: `pg_authid` is the catalog's.
+            (_, _, Dialect::Postgres) if PG_CATALOG_RELATIONS.binary_search(&name).is_ok() => {
+                format!("pg_catalog.{name}")
+            }
             (_, _, Dialect::Postgres) => format!("public.{name}"),
             _ => name.to_string(),
         }
@@ -294,9 +397,21 @@ impl Facts {
     }
 
     /// Sets the WHERE facts from a folded predicate.
-    pub(crate) fn where_clause(&mut self, folded: &fold::Val, too_deep: bool) {
+    /// `row_independent`: the predicate reads nothing of the row (no column, no subquery, no
+    /// per-row random value), so it keeps every row or none: `WHERE now() > '2020-01-01'`,
+    /// `WHERE $1`, `WHERE current_user = 'app'` restrict nothing.
+    pub(crate) fn where_clause(
+        &mut self,
+        folded: &fold::Val,
+        too_deep: bool,
+        row_independent: bool,
+    ) {
         self.sql.has_where = true;
-        self.sql.effective_where = !too_deep && !fold::always_true(folded, self.sql.dialect);
+        let undecided = matches!(folded, fold::Val::Unknown);
+        let keeps_every_row = too_deep
+            || fold::always_true(folded, self.sql.dialect)
+            || (undecided && row_independent);
+        self.sql.effective_where = !keeps_every_row;
     }
 
     /// Completes the derived fields and wraps the facts into an action.
@@ -381,6 +496,11 @@ mod tests {
             let other = matches!(&actions[0].detail, ActionDetail::Sql(s) if s.statement == StatementKind::Other);
             assert!(other, "{dialect}: {actions:?}");
         }
+    }
+
+    #[test]
+    fn catalog_names_are_sorted_for_binary_search() {
+        assert!(PG_CATALOG_RELATIONS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

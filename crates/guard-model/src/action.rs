@@ -77,8 +77,11 @@ pub struct SqlAction {
     pub reads: Vec<String>,
     pub columns_read: Vec<String>,
     pub columns_written: Vec<String>,
+    /// A WHERE clause is present (for a row-security policy: a `USING` / `WITH CHECK`).
     pub has_where: bool,
-    /// `has_where` and the predicate is not constant-true after simple folding.
+    /// `has_where` and the predicate restricts rows: it is not constant-true after folding
+    /// (`1=1`, `coalesce(null, true)`, `c IN (SELECT c FROM same_table)`) and, for DML, it reads
+    /// the row (`WHERE now() > '2020-01-01'` keeps every row or none).
     pub effective_where: bool,
     pub has_limit: bool,
     /// This DML statement sits inside a CTE (`WITH d AS (DELETE …) SELECT …`).
@@ -104,6 +107,11 @@ pub struct SqlAction {
     pub temporary: bool,
     /// The statement runs SQL built at run time (`EXECUTE`, `DO` bodies, `PREPARE`).
     pub dynamic: bool,
+    /// The language of the code a `CREATE FUNCTION|PROCEDURE` or `DO` defines or runs, lowercase
+    /// (`plpgsql`, `sql`, `plpython3u`, `c` for a shared library), else `""`. Omitted from JSON
+    /// when empty, so older readers and records stay valid.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub language: String,
 }
 
 mod object_kind_nullable {

@@ -354,8 +354,8 @@ fields! {
     StmtReads => "stmt.reads": l(S), K_SQL, "relations only read", |cx| detail!(cx, Sql, |s| Value::StrList(&s.reads), Value::StrList(EMPTY));
     StmtColumnsRead => "stmt.columns_read": l(S), K_SQL, "columns read", |cx| detail!(cx, Sql, |s| Value::StrList(&s.columns_read), Value::StrList(EMPTY));
     StmtColumnsWritten => "stmt.columns_written": l(S), K_SQL, "columns written", |cx| detail!(cx, Sql, |s| Value::StrList(&s.columns_written), Value::StrList(EMPTY));
-    StmtHasWhere => "stmt.has_where": sc(B), K_SQL, "a WHERE clause is present", |cx| detail!(cx, Sql, |s| Value::Bool(s.has_where), Value::Bool(false));
-    StmtEffectiveWhere => "stmt.has_effective_where": sc(B), K_SQL, "a WHERE clause is present and not constant-true (`1=1`, `x OR true`)", |cx| detail!(cx, Sql, |s| Value::Bool(s.effective_where), Value::Bool(false));
+    StmtHasWhere => "stmt.has_where": sc(B), K_SQL, "a WHERE clause (or a row-security policy's USING / WITH CHECK) is present", |cx| detail!(cx, Sql, |s| Value::Bool(s.has_where), Value::Bool(false));
+    StmtEffectiveWhere => "stmt.has_effective_where": sc(B), K_SQL, "a WHERE clause is present and restricts rows: not constant-true (`1=1`, `x OR true`, `coalesce(null, true)`) and, for DML, reading the row", |cx| detail!(cx, Sql, |s| Value::Bool(s.effective_where), Value::Bool(false));
     StmtHasLimit => "stmt.has_limit": sc(B), K_SQL, "a LIMIT is present", |cx| detail!(cx, Sql, |s| Value::Bool(s.has_limit), Value::Bool(false));
     StmtInCte => "stmt.in_cte": sc(B), K_SQL, "this DML statement is hidden in a CTE", |cx| detail!(cx, Sql, |s| Value::Bool(s.in_cte), Value::Bool(false));
     StmtCopy => "stmt.copy": e(EnumType::CopyTarget), K_SQL, "where COPY / INTO OUTFILE moves data (`none`, `stdout`, `stdin`, `file`, `program`)", |cx| detail!(cx, Sql, |s| en(EnumType::CopyTarget, s.copy), en(EnumType::CopyTarget, CopyTarget::None));
@@ -369,6 +369,7 @@ fields! {
     StmtCascade => "stmt.cascade": sc(B), K_SQL, "CASCADE was given", |cx| detail!(cx, Sql, |s| Value::Bool(s.cascade), Value::Bool(false));
     StmtTemporary => "stmt.temporary": sc(B), K_SQL, "every object written is TEMP or was created earlier in the same request", |cx| detail!(cx, Sql, |s| Value::Bool(s.temporary), Value::Bool(false));
     StmtDynamic => "stmt.dynamic": sc(B), K_SQL, "runs SQL built at run time (EXECUTE, DO, PREPARE)", |cx| detail!(cx, Sql, |s| Value::Bool(s.dynamic), Value::Bool(false));
+    StmtLanguage => "stmt.language": sc(S), K_SQL, "the language of a function, procedure or DO block, lowercase (`plpgsql`, `plpython3u`, `c` for a shared library), else empty", |cx| detail!(cx, Sql, |s| Value::Str(&s.language), Value::Str(""));
 
     ExecProgram => "exec.program": sc(S), K_EXEC, "the program's basename (`rm`)", |cx| detail!(cx, Exec, |x| Value::Str(&x.program), Value::Str(""));
     ExecPath => "exec.path": sc(S), K_EXEC, "the program as written (`/usr/bin/rm`)", |cx| detail!(cx, Exec, |x| Value::Str(&x.path), Value::Str(""));

@@ -5,8 +5,12 @@
 //! folder cannot decide is [`Val::Unknown`], so an undecided predicate counts as effective.
 //!
 //! Invariant: folding never claims `true` for a predicate that can be false for some row with
-//! non-NULL values, except `x = x` (and `x <= x`, `x >= x`, `x LIKE '%'`), which the design treats
+//! non-NULL values, except `x = x` (and `x <= x`, `x >= x`, `x LIKE '%'`, and the same with any
+//! repeated expression free of per-row functions, `lower(s) = lower(s)`), which the design treats
 //! as constant-true on purpose: such a predicate only filters out NULLs.
+//!
+//! Conditional expressions fold when their branches do: `COALESCE`/`IFNULL`, `NULLIF`, `CASE`,
+//! MySQL `IF`, SQLite `iif`, `GREATEST`/`LEAST`, row comparisons, `= ANY (ARRAY[…])`.
 //!
 //! Literal coercions follow the server: PostgreSQL coerces untyped literals (`'1' = 1`,
 //! `'t'` as a boolean), MySQL converts strings to numbers by their numeric prefix (`'a' = 0` is
@@ -337,6 +341,136 @@ fn is_text_type(t: &str) -> bool {
     matches!(t, "text" | "varchar" | "char" | "bpchar" | "string")
 }
 
+/// `COALESCE(a, b, …)` (also MySQL/SQLite `IFNULL`): the first argument that is not NULL.
+/// An argument that may or may not be NULL (a column, an unknown) makes the result unknown.
+pub(crate) fn coalesce(items: impl IntoIterator<Item = Val>) -> Val {
+    for v in items {
+        match v {
+            Val::Null => {}
+            Val::Bool(_) | Val::Num(_) | Val::Str(_) => return v,
+            Val::Col(_) | Val::Unknown => return Val::Unknown,
+        }
+    }
+    Val::Null
+}
+
+/// `NULLIF(a, b)`: NULL when `a = b`, else `a`.
+pub(crate) fn nullif(a: Val, b: &Val, dialect: Dialect) -> Val {
+    match (&a, b) {
+        (Val::Null, _) => Val::Null,
+        (_, Val::Null) => a,
+        _ => match compare(Cmp::Eq, &a, b, dialect) {
+            Val::Bool(true) => Val::Null,
+            Val::Bool(false) => a,
+            _ => Val::Unknown,
+        },
+    }
+}
+
+/// `CASE WHEN c1 THEN r1 … ELSE e END` (and MySQL `IF(c, a, b)`, SQLite `iif`), with each arm's
+/// condition already folded (for `CASE x WHEN v`, the folded `x = v`). The first arm whose
+/// condition is provably true decides; arms provably false or NULL are skipped; when some
+/// condition is undecided, the result is known only if every arm that can still be taken
+/// yields the same value. A missing `ELSE` is NULL.
+pub(crate) fn case(
+    arms: impl IntoIterator<Item = (Val, Val)>,
+    otherwise: Val,
+    dialect: Dialect,
+) -> Val {
+    let mut possible: Vec<Val> = Vec::new();
+    let mut decided = false;
+    for (cond, result) in arms {
+        match (&cond, truth(&cond, dialect)) {
+            (_, Some(true)) => {
+                possible.push(result);
+                decided = true;
+                break;
+            }
+            (Val::Null, _) | (_, Some(false)) => {}
+            _ => possible.push(result),
+        }
+    }
+    if !decided {
+        possible.push(otherwise);
+    }
+    let mut it = possible.into_iter();
+    let Some(first) = it.next() else {
+        return Val::Unknown;
+    };
+    if matches!(first, Val::Col(_) | Val::Unknown) {
+        return Val::Unknown;
+    }
+    if it.all(|v| v == first) {
+        first
+    } else {
+        Val::Unknown
+    }
+}
+
+/// `GREATEST(…)` / `LEAST(…)` over numbers. PostgreSQL ignores NULL arguments; MySQL and
+/// SQLite (`max(a, b)`) return NULL when any argument is NULL.
+pub(crate) fn extreme(
+    items: impl IntoIterator<Item = Val>,
+    greatest: bool,
+    dialect: Dialect,
+) -> Val {
+    let mut best: Option<f64> = None;
+    for v in items {
+        match v {
+            Val::Num(n) => {
+                best = Some(match best {
+                    Some(b) if greatest => b.max(n),
+                    Some(b) => b.min(n),
+                    None => n,
+                });
+            }
+            Val::Null if dialect == Dialect::Postgres => {}
+            Val::Null => return Val::Null,
+            _ => return Val::Unknown,
+        }
+    }
+    best.map_or(Val::Null, Val::Num)
+}
+
+/// Pairwise `(a, b) = (c, d)` / `<>` of two rows of the same width; other operators on rows
+/// (lexicographic order) are not decided.
+pub(crate) fn compare_rows(op: Cmp, left: &[Val], right: &[Val], dialect: Dialect) -> Val {
+    if left.len() != right.len() || left.is_empty() {
+        return Val::Unknown;
+    }
+    let pairs = left
+        .iter()
+        .zip(right)
+        .map(|(a, b)| compare(Cmp::Eq, a, b, dialect));
+    match op {
+        Cmp::Eq => and(pairs, dialect),
+        Cmp::NotEq => not(and(pairs, dialect), dialect),
+        _ => Val::Unknown,
+    }
+}
+
+/// Functions whose value changes from row to row although they read no column: a predicate
+/// over them can still pick some rows (`WHERE random() < 0.1`).
+pub(crate) fn per_row_function(name: &str) -> bool {
+    matches!(
+        name.rsplit('.')
+            .next()
+            .unwrap_or(name)
+            .to_ascii_lowercase()
+            .as_str(),
+        "random"
+            | "rand"
+            | "random_normal"
+            | "gen_random_uuid"
+            | "uuid"
+            | "uuid_generate_v4"
+            | "randomblob"
+            | "nextval"
+            | "clock_timestamp"
+            | "row_number"
+    )
+}
+
 /// Whether a folded WHERE predicate is provably true for every row.
 pub(crate) fn always_true(v: &Val, dialect: Dialect) -> bool {
     truth(v, dialect) == Some(true)
@@ -385,6 +519,50 @@ mod tests {
             ),
             Val::Bool(true)
         );
+    }
+
+    #[test]
+    fn conditional_expressions() {
+        let d = Dialect::Postgres;
+        let col = || Val::Col("x".into());
+        assert_eq!(coalesce([Val::Null, Val::Bool(true)]), Val::Bool(true));
+        assert_eq!(coalesce([col(), Val::Bool(true)]), Val::Unknown);
+        assert_eq!(coalesce([Val::Null, Val::Null]), Val::Null);
+        assert_eq!(nullif(Val::Num(1.0), &Val::Num(2.0), d), Val::Num(1.0));
+        assert_eq!(nullif(Val::Num(1.0), &Val::Num(1.0), d), Val::Null);
+        assert_eq!(nullif(col(), &Val::Num(1.0), d), Val::Unknown);
+        // Provably true first arm decides; an undecided arm keeps the ELSE possible.
+        assert_eq!(
+            case([(Val::Bool(true), Val::Num(1.0))], Val::Num(0.0), d),
+            Val::Num(1.0)
+        );
+        assert_eq!(
+            case([(col(), Val::Num(1.0))], Val::Num(0.0), d),
+            Val::Unknown
+        );
+        assert_eq!(
+            case([(col(), Val::Bool(true))], Val::Bool(true), d),
+            Val::Bool(true)
+        );
+        assert_eq!(
+            case([(Val::Bool(false), Val::Bool(true))], Val::Null, d),
+            Val::Null
+        );
+        assert_eq!(
+            extreme([Val::Num(1.0), Val::Null, Val::Num(2.0)], true, d),
+            Val::Num(2.0)
+        );
+        assert_eq!(
+            extreme([Val::Num(1.0), Val::Null], true, Dialect::Mysql),
+            Val::Null
+        );
+        assert_eq!(extreme([Val::Num(1.0), col()], false, d), Val::Unknown);
+        let one_two = [Val::Num(1.0), Val::Num(2.0)];
+        assert_eq!(
+            compare_rows(Cmp::Eq, &one_two, &one_two, d),
+            Val::Bool(true)
+        );
+        assert_eq!(compare_rows(Cmp::Lt, &one_two, &one_two, d), Val::Unknown);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! the rest of the text (earlier statements keep their actions); identifiers are normalised per
 //! dialect (SQLite folds case, MySQL keeps it, generic folds unquoted ones).
 
+mod fallback;
+
 use std::ops::ControlFlow;
 
 use guard_model::{Action, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind};
@@ -101,12 +103,15 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
         (tokens, Vec::new())
     };
     let mut parser = Parser::new(parser_dialect).with_tokens_with_locations(tokens);
+    // The text's tokens as the tokenizer gave them, made only when a statement fails to parse.
+    let mut retokenized: Option<Vec<TokenWithSpan>> = None;
     loop {
         while parser.consume_token(&Token::SemiColon) {}
         if parser.peek_token_ref().token == Token::EOF {
             break;
         }
-        let start = lines.offset(parser.peek_token_ref().span.start);
+        let start_loc = parser.peek_token_ref().span.start;
+        let start = lines.offset(start_loc);
         if dialect == Dialect::Mysql
             && prepare_from(&mut parser, text, start, &lines, origin, session, out)
         {
@@ -147,6 +152,40 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
                 );
             }
             Err(e) => {
+                let read = recognize(
+                    Statement0 {
+                        text,
+                        start,
+                        start_loc,
+                    },
+                    &mut retokenized,
+                    parser_dialect,
+                    &lines,
+                    origin,
+                    session,
+                    out,
+                );
+                if let Some(end) = read {
+                    // Move the parser to the statement's end, whatever the failed parse consumed.
+                    let before_end = |p: &Parser<'_>| {
+                        let t = p.peek_token_ref();
+                        t.token != Token::EOF && end.is_none_or(|e| t.span.start < e)
+                    };
+                    let past_end = |p: &Parser<'_>| {
+                        let t = p.peek_token_ref();
+                        end.is_some_and(|e| t.token == Token::EOF || t.span.start > e)
+                    };
+                    while past_end(&parser) && parser.index() > 0 {
+                        parser.prev_token();
+                    }
+                    while before_end(&parser) {
+                        parser.advance_token();
+                    }
+                    if end.is_none() {
+                        break;
+                    }
+                    continue;
+                }
                 let rest = text.get(start..).unwrap_or(text).trim_end();
                 let reason = format!("the {dialect} parser rejected the statement: {e}");
                 out.push(opaque(
@@ -160,6 +199,67 @@ pub(crate) fn analyze(text: &str, origin: &Origin, session: &mut Session, out: &
             }
         }
     }
+}
+
+/// Where a statement `sqlparser` rejected starts.
+struct Statement0<'t> {
+    text: &'t str,
+    /// Byte offset.
+    start: usize,
+    start_loc: Location,
+}
+
+/// A statement `sqlparser` rejected: when [`fallback`] reads it, emits its action and returns
+/// where it ends (the location of its `;`, or `None` at the end of the text).
+#[allow(clippy::too_many_arguments)]
+fn recognize(
+    at: Statement0<'_>,
+    retokenized: &mut Option<Vec<TokenWithSpan>>,
+    parser_dialect: &dyn sqlparser::dialect::Dialect,
+    lines: &LineIndex<'_>,
+    origin: &Origin,
+    session: &mut Session,
+    out: &mut Vec<Action>,
+) -> Option<Option<Location>> {
+    let Statement0 {
+        text,
+        start,
+        start_loc,
+    } = at;
+    // The failed parse consumed tokens; read the statement from the tokenizer's own output
+    // (made once per text, then searched by location).
+    if retokenized.is_none() {
+        *retokenized = Some(
+            Tokenizer::new(parser_dialect, text)
+                .tokenize_with_location()
+                .ok()?,
+        );
+    }
+    let tokens = retokenized.as_deref()?;
+    let first = tokens.partition_point(|t| t.span.start < start_loc);
+    let mut depth = 0usize;
+    let mut end = None;
+    let mut significant = Vec::new();
+    for t in tokens.iter().skip(first) {
+        match t.token {
+            Token::SemiColon if depth == 0 => {
+                end = Some(t);
+                break;
+            }
+            Token::EOF => break,
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            Token::Whitespace(_) => continue,
+            _ => {}
+        }
+        significant.push(t);
+    }
+    let facts = fallback::statement(&significant, session)?;
+    let stop = end.map_or(text.len(), |t| lines.offset(t.span.start));
+    let stmt_text = text.get(start..stop).unwrap_or(text).trim_end();
+    let local = span_of(text, stmt_text);
+    out.push(facts.into_action(session, origin.place(local), &origin.via, stmt_text));
+    Some(end.map(|t| t.span.start))
 }
 
 /// MySQL `PREPARE name FROM 'sql'` / `PREPARE name FROM @var` (sqlparser only knows the
@@ -243,13 +343,28 @@ struct Cx<'o> {
 struct LineIndex<'t> {
     text: &'t str,
     starts: Vec<usize>,
+    /// Whether each line is ASCII (then a column is a byte offset, found in constant time:
+    /// a long one-line script of many statements stays linear).
+    ascii: Vec<bool>,
 }
 
 impl<'t> LineIndex<'t> {
     fn new(text: &'t str) -> LineIndex<'t> {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let e = starts.get(i + 1).copied().unwrap_or(text.len());
+                text.get(s..e).is_some_and(|l| l.is_ascii())
+            })
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            ascii,
+        }
     }
 
     fn offset(&self, loc: Location) -> usize {
@@ -258,6 +373,14 @@ impl<'t> LineIndex<'t> {
         let Some(&start) = line.checked_sub(1).and_then(|l| self.starts.get(l)) else {
             return self.text.len();
         };
+        if line
+            .checked_sub(1)
+            .and_then(|l| self.ascii.get(l))
+            .copied()
+            .unwrap_or(false)
+        {
+            return (start + col.saturating_sub(1)).min(self.text.len());
+        }
         let rest = self.text.get(start..).unwrap_or("");
         let within = rest
             .char_indices()
@@ -933,7 +1056,12 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             }
         }
         Statement::Pragma { name, value, .. } => {
-            f.sql.statement = if value.is_some() { K::Set } else { K::Show };
+            let name_text = object_name(name, d);
+            f.sql.statement = if value.is_none() || fallback::read_only_pragma(&name_text) {
+                K::Show
+            } else {
+                K::Set
+            };
             f.setting(&object_name(name, d));
         }
         Statement::Copy {
@@ -1011,7 +1139,24 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             f.sql.statement = K::Lock
         }
         Statement::Comment { .. } => f.sql.statement = K::Comment,
-        Statement::Reset(_) => f.sql.statement = K::Reset,
+        Statement::Reset(r) => {
+            f.sql.statement = K::Reset;
+            match &r.reset {
+                ast::Reset::ALL => f.setting("all"),
+                ast::Reset::SessionAuthorization => f.setting("session_authorization"),
+                ast::Reset::ConfigurationParameter(n) => {
+                    let name = object_name(n, d).to_lowercase();
+                    // MySQL `RESET MASTER` deletes every binary log (the server's record of
+                    // changes, which replicas and point-in-time recovery read).
+                    if d == Dialect::Mysql && name == "master" {
+                        f.sql.object = ObjectKind::System;
+                        f.setting("log_bin");
+                    } else {
+                        f.setting(&name);
+                    }
+                }
+            }
+        }
         Statement::Discard { .. } => f.sql.statement = K::Discard,
         Statement::ShowVariable { .. }
         | Statement::ShowVariables { .. }
@@ -1092,8 +1237,74 @@ fn system_variable(name: &str) -> Option<String> {
 fn where_clause(f: &mut Facts, w: &Expr) {
     let mut deep = false;
     let v = fold_expr(w, f.sql.dialect, 0, &mut deep);
-    f.where_clause(&v, deep);
+    let independent = row_independent(w, 0);
+    f.where_clause(&v, deep, independent);
     f.too_deep |= deep;
+}
+
+/// Whether an expression reads nothing of the row it is evaluated for (see the PostgreSQL
+/// front end's twin): no column, no subquery, no per-row function; anything unfamiliar counts
+/// as reading the row.
+fn row_independent(e: &Expr, depth: u32) -> bool {
+    if depth > MAX_FOLD_DEPTH {
+        return false;
+    }
+    let d = depth + 1;
+    let one = |x: &Expr| row_independent(x, d);
+    match e {
+        // MySQL user variables (`@v`) are one value for the whole statement.
+        Expr::Identifier(i) => i.value.starts_with('@') && i.quote_style.is_none(),
+        Expr::Value(_) | Expr::TypedString { .. } => true,
+        Expr::Nested(x)
+        | Expr::UnaryOp { expr: x, .. }
+        | Expr::IsNull(x)
+        | Expr::IsNotNull(x)
+        | Expr::IsTrue(x)
+        | Expr::IsNotTrue(x)
+        | Expr::IsFalse(x)
+        | Expr::IsNotFalse(x)
+        | Expr::Cast { expr: x, .. } => one(x),
+        Expr::BinaryOp { left, right, .. } => one(left) && one(right),
+        Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => one(a) && one(b),
+        Expr::Between {
+            expr, low, high, ..
+        } => one(expr) && one(low) && one(high),
+        Expr::In {
+            expr,
+            target: ast::InTarget::List(list),
+            ..
+        } => one(expr) && list.iter().all(one),
+        Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => {
+            one(expr) && one(pattern)
+        }
+        Expr::Tuple(items) => items.iter().all(one),
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            operand.as_deref().is_none_or(one)
+                && conditions
+                    .iter()
+                    .all(|w| one(&w.condition) && one(&w.result))
+                && else_result.as_deref().is_none_or(one)
+        }
+        Expr::Function(f) => {
+            let ast::FunctionArguments::List(list) = &f.args else {
+                return matches!(f.args, ast::FunctionArguments::None)
+                    && !fold::per_row_function(&object_name(&f.name, Dialect::Generic));
+            };
+            f.over.is_none()
+                && f.filter.is_none()
+                && !fold::per_row_function(&object_name(&f.name, Dialect::Generic))
+                && list.args.iter().all(|a| match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => one(x),
+                    _ => false,
+                })
+        }
+        _ => false,
+    }
 }
 
 /// Visits the whole tree: relations, functions, columns, nested DML.
@@ -1225,16 +1436,44 @@ fn fold_expr(e: &Expr, d: Dialect, depth: u32, deep: &mut bool) -> Val {
                 _ => Val::Unknown,
             }
         }
+        Expr::BinaryOp { left, op, right }
+            if matches!(
+                (left.as_ref(), right.as_ref()),
+                (Expr::Tuple(_), Expr::Tuple(_))
+            ) =>
+        {
+            let (Expr::Tuple(l), Expr::Tuple(r)) = (left.as_ref(), right.as_ref()) else {
+                return Val::Unknown;
+            };
+            let l: Vec<Val> = l.iter().map(|x| fold_expr(x, d, n, deep)).collect();
+            let r: Vec<Val> = r.iter().map(|x| fold_expr(x, d, n, deep)).collect();
+            match op {
+                B::Eq => fold::compare_rows(Cmp::Eq, &l, &r, d),
+                B::NotEq => fold::compare_rows(Cmp::NotEq, &l, &r, d),
+                _ => Val::Unknown,
+            }
+        }
         Expr::BinaryOp { left, op, right } => {
             let l = fold_expr(left, d, n, deep);
             let r = fold_expr(right, d, n, deep);
             match op {
                 B::And => fold::and([l, r], d),
-                B::Or => fold::or([l, r], d),
+                B::Or => match fold::or([l, r], d) {
+                    Val::Unknown if has_complementary_pair(e) => Val::Bool(true),
+                    v => v,
+                },
                 B::Xor => match (fold::truth(&l, d), fold::truth(&r, d)) {
                     (Some(a), Some(b)) => Val::Bool(a != b),
                     _ => Val::Unknown,
                 },
+                // `lower(s) = lower(s)`: like `x = x`, true wherever it is not NULL.
+                B::Eq | B::LtEq | B::GtEq
+                    if matches!((&l, &r), (Val::Unknown, Val::Unknown))
+                        && left == right
+                        && !mentions_per_row_function(left) =>
+                {
+                    Val::Bool(true)
+                }
                 B::Eq => fold::compare(Cmp::Eq, &l, &r, d),
                 B::NotEq => fold::compare(Cmp::NotEq, &l, &r, d),
                 B::Lt => fold::compare(Cmp::Lt, &l, &r, d),
@@ -1320,6 +1559,156 @@ fn fold_expr(e: &Expr, d: Dialect, depth: u32, deep: &mut bool) -> Val {
             let ty = ty.split(['(', ' ']).next().unwrap_or("").to_string();
             fold::cast(fold_expr(expr, d, n, deep), &ty, d)
         }
+        Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
+            let (a, b) = (fold_expr(a, d, n, deep), fold_expr(b, d, n, deep));
+            let same = match (&a, &b) {
+                (Val::Null, Val::Null) => Val::Bool(true),
+                (Val::Null, Val::Bool(_) | Val::Num(_) | Val::Str(_))
+                | (Val::Bool(_) | Val::Num(_) | Val::Str(_), Val::Null) => Val::Bool(false),
+                (a, b) => fold::compare(Cmp::Eq, a, b, d),
+            };
+            if matches!(e, Expr::IsDistinctFrom(..)) {
+                fold::not(same, d)
+            } else {
+                same
+            }
+        }
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            // `CASE x WHEN v …` compares `x = v`; a searched CASE tests each condition.
+            let operand = operand.as_deref().map(|o| fold_expr(o, d, n, deep));
+            let arms = conditions
+                .iter()
+                .map(|w| {
+                    let cond = fold_expr(&w.condition, d, n, deep);
+                    let cond = match &operand {
+                        Some(x) => fold::compare(Cmp::Eq, x, &cond, d),
+                        None => cond,
+                    };
+                    (cond, fold_expr(&w.result, d, n, deep))
+                })
+                .collect::<Vec<_>>();
+            let otherwise = match else_result {
+                Some(e) => fold_expr(e, d, n, deep),
+                None => Val::Null,
+            };
+            fold::case(arms, otherwise, d)
+        }
+        Expr::Function(f) => fold_function(f, d, n, deep),
+        _ => Val::Unknown,
+    }
+}
+
+/// Whether the operands of an OR chain hold a predicate and its complement: `x IS NULL OR x
+/// IS NOT NULL` (true for every row), or `p OR NOT p` (true wherever `p` is not NULL: like
+/// `x = x`, it only leaves NULLs out).
+fn has_complementary_pair(e: &Expr) -> bool {
+    fn operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>, budget: &mut usize) {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: ast::BinaryOperator::Or,
+                right,
+            } => {
+                operands(left, out, budget);
+                operands(right, out, budget);
+            }
+            Expr::Nested(x) => operands(x, out, budget),
+            other => out.push(other),
+        }
+    }
+    let mut ops = Vec::new();
+    let mut budget = 256;
+    operands(e, &mut ops, &mut budget);
+    fn unnest(mut x: &Expr) -> &Expr {
+        while let Expr::Nested(inner) = x {
+            x = inner;
+        }
+        x
+    }
+    fn negated(x: &Expr) -> Option<&Expr> {
+        match unnest(x) {
+            Expr::UnaryOp {
+                op: ast::UnaryOperator::Not,
+                expr,
+            } => Some(unnest(expr)),
+            _ => None,
+        }
+    }
+    let volatile = |x: &Expr| mentions_per_row_function(x);
+    ops.iter().enumerate().any(|(i, a)| {
+        ops.iter().skip(i + 1).any(|b| {
+            let (a, b) = (unnest(a), unnest(b));
+            let nulls = match (a, b) {
+                (Expr::IsNull(x), Expr::IsNotNull(y)) | (Expr::IsNotNull(x), Expr::IsNull(y)) => {
+                    x == y && !volatile(x)
+                }
+                _ => false,
+            };
+            nulls
+                || negated(a).is_some_and(|p| p == b && !volatile(b))
+                || negated(b).is_some_and(|p| p == a && !volatile(a))
+        })
+    })
+}
+
+/// Whether a per-row function (`random()`, `rand()`) is called anywhere in `e`.
+fn mentions_per_row_function(e: &Expr) -> bool {
+    let mut found = false;
+    let _ = ast::visit_expressions(e, |x| {
+        if let Expr::Function(f) = x
+            && fold::per_row_function(&object_name(&f.name, Dialect::Generic))
+        {
+            found = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    found
+}
+
+/// The conditional functions a WHERE can hide a constant in: `COALESCE`/`IFNULL` (`NVL`),
+/// `NULLIF`, MySQL `IF`, SQLite `iif`, `GREATEST`/`LEAST` and SQLite's scalar `max`/`min`.
+/// Any other function is unknown.
+fn fold_function(f: &ast::Function, d: Dialect, n: u32, deep: &mut bool) -> Val {
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return Val::Unknown;
+    };
+    if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+        return Val::Unknown;
+    }
+    let mut args = Vec::with_capacity(list.args.len());
+    for a in &list.args {
+        match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => {
+                args.push(fold_expr(e, d, n, deep));
+            }
+            _ => return Val::Unknown,
+        }
+    }
+    let name = object_name(&f.name, d).to_ascii_lowercase();
+    match (name.as_str(), args.as_slice()) {
+        ("coalesce", [_, ..]) | ("ifnull" | "nvl", [_, _]) => fold::coalesce(args),
+        ("nullif", [a, b]) => fold::nullif(a.clone(), b, d),
+        ("if", [c, a, b]) if d == Dialect::Mysql => {
+            fold::case([(c.clone(), a.clone())], b.clone(), d)
+        }
+        ("iif", [c, a, b]) if d == Dialect::Sqlite => {
+            fold::case([(c.clone(), a.clone())], b.clone(), d)
+        }
+        ("greatest", [_, ..]) if d != Dialect::Sqlite => fold::extreme(args, true, d),
+        ("least", [_, ..]) if d != Dialect::Sqlite => fold::extreme(args, false, d),
+        // With one argument SQLite's max/min are aggregates; with two or more, scalars.
+        ("max", [_, _, ..]) if d == Dialect::Sqlite => fold::extreme(args, true, d),
+        ("min", [_, _, ..]) if d == Dialect::Sqlite => fold::extreme(args, false, d),
         _ => Val::Unknown,
     }
 }

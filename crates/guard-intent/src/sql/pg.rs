@@ -316,8 +316,10 @@ fn statement_facts<'a>(
             f.sql.statement = K::Update;
             f.sql.object = ObjectKind::Table;
             w.with(s.with_clause.as_ref(), 0);
+            let mut target = None;
             if let Some(rv) = &s.relation {
                 let name = w.relation(rv);
+                target = Some(name.clone());
                 w.facts.write(name);
             }
             for t in &s.target_list {
@@ -325,18 +327,22 @@ fn statement_facts<'a>(
             }
             w.list(&s.from_clause, 0);
             w.where_clause(s.where_clause.as_deref());
+            w.self_semijoin(s.where_clause.as_deref(), target.as_deref());
             w.returning(s.returning_clause.as_ref());
         }
         N::DeleteStmt(s) => {
             f.sql.statement = K::Delete;
             f.sql.object = ObjectKind::Table;
             w.with(s.with_clause.as_ref(), 0);
+            let mut target = None;
             if let Some(rv) = &s.relation {
                 let name = w.relation(rv);
+                target = Some(name.clone());
                 w.facts.write(name);
             }
             w.list(&s.using_clause, 0);
             w.where_clause(s.where_clause.as_deref());
+            w.self_semijoin(s.where_clause.as_deref(), target.as_deref());
             w.returning(s.returning_clause.as_ref());
         }
         N::MergeStmt(s) => {
@@ -764,6 +770,18 @@ fn statement_facts<'a>(
             f.write(s.trigname.clone());
             f.function(&dotted(&s.funcname));
         }
+        N::AlterEventTrigStmt(s) => {
+            // `ENABLE REPLICA` fires only while `session_replication_role = replica`: in every
+            // ordinary session the trigger is as good as disabled.
+            f.sql.statement = K::Alter;
+            f.sql.object = ObjectKind::EventTrigger;
+            f.write(s.trigname.clone());
+            f.operation(match s.tgenabled.as_str() {
+                "D" => "disable_trigger",
+                "R" => "replica_trigger",
+                _ => "enable_trigger",
+            });
+        }
         N::CreateExtensionStmt(s) => {
             f.sql.statement = K::Create;
             f.sql.object = ObjectKind::Extension;
@@ -781,6 +799,11 @@ fn statement_facts<'a>(
                 let name = w.relation(rv);
                 w.facts.write(name);
             }
+            // A restrictive policy only narrows what permissive ones allow; a permissive one's
+            // USING / WITH CHECK is the row filter, read like a WHERE.
+            if s.permissive {
+                w.policy_filter(s.qual.as_deref(), s.with_check.as_deref());
+            }
             w.opt(s.qual.as_deref(), 0);
             w.opt(s.with_check.as_deref(), 0);
         }
@@ -791,6 +814,9 @@ fn statement_facts<'a>(
                 let name = w.relation(rv);
                 w.facts.write(name);
             }
+            w.policy_filter(s.qual.as_deref(), s.with_check.as_deref());
+            w.opt(s.qual.as_deref(), 0);
+            w.opt(s.with_check.as_deref(), 0);
         }
         N::CreateForeignServerStmt(s) => {
             f.sql.statement = K::Create;
@@ -1132,11 +1158,12 @@ fn alter_operation(subtype: i32) -> String {
     };
     let fixed = match t {
         A::AtDisableTrig | A::AtDisableTrigAll | A::AtDisableTrigUser => "disable_trigger",
-        A::AtEnableTrig
-        | A::AtEnableTrigAll
-        | A::AtEnableTrigUser
-        | A::AtEnableAlwaysTrig
-        | A::AtEnableReplicaTrig => "enable_trigger",
+        // Replica-only triggers and rules do not fire in ordinary sessions.
+        A::AtEnableReplicaTrig => "replica_trigger",
+        A::AtEnableReplicaRule => "replica_rule",
+        A::AtEnableTrig | A::AtEnableTrigAll | A::AtEnableTrigUser | A::AtEnableAlwaysTrig => {
+            "enable_trigger"
+        }
         A::AtChangeOwner => "owner",
         A::AtSetUnLogged => "set_unlogged",
         A::AtColumnDefault => "set_default",
@@ -1260,10 +1287,90 @@ impl<'a, 's> Walk<'a, 's> {
         if let Some(w) = w {
             let mut deep = false;
             let v = fold_node(w, 0, &mut deep);
-            self.facts.where_clause(&v, deep);
+            let independent = row_independent(w, 0);
+            self.facts.where_clause(&v, deep, independent);
             self.facts.too_deep |= deep;
             self.node(w, 1);
         }
+    }
+
+    /// A row-security policy's `USING` / `WITH CHECK` expressions, read as its WHERE: present,
+    /// and effective unless one of them is constant-true (`USING (true)` lets every row
+    /// through). Unlike a DELETE's WHERE, a filter that reads no column
+    /// (`USING (current_user = 'auditor')`) is a real per-session restriction, so it counts.
+    fn policy_filter(&mut self, qual: Option<&'a Node>, check: Option<&'a Node>) {
+        for e in [qual, check].into_iter().flatten() {
+            let mut deep = false;
+            let v = fold_node(e, 0, &mut deep);
+            let was_effective = !self.facts.sql.has_where || self.facts.sql.effective_where;
+            self.facts.where_clause(&v, deep, false);
+            self.facts.sql.effective_where &= was_effective;
+            self.facts.too_deep |= deep;
+        }
+    }
+
+    /// `DELETE FROM t WHERE c IN (SELECT c FROM t)` (or `= ANY (…)`), alone or as one branch
+    /// of an OR: every row whose `c` is not NULL matches, as `c = c` does, so the WHERE
+    /// restricts nothing.
+    fn self_semijoin(&mut self, w: Option<&'a Node>, target: Option<&str>) {
+        let (Some(w), Some(target)) = (w, target) else {
+            return;
+        };
+        let branches: Vec<&Node> = match &w.node {
+            Some(NodeEnum::BoolExpr(b)) if b.boolop == BoolExprType::OrExpr as i32 => {
+                b.args.iter().collect()
+            }
+            _ => vec![w],
+        };
+        if branches.iter().any(|b| self.is_self_semijoin(b, target)) {
+            self.facts.sql.effective_where = false;
+        }
+    }
+
+    fn is_self_semijoin(&self, n: &Node, target: &str) -> bool {
+        let Some(NodeEnum::SubLink(l)) = &n.node else {
+            return false;
+        };
+        let any = l.sub_link_type == pb::SubLinkType::AnySublink as i32;
+        let equality = l.oper_name.is_empty() || dotted(&l.oper_name) == "=";
+        let Some(NodeEnum::ColumnRef(outer)) = l.testexpr.as_deref().and_then(|t| t.node.as_ref())
+        else {
+            return false;
+        };
+        let Some(NodeEnum::SelectStmt(q)) = l.subselect.as_deref().and_then(|t| t.node.as_ref())
+        else {
+            return false;
+        };
+        let plain = q.where_clause.is_none()
+            && q.having_clause.is_none()
+            && q.group_clause.is_empty()
+            && q.limit_count.is_none()
+            && q.limit_offset.is_none()
+            && q.with_clause.is_none()
+            && q.larg.is_none()
+            && q.values_lists.is_empty()
+            && q.distinct_clause.is_empty();
+        let (Some(from), Some(t)) = (q.from_clause.first(), q.target_list.first()) else {
+            return false;
+        };
+        let same_table = q.from_clause.len() == 1
+            && matches!(&from.node, Some(NodeEnum::RangeVar(rv))
+                if rv.inh && self.session.relation(&rv.schemaname, &rv.relname, false) == target);
+        let inner = match &t.node {
+            Some(NodeEnum::ResTarget(rt)) => {
+                match rt.val.as_deref().and_then(|v| v.node.as_ref()) {
+                    Some(NodeEnum::ColumnRef(c)) => Some(c),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let last = |c: &pb::ColumnRef| column_name(c).rsplit('.').next().map(str::to_string);
+        any && equality
+            && plain
+            && same_table
+            && q.target_list.len() == 1
+            && inner.is_some_and(|c| last(c).is_some() && last(c) == last(outer))
     }
 
     fn select(&mut self, s: &'a pb::SelectStmt, depth: u32, top: bool) {
@@ -1276,7 +1383,7 @@ impl<'a, 's> Walk<'a, 's> {
             if let Some(w) = &s.where_clause {
                 let mut deep = false;
                 let v = fold_node(w, 0, &mut deep);
-                self.facts.where_clause(&v, deep);
+                self.facts.where_clause(&v, deep, row_independent(w, 0));
                 self.facts.too_deep |= deep;
             }
             let limited = s
@@ -1574,7 +1681,10 @@ pub(crate) fn fold_node(n: &Node, depth: u32, deep: &mut bool) -> Val {
                 .collect::<Vec<_>>();
             match BoolExprType::try_from(b.boolop) {
                 Ok(BoolExprType::AndExpr) => fold::and(args, D),
-                Ok(BoolExprType::OrExpr) => fold::or(args, D),
+                Ok(BoolExprType::OrExpr) => match fold::or(args, D) {
+                    Val::Unknown if has_complementary_pair(&b.args) => Val::Bool(true),
+                    v => v,
+                },
                 Ok(BoolExprType::NotExpr) => args
                     .into_iter()
                     .next()
@@ -1614,7 +1724,168 @@ pub(crate) fn fold_node(n: &Node, depth: u32, deep: &mut bool) -> Val {
         }
         Some(NodeEnum::AExpr(x)) => fold_aexpr(x, d, deep),
         Some(NodeEnum::SubLink(l)) => fold_sublink(l, d, deep),
+        Some(NodeEnum::CoalesceExpr(c)) => fold::coalesce(
+            c.args
+                .iter()
+                .map(|a| fold_node(a, d, deep))
+                .collect::<Vec<_>>(),
+        ),
+        Some(NodeEnum::MinMaxExpr(m)) => {
+            let args = m
+                .args
+                .iter()
+                .map(|a| fold_node(a, d, deep))
+                .collect::<Vec<_>>();
+            match pb::MinMaxOp::try_from(m.op) {
+                Ok(pb::MinMaxOp::IsGreatest) => fold::extreme(args, true, D),
+                Ok(pb::MinMaxOp::IsLeast) => fold::extreme(args, false, D),
+                _ => Val::Unknown,
+            }
+        }
+        Some(NodeEnum::CaseExpr(c)) => {
+            // `CASE x WHEN v …` compares `x = v`; a searched CASE tests each condition.
+            let operand = c.arg.as_deref().map(|a| fold_node(a, d, deep));
+            let mut arms = Vec::with_capacity(c.args.len());
+            for w in &c.args {
+                let Some(NodeEnum::CaseWhen(w)) = &w.node else {
+                    return Val::Unknown;
+                };
+                let cond = sub(&w.expr, deep);
+                let cond = match &operand {
+                    Some(x) => fold::compare(Cmp::Eq, x, &cond, D),
+                    None => cond,
+                };
+                arms.push((cond, sub(&w.result, deep)));
+            }
+            let otherwise = match &c.defresult {
+                Some(e) => fold_node(e, d, deep),
+                None => Val::Null,
+            };
+            fold::case(arms, otherwise, D)
+        }
         _ => Val::Unknown,
+    }
+}
+
+/// Whether an expression reads nothing of the row it is evaluated for: no column, no
+/// subquery (which may be correlated), no per-row function. Anything unfamiliar counts as
+/// reading the row, so the answer `true` is always safe to act on.
+fn row_independent(n: &Node, depth: u32) -> bool {
+    if depth > MAX_WALK_DEPTH {
+        return false;
+    }
+    let d = depth + 1;
+    let all = |nodes: &[Node]| nodes.iter().all(|a| row_independent(a, d));
+    let opt = |n: &Option<Box<Node>>| n.as_deref().is_none_or(|a| row_independent(a, d));
+    match &n.node {
+        Some(NodeEnum::AConst(_) | NodeEnum::ParamRef(_) | NodeEnum::SqlvalueFunction(_)) => true,
+        Some(NodeEnum::TypeCast(c)) => opt(&c.arg),
+        Some(NodeEnum::AExpr(x)) => opt(&x.lexpr) && opt(&x.rexpr),
+        Some(NodeEnum::BoolExpr(b)) => all(&b.args),
+        Some(NodeEnum::NullTest(t)) => opt(&t.arg),
+        Some(NodeEnum::BooleanTest(t)) => opt(&t.arg),
+        Some(NodeEnum::CoalesceExpr(c)) => all(&c.args),
+        Some(NodeEnum::MinMaxExpr(m)) => all(&m.args),
+        Some(NodeEnum::List(l)) => all(&l.items),
+        Some(NodeEnum::RowExpr(r)) => all(&r.args),
+        Some(NodeEnum::AArrayExpr(a)) => all(&a.elements),
+        Some(NodeEnum::CaseExpr(c)) => opt(&c.arg) && all(&c.args) && opt(&c.defresult),
+        Some(NodeEnum::CaseWhen(w)) => opt(&w.expr) && opt(&w.result),
+        Some(NodeEnum::FuncCall(fc)) => {
+            !fold::per_row_function(&dotted(&fc.funcname))
+                && fc.agg_filter.is_none()
+                && fc.over.is_none()
+                && !fc.agg_star
+                && all(&fc.args)
+        }
+        _ => false,
+    }
+}
+
+/// Whether an OR's operands hold a predicate and its complement: `x IS NULL OR x IS NOT NULL`
+/// (true for every row), or `p OR NOT p` (true wherever `p` is not NULL: like `x = x`, it only
+/// leaves NULLs out).
+fn has_complementary_pair(args: &[Node]) -> bool {
+    fn null_test(n: &Node) -> Option<(&Node, bool)> {
+        match &n.node {
+            Some(NodeEnum::NullTest(t)) => t
+                .arg
+                .as_deref()
+                .map(|a| (a, t.nulltesttype == NullTestType::IsNull as i32)),
+            _ => None,
+        }
+    }
+    fn negated(n: &Node) -> Option<&Node> {
+        match &n.node {
+            Some(NodeEnum::BoolExpr(b)) if b.boolop == BoolExprType::NotExpr as i32 => {
+                b.args.first().filter(|_| b.args.len() == 1)
+            }
+            _ => None,
+        }
+    }
+    /// The operands of nested ORs (`a OR (b OR c)`), a bounded number of them.
+    fn flatten<'n>(args: &'n [Node], out: &mut Vec<&'n Node>) {
+        for a in args {
+            if out.len() >= 256 {
+                return;
+            }
+            match &a.node {
+                Some(NodeEnum::BoolExpr(b)) if b.boolop == BoolExprType::OrExpr as i32 => {
+                    flatten(&b.args, out);
+                }
+                _ => out.push(a),
+            }
+        }
+    }
+    let mut all = Vec::new();
+    flatten(args, &mut all);
+    all.iter().enumerate().any(|(i, &a)| {
+        all.iter().skip(i + 1).any(|&b| {
+            let nulls = match (null_test(a), null_test(b)) {
+                (Some((x, is_null_x)), Some((y, is_null_y))) => {
+                    is_null_x != is_null_y && same_expr(x, y)
+                }
+                _ => false,
+            };
+            nulls
+                || negated(a).is_some_and(|p| same_expr(p, b))
+                || negated(b).is_some_and(|p| same_expr(p, a))
+        })
+    })
+}
+
+/// Whether two expressions are the same text up to layout (locations aside) and can only
+/// yield the same value for a row: no per-row function (`random()`) anywhere in them.
+fn same_expr(a: &Node, b: &Node) -> bool {
+    fn strip(v: &mut serde_json::Value, volatile: &mut bool) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("location");
+                if let Some(serde_json::Value::String(s)) = m.get("sval") {
+                    *volatile |= fold::per_row_function(s);
+                }
+                for x in m.values_mut() {
+                    strip(x, volatile);
+                }
+            }
+            serde_json::Value::Array(xs) => xs.iter_mut().for_each(|x| strip(x, volatile)),
+            _ => {}
+        }
+    }
+    let (Ok(mut x), Ok(mut y)) = (serde_json::to_value(a), serde_json::to_value(b)) else {
+        return false;
+    };
+    let mut volatile = false;
+    strip(&mut x, &mut volatile);
+    strip(&mut y, &mut volatile);
+    !volatile && x == y
+}
+
+/// The folded fields of a row constructor (`(1, 2)`, `ROW(1, 2)`), if `n` is one.
+fn fold_row(n: &Node, d: u32, deep: &mut bool) -> Option<Vec<Val>> {
+    match &n.node {
+        Some(NodeEnum::RowExpr(r)) => Some(r.args.iter().map(|a| fold_node(a, d, deep)).collect()),
+        _ => None,
     }
 }
 
@@ -1624,8 +1895,17 @@ fn fold_sublink(l: &pb::SubLink, d: u32, deep: &mut bool) -> Val {
     let Some(NodeEnum::SelectStmt(s)) = l.subselect.as_ref().and_then(|n| n.node.as_ref()) else {
         return Val::Unknown;
     };
+    // `EXISTS (SELECT 1 WHERE false)`: a FROM-less query yields its one row when its WHERE
+    // holds; a WHERE that folds to a constant decides it.
+    let filter = match s.where_clause.as_deref() {
+        None => Some(true),
+        Some(w) => fold::truth(&fold_node(w, d, deep), D)
+            .or_else(|| matches!(fold_node(w, d, deep), Val::Null).then_some(false)),
+    };
+    let Some(filter) = filter else {
+        return Val::Unknown;
+    };
     let one_row = s.from_clause.is_empty()
-        && s.where_clause.is_none()
         && s.having_clause.is_none()
         && s.limit_count.is_none()
         && s.limit_offset.is_none()
@@ -1636,7 +1916,8 @@ fn fold_sublink(l: &pb::SubLink, d: u32, deep: &mut bool) -> Val {
         return Val::Unknown;
     }
     match pb::SubLinkType::try_from(l.sub_link_type) {
-        Ok(pb::SubLinkType::ExistsSublink) => Val::Bool(true),
+        Ok(pb::SubLinkType::ExistsSublink) => Val::Bool(filter),
+        _ if !filter => Val::Unknown,
         Ok(pb::SubLinkType::ExprSublink) => {
             match s.target_list.first().and_then(|t| t.node.as_ref()) {
                 Some(NodeEnum::ResTarget(rt)) => rt
@@ -1674,12 +1955,58 @@ fn fold_aexpr(x: &pb::AExpr, d: u32, deep: &mut bool) -> Val {
                 _ => Val::Unknown,
             },
             Some(l) => {
+                let rows = x
+                    .lexpr
+                    .as_deref()
+                    .and_then(|n| fold_row(n, d, deep))
+                    .zip(right().and_then(|n| fold_row(n, d, deep)));
+                if let Some((lrow, rrow)) = rows {
+                    return match Cmp::from_op(&op) {
+                        Some(c) => fold::compare_rows(c, &lrow, &rrow, D),
+                        None => Val::Unknown,
+                    };
+                }
                 let rv = r(deep);
                 match Cmp::from_op(&op) {
-                    Some(c) => fold::compare(c, &l, &rv, D),
+                    Some(c) => match fold::compare(c, &l, &rv, D) {
+                        // `lower(s) = lower(s)`: like `x = x`, true wherever it is not NULL.
+                        Val::Unknown
+                            if matches!(c, Cmp::Eq | Cmp::LtEq | Cmp::GtEq)
+                                && x.lexpr
+                                    .as_deref()
+                                    .zip(right())
+                                    .is_some_and(|(a, b)| same_expr(a, b)) =>
+                        {
+                            Val::Bool(true)
+                        }
+                        v => v,
+                    },
                     None => fold::arith(&op, &l, &rv),
                 }
             }
+        },
+        // `x = ANY(ARRAY[…])` / `x <> ALL(ARRAY[…])`: only literal arrays are decided.
+        Ok(k @ (AExprKind::AexprOpAny | AExprKind::AexprOpAll)) => {
+            let (Some(l), Some(c)) = (left, Cmp::from_op(&op)) else {
+                return Val::Unknown;
+            };
+            let Some(NodeEnum::AArrayExpr(a)) = right().and_then(|r| r.node.as_ref()) else {
+                return Val::Unknown;
+            };
+            let each = a
+                .elements
+                .iter()
+                .map(|e| fold::compare(c, &l, &fold_node(e, d, deep), D))
+                .collect::<Vec<_>>();
+            if k == AExprKind::AexprOpAny {
+                fold::or(each, D)
+            } else {
+                fold::and(each, D)
+            }
+        }
+        Ok(AExprKind::AexprNullif) => match left {
+            Some(l) => fold::nullif(l, &r(deep), D),
+            None => Val::Unknown,
         },
         Ok(AExprKind::AexprIn) => {
             let l = left.unwrap_or(Val::Unknown);
@@ -1716,13 +2043,18 @@ fn fold_aexpr(x: &pb::AExpr, d: u32, deep: &mut bool) -> Val {
                 inside
             }
         }
-        Ok(AExprKind::AexprNotDistinct) => {
+        Ok(k @ (AExprKind::AexprNotDistinct | AExprKind::AexprDistinct)) => {
             let l = left.unwrap_or(Val::Unknown);
-            match (&l, &r(deep)) {
+            let same = match (&l, &r(deep)) {
                 (Val::Null, Val::Null) => Val::Bool(true),
                 (Val::Null, Val::Bool(_) | Val::Num(_) | Val::Str(_))
                 | (Val::Bool(_) | Val::Num(_) | Val::Str(_), Val::Null) => Val::Bool(false),
                 (a, b) => fold::compare(Cmp::Eq, a, b, D),
+            };
+            if k == AExprKind::AexprDistinct {
+                fold::not(same, D)
+            } else {
+                same
             }
         }
         _ => Val::Unknown,

@@ -49,6 +49,7 @@ pub(crate) fn do_block(
             _ => {}
         }
     }
+    set_language(out, own, &language);
     let origin = deeper(cx.origin, "DO", cx.local);
     if language != "plpgsql" {
         let reason =
@@ -66,7 +67,36 @@ pub(crate) fn do_block(
     let tag = dollar_tag(body);
     let wrapped =
         format!("CREATE FUNCTION guard_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}");
-    body_actions(&wrapped, cx, &origin, session, out, own);
+    body_actions(parse_function(&wrapped), cx, &origin, session, out, own);
+}
+
+/// Records the body's language on the `DO` / `CREATE FUNCTION` action itself.
+fn set_language(out: &mut [Action], own: usize, language: &str) {
+    if let Some(Action {
+        detail: ActionDetail::Sql(own),
+        ..
+    }) = out.get_mut(own)
+    {
+        own.language = language.to_string();
+    }
+}
+
+/// Parses a PL/pgSQL function definition with libpg_query.
+fn parse_function(function_sql: &str) -> Result<Value, pg_query::Error> {
+    pg_query::parse_plpgsql(function_sql)
+}
+
+/// A trigger function's body as the body of a plain function returning `record`, with `NEW`
+/// and `OLD` declared in an enclosing block so assignments to their fields still parse. The
+/// statements are the same; only the trigger variables libpg_query cannot print are gone.
+fn trigger_free_function(body: &str) -> String {
+    let inner = body.trim_end();
+    let inner = inner.strip_suffix(';').unwrap_or(inner);
+    let wrapped = format!("DECLARE new record; old record; BEGIN\n{inner}\n; END");
+    let tag = dollar_tag(&wrapped);
+    format!(
+        "CREATE FUNCTION guard_trigger() RETURNS record LANGUAGE plpgsql AS {tag}{wrapped}{tag}"
+    )
 }
 
 /// `CREATE FUNCTION|PROCEDURE`: the body does not run now, but a later statement of the same
@@ -103,6 +133,7 @@ pub(crate) fn create_function(
             _ => {}
         }
     }
+    set_language(out, own, &language);
     let step = if s.is_procedure {
         "CREATE PROCEDURE"
     } else {
@@ -110,7 +141,17 @@ pub(crate) fn create_function(
     };
     let origin = deeper(cx.origin, step, cx.local);
     match (language.as_str(), body.as_slice()) {
-        ("plpgsql", _) => body_actions(cx.text, cx, &origin, session, out, own),
+        ("plpgsql", _) => {
+            let tree = match (parse_function(cx.text), body.as_slice()) {
+                // libpg_query cannot print the trigger variables (`TG_NAME`, …) of a trigger
+                // function as JSON; the same body declared inside a plain function parses.
+                (Err(pg_query::Error::InvalidJson(_)), [text]) => {
+                    parse_function(&trigger_free_function(text))
+                }
+                (tree, _) => tree,
+            };
+            body_actions(tree, cx, &origin, session, out, own);
+        }
         ("sql", [text]) => analyze_in(text, &origin, session, out),
         // `BEGIN ATOMIC … END`: the statements are already parsed.
         ("sql", []) => {
@@ -152,16 +193,16 @@ pub(crate) fn create_function(
     }
 }
 
-/// Parses a PL/pgSQL function definition and emits the actions of its body.
+/// Emits the actions of a parsed PL/pgSQL function definition.
 fn body_actions(
-    function_sql: &str,
+    parsed: Result<Value, pg_query::Error>,
     cx: &Place<'_>,
     origin: &Origin,
     session: &mut Session,
     out: &mut Vec<Action>,
     own: usize,
 ) {
-    let tree = match pg_query::parse_plpgsql(function_sql) {
+    let tree = match parsed {
         Ok(t) => t,
         Err(e) => {
             let reason = format!("the PL/pgSQL parser rejected the body: {e}");
