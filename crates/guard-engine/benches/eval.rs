@@ -101,6 +101,14 @@ fn bench_bundle(c: &mut Criterion) {
         group.bench_function(format!("decode_given_{}_bytes", bytes.len()), |b| {
             b.iter(|| decode(black_box(&bytes)).unwrap())
         });
+        // Load plus what the first evaluation builds (the plan and the rule prefilter).
+        group.bench_function("decode_and_prepare_given", |b| {
+            b.iter(|| {
+                let loaded = decode(black_box(&bytes)).unwrap();
+                loaded.policy.prepare();
+                loaded
+            })
+        });
         // What loading cost when every pattern was compiled eagerly.
         let patterns = decode(&bytes).unwrap().policy.data().patterns.clone();
         group.bench_function("compile_given_patterns_eagerly", |b| {

@@ -338,7 +338,10 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
         )));
     }
     let policy = Policy::new(data).map_err(|e| BundleError::Malformed(e.to_string()))?;
-    check_sources(&policy, &metadata).map_err(BundleError::Malformed)?;
+    // Spans only: the per-source digests were checked by `encode`, and the bundle's digest
+    // (checked above) covers every source text and its recorded digest. Hashing the texts
+    // again was a tenth of a load; `Metadata::check_source_digests` does it on request.
+    check_spans(&policy, &metadata).map_err(BundleError::Malformed)?;
     if policy.schema_names() != schema_names {
         return Err(BundleError::Malformed(
             "the schema name list does not match the policy".into(),
@@ -352,15 +355,30 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
     })
 }
 
-fn check_sources(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
-    for source in &metadata.sources {
-        if hex::encode(Sha256::digest(source.text.as_bytes())) != source.sha256 {
-            return Err(format!(
-                "the digest of source `{}` does not match its text",
-                source.name
-            ));
+impl Metadata {
+    /// Checks every source's recorded SHA-256 against its text. [`encode`] refuses metadata
+    /// that fails this; [`decode`] does not repeat it (the bundle's digest covers the texts and
+    /// their recorded digests), so tools that show provenance may.
+    pub fn check_source_digests(&self) -> Result<(), String> {
+        for source in &self.sources {
+            if hex::encode(Sha256::digest(source.text.as_bytes())) != source.sha256 {
+                return Err(format!(
+                    "the digest of source `{}` does not match its text",
+                    source.name
+                ));
+            }
         }
+        Ok(())
     }
+}
+
+fn check_sources(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
+    metadata.check_source_digests()?;
+    check_spans(policy, metadata)
+}
+
+/// Every rule points into a source file of the bundle, within its text.
+fn check_spans(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
     for rule in policy.rules() {
         let file = rule.source.file as usize;
         let Some(source) = metadata.sources.get(file) else {

@@ -9,10 +9,17 @@
 //! - Matches are reported in a stable order: `on request` rules first (spanning the whole
 //!   command), then each action in request order, and for each, the rules in policy order.
 //!
-//! Invariants: evaluation is total (no errors, no panics: an out-of-scope field reads as its
-//! empty value, a type mismatch is `false`), bounded (recursion is limited by the IR's
-//! validated depth; quantifiers only iterate over finite lists and sets) and deterministic
-//! (no hash-order iteration, no clock, no randomness).
+//! Invariants: evaluation is total (no panics: an out-of-scope field reads as its empty value,
+//! a type mismatch is `false`), bounded (recursion is limited by the IR's validated depth;
+//! quantifiers only iterate over finite lists and sets) and deterministic (no hash-order
+//! iteration, no clock, no randomness). The one failure is a regex that does not compile
+//! (possible only in a hand-made bundle, since regexes are compiled on first use rather than
+//! at load): a request whose evaluation needs it is decided `error`, never allowed.
+//!
+//! Speed: per action, the rule prefilter ([`crate::prefilter`]) picks the rules whose
+//! necessary conditions hold, so most rules are never interpreted; request-invariant conjuncts
+//! are decided once per request; common node shapes have fast paths. [`decide_reference`]
+//! does none of this, and tests compare the two.
 
 use std::borrow::Cow;
 
@@ -20,10 +27,11 @@ use guard_model::schema::{Context, EnumType, Value};
 use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request};
 
 use crate::ir::{
-    Builtin, CmpOp, ExprId, MAX_LOCALS, NO_SLOT, Node, Part, Policy, Quantifier, Rule, SetData,
-    SetId, SetLookup, Template,
+    Builtin, CmpOp, ExprId, MAX_LOCALS, NO_SLOT, Node, Part, PatternId, Plan, Policy, Quantifier,
+    Rule, SetData, SetId, SetLookup, Template,
 };
 use crate::names;
+use crate::prefilter::Scratch;
 
 /// Per-request precomputation shared by every rule and action: labels as `key=value` strings
 /// and the kind of every action. Build it once per request.
@@ -75,6 +83,14 @@ pub fn decide(policy: &Policy, rcx: &RequestContext<'_>) -> Decision {
     decide_with(policy, rcx, false)
 }
 
+/// [`decide`] without any of the load-time plan: no prefilter, no hoisted guards, no
+/// per-request cache, no shape-specific fast paths; every rule on the action's kind is
+/// interpreted. Slower, and meant for differential tests: its decisions must be exactly those
+/// of [`decide`].
+pub fn decide_reference(policy: &Policy, rcx: &RequestContext<'_>) -> Decision {
+    decide_with(policy, rcx, true)
+}
+
 /// `reference`: evaluate without the shape-specific fast paths (tests compare both).
 fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> Decision {
     let mut ev = Evaluator::new(policy, rcx.context(None));
@@ -94,10 +110,40 @@ fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> De
     for action in rcx.actions {
         ev.cx = rcx.context(Some(action));
         ev.discriminated.fill(None);
-        if let Some(per_action) = ev.cache.get_mut(policy.action_slots..) {
+        if let Some(per_action) = ev.cache.get_mut(policy.plan().action_slots..) {
             per_action.fill(0);
         }
-        for (index, rule) in policy.indexed_rules_on(Some(action.kind())) {
+        // Skip the rules whose necessary conditions the action does not meet.
+        let kind = action.kind();
+        if !reference && policy.prefilter().prepare(kind, &ev.cx, &mut ev.prefilter) {
+            for w in 0..ev.prefilter.todo.len() {
+                let mut word = ev.prefilter.todo.get(w).copied().unwrap_or(0);
+                while word != 0 {
+                    let index = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    let Some(rule) = policy.rules().get(index) else {
+                        continue;
+                    };
+                    if rule.on == Some(kind)
+                        && policy
+                            .prefilter()
+                            .admits(policy, index, &ev.cx, &mut ev.prefilter)
+                        && ev.rule_matches(index, rule)
+                    {
+                        record(
+                            &mut ev,
+                            rule,
+                            action.span,
+                            &action.via,
+                            &mut matches,
+                            &mut strongest,
+                        );
+                    }
+                }
+            }
+            continue;
+        }
+        for (index, rule) in policy.indexed_rules_on(Some(kind)) {
             if ev.rule_matches(index, rule) {
                 record(
                     &mut ev,
@@ -111,11 +157,41 @@ fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> De
         }
     }
 
+    if let Some(pattern) = ev.broken {
+        return broken_pattern(policy, rcx, pattern);
+    }
     Decision {
         id: rcx.request.id.clone(),
         decision: DecisionKind::from(strongest.unwrap_or(policy.default_effect())),
         matches,
         error: None,
+        bundle: None,
+    }
+}
+
+/// The decision when evaluating the request needed a pattern that does not compile (only
+/// from a malformed bundle: the compiler compiles every pattern). Fail closed: `error`, with
+/// no matches, whatever the pattern's rule would have said.
+#[cold]
+fn broken_pattern(policy: &Policy, rcx: &RequestContext<'_>, pattern: PatternId) -> Decision {
+    let text = policy
+        .data()
+        .patterns
+        .get(pattern.index())
+        .map_or("", |p| p.text());
+    let reason = policy
+        .data()
+        .patterns
+        .get(pattern.index())
+        .and_then(|p| p.compile().err())
+        .map_or_else(String::new, |e| format!(": {e}"));
+    Decision {
+        id: rcx.request.id.clone(),
+        decision: DecisionKind::Error,
+        matches: Vec::new(),
+        error: Some(format!(
+            "the policy's pattern `{text}` does not compile, so this request cannot be decided{reason}"
+        )),
         bundle: None,
     }
 }
@@ -172,6 +248,7 @@ impl<'a> From<Value<'a>> for Val<'a> {
 
 struct Evaluator<'a> {
     policy: &'a Policy,
+    plan: &'a Plan,
     cx: Context<'a>,
     locals: [Val<'a>; MAX_LOCALS],
     /// The request-invariant conditions decided so far in this request, by cache slot
@@ -184,19 +261,27 @@ struct Evaluator<'a> {
     /// Skip the fast paths for common node shapes and the per-request cache (see
     /// [`decide_with`]).
     reference: bool,
+    /// The prefilter's state for the current action.
+    prefilter: Scratch,
+    /// A pattern evaluation needed that does not compile: the decision is `error`.
+    broken: Option<PatternId>,
 }
 
 const FALSE: Val<'static> = Val::Bool(false);
 
 impl<'a> Evaluator<'a> {
     fn new(policy: &'a Policy, cx: Context<'a>) -> Evaluator<'a> {
+        let plan = policy.plan();
         Evaluator {
             policy,
+            plan,
             cx,
             locals: std::array::from_fn(|_| FALSE),
-            cache: vec![0; policy.cache_slots],
-            discriminated: vec![None; policy.discriminators.len()],
+            cache: vec![0; plan.cache_slots],
+            discriminated: vec![None; plan.discriminators.len()],
             reference: false,
+            prefilter: plan.prefilter.scratch(),
+            broken: None,
         }
     }
 
@@ -204,9 +289,8 @@ impl<'a> Evaluator<'a> {
     /// conjuncts (cached for the whole request) are decided first, so a rule guarded by, say,
     /// `config.protected` costs one cache read per action when the guard is false.
     fn rule_matches(&mut self, index: usize, rule: &Rule) -> bool {
-        let policy = self.policy;
         if !self.reference
-            && let Some(plan) = policy.plans.get(index)
+            && let Some(plan) = self.plan.plans.get(index)
         {
             if let Some(d) = plan.discriminator
                 && !self.passes(d, index)
@@ -224,23 +308,21 @@ impl<'a> Evaluator<'a> {
     /// Whether the current action passes rule `index`'s string test on discriminator `d`
     /// (one hash lookup per action and discriminator, however many rules test it).
     fn passes(&mut self, d: usize, index: usize) -> bool {
-        let policy = self.policy;
-        let bits =
-            match self.discriminated.get(d) {
-                Some(Some(bits)) => *bits,
-                _ => {
-                    let bits = policy.discriminators.get(d).and_then(|disc| {
-                        match disc.field.get(&self.cx) {
-                            Value::Str(s) => disc.rules_by_value.get(s).map(|b| &**b),
-                            _ => None,
-                        }
-                    });
-                    if let Some(cached) = self.discriminated.get_mut(d) {
-                        *cached = Some(bits);
+        let bits = match self.discriminated.get(d) {
+            Some(Some(bits)) => *bits,
+            _ => {
+                let bits = self.plan.discriminators.get(d).and_then(|disc| {
+                    match disc.field.get(&self.cx) {
+                        Value::Str(s) => disc.rules_by_value.get(s).map(|b| &**b),
+                        _ => None,
                     }
-                    bits
+                });
+                if let Some(cached) = self.discriminated.get_mut(d) {
+                    *cached = Some(bits);
                 }
-            };
+                bits
+            }
+        };
         bits.and_then(|b| b.get(index / 64))
             .is_some_and(|word| (word >> (index % 64)) & 1 == 1)
     }
@@ -248,7 +330,7 @@ impl<'a> Evaluator<'a> {
     /// Evaluates a condition, through the per-request cache when the node is a
     /// request-invariant condition (evaluation is pure, so its value cannot change).
     fn truthy(&mut self, id: ExprId) -> bool {
-        let slot = self.policy.cache_slot.get(id.index()).copied();
+        let slot = self.plan.cache_slot.get(id.index()).copied();
         match slot {
             Some(slot) if slot != NO_SLOT && !self.reference => {
                 let slot = slot as usize;
@@ -364,8 +446,13 @@ impl<'a> Evaluator<'a> {
             Node::In { .. } => Val::Bool(self.truthy(id)),
             Node::Matches { subject, pattern } => {
                 let subject = self.eval(*subject);
-                let matched = match (&subject, policy.matcher(*pattern)) {
-                    (Val::Str(s), Some(m)) => m.is_match(s),
+                let Some(matcher) = policy.matcher(*pattern) else {
+                    // Fail closed: the whole decision becomes `error`.
+                    self.broken = Some(*pattern);
+                    return FALSE;
+                };
+                let matched = match &subject {
+                    Val::Str(s) => matcher.is_match(s),
                     _ => false,
                 };
                 Val::Bool(matched)
@@ -432,15 +519,28 @@ impl<'a> Evaluator<'a> {
             return None;
         };
         let is_bound = |id: &ExprId| matches!(nodes.get(id.index()), Some(Node::Local(s)) if usize::from(*s) == slot);
-        // `x` must be a field, a constant or another quantifier's variable.
-        let independent = |id: &ExprId| match nodes.get(id.index()) {
-            Some(Node::Local(s)) => usize::from(*s) != slot,
-            Some(Node::Field(_) | Node::Str(_)) => true,
-            _ => false,
+        // `x` must not read the bound variable (`lower(t)` for an outer `t` is fine): it is
+        // evaluated once (evaluation is pure, so once or per element gives the same value).
+        let bit = 1u32
+            .checked_shl(u32::try_from(slot).unwrap_or(u32::MAX))
+            .unwrap_or(0);
+        let plan = self.plan;
+        let independent = |id: &ExprId| {
+            bit != 0
+                && plan
+                    .free_locals
+                    .get(id.index())
+                    .is_some_and(|free| free & bit == 0)
         };
         // Reads of the same field, constant or variable are the same value.
+        let simple = |id: &ExprId| {
+            matches!(
+                nodes.get(id.index()),
+                Some(Node::Local(_) | Node::Field(_) | Node::Str(_))
+            )
+        };
         let same = |a: &ExprId, b: &ExprId| {
-            a == b || (independent(a) && nodes.get(a.index()) == nodes.get(b.index()))
+            a == b || (independent(a) && simple(a) && nodes.get(a.index()) == nodes.get(b.index()))
         };
         let test = |id: &ExprId| match nodes.get(id.index()) {
             Some(Node::Call { builtin, args }) => match args.as_slice() {
@@ -477,6 +577,9 @@ impl<'a> Evaluator<'a> {
             Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains
         ) {
             return None;
+        }
+        if items.is_empty() {
+            return Some(false);
         }
         let Val::Str(x) = self.eval(subject) else {
             // The body is false for every element: `any` over it is false.
@@ -850,17 +953,17 @@ mod tests {
 
         // `protected` is one shared slot; rules a, b (nested `and`) and c are guarded.
         assert_eq!(
-            policy.cache_slot[protected.index()],
-            loaded.cache_slot[protected.index()]
+            policy.plan().cache_slot[protected.index()],
+            loaded.plan().cache_slot[protected.index()]
         );
-        assert!(policy.cache_slot[protected.index()] != NO_SLOT);
+        assert!(policy.plan().cache_slot[protected.index()] != NO_SLOT);
         for i in [0, 1, 2] {
-            assert!(!policy.plans[i].guards.is_empty(), "rule {i}");
+            assert!(!policy.plan().plans[i].guards.is_empty(), "rule {i}");
         }
-        assert!(policy.plans[4].guards.is_empty());
-        assert!(policy.plans[0].discriminator.is_some());
-        assert!(policy.cache_slot[any_flag.index()] as usize >= policy.action_slots);
-        assert!(policy.cache_slot[any_flag.index()] != NO_SLOT);
+        assert!(policy.plan().plans[4].guards.is_empty());
+        assert!(policy.plan().plans[0].discriminator.is_some());
+        assert!(policy.plan().cache_slot[any_flag.index()] as usize >= policy.plan().action_slots);
+        assert!(policy.plan().cache_slot[any_flag.index()] != NO_SLOT);
 
         let actions = [
             exec("rm", &["rf"], &["/var/lib"]),
@@ -898,6 +1001,292 @@ mod tests {
             }
         }
         assert_eq!(expected_production, 2);
+    }
+
+    /// A regex that does not compile (possible only in a hand-made bundle: the compiler
+    /// compiles every pattern) makes the decision `error` whenever evaluation needs it, under
+    /// `not` too, never an allow; requests that do not need it are decided as usual.
+    #[test]
+    fn a_regex_that_does_not_compile_is_an_error_decision() {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{Pattern, PolicyBuilder, TemplatePiece};
+
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let program = b.field(Field::ExecProgram);
+        let rm = b.str("rm");
+        let is_rm = b.compare(CmpOp::Eq, program, rm);
+        let bad = b
+            .matches(program, Pattern::Regex("placeholder".into()))
+            .unwrap();
+        let not_bad = b.not(bad);
+        // deny on exec when exec.program == "rm" and exec.program matches re"(" (broken)
+        let deny = b.and(vec![is_rm, bad]);
+        // allow on exec when not (exec.program matches re"(")
+        let message = [TemplatePiece::Text("m")];
+        let exec_kind = Some(ActionKind::Exec);
+        for (id, effect, condition) in [
+            ("t.deny", Effect::Deny, deny),
+            ("t.allow", Effect::Allow, not_bad),
+        ] {
+            let r = rule(&mut b, id, effect, exec_kind, condition, &message);
+            b.rule(r);
+        }
+        let mut data = b.finish().unwrap().into_data();
+        data.patterns = vec![Pattern::Regex("(".into())];
+        let policy = Policy::new(data).unwrap();
+        assert!(policy.check_patterns().is_err());
+
+        let request = request("production", "rm x");
+        for reference in [false, true] {
+            let actions = [exec("rm", &[], &["x"])];
+            let decision =
+                decide_with(&policy, &RequestContext::new(&request, &actions), reference);
+            assert_eq!(
+                decision.decision,
+                DecisionKind::Error,
+                "reference: {reference}"
+            );
+            assert!(decision.matches.is_empty());
+            assert!(
+                decision.error.as_deref().is_some_and(|e| e.contains("`(`")),
+                "{decision:?}"
+            );
+            // No exec action: nothing needs the pattern.
+            let sql_only = [sql(guard_model::StatementKind::Select, &["t"], [0, 1])];
+            let decision = decide_with(
+                &policy,
+                &RequestContext::new(&request, &sql_only),
+                reference,
+            );
+            assert_eq!(decision.decision, DecisionKind::Allow);
+            assert_eq!(decision.error, None);
+        }
+    }
+
+    /// A policy with every shape the prefilter reduces (and some it cannot), for comparing
+    /// decisions with and without it.
+    fn prefilter_shapes_policy() -> Policy {
+        use guard_model::{ActionKind, Effect, Field, StatementKind};
+
+        use crate::ir::{Pattern, PolicyBuilder, TemplatePiece};
+
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let program = b.field(Field::ExecProgram);
+        let args = b.field(Field::ExecArgs);
+        let paths = b.field(Field::ExecPaths);
+        let reads = b.field(Field::ExecReads);
+        let hosts = b.field(Field::ExecHosts);
+        let x0 = b.local(0);
+        let x1 = b.local(1);
+        let mut conditions: Vec<(Option<ActionKind>, ExprId)> = Vec::new();
+        let exec_kind = Some(ActionKind::Exec);
+
+        // exec.program in {"dd", "rm"} or any a in exec.args:
+        //   contains(a, "/dev/tcp/") or contains(a, "/dev/udp/")
+        let programs = b.string_set(["rm", "dd"]);
+        let programs = b.set(programs);
+        let in_programs = b.is_in(program, programs, false);
+        let tcp = b.str("/dev/tcp/");
+        let udp = b.str("/dev/udp/");
+        let c1 = b.call(Builtin::Contains, vec![x0, tcp]);
+        let c2 = b.call(Builtin::Contains, vec![x0, udp]);
+        let either = b.or(vec![c1, c2]);
+        let any_socket = b.quantified(Quantifier::Any, 0, args, either);
+        conditions.push((exec_kind, b.or(vec![in_programs, any_socket])));
+        // any p in exec.paths: any d in {"/etc/", "/usr/"}: p == d or starts_with(p, d)
+        let prefixes = b.string_set(["/etc/", "/usr/"]);
+        let prefixes = b.set(prefixes);
+        let eq = b.compare(CmpOp::Eq, x0, x1);
+        let starts = b.call(Builtin::StartsWith, vec![x0, x1]);
+        let under = b.or(vec![eq, starts]);
+        let any_prefix = b.quantified(Quantifier::Any, 1, prefixes, under);
+        conditions.push((
+            exec_kind,
+            b.quantified(Quantifier::Any, 0, paths, any_prefix),
+        ));
+        // "kv" in exec.args and any a in exec.args: a in {"--force", "-f"}
+        let kv = b.str("kv");
+        let kv_in = b.is_in(kv, args, false);
+        let forces = b.string_set(["--force", "-f"]);
+        let forces = b.set(forces);
+        let force_in = b.is_in(x0, forces, false);
+        let any_force = b.quantified(Quantifier::Any, 0, args, force_in);
+        conditions.push((exec_kind, b.and(vec![kv_in, any_force])));
+        // len(exec.reads) > 0 and any r in exec.reads: r matches "/dev/*"
+        let len_reads = b.call(Builtin::Len, vec![reads]);
+        let zero = b.int(0);
+        let some_reads = b.compare(CmpOp::Gt, len_reads, zero);
+        let dev = b.matches(x0, Pattern::Glob("/dev/*".into())).unwrap();
+        let any_dev = b.quantified(Quantifier::Any, 0, reads, dev);
+        conditions.push((exec_kind, b.and(vec![some_reads, any_dev])));
+        // exec.elevated
+        conditions.push((exec_kind, b.field(Field::ExecElevated)));
+        // not (exec.program == "ls")
+        let ls = b.str("ls");
+        let is_ls = b.compare(CmpOp::Eq, program, ls);
+        conditions.push((exec_kind, b.not(is_ls)));
+        // any a in exec.args: ends_with(a, ".sh") and exec.program == "bash"
+        let sh = b.str(".sh");
+        let ends = b.call(Builtin::EndsWith, vec![x0, sh]);
+        let bash = b.str("bash");
+        let is_bash = b.compare(CmpOp::Eq, program, bash);
+        let both = b.and(vec![ends, is_bash]);
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, args, both)));
+        // on sql: stmt.kind in {drop, truncate} or stmt.kind == delete
+        let kind = b.field(Field::StmtKind);
+        let drops = b.enum_set(
+            EnumType::StatementKind,
+            [StatementKind::Drop, StatementKind::Truncate]
+                .iter()
+                .filter_map(|k| crate::ir::EnumValue::named(EnumType::StatementKind, k.name())),
+        );
+        let drops = b.set(drops);
+        let kind_in = b.is_in(kind, drops, false);
+        let delete = crate::ir::EnumValue::named(EnumType::StatementKind, "delete").unwrap();
+        let delete = b.enum_value(delete);
+        let is_delete = b.compare(CmpOp::Eq, kind, delete);
+        conditions.push((Some(ActionKind::Sql), b.or(vec![kind_in, is_delete])));
+        // on exec: any k in request.action_kinds: k in {sql}
+        let kinds = b.field(Field::RequestActionKinds);
+        let sql_kind = crate::ir::EnumValue::named(EnumType::ActionKind, "sql").unwrap();
+        let sql_set = b.enum_set(EnumType::ActionKind, [sql_kind]);
+        let sql_set = b.set(sql_set);
+        let k_in = b.is_in(x0, sql_set, false);
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, kinds, k_in)));
+        // any a in exec.args: a matches re"^-{1,2}force$"
+        let force_re = b
+            .matches(x0, Pattern::Regex("^-{1,2}force$".into()))
+            .unwrap();
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, args, force_re)));
+        // 0 < len(exec.hosts)
+        let len_hosts = b.call(Builtin::Len, vec![hosts]);
+        conditions.push((exec_kind, b.compare(CmpOp::Lt, zero, len_hosts)));
+        // all a in exec.args: a == "rm"
+        let rm = b.str("rm");
+        let is_rm = b.compare(CmpOp::Eq, x0, rm);
+        conditions.push((exec_kind, b.quantified(Quantifier::All, 0, args, is_rm)));
+        // any a in exec.args: lower(a) == "rm"
+        let lowered = b.call(Builtin::Lower, vec![x0]);
+        let lower_rm = b.compare(CmpOp::Eq, lowered, rm);
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, args, lower_rm)));
+        // or() (never true) and and() (always true)
+        conditions.push((exec_kind, b.or(vec![])));
+        conditions.push((exec_kind, b.and(vec![])));
+        // any d in {"kv", "rm"}: any a in exec.args: a == d
+        let words = b.string_set(["kv", "rm"]);
+        let words = b.set(words);
+        let eq_d = b.compare(CmpOp::Eq, x1, x0);
+        let any_arg = b.quantified(Quantifier::Any, 1, args, eq_d);
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, words, any_arg)));
+        // exec.program matches "*sh" and (target.env == "production" or len(exec.args) >= 2)
+        let shells = b.matches(program, Pattern::Glob("*sh".into())).unwrap();
+        let env = b.field(Field::TargetEnv);
+        let production = b.str("production");
+        let is_production = b.compare(CmpOp::Eq, env, production);
+        let len_args = b.call(Builtin::Len, vec![args]);
+        let two = b.int(2);
+        let two_args = b.compare(CmpOp::Ge, len_args, two);
+        let either = b.or(vec![is_production, two_args]);
+        conditions.push((exec_kind, b.and(vec![shells, either])));
+        // on request: any a in request.action_kinds: a in {sql}
+        conditions.push((None, b.quantified(Quantifier::Any, 0, kinds, k_in)));
+
+        let message = [TemplatePiece::Text("m")];
+        for (i, (on, condition)) in conditions.into_iter().enumerate() {
+            let r = rule(
+                &mut b,
+                &format!("t.r{i}"),
+                Effect::Warn,
+                on,
+                condition,
+                &message,
+            );
+            b.rule(r);
+        }
+        b.finish().unwrap()
+    }
+
+    fn shapes_exec() -> impl Strategy<Value = guard_model::Action> {
+        const VOCABULARY: &[&str] = &[
+            "rm",
+            "dd",
+            "ls",
+            "bash",
+            "zsh",
+            "kv",
+            "--force",
+            "-f",
+            "force",
+            "/dev/tcp/1.2.3.4/80",
+            "x/dev/udp/",
+            "/etc/",
+            "/etc/passwd",
+            "/usr",
+            "/dev/sda",
+            "run.sh",
+            "RM",
+            "",
+        ];
+        let word = || prop::sample::select(VOCABULARY).prop_map(str::to_string);
+        let words = || prop::collection::vec(word(), 0..4);
+        (word(), words(), words(), words(), words(), any::<bool>()).prop_map(
+            |(program, args, paths, reads, hosts, elevated)| {
+                let mut action = exec(&program, &[], &[]);
+                if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
+                    e.args = args;
+                    e.paths = paths;
+                    e.reads = reads;
+                    e.hosts = hosts;
+                    e.elevated = elevated;
+                }
+                action
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// The prefilter skips only rules that cannot match: decisions with it are those of
+        /// plain evaluation, on actions built to hit and miss every atom.
+        #[test]
+        fn prefilter_agrees_with_reference_evaluation(
+            env in prop::sample::select(&["production", "staging"][..]),
+            actions in prop::collection::vec(
+                prop_oneof![3 => shapes_exec(), 1 => action()],
+                0..4,
+            ),
+        ) {
+            let policy = prefilter_shapes_policy();
+            let request = request(env, "x");
+            let rcx = RequestContext::new(&request, &actions);
+            prop_assert_eq!(decide_with(&policy, &rcx, false), decide_with(&policy, &rcx, true));
+        }
+    }
+
+    /// The prefilter does filter: an action meeting no atom of a rule skips it.
+    #[test]
+    fn prefilter_admits_only_rules_whose_atoms_hold() {
+        let policy = prefilter_shapes_policy();
+        let request = request("staging", "x");
+        let quiet = [exec("cat", &[], &[])];
+        let rcx = RequestContext::new(&request, &quiet);
+        let cx = rcx.context(Some(&quiet[0]));
+        let mut scratch = policy.prefilter().scratch();
+        assert!(
+            policy
+                .prefilter()
+                .prepare(guard_model::ActionKind::Exec, &cx, &mut scratch)
+        );
+        let todo = scratch.todo.clone();
+        let admitted: Vec<usize> = (0..policy.rules().len())
+            .filter(|i| policy.rules()[*i].on == Some(guard_model::ActionKind::Exec))
+            .filter(|i| (todo[i / 64] >> (i % 64)) & 1 == 1)
+            .filter(|i| policy.prefilter().admits(&policy, *i, &cx, &mut scratch))
+            .collect();
+        // `not`, `all` and `and()` have no necessary condition; `lower(a)` needs arguments.
+        assert_eq!(admitted, [5, 11, 14]);
     }
 
     proptest! {

@@ -5,18 +5,21 @@
 //!   an expression arena and rules. It is what `guard-compile` produces (through
 //!   [`PolicyBuilder`]) and what a bundle stores.
 //! - [`Policy`] is a validated `PolicyData` plus what is derived from it at load time: sets as
-//!   hash sets (strings, ints) and bit masks (enum variants), globs and regexes (syntax-checked
-//!   at load, compiled on first use), the rule index by action kind, and the per-rule plan
-//!   (request-invariant guards cached per request, string tests looked up once per action).
-//!   It is built only by [`Policy::new`], so every `Policy` is valid.
+//!   hash sets (strings, ints) and bit masks (enum variants), globs (syntax-checked at load)
+//!   and regexes (compiled on first use), the rule index by action kind, the per-rule plan
+//!   (request-invariant guards cached per request, string tests looked up once per action)
+//!   and the rule prefilter ([`crate::prefilter`]). It is built only by [`Policy::new`], so
+//!   every `Policy` is valid.
 //!
 //! Invariants of a valid policy (checked by [`Policy::new`], so a bundle cannot break them):
 //! - Expressions live in one arena ([`PolicyData::nodes`]); a node's children have smaller ids.
 //!   The expression graph is therefore acyclic, and its depth is at most [`MAX_DEPTH`], which
 //!   bounds the evaluator's recursion. Decoding a bundle never recurses over its data.
 //! - Every id (string, set, pattern, node, quantifier slot) is in range, every set is sorted
-//!   and duplicate-free (one canonical encoding per policy), every pattern parses, and rule
-//!   ids are unique.
+//!   and duplicate-free (one canonical encoding per policy), every glob parses, and rule ids
+//!   are unique. Regexes are checked when first compiled: one that does not compile makes
+//!   the decision of every request evaluating it `error` (fail closed), never a match or a
+//!   non-match. [`Policy::check_patterns`] checks them all at once, for tools.
 //! - Nothing is typed at run time: the type checker guarantees operand types; should a bundle
 //!   still combine mismatched values, the operation is `false` (or the empty value), never an
 //!   error. Evaluation is total.
@@ -30,6 +33,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::names;
+use crate::prefilter::Prefilter;
 
 /// The deepest expression a policy may contain (node depth, root = 1).
 pub const MAX_DEPTH: usize = 64;
@@ -207,8 +211,8 @@ pub enum SetData {
     ),
 }
 
-/// A glob or regex, stored as its source text; syntax-checked at load and compiled on first
-/// use (at most once per loaded policy).
+/// A glob or regex, stored as its source text; compiled on first use (at most once per loaded
+/// policy). Globs are syntax-checked at load, regexes when compiled (see [`Policy::new`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Pattern {
     /// `*` (any run of characters, `/` included), `?`, `[…]`, `{a,b}`; `\` escapes. Matches
@@ -249,6 +253,23 @@ impl Pattern {
                     pattern: text.clone(),
                     message: e.to_string(),
                 }),
+        }
+    }
+
+    /// What [`Policy::new`] checks at load: a glob's syntax (cheap), returning the matcher
+    /// right away when it is a plain string test. Regexes are not checked here: parsing the
+    /// shipped library's 70 regexes was more than half of a bundle load. A regex that does not
+    /// compile is found on first use, and the decision of every request that evaluates it is
+    /// then `error` (never an allow; see `eval`), so a bad bundle fails closed.
+    fn check_at_load(&self) -> Result<Option<Matcher>, IrError> {
+        match self {
+            Pattern::Glob(text) => match simple_glob(text) {
+                // Only a leading and a trailing `*` around plain text: always a valid glob
+                // (`simple_globs_agree_with_globset`).
+                Some(simple) => Ok(Some(simple)),
+                None => self.check(),
+            },
+            Pattern::Regex(_) => Ok(None),
         }
     }
 
@@ -319,7 +340,28 @@ impl Matcher {
 
 /// The string test equivalent to a glob whose only wildcards are a leading and/or trailing
 /// `*` (`*` matches any run of characters, `/` included), else `None`.
-fn simple_glob(glob: &str) -> Option<Matcher> {
+pub(crate) fn simple_glob(glob: &str) -> Option<Matcher> {
+    let (shape, inner) = simple_glob_parts(glob)?;
+    let inner = inner.to_string();
+    Some(match shape {
+        GlobShape::Literal => Matcher::Literal(inner),
+        GlobShape::Prefix => Matcher::Prefix(inner),
+        GlobShape::Suffix => Matcher::Suffix(inner),
+        GlobShape::Contains => Matcher::Contains(inner),
+    })
+}
+
+/// The string tests a simple glob can be (see [`simple_glob`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GlobShape {
+    Literal,
+    Prefix,
+    Suffix,
+    Contains,
+}
+
+/// [`simple_glob`] without allocating: the shape and the text around the `*`s.
+pub(crate) fn simple_glob_parts(glob: &str) -> Option<(GlobShape, &str)> {
     let leading = glob.starts_with('*');
     let rest = glob.strip_prefix('*').unwrap_or(glob);
     let trailing = rest.ends_with('*');
@@ -327,13 +369,15 @@ fn simple_glob(glob: &str) -> Option<Matcher> {
     if inner.contains(['*', '?', '[', ']', '{', '}', '\\']) {
         return None;
     }
-    let inner = inner.to_string();
-    Some(match (leading, trailing) {
-        (false, false) => Matcher::Literal(inner),
-        (false, true) => Matcher::Prefix(inner),
-        (true, false) => Matcher::Suffix(inner),
-        (true, true) => Matcher::Contains(inner),
-    })
+    Some((
+        match (leading, trailing) {
+            (false, false) => GlobShape::Literal,
+            (false, true) => GlobShape::Prefix,
+            (true, false) => GlobShape::Suffix,
+            (true, true) => GlobShape::Contains,
+        },
+        inner,
+    ))
 }
 
 /// One piece of a message or help template.
@@ -470,15 +514,12 @@ pub(crate) struct Discriminator {
     pub(crate) rules_by_value: FxHashMap<Box<str>, Box<[u64]>>,
 }
 
-/// A validated, ready-to-evaluate policy. See the module docs for its invariants.
+/// What evaluation derives from a validated policy: request-invariant guards and their cache
+/// slots, string discriminators and the rule prefilter (see [`plan`] and [`crate::prefilter`]).
 #[derive(Debug, Clone)]
-pub struct Policy {
-    data: PolicyData,
-    pub(crate) lookups: Vec<SetLookup>,
-    /// One per pattern, compiled on first use (syntax is checked at load).
-    matchers: Vec<OnceLock<Option<Matcher>>>,
+pub(crate) struct Plan {
     /// Per node: its slot in the per-request cache of request-invariant conditions
-    /// ([`NO_SLOT`] when it has none). See [`Policy::new`].
+    /// ([`NO_SLOT`] when it has none).
     pub(crate) cache_slot: Vec<u32>,
     /// Where the per-action slots start (the ones before are per request; the per-action ones
     /// are cleared for each action).
@@ -488,17 +529,34 @@ pub struct Policy {
     /// Per rule: its condition split into request-invariant and other conjuncts.
     pub(crate) plans: Vec<RulePlan>,
     pub(crate) discriminators: Vec<Discriminator>,
+    /// Which rules can match an action, from cheap facts about it.
+    pub(crate) prefilter: Prefilter,
+    /// Per node: the quantifier slots it reads without binding them (bit `s` for slot `s`).
+    pub(crate) free_locals: Vec<u32>,
+}
+
+/// A validated, ready-to-evaluate policy. See the module docs for its invariants.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    data: PolicyData,
+    pub(crate) lookups: Vec<SetLookup>,
+    /// One per pattern, compiled on first use (syntax is checked at load).
+    matchers: Vec<OnceLock<Option<Matcher>>>,
+    /// The evaluation plan, derived from `data` on first evaluation (it was a third of a
+    /// bundle load) or by [`Self::prepare`].
+    plan: OnceLock<Plan>,
     /// Rule indices per `ActionKind::index()`, in rule order.
     pub(crate) by_kind: Vec<Vec<u32>>,
     pub(crate) on_request: Vec<u32>,
 }
 
 impl Policy {
-    /// Validates `data` and prepares it for evaluation: checks patterns, builds set lookups,
-    /// the rule index and the rule plans.
+    /// Validates `data` and prepares it for evaluation: checks globs, builds set lookups, the
+    /// rule index, the rule plans and the prefilter.
     ///
-    /// Patterns are syntax-checked here (a bad one is an error) and compiled on first use, so
-    /// loading stays cheap.
+    /// Globs are syntax-checked here (a bad one is an error). Patterns are compiled on first
+    /// use, so loading stays cheap; a regex that does not compile is an `error` decision for
+    /// every request that evaluates it (see [`Self::check_patterns`] to find it up front).
     pub fn new(data: PolicyData) -> Result<Policy, IrError> {
         Policy::build(data, None)
     }
@@ -569,7 +627,7 @@ impl Policy {
                 .patterns
                 .iter()
                 .map(|p| {
-                    p.check().map(|simple| match simple {
+                    p.check_at_load().map(|simple| match simple {
                         Some(m) => OnceLock::from(Some(m)),
                         None => OnceLock::new(),
                     })
@@ -677,24 +735,66 @@ impl Policy {
             }
         }
 
-        let (cache_slot, action_slots, cache_slots, plans, discriminators) = plan(&data);
         Ok(Policy {
             data,
             lookups,
             matchers,
-            cache_slot,
-            action_slots,
-            cache_slots,
-            plans,
-            discriminators,
+            plan: OnceLock::new(),
             by_kind,
             on_request,
         })
     }
 
+    /// Builds now what evaluation otherwise builds on first use (the plan: request guards,
+    /// discriminators, the rule prefilter), so the first decision is as fast as the others.
+    /// Patterns still compile on first use.
+    pub fn prepare(&self) {
+        self.plan();
+    }
+
+    /// The evaluation plan, built on first use (deterministic: the same for every thread).
+    pub(crate) fn plan(&self) -> &Plan {
+        self.plan.get_or_init(|| {
+            let (cache_slot, action_slots, cache_slots, plans, discriminators, free_locals) =
+                plan(&self.data);
+            Plan {
+                free_locals,
+                cache_slot,
+                action_slots,
+                cache_slots,
+                plans,
+                discriminators,
+                prefilter: Prefilter::new(&self.data),
+            }
+        })
+    }
+
+    /// The rule prefilter (part of the plan).
+    pub(crate) fn prefilter(&self) -> &Prefilter {
+        &self.plan().prefilter
+    }
+
+    /// Compiles every pattern now (each at most once per policy): the first that does not
+    /// compile is an error. Loading does not do this (see [`Self::new`]); tools that inspect
+    /// a bundle may.
+    pub fn check_patterns(&self) -> Result<(), IrError> {
+        for (i, pattern) in self.data.patterns.iter().enumerate() {
+            if self.matcher(PatternId(len_u32(i))).is_none() {
+                return Err(match pattern.compile() {
+                    Err(e) => e,
+                    Ok(_) => IrError::OutOfRange {
+                        what: "pattern",
+                        id: len_u32(i),
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The compiled matcher of a pattern, compiled now if this is its first use. `None` for
-    /// an unknown id or (never for a checked pattern from a correct compiler) a pattern that
-    /// does not compile: evaluation treats that as no match.
+    /// an unknown id or (never from a correct compiler) a pattern that does not compile: the
+    /// evaluator turns that into an `error` decision.
     pub(crate) fn matcher(&self, id: PatternId) -> Option<&Matcher> {
         let cell = self.matchers.get(id.index())?;
         cell.get_or_init(|| self.data.patterns.get(id.index())?.compile().ok())
@@ -758,30 +858,41 @@ impl Policy {
     /// The names the policy needs from the schema (fields, enum variants, action kinds),
     /// sorted: a bundle lists them so a loader can name what it does not know.
     pub fn schema_names(&self) -> Vec<String> {
-        let mut out = std::collections::BTreeSet::new();
-        let mut enum_value = |v: &EnumValue| {
-            out.insert(format!("enum:{}.{}", v.ty.name(), v.name()));
-        };
-        let mut extra = Vec::new();
+        use std::collections::BTreeSet;
+        // Distinct names first (many nodes read the same field), formatted once each.
+        let mut fields: BTreeSet<&'static str> = BTreeSet::new();
+        let mut variants: BTreeSet<(&'static str, &'static str)> = BTreeSet::new();
+        let mut enums: BTreeSet<&'static str> = BTreeSet::new();
+        let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
         for node in &self.data.nodes {
             match node {
-                Node::Field(f) => extra.push(format!("field:{}", f.def().path)),
-                Node::Enum(v) => enum_value(v),
+                Node::Field(f) => {
+                    fields.insert(f.def().path);
+                }
+                Node::Enum(v) => {
+                    variants.insert((v.ty.name(), v.name()));
+                }
                 _ => {}
             }
         }
         for set in &self.data.sets {
             if let SetData::Enum(ty, items) = set {
-                extra.push(format!("enum:{}", ty.name()));
-                items.iter().for_each(&mut enum_value);
+                enums.insert(ty.name());
+                variants.extend(items.iter().map(|v| (v.ty.name(), v.name())));
             }
         }
         for rule in &self.data.rules {
             if let Some(kind) = rule.on {
-                extra.push(format!("kind:{}", kind.name()));
+                kinds.insert(kind.name());
             }
         }
-        out.extend(extra);
+        let out: BTreeSet<String> = fields
+            .into_iter()
+            .map(|f| format!("field:{f}"))
+            .chain(variants.into_iter().map(|(t, v)| format!("enum:{t}.{v}")))
+            .chain(enums.into_iter().map(|t| format!("enum:{t}")))
+            .chain(kinds.into_iter().map(|k| format!("kind:{k}")))
+            .collect();
         out.into_iter().collect()
     }
 }
@@ -1032,7 +1143,16 @@ impl PolicyBuilder {
 ///
 /// `data`'s nodes must already be validated (children before parents, slots in range).
 #[allow(clippy::type_complexity)]
-fn plan(data: &PolicyData) -> (Vec<u32>, usize, usize, Vec<RulePlan>, Vec<Discriminator>) {
+fn plan(
+    data: &PolicyData,
+) -> (
+    Vec<u32>,
+    usize,
+    usize,
+    Vec<RulePlan>,
+    Vec<Discriminator>,
+    Vec<u32>,
+) {
     let nodes = &data.nodes;
     // Per node: the quantifier slots it reads unbound (bit mask) and whether it reads an
     // action field.
@@ -1211,6 +1331,7 @@ fn plan(data: &PolicyData) -> (Vec<u32>, usize, usize, Vec<RulePlan>, Vec<Discri
         slots as usize,
         plans,
         discriminators,
+        free,
     )
 }
 
@@ -1426,9 +1547,18 @@ mod tests {
         )];
         assert_eq!(Policy::new(d).err(), Some(IrError::MixedSet { set: 0 }));
 
+        // A regex is checked when first compiled (evaluation then fails closed, see
+        // `eval::tests::a_regex_that_does_not_compile_is_an_error_decision`), or on request.
         let mut d = base();
         d.patterns = vec![Pattern::Regex("(".into())];
-        assert!(matches!(Policy::new(d), Err(IrError::BadPattern { .. })));
+        let lazy = Policy::new(d).unwrap();
+        assert!(matches!(
+            lazy.check_patterns(),
+            Err(IrError::BadPattern { .. })
+        ));
+        let mut d = base();
+        d.patterns = vec![Pattern::Regex("a(b)".into()), Pattern::Glob("*.x".into())];
+        assert_eq!(Policy::new(d).unwrap().check_patterns(), Ok(()));
         let mut d = base();
         d.patterns = vec![Pattern::Glob("a[".into())];
         assert!(matches!(Policy::new(d), Err(IrError::BadPattern { .. })));

@@ -70,6 +70,7 @@ pub mod bundle;
 pub mod eval;
 pub mod ir;
 mod names;
+mod prefilter;
 pub mod sign;
 
 /// A stable error code: the same three fields as `guard_diagnostics::Code` (which this crate

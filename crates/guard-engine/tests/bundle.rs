@@ -247,3 +247,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn source_digests_are_checked_on_encode_and_on_request() {
+    let mut m = metadata();
+    assert_eq!(m.check_source_digests(), Ok(()));
+    let loaded = decode(&encode(&small_policy(), &m).unwrap()).unwrap();
+    assert_eq!(loaded.metadata.check_source_digests(), Ok(()));
+    m.sources[0].sha256 = "00".repeat(32);
+    assert!(m.check_source_digests().is_err());
+    assert_eq!(
+        encode(&small_policy(), &m).err().map(|e| e.code()),
+        Some("GB008")
+    );
+}

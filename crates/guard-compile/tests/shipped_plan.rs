@@ -1,0 +1,77 @@
+//! The engine's load-time plan (prefilter, hoisted request guards, per-request cache, fast
+//! paths) decides exactly as plain interpretation of every rule, on the shipped standard
+//! library and every request of the labelled corpus (`tests/corpus/*.jsonl`), plus variants
+//! of each request on other environments and actors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use guard_diagnostics::SourceMap;
+use guard_engine::eval::decide_reference;
+use guard_engine::{RequestContext, decide};
+use guard_model::{ActorKind, Request};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else if path.extension().is_some_and(|e| e == "guard") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_plan_decides_the_corpus_as_plain_interpretation() {
+    let mut files = Vec::new();
+    walk(&root().join("policies"), &mut files);
+    files.sort();
+    let mut sources = SourceMap::new();
+    for f in files {
+        sources.add(
+            f.display().to_string(),
+            std::fs::read_to_string(&f).unwrap(),
+        );
+    }
+    let policy = guard_compile::compile_sources(&sources)
+        .policy
+        .expect("the shipped policies compile");
+
+    let mut checked = 0;
+    for name in ["benign.jsonl", "dangerous.jsonl"] {
+        let text = std::fs::read_to_string(root().join("tests/corpus").join(name)).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let base: Request = serde_json::from_str(line).unwrap();
+            let mut variants = vec![base.clone()];
+            for env in ["staging", "prod-eu-west", ""] {
+                let mut r = base.clone();
+                r.target.env = env.into();
+                variants.push(r);
+            }
+            let mut human = base.clone();
+            human.actor.kind = ActorKind::Human;
+            human.actor.groups = vec!["oncall".into(), "dba".into()];
+            variants.push(human);
+            for request in variants {
+                let actions = guard_intent::analyze(&request);
+                let rcx = RequestContext::new(&request, &actions);
+                let planned = decide(&policy, &rcx);
+                assert_eq!(
+                    planned,
+                    decide_reference(&policy, &rcx),
+                    "{}: {:?} on {:?}",
+                    request.id,
+                    request.command,
+                    request.target.env
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 5_000, "only {checked} requests checked");
+}
