@@ -17,7 +17,7 @@ mod ops;
 use guard_model::{Action, ActionDetail};
 
 use crate::Origin;
-use crate::shell::{Arg, Stdin};
+use crate::shell::{Arg, KnownFile, Stdin};
 
 /// One program invocation, after wrappers were unwrapped and words expanded.
 pub(crate) struct Invocation<'a> {
@@ -31,6 +31,8 @@ pub(crate) struct Invocation<'a> {
     pub origin: &'a Origin,
     /// The command, unquoted, for messages.
     pub text: &'a str,
+    /// Files written earlier in the same text with literal content (`psql -f` of one).
+    pub files: &'a [KnownFile],
 }
 
 impl Invocation<'_> {
@@ -103,6 +105,7 @@ pub(crate) const LIFTERS: &[(&str, Lifter)] = &[
     ("redis-cli", db::redis_cli),
     ("kubectl", k8s::kubectl),
     ("oc", k8s::kubectl),
+    ("k", k8s::kubectl),
     ("helm", k8s::helm),
     ("aws", cloud::aws),
     ("gcloud", cloud::gcloud),
@@ -122,7 +125,7 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static crate::shell::Spec> {
         "mysql" | "mariadb" => &db::MYSQL,
         "sqlite3" => &db::SQLITE,
         "redis-cli" => &db::REDIS,
-        "kubectl" | "oc" => &k8s::KUBECTL,
+        "kubectl" | "oc" | "k" => &k8s::KUBECTL,
         "helm" => &k8s::HELM,
         "systemctl" => &ops::SYSTEMCTL,
         _ => return None,

@@ -4,7 +4,9 @@
 //! functions, command and process substitutions, here-documents), expands its words as far as
 //! they can be known ([`words`]), emits one `exec` action per program, unwraps wrappers and
 //! interpreters ([`wrappers`]: `sudo`, `bash -c`, `ssh host 'cmd'`, `xargs`, `find -exec`, …)
-//! and hands known tools to [`crate::lift`] for typed actions.
+//! and hands known tools to [`crate::lift`] for typed actions. [`substitute`] knows the text
+//! a command is fed from elsewhere (`cmd < <(…)`, `printf` formats, files written earlier in
+//! the same text); [`env`] the environment assignments each program runs with.
 //!
 //! Invariants:
 //! - [`analyze`] never returns an empty list and never panics; input deeper than
@@ -17,8 +19,10 @@
 //!   path that reaches the use; a branch or loop that may change one makes it unknown.
 
 mod argv;
+mod env;
 mod net;
 mod scan;
+mod substitute;
 mod words;
 mod wrappers;
 
@@ -27,9 +31,10 @@ use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause};
 
 use crate::{Origin, lift, opaque};
 pub(crate) use argv::{
-    Arg, Classified, Spec, Takes, classify, looks_like_path, normalize_path, spec_for,
+    Arg, Spec, Takes, classify, classify_from, looks_like_path, normalize_path, spec_for,
 };
 pub(crate) use net::url_host;
+pub(crate) use substitute::KnownFile;
 use words::{Var, Vars};
 pub(crate) use wrappers::kubectl_verb_position;
 
@@ -118,7 +123,13 @@ fn analyze_nested(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
             text,
         )];
     }
-    let depth = scan::depth(text);
+    // The exact estimate only when the cheap bound does not already settle it.
+    let bound = scan::depth_bound(text);
+    let depth = if bound <= INLINE_DEPTH {
+        bound
+    } else {
+        scan::depth(text)
+    };
     if depth > MAX_DEPTH {
         let reason = format!(
             "shell text nested about {depth} levels deep, over the {MAX_DEPTH}-level limit"
@@ -159,7 +170,7 @@ fn parse(text: &str) -> Result<ast::Program, brush_parser::ParseError> {
 }
 
 fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Vec<Action> {
-    if text.contains("<<") && scan::unterminated(text) {
+    if scan::has_here_operator(text) && scan::unterminated(text) {
         // Never handed to brush-parser, which can loop forever on these (see `scan`).
         let reason = "shell text does not parse: an open quote, substitution or here-document is never closed";
         return vec![opaque(
@@ -171,9 +182,9 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
         )];
     }
     match parse(text) {
-        Ok(program) => {
+        Ok(mut program) => {
             let mut walker = Walker::new(text, ctx, vars);
-            for list in &program.complete_commands {
+            for list in &mut program.complete_commands {
                 walker.list(list, stdin.as_ref());
             }
             walker.out
@@ -195,11 +206,11 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
                     let hangs = line.contains("<<") && scan::unterminated(line);
                     if !line.trim().is_empty()
                         && !hangs
-                        && let Ok(program) = parse(line)
+                        && let Ok(mut program) = parse(line)
                     {
                         let mut walker = Walker::new(line, ctx, Vars::new());
                         walker.base = offset;
-                        for list in &program.complete_commands {
+                        for list in &mut program.complete_commands {
                             walker.list(list, None);
                         }
                         out.extend(walker.out);
@@ -218,17 +229,23 @@ struct Io {
     writes: Vec<String>,
     reads: Vec<String>,
     hosts: Vec<String>,
+    /// Stdin set by the command's own redirections; else it inherits its caller's (a pipe),
+    /// which is passed beside the `Io` by reference, never copied per command.
     stdin: Option<Stdin>,
     /// Local span of the whole command.
     span: [u32; 2],
+    /// The literal path stdout is truncated into (`> file`), if any.
+    created: Option<String>,
+    /// Environment assignments in effect for the command (`NAME=value`).
+    env: Vec<String>,
 }
 
-/// How a command was reached.
-#[derive(Debug, Clone)]
-struct Cx {
-    origin: Origin,
+/// How a command was reached (borrowed: a wrapper builds a new one only for what it runs).
+#[derive(Debug, Clone, Copy)]
+struct Cx<'c> {
+    origin: &'c Origin,
     elevated: bool,
-    remote: String,
+    remote: &'c str,
 }
 
 struct Walker<'a> {
@@ -244,6 +261,8 @@ struct Walker<'a> {
     stage: Option<Vec<usize>>,
     /// What the last simple command writes to stdout, when known exactly.
     literal_output: Option<(String, [u32; 2])>,
+    /// Files written earlier in the text with literal content.
+    files: Vec<substitute::KnownFile>,
 }
 
 impl<'a> Walker<'a> {
@@ -257,11 +276,15 @@ impl<'a> Walker<'a> {
             text,
             ctx,
             vars,
-            out: vec![],
+            // Most texts yield one or two actions (a program, and what it lifts to or wraps):
+            // room for two keeps this buffer small enough for the allocator's fast path (a
+            // `Vec`'s first growth would hold four).
+            out: Vec::with_capacity(2),
             chars,
             base: 0,
             stage: None,
             literal_output: None,
+            files: vec![],
         }
     }
 
@@ -286,25 +309,29 @@ impl<'a> Walker<'a> {
             .map_or([self.base, self.base], |l| self.loc(l))
     }
 
-    fn root_cx(&self) -> Cx {
+    fn root_cx(&self) -> Cx<'a> {
+        let ctx: &'a Ctx = self.ctx;
         Cx {
-            origin: self.ctx.origin.clone(),
-            elevated: self.ctx.elevated,
-            remote: self.ctx.remote.clone(),
+            origin: &ctx.origin,
+            elevated: ctx.elevated,
+            remote: &ctx.remote,
         }
     }
 
     // ----- structure -----
 
-    fn list(&mut self, list: &ast::CompoundList, stdin: Option<&Stdin>) {
-        for item in &list.0 {
-            self.and_or(&item.0, stdin);
+    // The walk takes the tree mutably only to move literal words out of it instead of
+    // copying them (see `expand_word_into`); nothing is visited twice.
+
+    fn list(&mut self, list: &mut ast::CompoundList, stdin: Option<&Stdin>) {
+        for item in &mut list.0 {
+            self.and_or(&mut item.0, stdin);
         }
     }
 
-    fn and_or(&mut self, list: &ast::AndOrList, stdin: Option<&Stdin>) {
-        self.pipeline(&list.first, stdin);
-        for next in &list.additional {
+    fn and_or(&mut self, list: &mut ast::AndOrList, stdin: Option<&Stdin>) {
+        self.pipeline(&mut list.first, stdin);
+        for next in &mut list.additional {
             let (ast::AndOr::And(p) | ast::AndOr::Or(p)) = next;
             let before = self.vars.clone();
             self.pipeline(p, stdin);
@@ -312,23 +339,27 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn pipeline(&mut self, pipeline: &ast::Pipeline, stdin: Option<&Stdin>) {
+    fn pipeline(&mut self, pipeline: &mut ast::Pipeline, stdin: Option<&Stdin>) {
         if pipeline.seq.len() == 1 {
-            if let Some(command) = pipeline.seq.first() {
+            if let Some(command) = pipeline.seq.first_mut() {
                 self.command(command, stdin);
             }
             return;
         }
         let saved_stage = self.stage.take();
-        let mut stages: Vec<Vec<usize>> = vec![];
+        let n = pipeline.seq.len();
+        self.out.reserve(n);
+        // The `exec` actions of every stage, in order; `ranges[i]` is stage i's part of it.
+        let mut marks: Vec<usize> = Vec::with_capacity(n);
+        let mut ranges: Vec<[usize; 2]> = Vec::with_capacity(n);
         // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
-        let mut upstream: Vec<String> = vec![];
-        let mut bounds: Vec<[usize; 2]> = vec![];
+        let mut upstream: Vec<String> = Vec::with_capacity(n);
+        let mut bounds: Vec<[usize; 2]> = Vec::with_capacity(n);
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
         // The stdin of the current stage; `upstream` is moved in and back out, not copied.
         let mut pipe: Option<Stdin> = None;
-        for (i, command) in pipeline.seq.iter().enumerate() {
+        for (i, command) in pipeline.seq.iter_mut().enumerate() {
             let stage_stdin = if i == 0 {
                 stdin
             } else {
@@ -343,7 +374,9 @@ impl<'a> Walker<'a> {
                 });
                 pipe.as_ref()
             };
-            self.stage = Some(vec![]);
+            // The walker records this stage's `exec` actions at the end of `marks`.
+            let first_mark = marks.len();
+            self.stage = Some(std::mem::take(&mut marks));
             self.literal_output = None;
             let before = self.vars.clone();
             self.command(command, stage_stdin);
@@ -353,8 +386,8 @@ impl<'a> Walker<'a> {
             // Each stage runs in a subshell: its assignments do not outlive it.
             self.vars = before;
             let first_program = upstream.len();
-            let marks = self.stage.take().unwrap_or_default();
-            for &m in &marks {
+            marks = self.stage.take().unwrap_or_default();
+            for &m in marks.get(first_mark..).unwrap_or_default() {
                 if let Some(Action {
                     detail: ActionDetail::Exec(e),
                     ..
@@ -363,9 +396,12 @@ impl<'a> Walker<'a> {
                     if decoded.is_none() && wrappers::is_decoder(&e.program) {
                         decoded = Some(e.program.clone());
                     }
+                    // Escapes guard does not expand may decode anything (`printf '\x72m'`);
+                    // a `printf` it expanded exactly is a literal instead.
                     if decoded.is_none()
                         && matches!(e.program.as_str(), "printf" | "echo")
                         && e.args.iter().any(|a| a.contains('\\'))
+                        && !(e.program == "printf" && self.literal_output.is_some())
                     {
                         decoded = Some(e.program.clone());
                     }
@@ -373,26 +409,25 @@ impl<'a> Walker<'a> {
                 }
             }
             previous_literal = self.literal_output.take();
-            stages.push(marks);
+            ranges.push([first_mark, marks.len()]);
             bounds.push([first_program, upstream.len()]);
         }
-        // Every stage learns what feeds it and what it feeds.
-        for (marks, &[start, end]) in stages.iter().zip(&bounds) {
-            let mut from: Vec<String> = upstream.get(..start).unwrap_or_default().to_vec();
-            let mut to: Vec<String> = upstream.get(end..).unwrap_or_default().to_vec();
-            for (k, &m) in marks.iter().enumerate() {
+        // Every stage learns what feeds it and what it feeds. Each `exec` action gets its own
+        // copies, except the very last one, which takes the programs themselves.
+        let last_mark = marks.last().copied();
+        for (&[first, end_mark], &[start, end]) in ranges.iter().zip(&bounds) {
+            for &m in marks.get(first..end_mark).unwrap_or_default() {
                 if let Some(Action {
                     detail: ActionDetail::Exec(e),
                     ..
                 }) = self.out.get_mut(m)
                 {
-                    // The last mark of the stage takes the lists; earlier ones get copies.
-                    if k + 1 == marks.len() {
-                        e.piped_from = std::mem::take(&mut from);
-                        e.piped_to = std::mem::take(&mut to);
+                    if Some(m) == last_mark && end == upstream.len() {
+                        upstream.truncate(start);
+                        e.piped_from = std::mem::take(&mut upstream);
                     } else {
-                        e.piped_from = from.clone();
-                        e.piped_to = to.clone();
+                        e.piped_from = upstream.get(..start).unwrap_or_default().to_vec();
+                        e.piped_to = upstream.get(end..).unwrap_or_default().to_vec();
                     }
                     if !e.piped_from.is_empty()
                         && net_reads_stdin(&e.program)
@@ -408,17 +443,16 @@ impl<'a> Walker<'a> {
         self.literal_output = None;
     }
 
-    fn command(&mut self, command: &ast::Command, stdin: Option<&Stdin>) {
+    fn command(&mut self, command: &mut ast::Command, stdin: Option<&Stdin>) {
         match command {
             ast::Command::Simple(simple) => self.simple(simple, stdin),
             ast::Command::Compound(compound, redirects) => {
                 let start = self.out.len();
                 let io = redirects
-                    .as_ref()
-                    .map(|r| self.redirects(r.0.iter()))
+                    .as_mut()
+                    .map(|r| self.redirects(r.0.iter_mut()))
                     .unwrap_or_default();
-                let inner_stdin = io.stdin.clone().or_else(|| stdin.cloned());
-                self.compound(compound, inner_stdin.as_ref());
+                self.compound(compound, io.stdin.as_ref().or(stdin));
                 self.apply_io(start, &io);
             }
             ast::Command::Function(def) => {
@@ -428,17 +462,17 @@ impl<'a> Walker<'a> {
                 let io = def
                     .body
                     .1
-                    .as_ref()
-                    .map(|r| self.redirects(r.0.iter()))
+                    .as_mut()
+                    .map(|r| self.redirects(r.0.iter_mut()))
                     .unwrap_or_default();
-                self.compound(&def.body.0, None);
+                self.compound(&mut def.body.0, None);
                 self.apply_io(start, &io);
                 merge(&before, &mut self.vars);
             }
             ast::Command::ExtendedTest(test, redirects) => {
                 self.test_expr(&test.expr);
                 if let Some(r) = redirects {
-                    let _ = self.redirects(r.0.iter());
+                    let _ = self.redirects(r.0.iter_mut());
                 }
             }
         }
@@ -458,12 +492,12 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn compound(&mut self, compound: &ast::CompoundCommand, stdin: Option<&Stdin>) {
+    fn compound(&mut self, compound: &mut ast::CompoundCommand, stdin: Option<&Stdin>) {
         match compound {
-            ast::CompoundCommand::BraceGroup(g) => self.list(&g.list, stdin),
+            ast::CompoundCommand::BraceGroup(g) => self.list(&mut g.list, stdin),
             ast::CompoundCommand::Subshell(s) => {
                 let before = self.vars.clone();
-                self.list(&s.list, stdin);
+                self.list(&mut s.list, stdin);
                 self.vars = before;
             }
             ast::CompoundCommand::ForClause(f) => {
@@ -474,21 +508,21 @@ impl<'a> Walker<'a> {
                 }
                 let before = self.vars.clone();
                 self.vars.insert(f.variable_name.clone(), Var::Unknown);
-                self.list(&f.body.list, stdin);
+                self.list(&mut f.body.list, stdin);
                 merge(&before, &mut self.vars);
             }
             ast::CompoundCommand::ArithmeticForClause(f) => {
                 let before = self.vars.clone();
-                self.list(&f.body.list, stdin);
+                self.list(&mut f.body.list, stdin);
                 merge(&before, &mut self.vars);
             }
             ast::CompoundCommand::CaseClause(c) => {
                 let _ = self.expand_word(&c.value, false);
-                for item in &c.cases {
+                for item in &mut c.cases {
                     for p in &item.patterns {
                         let _ = self.expand_word(p, false);
                     }
-                    if let Some(body) = &item.cmd {
+                    if let Some(body) = &mut item.cmd {
                         let before = self.vars.clone();
                         self.list(body, stdin);
                         merge(&before, &mut self.vars);
@@ -496,30 +530,30 @@ impl<'a> Walker<'a> {
                 }
             }
             ast::CompoundCommand::IfClause(i) => {
-                self.list(&i.condition, stdin);
+                self.list(&mut i.condition, stdin);
                 let before = self.vars.clone();
-                self.list(&i.then, stdin);
+                self.list(&mut i.then, stdin);
                 merge(&before, &mut self.vars);
-                for e in i.elses.iter().flatten() {
+                for e in i.elses.iter_mut().flatten() {
                     let before = self.vars.clone();
-                    if let Some(c) = &e.condition {
+                    if let Some(c) = &mut e.condition {
                         self.list(c, stdin);
                     }
-                    self.list(&e.body, stdin);
+                    self.list(&mut e.body, stdin);
                     merge(&before, &mut self.vars);
                 }
             }
             ast::CompoundCommand::WhileClause(w) | ast::CompoundCommand::UntilClause(w) => {
                 let before = self.vars.clone();
-                self.list(&w.0, stdin);
-                self.list(&w.1.list, stdin);
+                self.list(&mut w.0, stdin);
+                self.list(&mut w.1.list, stdin);
                 merge(&before, &mut self.vars);
             }
             ast::CompoundCommand::Arithmetic(a) => {
                 let span = self.loc(&a.loc);
                 self.substitutions_in(&format!("\"{}\"", a.expr.value), span);
             }
-            ast::CompoundCommand::Coprocess(c) => self.command(&c.body, stdin),
+            ast::CompoundCommand::Coprocess(c) => self.command(&mut c.body, stdin),
         }
     }
 
@@ -554,10 +588,19 @@ impl<'a> Walker<'a> {
 
     /// [`Walker::expand_word`], appending the fields to `out`; a literal word (the common
     /// case) becomes its one field without building an intermediate expansion.
-    fn expand_word_into(&mut self, w: &ast::Word, split: bool, out: &mut Vec<Arg>) {
+    fn expand_word_into(&mut self, w: &mut ast::Word, split: bool, out: &mut Vec<Arg>) {
         if words::is_literal(&w.value) {
+            // Moved out, not copied: the walk never reads a word twice.
             out.push(Arg {
-                text: w.value.clone(),
+                text: std::mem::take(&mut w.value),
+                span: self.word_span(w),
+                dynamic: false,
+                decoded: false,
+            });
+        } else if let Some(text) = words::unquote_simple(&w.value) {
+            // Only quotes and escapes to remove: brush's word parser is not needed.
+            out.push(Arg {
+                text,
                 span: self.word_span(w),
                 dynamic: false,
                 decoded: false,
@@ -628,13 +671,14 @@ impl<'a> Walker<'a> {
 
     // ----- simple commands -----
 
-    fn redirects<'r>(&mut self, items: impl Iterator<Item = &'r ast::IoRedirect>) -> Io {
+    fn redirects<'r>(&mut self, items: impl Iterator<Item = &'r mut ast::IoRedirect>) -> Io {
         let mut io = Io::default();
         for r in items {
             match r {
                 ast::IoRedirect::File(fd, kind, target) => match target {
                     ast::IoFileRedirectTarget::Filename(w) => {
                         let arg = self.expand_joined(w);
+                        let literal = !arg.dynamic;
                         let path = arg.text;
                         if let Some(h) = net::dev_tcp_host(&path) {
                             push_unique(&mut io.hosts, h);
@@ -648,6 +692,12 @@ impl<'a> Walker<'a> {
                             }
                             ast::IoFileRedirectKind::ReadAndWrite => {
                                 push_unique(&mut io.reads, path.clone());
+                                push_unique(&mut io.writes, path);
+                            }
+                            ast::IoFileRedirectKind::Write | ast::IoFileRedirectKind::Clobber
+                                if literal && fd.is_none_or(|f| f == 1) =>
+                            {
+                                io.created = Some(path.clone());
                                 push_unique(&mut io.writes, path);
                             }
                             ast::IoFileRedirectKind::Write
@@ -666,13 +716,21 @@ impl<'a> Walker<'a> {
                             | ast::IoFileRedirectKind::DuplicateOutput => {}
                         }
                     }
-                    ast::IoFileRedirectTarget::ProcessSubstitution(kind, sub) => {
+                    ast::IoFileRedirectTarget::ProcessSubstitution(sub_kind, sub) => {
                         let span = self.loc(&sub.loc);
-                        let step = match kind {
+                        let step = match sub_kind {
                             ast::ProcessSubstitutionKind::Read => "<(…)",
                             ast::ProcessSubstitutionKind::Write => ">(…)",
                         };
-                        self.subshell_text(sub, step, span);
+                        // `cmd < <(…)`: the substitution's output is the command's stdin.
+                        if matches!(sub_kind, ast::ProcessSubstitutionKind::Read)
+                            && matches!(kind, ast::IoFileRedirectKind::Read)
+                            && fd.is_none_or(|f| f == 0)
+                        {
+                            io.stdin = Some(self.substitution_stdin(sub, step, span));
+                        } else {
+                            self.subshell_text(sub, step, span);
+                        }
                     }
                     ast::IoFileRedirectTarget::Duplicate(w) => {
                         let arg = self.expand_joined(w);
@@ -736,7 +794,12 @@ impl<'a> Walker<'a> {
 
     /// Analyses the commands of a process substitution (their text is re-cut from the source
     /// so they go through the same nested path as `$(…)`).
-    fn subshell_text(&mut self, sub: &ast::SubshellCommand, step: &str, span: [u32; 2]) -> bool {
+    fn subshell_text(
+        &mut self,
+        sub: &mut ast::SubshellCommand,
+        step: &str,
+        span: [u32; 2],
+    ) -> bool {
         let ctx = Ctx {
             origin: self.ctx.origin.nested(step, span),
             elevated: self.ctx.elevated,
@@ -745,7 +808,7 @@ impl<'a> Walker<'a> {
         let mut walker = Walker::new(self.text, &ctx, self.vars.clone());
         walker.chars.clone_from(&self.chars);
         walker.base = self.base;
-        walker.list(&sub.list, None);
+        walker.list(&mut sub.list, None);
         let decoded = walker.out.iter().any(
             |a| matches!(&a.detail, ActionDetail::Exec(e) if wrappers::is_decoder(&e.program)),
         );
@@ -753,10 +816,16 @@ impl<'a> Walker<'a> {
         decoded
     }
 
-    fn simple(&mut self, cmd: &ast::SimpleCommand, stdin: Option<&Stdin>) {
+    fn simple(&mut self, cmd: &mut ast::SimpleCommand, stdin: Option<&Stdin>) {
         let mut assignments: Vec<(String, Var)> = vec![];
-        let mut redirects: Vec<&ast::IoRedirect> = vec![];
-        let mut argv: Vec<Arg> = vec![];
+        // The same assignments as `NAME=value`, for the action's `env`.
+        let mut env: Vec<String> = vec![];
+        let mut redirects: Vec<&mut ast::IoRedirect> = vec![];
+        // One field per word, usually: sized once.
+        let words = cmd.prefix.as_ref().map_or(0, |p| p.0.len())
+            + cmd.suffix.as_ref().map_or(0, |s| s.0.len())
+            + 1;
+        let mut argv: Vec<Arg> = Vec::with_capacity(words);
         let mut span: Option<[u32; 2]> = None;
         let mut widen = |s: [u32; 2]| {
             span = Some(match span {
@@ -770,11 +839,12 @@ impl<'a> Walker<'a> {
                 "export" | "declare" | "typeset" | "local" | "readonly"
             )
         });
-        for item in cmd.prefix.iter().flat_map(|p| p.0.iter()) {
+        for item in cmd.prefix.iter_mut().flat_map(|p| p.0.iter_mut()) {
             match item {
                 ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
                     widen(self.word_span(w));
                     let value = self.assignment_value(a, w);
+                    env.push(env::entry(a, &value));
                     assignments.push((assignment_name(a), value));
                 }
                 ast::CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
@@ -789,12 +859,12 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if let Some(w) = &cmd.word_or_name {
+        if let Some(w) = &mut cmd.word_or_name {
             widen(self.word_span(w));
             self.expand_word_into(w, true, &mut argv);
         }
         let mut declared: Vec<(String, Var)> = vec![];
-        for item in cmd.suffix.iter().flat_map(|s| s.0.iter()) {
+        for item in cmd.suffix.iter_mut().flat_map(|s| s.0.iter_mut()) {
             match item {
                 ast::CommandPrefixOrSuffixItem::Word(w) => {
                     widen(self.word_span(w));
@@ -804,6 +874,7 @@ impl<'a> Walker<'a> {
                     widen(self.word_span(w));
                     if declaration_builtin {
                         let value = self.assignment_value(a, w);
+                        env.push(env::entry(a, &value));
                         declared.push((assignment_name(a), value));
                         argv.push(self.expand_joined(w));
                     } else {
@@ -833,18 +904,31 @@ impl<'a> Walker<'a> {
         if let Some(s) = span {
             io.span = s;
         }
-        if io.stdin.is_none() {
-            io.stdin = stdin.cloned();
+        io.env = env;
+        // `psql < x.sql` where the command wrote x.sql earlier: its text is the input.
+        if let (Some(own), Some(first)) = (&io.stdin, argv.first())
+            && let Some(text) = self.file_stdin(&first.text, own)
+        {
+            io.stdin = Some(text);
         }
+        let stdin = io.stdin.as_ref().or(stdin);
         if argv.is_empty() {
             // Assignments alone persist in the shell; redirections alone still write or read.
             self.vars.extend(assignments);
-            if !io.writes.is_empty() || !io.reads.is_empty() || !io.hosts.is_empty() {
+            if !io.writes.is_empty()
+                || !io.reads.is_empty()
+                || !io.hosts.is_empty()
+                || !io.env.is_empty()
+            {
                 let cx = self.root_cx();
                 let [start, end] = io.span.map(|o| o.saturating_sub(self.base) as usize);
                 let text = self.text.get(start..end).unwrap_or("").to_string();
-                let action = self.exec_action(&[Arg::literal("", io.span)], &io, &cx, text);
+                let argv = vec![Arg::literal("", io.span)];
+                let action = exec_action(argv, String::new(), &io, stdin, &cx, text);
                 self.push_exec(action);
+            }
+            if !self.files.is_empty() {
+                self.note_written(None, &io.writes, None);
             }
             return;
         }
@@ -855,7 +939,13 @@ impl<'a> Walker<'a> {
             }
         }
         let cx = self.root_cx();
-        self.run(argv, &io, &cx);
+        self.run(argv, &io, stdin, &cx);
+        // After the run: `literal_output` is now this command's.
+        if io.created.is_some() || !self.files.is_empty() {
+            let output = self.literal_output.take();
+            self.note_written(io.created.as_deref(), &io.writes, output.as_ref());
+            self.literal_output = output;
+        }
     }
 
     fn assignment_value(&mut self, a: &ast::Assignment, w: &ast::Word) -> Var {
@@ -891,7 +981,7 @@ impl<'a> Walker<'a> {
     fn process_substitution(
         &mut self,
         kind: &ast::ProcessSubstitutionKind,
-        sub: &ast::SubshellCommand,
+        sub: &mut ast::SubshellCommand,
         span: [u32; 2],
     ) -> Arg {
         let (step, text) = match kind {
@@ -914,8 +1004,9 @@ impl<'a> Walker<'a> {
         self.out.push(action);
     }
 
-    /// Runs one program: its `exec` action, what it wraps, and what it lifts to.
-    fn run(&mut self, argv: Vec<Arg>, io: &Io, cx: &Cx) {
+    /// Runs one program: its `exec` action, what it wraps, and what it lifts to. `stdin` is
+    /// what feeds it (its own redirection, else its caller's).
+    fn run(&mut self, argv: Vec<Arg>, io: &Io, stdin: Option<&Stdin>, cx: &Cx<'_>) {
         let Some(first) = argv.first() else { return };
         if first.dynamic {
             let (cause, reason) = if first.decoded {
@@ -949,12 +1040,30 @@ impl<'a> Walker<'a> {
         let program = basename(&first.text).to_string();
         // The command as shown in messages: computed once for the action, wrappers and lifting.
         let shown = display(&argv);
-        let action = self.exec_action(&argv, io, cx, shown.clone());
-        self.push_exec(action);
         let args = argv.get(1..).unwrap_or_default();
-        self.literal_output = literal_output(&program, args, io);
+        // What it wraps and what it lifts to only read the arguments, so they are worked out
+        // first and the `exec` action can then take the arguments without copying them.
+        let literal = literal_output(&program, args, io, stdin);
+        let mut inners = wrappers::unwrap(&program, args, stdin);
+        // `sh x.sh` where the command wrote x.sh earlier: its text is what runs.
+        if let Some(script) = self.file_script(&program, args) {
+            inners.push(script);
+        }
+        let lifted = lift::lift(&lift::Invocation {
+            program: &program,
+            args,
+            stdin,
+            span: io.span,
+            origin: cx.origin,
+            text: &shown,
+            files: &self.files,
+        });
+        let exec_index = self.out.len();
+        let action = exec_action(argv, program, io, stdin, cx, shown);
+        self.push_exec(action);
+        self.literal_output = literal;
 
-        for inner in wrappers::unwrap(&program, args, io.stdin.as_ref()) {
+        for inner in inners {
             match inner {
                 wrappers::Inner::Argv {
                     argv,
@@ -962,26 +1071,36 @@ impl<'a> Walker<'a> {
                     elevated,
                     remote,
                     keeps_stdin,
+                    env,
                 } => {
-                    let mut via = cx.origin.via.clone();
+                    let mut via = Vec::with_capacity(cx.origin.via.len() + 1);
+                    via.extend_from_slice(&cx.origin.via);
                     via.push(step);
-                    let inner_cx = Cx {
-                        origin: Origin {
-                            span: cx.origin.span,
-                            via,
-                        },
-                        elevated: cx.elevated || elevated,
-                        remote: remote.unwrap_or_else(|| cx.remote.clone()),
+                    let origin = Origin {
+                        span: cx.origin.span,
+                        via,
                     };
-                    let mut inner_io = io.clone();
+                    let inner_cx = Cx {
+                        origin: &origin,
+                        elevated: cx.elevated || elevated,
+                        remote: remote.as_deref().unwrap_or(cx.remote),
+                    };
+                    // Its stdin is passed beside it (`inner_stdin`), not in the `Io`.
+                    let mut inner_io = Io {
+                        stdin: None,
+                        ..io.clone()
+                    };
                     if let (Some(first), Some(last)) = (argv.first(), argv.last()) {
                         inner_io.span = [first.span[0], last.span[1]];
                     }
-                    if !keeps_stdin {
-                        inner_io.stdin = None;
+                    inner_io.env.extend(env);
+                    let inner_stdin = if keeps_stdin {
+                        stdin
+                    } else {
                         inner_io.reads.clear();
-                    }
-                    self.run(argv, &inner_io, &inner_cx);
+                        None
+                    };
+                    self.run(argv, &inner_io, inner_stdin, &inner_cx);
                 }
                 wrappers::Inner::Shell {
                     text,
@@ -994,232 +1113,288 @@ impl<'a> Walker<'a> {
                     let ctx = Ctx {
                         origin: cx.origin.nested(step, span),
                         elevated: cx.elevated || elevated,
-                        remote: remote.unwrap_or_else(|| cx.remote.clone()),
+                        remote: remote.unwrap_or_else(|| cx.remote.to_string()),
                     };
                     let actions = analyze_nested(&text, &ctx, Vars::new(), stdin);
                     self.out.extend(actions);
                 }
                 wrappers::Inner::Opaque { cause, reason } => {
-                    self.out.push(opaque(
+                    let shown = self
+                        .out
+                        .get(exec_index)
+                        .map(|a| a.text.as_str())
+                        .unwrap_or("");
+                    let action = opaque(
                         cause,
                         reason,
                         cx.origin.place(io.span),
                         &cx.origin.via,
-                        &shown,
-                    ));
+                        shown,
+                    );
+                    self.out.push(action);
                 }
             }
         }
 
-        let invocation = lift::Invocation {
-            program: &program,
-            args,
-            stdin: io.stdin.as_ref(),
-            span: io.span,
-            origin: &cx.origin,
-            text: &shown,
-        };
-        let lifted = lift::lift(&invocation);
         self.out.extend(lifted.actions);
         for nested in lifted.shells {
             let ctx = Ctx {
                 origin: cx.origin.nested(nested.step, nested.span),
                 elevated: cx.elevated,
-                remote: cx.remote.clone(),
+                remote: cx.remote.to_string(),
             };
             let actions = analyze_nested(&nested.text, &ctx, Vars::new(), None);
             self.out.extend(actions);
         }
     }
+}
 
-    /// The `exec` action of `argv`; `text` is how the command is shown ([`display`]).
-    fn exec_action(&self, argv: &[Arg], io: &Io, cx: &Cx, text: String) -> Action {
-        let path = argv.first().map(|a| a.text.clone()).unwrap_or_default();
-        let program = basename(&path).to_string();
-        let args = argv.get(1..).unwrap_or_default();
-        let spec = exec_spec(&program);
-        // `find`'s `-exec … ;` segments are commands of their own, not find's options.
-        let find_args: Vec<Arg>;
-        let classified_args: &[Arg] = if program == "find" {
-            find_args = find_without_exec(args);
-            &find_args
-        } else {
-            args
-        };
-        let mut c = classify(spec, classified_args);
-        if program == "find" {
-            for a in args {
-                if matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
-                    let name = a.text.trim_start_matches('-').to_string();
-                    if !c.flags.contains(&name) {
-                        c.flags.push(name);
-                    }
+/// The `exec` action of `argv` (whose first word is the program, `program` its basename);
+/// `text` is how the command is shown ([`display`]). Takes the words, which become the
+/// action's `path` and `args`.
+fn exec_action(
+    argv: Vec<Arg>,
+    program: String,
+    io: &Io,
+    stdin: Option<&Stdin>,
+    cx: &Cx<'_>,
+    text: String,
+) -> Action {
+    let args = argv.get(1..).unwrap_or_default();
+    let spec = exec_spec(&program);
+    // `find`'s `-exec … ;` segments are commands of their own, not find's options.
+    let find_args: Vec<Arg>;
+    let classified_args: &[Arg] = if program == "find" {
+        find_args = find_without_exec(args);
+        &find_args
+    } else {
+        args
+    };
+    // `tar xzf f` (the first word a cluster without a dash) means `tar -xzf f`.
+    let tar_cluster = program == "tar"
+        && classified_args.first().is_some_and(|first| {
+            !first.text.starts_with('-')
+                && !first.text.is_empty()
+                && first.text.chars().all(|ch| ch.is_ascii_alphabetic())
+        });
+    let mut c = if tar_cluster {
+        classify_from(spec_for("tar"), classified_args, true)
+    } else {
+        classify(spec, classified_args)
+    };
+    if program == "find" {
+        for a in args {
+            if matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+                let name = a.text.trim_start_matches('-');
+                if !c.flags.contains(&name) {
+                    c.flags.push(name);
                 }
             }
         }
-        if program == "tar" {
-            c = tar_classify(classified_args, c);
-        }
-        let mut operands: Vec<String> = c
-            .operands
+    }
+    let rest = c
+        .rest
+        .map_or(0, |r| classified_args.len().saturating_sub(r));
+    let mut operands: Vec<String> = Vec::with_capacity(c.operands.len() + rest);
+    operands.extend(
+        c.operands
             .iter()
             .filter_map(|&i| classified_args.get(i))
-            .map(|a| a.text.clone())
-            .collect();
-        // A wrapper's operands are the command it runs.
-        if let Some(rest) = c.rest {
-            operands.extend(classified_args.iter().skip(rest).map(|a| a.text.clone()));
+            .map(|a| a.text.clone()),
+    );
+    // A wrapper's operands are the command it runs.
+    if let Some(rest) = c.rest {
+        operands.extend(classified_args.iter().skip(rest).map(|a| a.text.clone()));
+    }
+    let mut e = ExecAction {
+        writes: io.writes.clone(),
+        reads: io.reads.clone(),
+        elevated: cx.elevated,
+        remote_host: cx.remote.to_string(),
+        env: io.env.clone(),
+        ..ExecAction::default()
+    };
+    // `cmd < <(producer)`: the substitution's programs feed it, as a pipe would.
+    if let Some(Stdin::Pipe { programs, .. }) = &io.stdin {
+        e.piped_from.clone_from(programs);
+    }
+    // Each path is normalised into `e.paths` as it is found, in the order found.
+    let add_path = |paths: &mut Vec<String>, p: &str| {
+        if !(p.is_empty() || p == "-" || p.contains("://")) {
+            push_unique(paths, normalize_path(p));
         }
-        let mut e = ExecAction {
-            program: String::new(),
-            path: String::new(),
-            args: args.iter().map(|a| a.text.clone()).collect(),
-            writes: io.writes.clone(),
-            reads: io.reads.clone(),
-            elevated: cx.elevated,
-            remote_host: cx.remote.clone(),
-            ..ExecAction::default()
-        };
-        // Borrowed, not copied: each path is normalised into a new string below anyway.
-        let mut paths: Vec<&str> = vec![];
-        match program.as_str() {
-            "dd" => {
-                for o in &operands {
-                    if let Some((key, value)) = o.split_once('=') {
-                        match key {
-                            "of" => {
-                                paths.push(value);
-                                push_unique(&mut e.writes, normalize_path(value));
-                            }
-                            "if" => {
-                                paths.push(value);
-                                push_unique(&mut e.reads, normalize_path(value));
-                            }
-                            _ => {}
+    };
+    match program.as_str() {
+        "dd" => {
+            for o in &operands {
+                if let Some((key, value)) = o.split_once('=') {
+                    match key {
+                        "of" => {
+                            add_path(&mut e.paths, value);
+                            push_unique(&mut e.writes, normalize_path(value));
                         }
+                        "if" => {
+                            add_path(&mut e.paths, value);
+                            push_unique(&mut e.reads, normalize_path(value));
+                        }
+                        _ => {}
                     }
                 }
             }
-            // The first operand is a mode or an owner, not a path.
-            "chmod" | "chown" | "chgrp" => {
-                let skip = usize::from(c.value("reference").is_none());
-                paths.extend(operands.iter().skip(skip).map(String::as_str));
-            }
-            // A wrapper's operands are a command: its own action carries the paths.
-            _ if c.rest.is_some() || NO_PATH_OPERANDS.contains(&program.as_str()) => {}
-            "scp" | "rsync" => paths.extend(
-                operands
-                    .iter()
-                    .filter(|o| net::remote_operand(o).is_none())
-                    .map(String::as_str),
-            ),
-            _ if spec.is_some_and(|s| s.path_operands) => {
-                paths.extend(operands.iter().map(String::as_str));
-            }
-            _ => paths.extend(
-                operands
-                    .iter()
-                    .filter(|o| looks_like_path(o))
-                    .map(String::as_str),
-            ),
         }
-        paths.extend(c.path_values.iter().map(String::as_str));
-        if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate")
-            || program.starts_with("mkfs")
-        {
-            for p in &operands {
-                push_unique(&mut e.writes, normalize_path(p));
+        // The first operand is a mode or an owner, not a path.
+        "chmod" | "chown" | "chgrp" => {
+            let skip = usize::from(c.value("reference").is_none());
+            for o in operands.iter().skip(skip) {
+                add_path(&mut e.paths, o);
             }
         }
-        if program == "tee" {
-            e.writes.retain(|w| w != "-");
-        }
-        for p in paths {
-            if p.is_empty() || p == "-" || p.contains("://") {
-                continue;
+        // A wrapper's operands are a command: its own action carries the paths.
+        _ if c.rest.is_some() || has_no_path_operands(&program) => {}
+        "scp" | "rsync" => {
+            for o in operands.iter().filter(|o| net::remote_operand(o).is_none()) {
+                add_path(&mut e.paths, o);
             }
-            push_unique(&mut e.paths, normalize_path(p));
         }
-        let piped = matches!(io.stdin, Some(Stdin::Pipe { .. }));
-        let stdin_reads: &[String] = match &io.stdin {
-            Some(Stdin::File(f)) => std::slice::from_ref(f),
-            _ => &[],
-        };
-        let found = net::analyze(
-            &program,
-            args,
-            &c,
-            stdin_reads,
-            piped && net_reads_stdin(&program),
-        );
-        e.hosts = io.hosts.clone();
-        extend_unique(&mut e.hosts, &found.hosts);
-        e.sends = found.sends;
-        if !io.hosts.is_empty() {
-            // Output to /dev/tcp sends what the program reads.
-            let mut sent: Vec<String> = e.reads.clone();
-            if program != "echo" && program != "printf" {
-                sent.extend(e.paths.iter().cloned());
+        _ if spec.is_some_and(|s| s.path_operands) => {
+            for o in &operands {
+                add_path(&mut e.paths, o);
             }
-            extend_unique(&mut e.sends, &sent);
         }
-        // Moved in last: nothing above reads them through `e` or `c` any more.
-        e.flags = std::mem::take(&mut c.flags);
-        e.operands = operands;
-        e.program = program;
-        e.path = path;
-        Action {
-            span: cx.origin.place(io.span),
-            via: cx.origin.via.clone(),
-            text,
-            detail: ActionDetail::Exec(e),
+        _ => {
+            for o in operands.iter().filter(|o| looks_like_path(o)) {
+                add_path(&mut e.paths, o);
+            }
         }
+    }
+    for p in &c.path_values {
+        add_path(&mut e.paths, p);
+    }
+    if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate")
+        || program.starts_with("mkfs")
+    {
+        for p in &operands {
+            push_unique(&mut e.writes, normalize_path(p));
+        }
+    }
+    if program == "tee" {
+        e.writes.retain(|w| w != "-");
+    }
+    let piped = matches!(stdin, Some(Stdin::Pipe { .. }));
+    let stdin_reads: &[String] = match stdin {
+        Some(Stdin::File(f)) => std::slice::from_ref(f),
+        _ => &[],
+    };
+    let found = net::analyze(
+        &program,
+        args,
+        &c,
+        stdin_reads,
+        piped && net_reads_stdin(&program),
+    );
+    e.hosts = io.hosts.clone();
+    extend_unique(&mut e.hosts, &found.hosts);
+    e.sends = found.sends;
+    if !io.hosts.is_empty() {
+        // Output to /dev/tcp sends what the program reads.
+        let mut sent: Vec<String> = e.reads.clone();
+        if program != "echo" && program != "printf" {
+            sent.extend(e.paths.iter().cloned());
+        }
+        extend_unique(&mut e.sends, &sent);
+    }
+    if let Some(dest) = copy_destination(&program, &c, &operands) {
+        push_unique(&mut e.writes, dest);
+    }
+    e.flags = c.owned_flags();
+    drop(c);
+    e.operands = operands;
+    // Moved in last: the words are no longer read as arguments.
+    let mut words = argv.into_iter();
+    e.path = words.next().map(|a| a.text).unwrap_or_default();
+    e.args = words.map(|a| a.text).collect();
+    e.program = program;
+    Action {
+        span: cx.origin.place(io.span),
+        via: cx.origin.via.clone(),
+        text,
+        detail: ActionDetail::Exec(e),
     }
 }
 
-/// Programs whose operands are text, names or commands, never files.
-const NO_PATH_OPERANDS: &[&str] = &[
-    "echo",
-    "printf",
-    "export",
-    "declare",
-    "local",
-    "readonly",
-    "typeset",
-    "unset",
-    "alias",
-    "set",
-    "kubectl",
-    "oc",
-    "helm",
-    "aws",
-    "gcloud",
-    "az",
-    "redis-cli",
-    "systemctl",
-    "service",
-    "socat",
-    "dig",
-    "nslookup",
-    "host",
-    "ping",
-    "eval",
-    "ssh",
-    "watch",
-    "su",
-    "runuser",
-    "psql",
-    "mysql",
-    "mariadb",
-    "terraform",
-    "tofu",
-];
+wrappers::names!(
+    /// Programs whose operands are text, names or commands, never files.
+    NO_PATH_OPERANDS,
+    has_no_path_operands,
+    [
+        "echo",
+        "printf",
+        "export",
+        "declare",
+        "local",
+        "readonly",
+        "typeset",
+        "unset",
+        "alias",
+        "set",
+        "kubectl",
+        "oc",
+        "k",
+        "helm",
+        "aws",
+        "gcloud",
+        "az",
+        "redis-cli",
+        "systemctl",
+        "service",
+        "socat",
+        "dig",
+        "nslookup",
+        "host",
+        "ping",
+        "eval",
+        "ssh",
+        "watch",
+        "su",
+        "runuser",
+        "psql",
+        "mysql",
+        "mariadb",
+        "terraform",
+        "tofu",
+    ]
+);
 
 /// The option table used for a program's `exec` action: file tools, wrappers, lifted tools.
 fn exec_spec(program: &str) -> Option<&'static Spec> {
     spec_for(program)
         .or_else(|| wrappers::spec_for(program))
         .or_else(|| lift::spec_for(program))
+}
+
+/// The local file or directory a copier writes: `-t DIR`, else its last operand (`cp a b`,
+/// `ln -sf /dev/null f`, `rsync -a src/ dst/`); none when the destination is remote
+/// (`scp f host:`) or there is no source.
+fn copy_destination(
+    program: &str,
+    c: &argv::Classified<'_>,
+    operands: &[String],
+) -> Option<String> {
+    if !matches!(program, "cp" | "mv" | "ln" | "install" | "rsync" | "scp") {
+        return None;
+    }
+    if let Some(dir) = c.value("target-directory") {
+        return Some(normalize_path(dir));
+    }
+    // `install -d a b` creates directories; `ln target` links into the current directory.
+    if c.has("directory") || operands.len() < 2 {
+        return None;
+    }
+    let dest = operands.last()?;
+    if matches!(program, "rsync" | "scp") && net::remote_operand(dest).is_some() {
+        return None;
+    }
+    Some(normalize_path(dest))
 }
 
 /// Programs that send their stdin over the network when connected.
@@ -1232,7 +1407,12 @@ fn net_reads_stdin(program: &str) -> bool {
 
 /// What a command writes to stdout when it is known exactly (`echo`, `printf` without
 /// escapes, `cat` of a here-document).
-fn literal_output(program: &str, args: &[Arg], io: &Io) -> Option<(String, [u32; 2])> {
+fn literal_output(
+    program: &str,
+    args: &[Arg],
+    io: &Io,
+    stdin: Option<&Stdin>,
+) -> Option<(String, [u32; 2])> {
     if args.iter().any(|a| a.dynamic) {
         return None;
     }
@@ -1257,25 +1437,8 @@ fn literal_output(program: &str, args: &[Arg], io: &Io) -> Option<(String, [u32;
             }
             Some((text, span))
         }
-        "printf" => {
-            let format = args.first()?;
-            if args.len() == 1 && !format.text.contains(['%', '\\']) {
-                return Some((format.text.clone(), span));
-            }
-            if format.text == "%s" || format.text == "%s\\n" {
-                return Some((
-                    args.get(1..)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|a| a.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(""),
-                    span,
-                ));
-            }
-            None
-        }
-        "cat" if args.is_empty() => match &io.stdin {
+        "printf" => substitute::printf(args).ok().map(|text| (text, span)),
+        "cat" if args.is_empty() => match stdin {
             Some(Stdin::Here {
                 text,
                 span,
@@ -1337,36 +1500,16 @@ fn find_without_exec(args: &[Arg]) -> Vec<Arg> {
     out
 }
 
-/// `tar xzf f` (the first word a cluster without a dash) means `tar -xzf f`.
-fn tar_classify(args: &[Arg], c: Classified) -> Classified {
-    match args.first() {
-        Some(first)
-            if !first.text.starts_with('-')
-                && !first.text.is_empty()
-                && first.text.chars().all(|ch| ch.is_ascii_alphabetic()) =>
-        {
-            let mut rewritten = args.to_vec();
-            if let Some(f) = rewritten.first_mut() {
-                f.text = format!("-{}", f.text);
-            }
-            classify(spec_for("tar"), &rewritten)
-        }
-        _ => c,
-    }
-}
-
 /// A command for messages: its words, single-quoted where they hold blanks, quotes or are
 /// empty (`psql -c 'drop table x'`).
 fn display(argv: &[Arg]) -> String {
-    let mut out = String::new();
+    // Room for every word, its separator and a pair of quotes: one allocation, usually.
+    let mut out = String::with_capacity(argv.iter().map(|a| a.text.len() + 3).sum());
     for (i, a) in argv.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        let plain = !a.text.is_empty()
-            && !a.text.contains(|c: char| {
-                c.is_whitespace() || matches!(c, '\'' | '"' | '\\' | ';' | '|' | '&')
-            });
+        let plain = is_plain(&a.text);
         if plain || a.dynamic {
             out.push_str(&a.text);
         } else if a.text.contains('\'') && !a.text.contains(['"', '$', '`', '\\']) {
@@ -1380,6 +1523,37 @@ fn display(argv: &[Arg]) -> String {
         }
     }
     out
+}
+
+/// Whether a word is shown as is: not empty, no blank, quote, backslash, `;`, `|` or `&`.
+fn is_plain(text: &str) -> bool {
+    let special = |c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '\\' | ';' | '|' | '&');
+    if text.is_empty() {
+        return false;
+    }
+    // ASCII words (nearly all) are decided byte by byte; `char::is_whitespace` on ASCII is
+    // exactly tab, newline, vertical tab, form feed, carriage return and space.
+    if text.bytes().all(|b| {
+        b.is_ascii()
+            && !matches!(
+                b,
+                b'\t'
+                    | b'\n'
+                    | 0x0b
+                    | 0x0c
+                    | b'\r'
+                    | b' '
+                    | b'\''
+                    | b'"'
+                    | b'\\'
+                    | b';'
+                    | b'|'
+                    | b'&'
+            )
+    }) {
+        return true;
+    }
+    !text.contains(special)
 }
 
 /// `>&2`, `<&0`, `>&-`: a descriptor, not a file.

@@ -147,11 +147,14 @@ pub struct ExecAction {
     pub operands: Vec<String>,
     /// Operands that name filesystem paths, normalised (`/var/log/` → `/var/log`).
     pub paths: Vec<String>,
-    /// Files written by output redirections (`>`, `>>`, `&>`, `tee` targets).
+    /// Files written by output redirections (`>`, `>>`, `&>`, `tee` targets), `dd of=`, and a
+    /// copier's local destination (`cp`, `mv`, `ln`, `install`, `rsync`, `scp`: `-t DIR`, else
+    /// the last operand).
     pub writes: Vec<String>,
     /// Files read by input redirections (`<`).
     pub reads: Vec<String>,
-    /// Programs of the earlier stages of the pipeline feeding this one's stdin.
+    /// Programs of the earlier stages of the pipeline (or of a process substitution read as
+    /// stdin, `cmd < <(…)`) feeding this one's stdin.
     pub piped_from: Vec<String>,
     /// Programs of the later stages of the pipeline this one feeds.
     pub piped_to: Vec<String>,
@@ -163,6 +166,12 @@ pub struct ExecAction {
     pub elevated: bool,
     /// Runs on another host (`ssh host 'cmd'`), that host; else `""`.
     pub remote_host: String,
+    /// Environment assignments in effect for the program, as `NAME=value`, in order: its own
+    /// prefix (`HISTFILE=/dev/null bash`), those a wrapper passes (`env X=1 cmd`,
+    /// `sudo X=1 cmd`, `docker exec -e X=1`), and those `export`/`declare`/`readonly`/`local`
+    /// make. Omitted from JSON when empty, so older readers and records stay valid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
 }
 
 /// A Kubernetes operation from `kubectl` or `helm`.
@@ -198,6 +207,10 @@ pub struct CloudAction {
     /// Resources named (`s3://bucket/key`, instance ids, trail names).
     pub resources: Vec<String>,
     pub flags: Vec<String>,
+    /// Where a copy, move or sync writes (`s3://bucket/key`, or a local path for a
+    /// download): its last positional resource; else `""`. Omitted from JSON when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub destination: String,
 }
 
 /// A git operation.

@@ -377,14 +377,15 @@ fields! {
     ExecFlags => "exec.flags": l(S), K_EXEC, "flags, canonical long names without dashes (`recursive`, `force`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.flags), Value::StrList(EMPTY));
     ExecOperands => "exec.operands": l(S), K_EXEC, "arguments that are not flags", |cx| detail!(cx, Exec, |x| Value::StrList(&x.operands), Value::StrList(EMPTY));
     ExecPaths => "exec.paths": l(S), K_EXEC, "operands that are filesystem paths, normalised", |cx| detail!(cx, Exec, |x| Value::StrList(&x.paths), Value::StrList(EMPTY));
-    ExecWrites => "exec.writes": l(S), K_EXEC, "files written by redirections", |cx| detail!(cx, Exec, |x| Value::StrList(&x.writes), Value::StrList(EMPTY));
+    ExecWrites => "exec.writes": l(S), K_EXEC, "files written: redirections, `tee`, `dd of=`, a copier's destination (`cp`/`mv`/`ln`/`install`/`rsync`/`scp`, `-t DIR`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.writes), Value::StrList(EMPTY));
     ExecReads => "exec.reads": l(S), K_EXEC, "files read by redirections", |cx| detail!(cx, Exec, |x| Value::StrList(&x.reads), Value::StrList(EMPTY));
-    ExecPipedFrom => "exec.piped_from": l(S), K_EXEC, "programs of earlier pipeline stages feeding this one", |cx| detail!(cx, Exec, |x| Value::StrList(&x.piped_from), Value::StrList(EMPTY));
+    ExecPipedFrom => "exec.piped_from": l(S), K_EXEC, "programs of earlier pipeline stages (or a `< <(…)` substitution) feeding this one", |cx| detail!(cx, Exec, |x| Value::StrList(&x.piped_from), Value::StrList(EMPTY));
     ExecPipedTo => "exec.piped_to": l(S), K_EXEC, "programs of later pipeline stages this one feeds", |cx| detail!(cx, Exec, |x| Value::StrList(&x.piped_to), Value::StrList(EMPTY));
     ExecHosts => "exec.hosts": l(S), K_EXEC, "network hosts contacted", |cx| detail!(cx, Exec, |x| Value::StrList(&x.hosts), Value::StrList(EMPTY));
     ExecSends => "exec.sends": l(S), K_EXEC, "local files whose contents are sent over the network (`-` = stdin)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.sends), Value::StrList(EMPTY));
     ExecElevated => "exec.elevated": sc(B), K_EXEC, "runs under sudo / doas", |cx| detail!(cx, Exec, |x| Value::Bool(x.elevated), Value::Bool(false));
     ExecRemoteHost => "exec.remote_host": sc(S), K_EXEC, "the host it runs on via ssh, else empty", |cx| detail!(cx, Exec, |x| Value::Str(&x.remote_host), Value::Str(""));
+    ExecEnv => "exec.env": l(S), K_EXEC, "environment assignments in effect, as `NAME=value` (its own prefix, `env`/`sudo` wrappers, `export`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.env), Value::StrList(EMPTY));
 
     K8sTool => "k8s.tool": sc(S), K_K8S, "`kubectl` or `helm`", |cx| detail!(cx, K8s, |k| Value::Str(&k.tool), Value::Str(""));
     K8sVerb => "k8s.verb": sc(S), K_K8S, "the verb (`delete`, `apply`, `uninstall`)", |cx| detail!(cx, K8s, |k| Value::Str(&k.verb), Value::Str(""));
@@ -401,6 +402,7 @@ fields! {
     CloudOperation => "cloud.operation": sc(S), K_CLOUD, "the operation (`rm`, `delete-trail`)", |cx| detail!(cx, Cloud, |c| Value::Str(&c.operation), Value::Str(""));
     CloudResources => "cloud.resources": l(S), K_CLOUD, "resources named", |cx| detail!(cx, Cloud, |c| Value::StrList(&c.resources), Value::StrList(EMPTY));
     CloudFlags => "cloud.flags": l(S), K_CLOUD, "flags, long names without dashes", |cx| detail!(cx, Cloud, |c| Value::StrList(&c.flags), Value::StrList(EMPTY));
+    CloudDestination => "cloud.destination": sc(S), K_CLOUD, "where a copy, move or sync writes (a bucket URL, or a local path for a download), else empty", |cx| detail!(cx, Cloud, |c| Value::Str(&c.destination), Value::Str(""));
 
     GitSubcommand => "git.subcommand": sc(S), K_GIT, "`push`, `reset`, `clean`, …", |cx| detail!(cx, Git, |g| Value::Str(&g.subcommand), Value::Str(""));
     GitFlags => "git.flags": l(S), K_GIT, "flags, long names without dashes", |cx| detail!(cx, Git, |g| Value::StrList(&g.flags), Value::StrList(EMPTY));

@@ -173,6 +173,15 @@ fn action(
     flags: Vec<String>,
     extra: Vec<String>,
 ) -> Lifted {
+    // A copy's destination is its last positional resource (`cp SRC DST`).
+    let copies = matches!(
+        operation.rsplit(' ').next(),
+        Some("cp" | "mv" | "sync" | "rsync")
+    );
+    let destination = match resources.as_slice() {
+        [_, .., last] if copies => last.clone(),
+        _ => String::new(),
+    };
     resources.extend(extra);
     let cloud = CloudAction {
         provider: provider.to_string(),
@@ -180,6 +189,7 @@ fn action(
         operation,
         resources,
         flags,
+        destination,
     };
     Lifted::single(inv.action(ActionDetail::Cloud(cloud)))
 }

@@ -4,7 +4,7 @@
 use guard_model::{ActionDetail, Dialect, OpaqueCause, RedisAction};
 
 use super::{Invocation, Lifted, NestedShell, decoded_stdin, stdin_text};
-use crate::shell::{Spec, Takes, classify};
+use crate::shell::{Spec, Stdin, Takes, classify};
 use crate::{opaque, sql};
 
 use Takes::{No, Path as P, Value as V};
@@ -366,6 +366,20 @@ fn stdin_script(inv: &Invocation<'_>, out: &mut Lifted, dialect: Dialect) {
                     reason,
                 },
             )));
+    } else if let Some(Stdin::Pipe { programs, .. }) = inv.stdin {
+        // Piped from something guard could not read exactly (`printf '%b' …`, `pg_dump`).
+        let reason = format!(
+            "`{}` runs SQL read from the output of `{}`, which guard could not read",
+            inv.program,
+            programs.join(" | ")
+        );
+        out.actions
+            .push(inv.action(guard_model::ActionDetail::Opaque(
+                guard_model::OpaqueAction {
+                    cause: OpaqueCause::DynamicCode,
+                    reason,
+                },
+            )));
     }
 }
 
@@ -406,6 +420,20 @@ pub(super) fn psql(inv: &Invocation<'_>) -> Lifted {
         }
         let span = inv.span_of(text);
         script_actions(inv, &mut out, text, span, "psql -c", Dialect::Postgres);
+    }
+    // `-f x.sql` of a file the command wrote earlier with literal text.
+    for file in c.all_values("file") {
+        let path = crate::shell::normalize_path(file);
+        if let Some(known) = inv.files.iter().rev().find(|f| f.path == path) {
+            script_actions(
+                inv,
+                &mut out,
+                &known.text,
+                known.span,
+                "psql -f",
+                Dialect::Postgres,
+            );
+        }
     }
     let reads_stdin = c.all_values("file").any(names_stdin);
     if reads_stdin || (commands.is_empty() && c.value("file").is_none() && !c.has("list")) {

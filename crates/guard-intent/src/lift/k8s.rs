@@ -281,14 +281,20 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
         verb = format!("{verb} {sub}");
         rest = tail;
     }
+    // `k` is the usual alias of kubectl.
+    let tool = if inv.program == "k" {
+        "kubectl"
+    } else {
+        inv.program
+    };
     let mut action = K8sAction {
-        tool: inv.program.to_string(),
+        tool: tool.to_string(),
         verb: verb.clone(),
         namespace: c.value("namespace").unwrap_or("").to_string(),
         all: c.has("all"),
         all_namespaces: c.has("all-namespaces"),
         selector: c.value("selector").unwrap_or("").to_string(),
-        flags: c.flags.clone(),
+        flags: c.owned_flags(),
         ..K8sAction::default()
     };
     let base_verb = verb.split(' ').next().unwrap_or("");
@@ -371,7 +377,7 @@ pub(super) fn helm(inv: &Invocation<'_>) -> Lifted {
         all: c.has("all"),
         all_namespaces: c.has("all-namespaces"),
         selector: c.value("selector").unwrap_or("").to_string(),
-        flags: c.flags.clone(),
+        flags: c.owned_flags(),
     };
     Lifted::single(inv.action(ActionDetail::K8s(action)))
 }

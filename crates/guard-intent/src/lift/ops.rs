@@ -291,7 +291,7 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
         _ => &GIT_OTHER,
     };
     let c = classify(Some(spec), tail);
-    let mut flags = c.flags.clone();
+    let mut flags = c.owned_flags();
     for (combined, parts) in [
         ("delete-force", ["delete", "force"]),
         ("move-force", ["move", "force"]),

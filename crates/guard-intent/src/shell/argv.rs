@@ -18,6 +18,8 @@ pub(crate) enum Takes {
 
 use Takes::{No, Path as P, Value as V};
 
+use smallvec::SmallVec;
+
 /// The options of one program: `(spelling, canonical, takes)`. A one-character spelling is
 /// a short option (`-r`), a longer one a long option (`--recursive`).
 pub(crate) struct Spec {
@@ -79,56 +81,84 @@ impl Arg {
     }
 }
 
-/// The classification of a program's arguments.
+/// The classification of a program's arguments. Every text borrows from the arguments or the
+/// option table, and the lists are inline up to a typical command's size, so classifying
+/// usually allocates nothing.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Classified {
+pub(crate) struct Classified<'a> {
     /// Canonical flag names, in order, without duplicates.
-    pub flags: Vec<String>,
+    pub flags: SmallVec<[&'a str; 8]>,
     /// Indices (into the arguments) of operands.
-    pub operands: Vec<usize>,
+    pub operands: SmallVec<[usize; 8]>,
     /// `(canonical flag, value)` for options that took a value.
-    pub values: Vec<(String, String)>,
+    pub values: SmallVec<[(&'a str, &'a str); 4]>,
     /// Values of path-valued options.
-    pub path_values: Vec<String>,
+    pub path_values: SmallVec<[&'a str; 2]>,
     /// Index of the first argument after the options when `stop_at_operand` (the wrapped
     /// command), else `None`.
     pub rest: Option<usize>,
 }
 
-impl Classified {
+impl<'a> Classified<'a> {
     pub(crate) fn has(&self, flag: &str) -> bool {
-        self.flags.iter().any(|f| f == flag)
+        self.flags.contains(&flag)
     }
 
-    pub(crate) fn value(&self, flag: &str) -> Option<&str> {
+    pub(crate) fn value(&self, flag: &str) -> Option<&'a str> {
         self.values
             .iter()
-            .find(|(f, _)| f == flag)
-            .map(|(_, v)| v.as_str())
+            .find(|(f, _)| *f == flag)
+            .map(|(_, v)| *v)
     }
 
-    pub(crate) fn all_values<'a>(&'a self, flag: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(crate) fn all_values<'s>(&'s self, flag: &'s str) -> impl Iterator<Item = &'a str> + 's {
         self.values
             .iter()
-            .filter(move |(f, _)| f == flag)
-            .map(|(_, v)| v.as_str())
+            .filter(move |(f, _)| *f == flag)
+            .map(|(_, v)| *v)
     }
 
-    fn add_flag(&mut self, name: &str) {
-        if !self.flags.iter().any(|f| f == name) {
-            self.flags.push(name.to_string());
+    /// The flags as owned strings (for an action).
+    pub(crate) fn owned_flags(&self) -> Vec<String> {
+        self.flags.iter().map(|f| (*f).to_string()).collect()
+    }
+
+    fn add_flag(&mut self, name: &'a str) {
+        if !self.flags.contains(&name) {
+            self.flags.push(name);
         }
+    }
+
+    fn add_value(&mut self, name: &'a str, value: &'a str, takes: Takes) {
+        if takes == P {
+            self.path_values.push(value);
+        }
+        self.values.push((name, value));
     }
 }
 
 /// Classifies `args` (the arguments after the program name).
-pub(crate) fn classify(spec: Option<&Spec>, args: &[Arg]) -> Classified {
+pub(crate) fn classify<'a>(spec: Option<&Spec>, args: &'a [Arg]) -> Classified<'a> {
+    classify_from(spec, args, false)
+}
+
+/// [`classify`]; `first_is_cluster`: the first argument is a cluster of short options written
+/// without its dash (`tar xzf f`).
+pub(crate) fn classify_from<'a>(
+    spec: Option<&Spec>,
+    args: &'a [Arg],
+    first_is_cluster: bool,
+) -> Classified<'a> {
     let mut c = Classified::default();
     let mut i = 0;
     let mut only_operands = false;
     while let Some(arg) = args.get(i) {
         let text = arg.text.as_str();
         i += 1;
+        if first_is_cluster && i == 1 {
+            short_cluster(spec, args, text, text, &mut i, &mut c);
+            continue;
+        }
         if only_operands
             || text == "-"
             || !text.starts_with('-')
@@ -163,83 +193,77 @@ pub(crate) fn classify(spec: Option<&Spec>, args: &[Arg]) -> Classified {
                     c.add_flag(canon);
                     if takes != No {
                         let value = match inline {
-                            Some(v) => Some(v.to_string()),
+                            Some(v) => Some(v),
                             None => args.get(i).map(|a| {
                                 i += 1;
-                                a.text.clone()
+                                a.text.as_str()
                             }),
                         };
                         if let Some(v) = value {
-                            if takes == P {
-                                c.path_values.push(v.clone());
-                            }
-                            c.values.push((canon.to_string(), v));
+                            c.add_value(canon, v, takes);
                         }
                     }
                 }
-                None if spec.is_some_and(|s| s.single_dash_long)
-                    && !text.starts_with("--")
-                    && name.len() > 1 =>
-                {
-                    // An unknown single-dash option of such a program: keep its name whole.
-                    c.add_flag(name);
-                    if let Some(v) = inline {
-                        c.values.push((name.to_string(), v.to_string()));
-                    }
-                }
+                // An unknown option (for a single-dash-long program, a single-dash one is
+                // kept whole): its name, and its inline value if any.
                 None => {
                     c.add_flag(name);
                     if let Some(v) = inline {
-                        c.values.push((name.to_string(), v.to_string()));
+                        c.values.push((name, v));
                     }
                 }
             }
             continue;
         }
         // A cluster of short options: `-rf`, `-n5`, `-ofile`.
-        let cluster: Vec<char> = text.chars().skip(1).collect();
-        let mut k = 0;
-        while let Some(&ch) = cluster.get(k) {
-            k += 1;
-            let mut buf = [0u8; 4];
-            let key: &str = ch.encode_utf8(&mut buf);
-            match spec.and_then(|s| s.find(key, true)) {
-                Some((canon, takes)) => {
-                    c.add_flag(canon);
-                    if takes != No {
-                        let attached: String = cluster
-                            .get(k..)
-                            .map(|r| r.iter().collect())
-                            .unwrap_or_default();
-                        let value = if !attached.is_empty() {
-                            Some(attached)
-                        } else {
-                            args.get(i).map(|a| {
-                                i += 1;
-                                a.text.clone()
-                            })
-                        };
-                        if let Some(v) = value {
-                            if takes == P {
-                                c.path_values.push(v.clone());
-                            }
-                            c.values.push((canon.to_string(), v));
-                        }
-                        break;
+        let cluster = text.get(1..).unwrap_or("");
+        short_cluster(spec, args, text, cluster, &mut i, &mut c);
+    }
+    c
+}
+
+/// Classifies the letters of a short-option cluster (`rf` of `-rf`); `text` is the whole
+/// argument. An option taking a value takes the rest of the cluster, else the next argument.
+fn short_cluster<'a>(
+    spec: Option<&Spec>,
+    args: &'a [Arg],
+    text: &'a str,
+    cluster: &'a str,
+    i: &mut usize,
+    c: &mut Classified<'a>,
+) {
+    for (at, ch) in cluster.char_indices() {
+        let next = at + ch.len_utf8();
+        let key = cluster.get(at..next).unwrap_or("");
+        match spec.and_then(|s| s.find(key, true)) {
+            Some((canon, takes)) => {
+                c.add_flag(canon);
+                if takes != No {
+                    let attached = cluster.get(next..).unwrap_or("");
+                    let value = if !attached.is_empty() {
+                        Some(attached)
+                    } else {
+                        args.get(*i).map(|a| {
+                            *i += 1;
+                            a.text.as_str()
+                        })
+                    };
+                    if let Some(v) = value {
+                        c.add_value(canon, v, takes);
                     }
+                    return;
                 }
-                None => {
-                    if ch.is_ascii_digit() && k == 1 {
-                        // `-9`, `-10`: a numeric option (kill, nice, head); keep it whole.
-                        c.add_flag(text.trim_start_matches('-'));
-                        break;
-                    }
-                    c.add_flag(key);
+            }
+            None => {
+                if ch.is_ascii_digit() && at == 0 {
+                    // `-9`, `-10`: a numeric option (kill, nice, head); keep it whole.
+                    c.add_flag(text.trim_start_matches('-'));
+                    return;
                 }
+                c.add_flag(key);
             }
         }
     }
-    c
 }
 
 /// Normalises a path lexically: `//` and `/./` collapse, `..` folds where it can, a trailing
@@ -250,28 +274,65 @@ pub(crate) fn normalize_path(path: &str) -> String {
     }
     let absolute = path.starts_with('/');
     // Already normal (no empty, `.` or `..` segment, no trailing `/`): the result is the
-    // path itself, so skip splitting and re-joining.
+    // path itself, so skip splitting and re-joining. Likewise after a leading `./`
+    // (`./build` is `build`).
+    let is_normal = |body: &str| {
+        // No segment empty, `.` or `..`: scanned byte by byte (this runs for every path).
+        let mut segment = 0usize;
+        let mut dots = 0usize;
+        for b in body.bytes() {
+            if b == b'/' {
+                if segment == 0 || segment == dots && dots <= 2 {
+                    return false;
+                }
+                segment = 0;
+                dots = 0;
+            } else {
+                segment += 1;
+                dots += usize::from(b == b'.');
+            }
+        }
+        segment != 0 && !(segment == dots && dots <= 2)
+    };
     let body = path.strip_prefix('/').unwrap_or(path);
-    if !body.is_empty() && body.split('/').all(|p| !matches!(p, "" | "." | "..")) {
+    if is_normal(body) {
         return path.to_string();
     }
-    let mut parts: Vec<&str> = Vec::new();
+    if let Some(rest) = path.strip_prefix("./")
+        && is_normal(rest)
+    {
+        return rest.to_string();
+    }
+    // The segments kept, joined by `/`, built in one string (popping is truncating).
+    let mut joined = String::with_capacity(path.len() + 1);
     for part in path.split('/') {
         match part {
             "" | "." => {}
             ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
+                let last_is_parent = joined == ".." || joined.ends_with("/..");
+                if !joined.is_empty() && !last_is_parent {
+                    let cut = joined.rfind('/').unwrap_or(0);
+                    joined.truncate(cut);
                 } else if !absolute {
-                    parts.push("..");
+                    if !joined.is_empty() {
+                        joined.push('/');
+                    }
+                    joined.push_str("..");
                 }
             }
-            other => parts.push(other),
+            other => {
+                if !joined.is_empty() {
+                    joined.push('/');
+                }
+                joined.push_str(other);
+            }
         }
     }
-    let joined = parts.join("/");
     match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
+        (true, _) => {
+            joined.insert(0, '/');
+            joined
+        }
         (false, true) => ".".to_string(),
         (false, false) => joined,
     }
@@ -773,6 +834,31 @@ spec!(
     path_operands
 );
 spec!(
+    INSTALL,
+    [
+        ("m", "mode", V),
+        ("mode", "mode", V),
+        ("o", "owner", V),
+        ("owner", "owner", V),
+        ("g", "group", V),
+        ("group", "group", V),
+        ("t", "target-directory", P),
+        ("target-directory", "target-directory", P),
+        ("T", "no-target-directory", No),
+        ("d", "directory", No),
+        ("directory", "directory", No),
+        ("D", "parents", No),
+        ("S", "suffix", V),
+        ("suffix", "suffix", V),
+        ("b", "backup", No),
+        ("C", "compare", No),
+        ("p", "preserve-timestamps", No),
+        ("s", "strip", No),
+        ("v", "verbose", No),
+    ],
+    path_operands
+);
+spec!(
     TEE,
     [
         ("a", "append", No),
@@ -1067,6 +1153,7 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "crontab" => &CRONTAB,
         "history" => &HISTORY,
         "ln" => &LN,
+        "install" => &INSTALL,
         "tee" => &TEE,
         "mkdir" | "rmdir" | "touch" | "cat" | "ls" | "unlink" | "less" | "more" | "head"
         | "tail" | "stat" => &PATHS,
@@ -1105,8 +1192,9 @@ mod tests {
             &["--rec", "--fo", "/"],
             &["-R", "--force", "--", "/"],
         ] {
-            let c = classify(Some(&RM), &args(words));
-            let mut flags = c.flags.clone();
+            let a = args(words);
+            let c = classify(Some(&RM), &a);
+            let mut flags = c.flags.to_vec();
             flags.sort();
             assert_eq!(flags, ["force", "recursive"], "{words:?}");
             assert_eq!(c.operands.len(), 1);
@@ -1115,15 +1203,52 @@ mod tests {
 
     #[test]
     fn values_are_not_operands() {
-        let c = classify(
-            Some(&CURL),
-            &args(&["-d", "@/etc/passwd", "https://x.example", "-H", "a: b"]),
-        );
+        let a = args(&["-d", "@/etc/passwd", "https://x.example", "-H", "a: b"]);
+        let c = classify(Some(&CURL), &a);
         assert_eq!(c.value("data"), Some("@/etc/passwd"));
-        assert_eq!(c.operands, [2]);
-        let unknown = classify(None, &args(&["-abc", "--long=x", "-", "op"]));
-        assert_eq!(unknown.flags, ["a", "b", "c", "long"]);
-        assert_eq!(unknown.operands, [2, 3]);
+        assert_eq!(c.operands[..], [2]);
+        let a = args(&["-abc", "--long=x", "-", "op"]);
+        let unknown = classify(None, &a);
+        assert_eq!(unknown.flags[..], ["a", "b", "c", "long"]);
+        assert_eq!(unknown.operands[..], [2, 3]);
+    }
+
+    /// The normaliser as first written (split, fold, join), to compare the fast one with.
+    fn normalize_reference(path: &str) -> String {
+        if path.is_empty() {
+            return String::new();
+        }
+        let absolute = path.starts_with('/');
+        let mut parts: Vec<&str> = Vec::new();
+        for part in path.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    if parts.last().is_some_and(|p| *p != "..") {
+                        parts.pop();
+                    } else if !absolute {
+                        parts.push("..");
+                    }
+                }
+                other => parts.push(other),
+            }
+        }
+        let joined = parts.join("/");
+        match (absolute, joined.is_empty()) {
+            (true, _) => format!("/{joined}"),
+            (false, true) => ".".to_string(),
+            (false, false) => joined,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4000))]
+        #[test]
+        fn normalising_agrees_with_the_reference(
+            path in "(/|\\.|\\.\\.|\\.\\.\\.|a|bc|\\.a|a\\.|\\.\\.a|~|é){0,8}"
+        ) {
+            proptest::prop_assert_eq!(normalize_path(&path), normalize_reference(&path));
+        }
     }
 
     #[test]

@@ -30,27 +30,38 @@ impl Net {
 }
 
 /// The host of a URL or `host[:port]` (`https://user@api.example.com:8443/x` → `api.example.com`).
+/// Every delimiter is ASCII, so the text is cut by byte positions.
 pub(crate) fn url_host(text: &str) -> Option<String> {
-    let rest = match text.split_once("://") {
-        Some((scheme, rest))
-            if !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.') =>
-        {
-            rest
+    let bytes = text.as_bytes();
+    let rest = match bytes.windows(3).position(|w| w == b"://") {
+        Some(at) => {
+            let scheme = bytes.get(..at)?;
+            if scheme.is_empty()
+                || !scheme
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+            {
+                return None;
+            }
+            text.get(at + 3..)?
         }
-        Some(_) => return None,
         None => text,
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
+    let end = rest
+        .bytes()
+        .position(|c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end)?;
+    let authority = match authority.bytes().rposition(|c| c == b'@') {
+        Some(at) => authority.get(at + 1..)?,
+        None => authority,
     };
-    if host.is_empty() || host.contains(['$', '`', ' ']) {
+    let (body, stop) = match authority.strip_prefix('[') {
+        Some(v6) => (v6, b']'),
+        None => (authority, b':'),
+    };
+    let host = body.get(..body.bytes().position(|c| c == stop).unwrap_or(body.len()))?;
+    if host.is_empty() || host.bytes().any(|c| matches!(c, b'$' | b'`' | b' ')) {
         return None;
     }
     Some(host.to_ascii_lowercase())
@@ -88,16 +99,17 @@ pub(crate) fn dev_tcp_host(path: &str) -> Option<String> {
 }
 
 /// Hosts and sends of one invocation. `stdin_is_data`: stdin is a pipe or input redirection.
-pub(crate) fn analyze(
+pub(crate) fn analyze<'a>(
     program: &str,
-    args: &[Arg],
-    c: &Classified,
+    args: &'a [Arg],
+    c: &Classified<'a>,
     stdin_reads: &[String],
     piped: bool,
 ) -> Net {
     let mut net = Net::default();
     let operand = |i: &usize| args.get(*i).map(|a| a.text.as_str()).unwrap_or("");
-    let operands: Vec<&str> = c.operands.iter().map(operand).collect();
+    // The operands' texts, walked again per use rather than collected.
+    let ops = || c.operands.iter().map(operand);
     // A program that reads its stdin implicitly sends what is redirected or piped into it.
     let stdin_sent = |net: &mut Net| {
         for f in stdin_reads {
@@ -116,7 +128,7 @@ pub(crate) fn analyze(
     };
     match program {
         "curl" => {
-            for u in operands.iter().copied().chain(c.all_values("url")) {
+            for u in ops().chain(c.all_values("url")) {
                 if let Some(h) = url_host(u) {
                     net.host(&h);
                 }
@@ -158,7 +170,7 @@ pub(crate) fn analyze(
             }
         }
         "wget" => {
-            for u in &operands {
+            for u in ops() {
                 if let Some(h) = url_host(u) {
                     net.host(&h);
                 }
@@ -176,7 +188,7 @@ pub(crate) fn analyze(
         "nc" | "ncat" | "netcat" | "telnet" => {
             if !c.has("l")
                 && !c.has("listen")
-                && let Some(h) = operands.first()
+                && let Some(h) = ops().next()
             {
                 net.host(h);
                 stdin_sent(&mut net);
@@ -184,12 +196,13 @@ pub(crate) fn analyze(
         }
         "ssh" | "sftp" | "mosh" => {
             let host = c.rest.and_then(|i| args.get(i)).map(|a| ssh_host(&a.text));
-            if let Some(h) = host.or_else(|| operands.first().map(|h| ssh_host(h))) {
+            if let Some(h) = host.or_else(|| ops().next().map(ssh_host)) {
                 net.host(&h);
                 stdin_sent(&mut net);
             }
         }
         "scp" | "rsync" => {
+            let operands: Vec<&str> = ops().collect();
             let remotes: Vec<Option<String>> = operands.iter().map(|o| remote_operand(o)).collect();
             for h in remotes.iter().flatten() {
                 net.host(h);
@@ -208,7 +221,7 @@ pub(crate) fn analyze(
             }
         }
         "openssl" => {
-            if operands.first() == Some(&"s_client") {
+            if ops().next() == Some("s_client") {
                 let mut it = args.iter();
                 while let Some(a) = it.next() {
                     if a.text == "-connect" {
@@ -225,7 +238,7 @@ pub(crate) fn analyze(
         "socat" => {
             let mut network = false;
             let mut files = vec![];
-            for o in &operands {
+            for o in ops() {
                 let (kind, rest) = o.split_once(':').unwrap_or((o, ""));
                 let kind = kind.to_ascii_uppercase();
                 if [
@@ -240,7 +253,7 @@ pub(crate) fn analyze(
                     }
                 } else if ["FILE", "OPEN", "GOPEN", "CREATE"].contains(&kind.as_str()) {
                     files.push(rest.split(',').next().unwrap_or(rest).to_string());
-                } else if *o == "-" || kind == "STDIN" || kind == "STDIO" {
+                } else if o == "-" || kind == "STDIN" || kind == "STDIO" {
                     files.push("-".into());
                 }
             }
@@ -256,7 +269,7 @@ pub(crate) fn analyze(
         }
         "dig" | "nslookup" | "host" | "drill" | "ping" | "ping6" | "traceroute" | "mtr"
         | "whois" => {
-            for o in &operands {
+            for o in ops() {
                 if let Some(server) = o.strip_prefix('@') {
                     net.host(server);
                 } else if !o.is_empty() {
@@ -265,7 +278,7 @@ pub(crate) fn analyze(
             }
         }
         "ftp" | "tftp" | "lftp" => {
-            if let Some(h) = operands.first().and_then(|o| url_host(o)) {
+            if let Some(h) = ops().next().and_then(url_host) {
                 net.host(&h);
                 stdin_sent(&mut net);
             }
@@ -292,7 +305,8 @@ pub(crate) fn analyze(
                 "gopher://",
                 "dict://",
             ];
-            for o in &operands {
+            // Every scheme ends in `://`: an operand without it is no URL.
+            for o in ops().filter(|o| o.contains("://")) {
                 // Case-insensitive prefix test without lowercasing a copy per scheme.
                 if SCHEMES.iter().any(|s| {
                     o.as_bytes()
@@ -311,6 +325,43 @@ pub(crate) fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `url_host` as first written, to compare the byte-cutting one with.
+    fn url_host_reference(text: &str) -> Option<String> {
+        let rest = match text.split_once("://") {
+            Some((scheme, rest))
+                if !scheme.is_empty()
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.') =>
+            {
+                rest
+            }
+            Some(_) => return None,
+            None => text,
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = if let Some(v6) = authority.strip_prefix('[') {
+            v6.split(']').next().unwrap_or("")
+        } else {
+            authority.split(':').next().unwrap_or("")
+        };
+        if host.is_empty() || host.contains(['$', '`', ' ']) {
+            return None;
+        }
+        Some(host.to_ascii_lowercase())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4000))]
+        #[test]
+        fn url_hosts_agree_with_the_reference(
+            text in "(https?|s3|a\\+b|x y|)(://)?([a-zA-Z0-9.:@\\[\\]/?#$` é-]|://){0,16}"
+        ) {
+            proptest::prop_assert_eq!(url_host(&text), url_host_reference(&text));
+        }
+    }
 
     #[test]
     fn hosts_from_urls_and_destinations() {

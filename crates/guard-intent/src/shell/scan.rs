@@ -14,6 +14,29 @@ enum Frame {
     Brace,
 }
 
+/// An upper bound of [`depth`] at one comparison per byte, so that short or flat text (the
+/// common case) skips the scan: every level `depth` counts is opened by a byte of its own —
+/// `(`, `{`, `"`, a backquote, or the first letter of a keyword (`if`, `while`, `until`,
+/// `for`, `case`, `select`).
+pub(crate) fn depth_bound(text: &str) -> usize {
+    const fn bit(b: u8) -> u128 {
+        1 << b
+    }
+    const OPENERS: u128 = bit(b'(')
+        | bit(b'{')
+        | bit(b'"')
+        | bit(b'`')
+        | bit(b'i')
+        | bit(b'w')
+        | bit(b'u')
+        | bit(b'f')
+        | bit(b'c')
+        | bit(b's');
+    text.bytes()
+        .filter(|&b| b < 128 && (OPENERS >> b) & 1 == 1)
+        .count()
+}
+
 /// Maximum nesting depth estimate of `text`.
 pub(crate) fn depth(text: &str) -> usize {
     let bytes = text.as_bytes();
@@ -100,6 +123,16 @@ pub(crate) fn depth(text: &str) -> usize {
         i += 1;
     }
     max
+}
+
+/// Whether `text` holds `<<` anywhere (a byte scan: cheaper than a substring search on the
+/// short texts this runs on).
+pub(crate) fn has_here_operator(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .any(|(&a, &b)| a == b'<' && b == b'<')
 }
 
 /// Whether `text` ends inside an open quote, substitution, expansion, group or here-document.
@@ -246,7 +279,7 @@ pub(crate) fn unterminated(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{depth, unterminated};
+    use super::{depth, depth_bound, unterminated};
 
     #[test]
     fn finds_unterminated_constructs_around_here_documents() {
@@ -271,6 +304,38 @@ mod tests {
             "cat <<< \"x\"",
         ] {
             assert!(!unterminated(closed), "{closed:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_here_operator_test_is_a_substring_test(text in "[<a é]{0,12}") {
+            proptest::prop_assert_eq!(super::has_here_operator(&text), text.contains("<<"));
+        }
+    }
+
+    #[test]
+    fn the_bound_is_never_below_the_depth() {
+        for text in [
+            "echo hi",
+            "echo $(a $(b))",
+            "if true; then while x; do for a in b; do case c in *) select s in t; do :; done;; esac; done; done; fi",
+            "until `a` \"$(b)\" { c; }",
+            "echo '(((('",
+            "((((((((((((((((((((((((((((((",
+            "\"\"\"\"\"\"\"\"\"",
+            "`````",
+        ] {
+            assert!(depth_bound(text) >= depth(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_bound_is_never_below_the_depth_on_any_text(
+            text in "[ (){}\"'`$\\;&|#\na-z]{0,64}|((if|while|until|for|case|select|fi|done|esac|\\$\\(|\\(|\\{|`|\"|'| |;|x)){0,40}"
+        ) {
+            proptest::prop_assert!(depth_bound(&text) >= depth(&text));
         }
     }
 

@@ -56,6 +56,64 @@ pub(crate) fn is_literal(raw: &str) -> bool {
         .any(|b| matches!(b, b'\\' | b'\'' | b'"' | b'$' | b'`' | b'~' | b'{'))
 }
 
+/// The one field of a word that needs only quote removal, without brush's word parser:
+/// unquoted text with `\x` escapes, `'…'`, and `"…"` holding no `$`, backquote or backslash.
+/// `None` for anything else — an expansion, substitution, tilde, brace, parenthesis (extended
+/// globs), an escaped newline or an open quote — which takes the full path ([`expand`]).
+///
+/// Invariant: where it answers, the answer is what the full path gives (the property test
+/// `fast_path_agrees_with_the_word_parser` compares them).
+pub(crate) fn unquote_simple(raw: &str) -> Option<String> {
+    // Every character that matters is ASCII, so runs between them are copied whole.
+    let special = |b: u8| {
+        matches!(
+            b,
+            b'\'' | b'"' | b'\\' | b'$' | b'`' | b'~' | b'{' | b'}' | b'(' | b')'
+        )
+    };
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes.get(i..)?.iter().position(|&b| special(b));
+        let end = run.map_or(bytes.len(), |n| i + n);
+        out.push_str(raw.get(i..end)?);
+        let Some(&quote) = bytes.get(end) else {
+            break;
+        };
+        let body = end + 1;
+        match quote {
+            b'\'' => {
+                let close = body + bytes.get(body..)?.iter().position(|&b| b == b'\'')?;
+                out.push_str(raw.get(body..close)?);
+                i = close + 1;
+            }
+            b'"' => {
+                let stop = body
+                    + bytes
+                        .get(body..)?
+                        .iter()
+                        .position(|&b| matches!(b, b'"' | b'$' | b'`' | b'\\'))?;
+                if bytes.get(stop) != Some(&b'"') {
+                    return None;
+                }
+                out.push_str(raw.get(body..stop)?);
+                i = stop + 1;
+            }
+            b'\\' => {
+                let escaped = raw.get(body..)?.chars().next()?;
+                if escaped == '\n' {
+                    return None;
+                }
+                out.push(escaped);
+                i = body + escaped.len_utf8();
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 /// Expands a raw word. `split`: whether unquoted expansions undergo field splitting (false
 /// for assignment values and here-strings).
 pub(crate) fn expand(raw: &str, vars: &Vars, split: bool) -> Expansion {
@@ -68,6 +126,20 @@ pub(crate) fn expand(raw: &str, vars: &Vars, split: bool) -> Expansion {
             substitutions: vec![],
         };
     }
+    if let Some(text) = unquote_simple(raw) {
+        return Expansion {
+            fields: vec![Field {
+                text,
+                dynamic: false,
+            }],
+            substitutions: vec![],
+        };
+    }
+    expand_parsed(raw, vars, split)
+}
+
+/// [`expand`] through brush's word parser (and brace expansion), for any word.
+fn expand_parsed(raw: &str, vars: &Vars, split: bool) -> Expansion {
     let mut out = Expansion::default();
     for alternative in brace_expand(raw) {
         let mut builder = Builder {
@@ -517,6 +589,116 @@ mod tests {
         assert_eq!(texts("\"$a\"", &vars), ["rm -rf"]);
         let unknown = expand("$b", &vars, true);
         assert!(unknown.fields.iter().all(|f| f.dynamic));
+    }
+
+    #[test]
+    fn fast_path_takes_common_quoted_words() {
+        for (raw, text) in [
+            ("'*.gz'", "*.gz"),
+            ("\\;", ";"),
+            (
+                "'cd /srv && tar czf backup.tgz data'",
+                "cd /srv && tar czf backup.tgz data",
+            ),
+            ("\"drop table x\"", "drop table x"),
+            ("a'b'\"c\"d", "abcd"),
+            ("''", ""),
+            ("\"it's\"", "it's"),
+            ("'a\\b'", "a\\b"),
+        ] {
+            assert_eq!(unquote_simple(raw).as_deref(), Some(text), "{raw:?}");
+            let slow = expand_parsed(raw, &Vars::new(), true);
+            assert_eq!(
+                slow.fields,
+                [Field {
+                    text: text.into(),
+                    dynamic: false
+                }],
+                "{raw:?}"
+            );
+        }
+        for raw in [
+            "$x",
+            "\"$x\"",
+            "~/x",
+            "{a,b}",
+            "`id`",
+            "'open",
+            "\"a\\\"b\"",
+            "@(a|b)",
+            "a\\",
+        ] {
+            assert_eq!(unquote_simple(raw), None, "{raw:?}");
+        }
+    }
+
+    /// Pieces words are made of, special characters weighted up.
+    fn word_piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::prop_oneof![
+            proptest::string::string_regex("[a-z0-9./_=:,-]{1,3}")
+                .unwrap_or_else(|_| unreachable!()),
+            proptest::sample::select(vec![
+                "'", "\"", "\\", "$", "`", "~", "{", "}", "(", ")", "*", "?", "[", "]", "!", "@",
+                "+", "#", "%", "^", "&", "|", ";", "<", ">", " ", "\t", "\n", "é", "'a b'",
+                "\"a b\"", "\\;", "\\ ", "\\'", "\\\"", "$x", "${x}", "$(a)", "{a,b}", "$'a'",
+                "$\"a\"", "\\\n", "''", "\"\"",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4000))]
+        #[test]
+        fn fast_path_agrees_with_the_word_parser(
+            pieces in proptest::collection::vec(word_piece(), 1..8),
+            split in proptest::bool::ANY,
+        ) {
+            let raw: String = pieces.concat();
+            let mut vars = Vars::new();
+            vars.insert("x".into(), Var::Const("a b".into()));
+            if let Some(text) = unquote_simple(&raw) {
+                let slow = expand_parsed(&raw, &vars, split);
+                proptest::prop_assert_eq!(
+                    &slow.fields,
+                    &vec![Field { text, dynamic: false }],
+                    "{:?}", raw
+                );
+                proptest::prop_assert!(slow.substitutions.is_empty());
+            }
+        }
+    }
+
+    /// Pieces of words the fast path must take: plain text, single-quoted text, double-quoted
+    /// text without expansions, and escapes outside quotes.
+    fn simple_piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        let re = |r: &str| proptest::string::string_regex(r).unwrap_or_else(|_| unreachable!());
+        proptest::prop_oneof![
+            re("[a-zA-Z0-9./_=:,*?@+%^#-]{1,4}"),
+            re("[^']{0,4}").prop_map(|t| format!("'{t}'")),
+            re("[^\"$`\\\\]{0,4}").prop_map(|t| format!("\"{t}\"")),
+            re("[^\\n]").prop_map(|t| format!("\\{t}")),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        #[test]
+        fn fast_path_takes_and_agrees_on_simple_words(
+            pieces in proptest::collection::vec(simple_piece(), 1..6),
+        ) {
+            let raw: String = pieces.concat();
+            let fast = unquote_simple(&raw);
+            proptest::prop_assert!(fast.is_some(), "{:?}", raw);
+            let slow = expand_parsed(&raw, &Vars::new(), true);
+            proptest::prop_assert_eq!(
+                slow.fields,
+                fast.map(|text| Field { text, dynamic: false }).into_iter().collect::<Vec<_>>(),
+                "{:?}", raw
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) enum Inner {
         elevated: bool,
         remote: Option<String>,
         keeps_stdin: bool,
+        /// Environment assignments the wrapper adds (`NAME=value`).
+        env: Vec<String>,
     },
     /// Shell text to parse.
     Shell {
@@ -392,6 +394,94 @@ wspec!(
     ]
 );
 wspec!(
+    COMPOSE,
+    [
+        ("f", "file", P),
+        ("file", "file", P),
+        ("p", "project-name", V),
+        ("project-name", "project-name", V),
+        ("profile", "profile", V),
+        ("env-file", "env-file", P),
+        ("project-directory", "project-directory", P),
+        ("ansi", "ansi", V),
+        ("parallel", "parallel", V),
+        ("progress", "progress", V),
+        ("context", "context", V),
+        ("c", "context", V),
+        ("H", "host", V),
+        ("host", "host", V),
+        ("compatibility", "compatibility", No),
+        ("dry-run", "dry-run", No),
+        ("all-resources", "all-resources", No),
+        ("verbose", "verbose", No),
+        ("no-ansi", "no-ansi", No),
+    ]
+);
+wspec!(
+    COMPOSE_EXEC,
+    [
+        ("d", "detach", No),
+        ("detach", "detach", No),
+        ("privileged", "privileged", No),
+        ("u", "user", V),
+        ("user", "user", V),
+        ("T", "no-tty", No),
+        ("no-TTY", "no-tty", No),
+        ("no-tty", "no-tty", No),
+        ("i", "interactive", No),
+        ("interactive", "interactive", No),
+        ("t", "tty", No),
+        ("tty", "tty", No),
+        ("index", "index", V),
+        ("e", "env", V),
+        ("env", "env", V),
+        ("w", "workdir", V),
+        ("workdir", "workdir", V),
+        ("dry-run", "dry-run", No),
+    ]
+);
+wspec!(
+    COMPOSE_RUN,
+    [
+        ("d", "detach", No),
+        ("detach", "detach", No),
+        ("rm", "rm", No),
+        ("name", "name", V),
+        ("entrypoint", "entrypoint", V),
+        ("e", "env", V),
+        ("env", "env", V),
+        ("env-from-file", "env-from-file", P),
+        ("l", "label", V),
+        ("label", "label", V),
+        ("p", "publish", V),
+        ("publish", "publish", V),
+        ("v", "volume", V),
+        ("volume", "volume", V),
+        ("u", "user", V),
+        ("user", "user", V),
+        ("w", "workdir", V),
+        ("workdir", "workdir", V),
+        ("T", "no-tty", No),
+        ("no-TTY", "no-tty", No),
+        ("no-tty", "no-tty", No),
+        ("i", "interactive", No),
+        ("interactive", "interactive", No),
+        ("t", "tty", No),
+        ("tty", "tty", No),
+        ("P", "service-ports", No),
+        ("service-ports", "service-ports", No),
+        ("no-deps", "no-deps", No),
+        ("use-aliases", "use-aliases", No),
+        ("build", "build", No),
+        ("quiet-pull", "quiet-pull", No),
+        ("remove-orphans", "remove-orphans", No),
+        ("pull", "pull", V),
+        ("cap-add", "cap-add", V),
+        ("cap-drop", "cap-drop", V),
+        ("dry-run", "dry-run", No),
+    ]
+);
+wspec!(
     KUBECTL_EXEC,
     [
         ("i", "stdin", No),
@@ -417,71 +507,135 @@ wspec!(
     ]
 );
 
-pub(crate) const SHELLS: &[&str] = &[
-    "sh",
-    "bash",
-    "zsh",
-    "dash",
-    "ksh",
-    "ash",
-    "mksh",
-    "fish",
-    "rbash",
-    "busybox-sh",
-];
-pub(crate) const INTERPRETERS: &[&str] = &[
-    "python",
-    "python2",
-    "python3",
-    "perl",
-    "ruby",
-    "node",
-    "nodejs",
-    "php",
-    "lua",
-    "tclsh",
-    "Rscript",
-    "deno",
-    "bun",
-    "pwsh",
-    "osascript",
-];
-/// Programs whose output is data from elsewhere or decoded from something unreadable.
-pub(crate) const DECODERS: &[&str] = &[
-    "base64", "base32", "basenc", "xxd", "uudecode", "openssl", "gunzip", "gzip", "zcat", "bzcat",
-    "bunzip2", "bzip2", "xz", "unxz", "xzcat", "zstd", "unzstd", "zstdcat", "rev", "tr", "gpg",
-    "od", "hexdump", "perl", "python", "python3", "ruby", "node", "awk", "sed", "iconv", "unzip",
-    "lz4", "brotli",
-];
-pub(crate) const DOWNLOADERS: &[&str] = &[
-    "curl",
-    "wget",
-    "fetch",
-    "aria2c",
-    "nc",
-    "ncat",
-    "netcat",
-    "socat",
-    "http",
-    "https",
-    "xh",
-    "lwp-request",
-    "GET",
-    "ssh",
-    "tftp",
-    "ftp",
-    "aws",
-    "gsutil",
-    "gcloud",
-    "az",
-    "dig",
-    "nslookup",
-    "host",
-];
+/// A set of program names: the list, and a membership test compiled to a `match` (a switch on
+/// the length and a comparison or two, instead of a comparison per name in the list).
+macro_rules! names {
+    ($(#[$m:meta])* $name:ident, $test:ident, [$($word:literal),* $(,)?]) => {
+        $(#[$m])*
+        #[allow(dead_code, reason = "not every set is also needed as a list")]
+        pub(crate) const $name: &[&str] = &[$($word),*];
+        $(#[$m])*
+        pub(crate) fn $test(program: &str) -> bool {
+            matches!(program, $($word)|*)
+        }
+    };
+}
+pub(crate) use names;
+
+names!(
+    /// Shells: `-c` text and a script on stdin are shell code.
+    SHELLS,
+    is_shell,
+    [
+        "sh",
+        "bash",
+        "zsh",
+        "dash",
+        "ksh",
+        "ash",
+        "mksh",
+        "fish",
+        "rbash",
+        "busybox-sh",
+    ]
+);
+names!(
+    /// Interpreters of other languages (besides `python3.x`/`python2.x`).
+    INTERPRETERS,
+    is_interpreter_name,
+    [
+        "python",
+        "python2",
+        "python3",
+        "perl",
+        "ruby",
+        "node",
+        "nodejs",
+        "php",
+        "lua",
+        "tclsh",
+        "Rscript",
+        "deno",
+        "bun",
+        "pwsh",
+        "osascript",
+    ]
+);
+names!(
+    /// Programs whose output is data from elsewhere or decoded from something unreadable.
+    DECODERS,
+    is_decoding,
+    [
+        "base64",
+        "base32",
+        "basenc",
+        "xxd",
+        "uudecode",
+        "openssl",
+        "gunzip",
+        "gzip",
+        "zcat",
+        "bzcat",
+        "bunzip2",
+        "bzip2",
+        "xz",
+        "unxz",
+        "xzcat",
+        "zstd",
+        "unzstd",
+        "zstdcat",
+        "rev",
+        "tr",
+        "gpg",
+        "od",
+        "hexdump",
+        "perl",
+        "python",
+        "python3",
+        "ruby",
+        "node",
+        "awk",
+        "sed",
+        "iconv",
+        "unzip",
+        "lz4",
+        "brotli",
+    ]
+);
+names!(
+    /// Programs whose output is data from the network.
+    DOWNLOADERS,
+    is_downloader,
+    [
+        "curl",
+        "wget",
+        "fetch",
+        "aria2c",
+        "nc",
+        "ncat",
+        "netcat",
+        "socat",
+        "http",
+        "https",
+        "xh",
+        "lwp-request",
+        "GET",
+        "ssh",
+        "tftp",
+        "ftp",
+        "aws",
+        "gsutil",
+        "gcloud",
+        "az",
+        "dig",
+        "nslookup",
+        "host",
+    ]
+);
 
 /// Whether a program's output counts as downloaded or decoded data.
 pub(crate) fn is_decoder(program: &str) -> bool {
-    DECODERS.contains(&program) || DOWNLOADERS.contains(&program)
+    is_decoding(program) || is_downloader(program)
 }
 
 fn rest_argv(args: &[Arg], from: Option<usize>) -> Vec<Arg> {
@@ -500,7 +654,30 @@ fn argv(argv: Vec<Arg>, step: &str) -> Option<Inner> {
         elevated: false,
         remote: None,
         keeps_stdin: true,
+        env: vec![],
     })
+}
+
+/// [`argv`] with the environment assignments the wrapper passes.
+fn argv_with_env(argv: Vec<Arg>, step: &str, env: Vec<String>) -> Option<Inner> {
+    match self::argv(argv, step)? {
+        Inner::Argv {
+            argv,
+            step,
+            elevated,
+            remote,
+            keeps_stdin,
+            ..
+        } => Some(Inner::Argv {
+            argv,
+            step,
+            elevated,
+            remote,
+            keeps_stdin,
+            env,
+        }),
+        other => Some(other),
+    }
 }
 
 fn dynamic_code(arg: &Arg, what: &str) -> Inner {
@@ -564,16 +741,14 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
                 return vec![];
             }
             let mut rest = rest_argv(args, c.rest);
-            while rest.first().is_some_and(|a| is_assignment(&a.text)) {
-                rest.remove(0);
-            }
+            let env = super::env::split_leading(&mut rest);
             if (c.has("shell") || c.has("login"))
                 && rest.len() == 1
                 && rest.iter().any(|a| a.text.contains(' '))
             {
                 return one(shell_text(&rest, program, program, None).map(|i| elevate(i, true)));
             }
-            one(argv(rest, program).map(|i| elevate(i, true)))
+            one(argv_with_env(rest, program, env).map(|i| elevate(i, true)))
         }
         "pkexec" => {
             let c = classify(Some(&PKEXEC), args);
@@ -599,9 +774,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         "env" => {
             let c = classify(Some(&ENV), args);
             let mut rest = rest_argv(args, c.rest);
-            while rest.first().is_some_and(|a| is_assignment(&a.text)) {
-                rest.remove(0);
-            }
+            let env = super::env::split_leading(&mut rest);
             if let Some(split) = c.value("split-string") {
                 let span = args
                     .iter()
@@ -611,7 +784,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
                 all.extend(rest);
                 return one(shell_text(&all, "env -S", "env -S", None));
             }
-            one(argv(rest, program))
+            one(argv_with_env(rest, program, env))
         }
         "nohup" | "builtin" | "setsid" | "catchsegv" | "unbuffer" | "proxychains"
         | "proxychains4" | "torsocks" | "strace" | "ltrace" | "fakeroot" => {
@@ -694,6 +867,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
                 elevated: false,
                 remote: None,
                 keeps_stdin: false,
+                env: vec![],
             }]
         }
         "eval" => {
@@ -709,6 +883,11 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
                 return vec![];
             };
             let host = super::net::ssh_host(&host_arg.text);
+            // `ssh host -- cmd`: ssh reads options after the host too, and `--` ends them.
+            let command = match command.split_first() {
+                Some((dash, rest)) if dash.text == "--" => rest,
+                _ => command,
+            };
             if command.is_empty() {
                 return match stdin {
                     Some(Stdin::Here { text, span, .. }) => vec![Inner::Shell {
@@ -724,7 +903,14 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             }
             one(shell_text(command, "ssh", "ssh", Some(host)))
         }
-        "kubectl" | "oc" => kubectl_exec(program, args),
+        "kubectl" | "oc" | "k" => kubectl_exec(program, args),
+        "docker" | "podman" | "nerdctl" if args.first().is_some_and(|a| a.text == "compose") => {
+            compose_exec(
+                &format!("{program} compose"),
+                args.get(1..).unwrap_or_default(),
+            )
+        }
+        "docker-compose" | "podman-compose" => compose_exec(program, args),
         "docker" | "podman" | "nerdctl" => {
             if args.first().map(|a| a.text.as_str()) != Some("exec") {
                 return vec![];
@@ -735,24 +921,8 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             let Some((container, command)) = rest.split_first() else {
                 return vec![];
             };
-            let step = format!("{program} exec");
-            match one(argv(command.to_vec(), &step)).pop() {
-                Some(Inner::Argv {
-                    argv,
-                    step,
-                    elevated,
-                    ..
-                }) => {
-                    vec![Inner::Argv {
-                        argv,
-                        step,
-                        elevated,
-                        remote: Some(container.text.clone()),
-                        keeps_stdin: true,
-                    }]
-                }
-                _ => vec![],
-            }
+            let env = container_env(c.all_values("env"));
+            in_container(command.to_vec(), &format!("{program} exec"), container, env)
         }
         "find" => find_exec(args),
         "source" | "." => match args.first() {
@@ -760,7 +930,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             Some(a) if a.text == "/dev/stdin" || a.text == "-" => from_stdin(program, stdin, true),
             _ => vec![],
         },
-        p if SHELLS.contains(&p) => shell(program, args, stdin),
+        p if is_shell(p) => shell(program, args, stdin),
         p if is_interpreter(p) => interpreter(program, args, stdin),
         _ => vec![],
     }
@@ -787,14 +957,14 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "su" | "runuser" => &SU,
         "pkexec" => &PKEXEC,
         "nohup" | "builtin" => &PLAIN,
-        p if SHELLS.contains(&p) => &SHELL,
+        p if is_shell(p) => &SHELL,
         p if is_interpreter(p) => &INTERP,
         _ => return None,
     })
 }
 
 fn is_interpreter(program: &str) -> bool {
-    INTERPRETERS.contains(&program)
+    is_interpreter_name(program)
         || program.starts_with("python3.")
         || program.starts_with("python2.")
 }
@@ -806,6 +976,7 @@ fn elevate(inner: Inner, on: bool) -> Inner {
             step,
             remote,
             keeps_stdin,
+            env,
             ..
         } => Inner::Argv {
             argv,
@@ -813,6 +984,7 @@ fn elevate(inner: Inner, on: bool) -> Inner {
             elevated: on,
             remote,
             keeps_stdin,
+            env,
         },
         Inner::Shell {
             text,
@@ -935,6 +1107,71 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
     }
 }
 
+/// `-e NAME=value` options of a container command, as environment entries (a bare `-e NAME`
+/// passes the caller's value, which is not an assignment).
+fn container_env<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    values
+        .filter(|v| is_assignment(v))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `command` run inside `container` (reached through `step`).
+fn in_container(command: Vec<Arg>, step: &str, container: &Arg, env: Vec<String>) -> Vec<Inner> {
+    match argv(command, step) {
+        Some(Inner::Argv {
+            argv,
+            step,
+            elevated,
+            ..
+        }) => vec![Inner::Argv {
+            argv,
+            step,
+            elevated,
+            remote: Some(container.text.clone()),
+            keeps_stdin: true,
+            env,
+        }],
+        _ => vec![],
+    }
+}
+
+/// `docker compose exec|run SERVICE cmd…` (`tool` is `docker compose`, `docker-compose`, …;
+/// `args` follow it): what runs in the service's container, like `docker exec`.
+fn compose_exec(tool: &str, args: &[Arg]) -> Vec<Inner> {
+    let global = classify(Some(&COMPOSE), args);
+    let Some(at) = global.rest else {
+        return vec![];
+    };
+    let Some(sub) = args.get(at).map(|a| a.text.as_str()) else {
+        return vec![];
+    };
+    let spec = match sub {
+        "exec" => &COMPOSE_EXEC,
+        "run" => &COMPOSE_RUN,
+        _ => return vec![],
+    };
+    let tail = args.get(at + 1..).unwrap_or_default();
+    let c = classify(Some(spec), tail);
+    let rest = rest_argv(tail, c.rest);
+    let Some((service, command)) = rest.split_first() else {
+        return vec![];
+    };
+    let mut argv: Vec<Arg> = vec![];
+    // `run --entrypoint sh app -c '…'`: the entrypoint is the program, the command its
+    // arguments.
+    if let Some(entrypoint) = c.value("entrypoint") {
+        let span = tail
+            .iter()
+            .find(|a| a.text.ends_with(entrypoint))
+            .map_or(service.span, |a| a.span);
+        argv.extend(entrypoint.split_whitespace().map(|w| Arg::literal(w, span)));
+    }
+    argv.extend_from_slice(command);
+    let env = container_env(c.all_values("env"));
+    in_container(argv, &format!("{tool} {sub}"), service, env)
+}
+
 fn find_exec(args: &[Arg]) -> Vec<Inner> {
     let mut out = vec![];
     let mut i = 0;
@@ -962,6 +1199,7 @@ fn find_exec(args: &[Arg]) -> Vec<Inner> {
                     step,
                     elevated,
                     remote,
+                    env,
                     ..
                 } => Inner::Argv {
                     argv,
@@ -969,6 +1207,7 @@ fn find_exec(args: &[Arg]) -> Vec<Inner> {
                     elevated,
                     remote,
                     keeps_stdin: false,
+                    env,
                 },
                 other => other,
             });
@@ -1019,6 +1258,7 @@ fn kubectl_exec(program: &str, args: &[Arg]) -> Vec<Inner> {
         elevated: false,
         remote: Some(pod),
         keeps_stdin: true,
+        env: vec![],
     }]
 }
 
