@@ -31,7 +31,8 @@ use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause};
 
 use crate::{Origin, lift, opaque};
 pub(crate) use argv::{
-    Arg, Spec, Takes, classify, classify_from, looks_like_path, normalize_path, spec_for,
+    Arg, ShortIndex, Spec, Takes, classify, classify_from, looks_like_path, normalize_path,
+    spec_for,
 };
 pub(crate) use net::url_host;
 pub(crate) use substitute::KnownFile;
@@ -54,7 +55,9 @@ pub fn analyze(text: &str, origin: &Origin) -> Vec<Action> {
         elevated: false,
         remote: String::new(),
     };
-    let mut out = analyze_nested(text, &ctx, Vars::new(), None);
+    // Sized by the walker, after parsing (see `Walker::new`).
+    let mut out = Vec::new();
+    analyze_nested(text, &ctx, Vars::new(), None, &mut out);
     if out.is_empty() {
         let span = origin.place([0, len32(text)]);
         out.push(opaque(
@@ -110,18 +113,21 @@ pub(crate) enum PipeData {
     Other,
 }
 
-fn analyze_nested(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Vec<Action> {
+/// Analyses nested (or top-level) text, appending its actions to `out`: a nested analysis
+/// writes straight into its parent's list rather than building one of its own.
+fn analyze_nested(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: &mut Vec<Action>) {
     let whole = ctx.origin.place([0, len32(text)]);
     if ctx.origin.via.len() > MAX_NESTING {
         let reason =
             format!("commands nested more than {MAX_NESTING} levels deep are not analysed");
-        return vec![opaque(
+        out.push(opaque(
             OpaqueCause::TooLarge,
             reason,
             whole,
             &ctx.origin.via,
             text,
-        )];
+        ));
+        return;
     }
     // The exact estimate only when the cheap bound does not already settle it.
     let bound = scan::depth_bound(text);
@@ -134,32 +140,38 @@ fn analyze_nested(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
         let reason = format!(
             "shell text nested about {depth} levels deep, over the {MAX_DEPTH}-level limit"
         );
-        return vec![opaque(
+        out.push(opaque(
             OpaqueCause::TooLarge,
             reason,
             whole,
             &ctx.origin.via,
             "",
-        )];
+        ));
+        return;
     }
     if depth <= INLINE_DEPTH {
-        return parse_and_walk(text, ctx, vars, stdin);
+        parse_and_walk(text, ctx, vars, stdin, out);
+        return;
     }
     // Deep (but bounded) input: the parser and walker recurse per level, so give them room.
     let owned_text = text.to_string();
     let owned_ctx = ctx.clone();
     let spawned = std::thread::Builder::new()
         .stack_size(BIG_STACK)
-        .spawn(move || parse_and_walk(&owned_text, &owned_ctx, vars, stdin));
+        .spawn(move || {
+            let mut actions = vec![];
+            parse_and_walk(&owned_text, &owned_ctx, vars, stdin, &mut actions);
+            actions
+        });
     match spawned.map(std::thread::JoinHandle::join) {
-        Ok(Ok(actions)) => actions,
-        _ => vec![opaque(
+        Ok(Ok(actions)) => out.extend(actions),
+        _ => out.push(opaque(
             OpaqueCause::TooLarge,
             "deeply nested shell text could not be analysed",
             whole,
             &ctx.origin.via,
             "",
-        )],
+        )),
     }
 }
 
@@ -169,35 +181,37 @@ fn parse(text: &str) -> Result<ast::Program, brush_parser::ParseError> {
     parser.parse_program()
 }
 
-fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Vec<Action> {
+fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: &mut Vec<Action>) {
     if scan::has_here_operator(text) && scan::unterminated(text) {
         // Never handed to brush-parser, which can loop forever on these (see `scan`).
         let reason = "shell text does not parse: an open quote, substitution or here-document is never closed";
-        return vec![opaque(
+        out.push(opaque(
             OpaqueCause::ParseError,
             reason,
             ctx.origin.place([0, len32(text)]),
             &ctx.origin.via,
             text,
-        )];
+        ));
+        return;
     }
     match parse(text) {
         Ok(mut program) => {
-            let mut walker = Walker::new(text, ctx, vars);
+            // The walker appends to `out` itself (its indices are into that list).
+            let mut walker = Walker::new(text, ctx, vars, std::mem::take(out));
             for list in &mut program.complete_commands {
                 walker.list(list, stdin.as_ref());
             }
-            walker.out
+            *out = walker.out;
         }
         Err(e) => {
             let whole = ctx.origin.place([0, len32(text)]);
-            let mut out = vec![opaque(
+            out.push(opaque(
                 OpaqueCause::ParseError,
                 format!("shell text does not parse: {e}"),
                 whole,
                 &ctx.origin.via,
                 text,
-            )];
+            ));
             // Still report what the lines that do parse on their own would run.
             if text.contains('\n') {
                 let mut offset = 0u32;
@@ -208,17 +222,16 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>) -> Ve
                         && !hangs
                         && let Ok(mut program) = parse(line)
                     {
-                        let mut walker = Walker::new(line, ctx, Vars::new());
+                        let mut walker = Walker::new(line, ctx, Vars::new(), std::mem::take(out));
                         walker.base = offset;
                         for list in &mut program.complete_commands {
                             walker.list(list, None);
                         }
-                        out.extend(walker.out);
+                        *out = walker.out;
                     }
                     offset = offset.saturating_add(len32(line)).saturating_add(1);
                 }
             }
-            out
         }
     }
 }
@@ -266,7 +279,15 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(text: &'a str, ctx: &'a Ctx, vars: Vars) -> Walker<'a> {
+    /// A walker appending to `out` (usually empty; a nested analysis's is its parent's).
+    fn new(text: &'a str, ctx: &'a Ctx, vars: Vars, mut out: Vec<Action>) -> Walker<'a> {
+        // Most texts yield one or two actions (a program, and what it lifts to or wraps): room
+        // for two keeps this buffer small enough for the allocator's fast path (a `Vec`'s
+        // first growth would hold four). Allocated here, after the parse, so that a later
+        // growth (a pipeline's stages) can usually extend it in place.
+        if out.capacity() == 0 {
+            out.reserve_exact(2);
+        }
         let chars = (!text.is_ascii()).then(|| {
             text.char_indices()
                 .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
@@ -276,10 +297,7 @@ impl<'a> Walker<'a> {
             text,
             ctx,
             vars,
-            // Most texts yield one or two actions (a program, and what it lifts to or wraps):
-            // room for two keeps this buffer small enough for the allocator's fast path (a
-            // `Vec`'s first growth would hold four).
-            out: Vec::with_capacity(2),
+            out,
             chars,
             base: 0,
             stage: None,
@@ -659,14 +677,14 @@ impl<'a> Walker<'a> {
             elevated: self.ctx.elevated,
             remote: self.ctx.remote.clone(),
         };
-        let actions = analyze_nested(text, &ctx, self.vars.clone(), stdin);
-        let decoded = actions.iter().any(|a| match &a.detail {
+        let start = self.out.len();
+        analyze_nested(text, &ctx, self.vars.clone(), stdin, &mut self.out);
+        let nested = self.out.get(start..).unwrap_or_default();
+        nested.iter().any(|a| match &a.detail {
             ActionDetail::Exec(e) => wrappers::is_decoder(&e.program),
             ActionDetail::Opaque(o) => o.cause == OpaqueCause::DecodedExec,
             _ => false,
-        });
-        self.out.extend(actions);
-        decoded
+        })
     }
 
     // ----- simple commands -----
@@ -805,15 +823,18 @@ impl<'a> Walker<'a> {
             elevated: self.ctx.elevated,
             remote: self.ctx.remote.clone(),
         };
-        let mut walker = Walker::new(self.text, &ctx, self.vars.clone());
+        let start = self.out.len();
+        let out = std::mem::take(&mut self.out);
+        let mut walker = Walker::new(self.text, &ctx, self.vars.clone(), out);
         walker.chars.clone_from(&self.chars);
         walker.base = self.base;
         walker.list(&mut sub.list, None);
-        let decoded = walker.out.iter().any(
-            |a| matches!(&a.detail, ActionDetail::Exec(e) if wrappers::is_decoder(&e.program)),
-        );
-        self.out.extend(walker.out);
-        decoded
+        self.out = walker.out;
+        self.out
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .any(|a| matches!(&a.detail, ActionDetail::Exec(e) if wrappers::is_decoder(&e.program)))
     }
 
     fn simple(&mut self, cmd: &mut ast::SimpleCommand, stdin: Option<&Stdin>) {
@@ -1115,8 +1136,7 @@ impl<'a> Walker<'a> {
                         elevated: cx.elevated || elevated,
                         remote: remote.unwrap_or_else(|| cx.remote.to_string()),
                     };
-                    let actions = analyze_nested(&text, &ctx, Vars::new(), stdin);
-                    self.out.extend(actions);
+                    analyze_nested(&text, &ctx, Vars::new(), stdin, &mut self.out);
                 }
                 wrappers::Inner::Opaque { cause, reason } => {
                     let shown = self
@@ -1143,8 +1163,7 @@ impl<'a> Walker<'a> {
                 elevated: cx.elevated,
                 remote: cx.remote.to_string(),
             };
-            let actions = analyze_nested(&nested.text, &ctx, Vars::new(), None);
-            self.out.extend(actions);
+            analyze_nested(&nested.text, &ctx, Vars::new(), None, &mut self.out);
         }
     }
 }

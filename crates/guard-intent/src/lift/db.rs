@@ -4,7 +4,7 @@
 use guard_model::{ActionDetail, Dialect, OpaqueCause, RedisAction};
 
 use super::{Invocation, Lifted, NestedShell, decoded_stdin, stdin_text};
-use crate::shell::{Spec, Stdin, Takes, classify};
+use crate::shell::{ShortIndex, Spec, Stdin, Takes, classify};
 use crate::{opaque, sql};
 
 use Takes::{No, Path as P, Value as V};
@@ -62,7 +62,9 @@ pub(super) const PSQL: Spec = Spec {
     single_dash_long: false,
     stop_at_operand: false,
     path_operands: false,
-};
+    short: ShortIndex::NONE,
+}
+.indexed();
 
 pub(super) const MYSQL: Spec = Spec {
     options: &[
@@ -102,7 +104,9 @@ pub(super) const MYSQL: Spec = Spec {
     single_dash_long: false,
     stop_at_operand: false,
     path_operands: false,
-};
+    short: ShortIndex::NONE,
+}
+.indexed();
 
 pub(super) const SQLITE: Spec = Spec {
     options: &[
@@ -135,7 +139,9 @@ pub(super) const SQLITE: Spec = Spec {
     single_dash_long: true,
     stop_at_operand: false,
     path_operands: false,
-};
+    short: ShortIndex::NONE,
+}
+.indexed();
 
 pub(super) const REDIS: Spec = Spec {
     options: &[
@@ -183,7 +189,9 @@ pub(super) const REDIS: Spec = Spec {
     single_dash_long: false,
     stop_at_operand: false,
     path_operands: false,
-};
+    short: ShortIndex::NONE,
+}
+.indexed();
 
 /// A client script split into SQL and client commands.
 struct Script {

@@ -5,7 +5,7 @@
 use guard_model::{ActionDetail, K8sAction};
 
 use super::{Invocation, Lifted};
-use crate::shell::{Spec, Takes, classify, kubectl_verb_position};
+use crate::shell::{ShortIndex, Spec, Takes, classify, kubectl_verb_position};
 
 use Takes::{No, Path as P, Value as V};
 
@@ -87,7 +87,9 @@ macro_rules! kspec {
             single_dash_long: false,
             stop_at_operand: false,
             path_operands: false,
-        };
+            short: ShortIndex::NONE,
+        }
+        .indexed();
     };
 }
 
@@ -135,7 +137,9 @@ pub(super) const HELM: Spec = Spec {
     single_dash_long: false,
     stop_at_operand: false,
     path_operands: false,
-};
+    short: ShortIndex::NONE,
+}
+.indexed();
 
 /// Short names and singulars of Kubernetes resources, to their plural names.
 const ALIASES: &[(&str, &str)] = &[

@@ -4,7 +4,7 @@
 use guard_model::{ActionDetail, GitAction, ServiceAction, TerraformAction};
 
 use super::{Invocation, Lifted};
-use crate::shell::{Spec, Takes, classify};
+use crate::shell::{ShortIndex, Spec, Takes, classify};
 
 use Takes::{No, Path as P, Value as V};
 
@@ -126,7 +126,7 @@ const GIT_GLOBAL_VALUED: &[&str] = &[
 
 macro_rules! gspec {
     ($name:ident, [$($opt:expr),* $(,)?]) => {
-        pub(super) const $name: Spec = Spec { options: &[$($opt),*], single_dash_long: false, stop_at_operand: false, path_operands: false };
+        pub(super) const $name: Spec = Spec { options: &[$($opt),*], single_dash_long: false, stop_at_operand: false, path_operands: false, short: ShortIndex::NONE }.indexed();
     };
 }
 
@@ -390,10 +390,10 @@ fn unit_name(text: &str) -> String {
     text.strip_suffix(".service").unwrap_or(text).to_string()
 }
 
-fn service_action(inv: &Invocation<'_>, verb: &str, units: Vec<String>) -> Lifted {
+fn service_action(inv: &Invocation<'_>, verb: String, units: Vec<String>) -> Lifted {
     let action = ServiceAction {
         manager: inv.program.to_string(),
-        verb: verb.to_string(),
+        verb,
         units,
     };
     Lifted::single(inv.action(ActionDetail::Service(action)))
@@ -401,19 +401,19 @@ fn service_action(inv: &Invocation<'_>, verb: &str, units: Vec<String>) -> Lifte
 
 pub(super) fn systemctl(inv: &Invocation<'_>) -> Lifted {
     let c = classify(Some(&SYSTEMCTL), inv.args);
-    let operands: Vec<&str> = c
+    // The operands' texts, walked without collecting them: the verb, then the units.
+    let mut operands = c
         .operands
         .iter()
         .filter_map(|&i| inv.args.get(i))
-        .map(|a| a.text.as_str())
-        .collect();
-    let Some((verb, units)) = operands.split_first() else {
-        return service_action(inv, "list-units", vec![]);
+        .map(|a| a.text.as_str());
+    let Some(verb) = operands.next() else {
+        return service_action(inv, "list-units".to_string(), vec![]);
     };
     service_action(
         inv,
-        &verb.to_ascii_lowercase(),
-        units.iter().map(|u| unit_name(u)).collect(),
+        verb.to_ascii_lowercase(),
+        operands.map(unit_name).collect(),
     )
 }
 
@@ -425,8 +425,8 @@ pub(super) fn service(inv: &Invocation<'_>) -> Lifted {
         .filter(|t| !t.starts_with('-'))
         .collect();
     match operands.as_slice() {
-        [unit, verb, ..] => service_action(inv, &verb.to_ascii_lowercase(), vec![unit_name(unit)]),
-        [unit] => service_action(inv, "status", vec![unit_name(unit)]),
+        [unit, verb, ..] => service_action(inv, verb.to_ascii_lowercase(), vec![unit_name(unit)]),
+        [unit] => service_action(inv, "status".to_string(), vec![unit_name(unit)]),
         [] => Lifted::default(),
     }
 }
@@ -462,7 +462,7 @@ pub(super) fn auditctl(inv: &Invocation<'_>) -> Lifted {
     }
     for verb in verbs {
         out.actions
-            .extend(service_action(inv, &verb, vec![]).actions);
+            .extend(service_action(inv, verb, vec![]).actions);
     }
     out
 }

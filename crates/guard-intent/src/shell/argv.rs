@@ -30,19 +30,57 @@ pub(crate) struct Spec {
     pub stop_at_operand: bool,
     /// Operands name paths.
     pub path_operands: bool,
+    /// Where each one-letter option sits in `options`; filled by [`Spec::indexed`].
+    pub short: ShortIndex,
+}
+
+/// For each ASCII byte, 1 + the position in a [`Spec`]'s options of the first one-letter
+/// option spelled with it, else 0. Built at compile time, so `curl -fsSL` finds each letter
+/// without scanning about a hundred options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShortIndex([u8; 128]);
+
+impl ShortIndex {
+    /// Not built yet: [`Spec::indexed`] replaces it.
+    pub(crate) const NONE: ShortIndex = ShortIndex([0; 128]);
+
+    const fn of(options: &[(&str, &str, Takes)]) -> ShortIndex {
+        let mut index = [0u8; 128];
+        // Backwards, so that the first of two equal spellings wins, as a forward scan finds.
+        let mut i = options.len();
+        while i > 0 {
+            i -= 1;
+            let (spelling, _, _) = options[i];
+            if let [letter] = spelling.as_bytes()
+                && *letter < 128
+                && i < u8::MAX as usize
+            {
+                index[*letter as usize] = i as u8 + 1;
+            }
+        }
+        ShortIndex(index)
+    }
 }
 
 impl Spec {
+    /// This spec with its [`ShortIndex`] built (every `Spec` constant is written through it).
+    pub(crate) const fn indexed(self) -> Spec {
+        Spec {
+            short: ShortIndex::of(self.options),
+            ..self
+        }
+    }
+
     fn find(&self, spelling: &str, short: bool) -> Option<(&'static str, Takes)> {
+        if short {
+            return self.find_short(spelling);
+        }
         if let Some((_, canon, takes)) = self
             .options
             .iter()
-            .find(|(s, _, _)| *s == spelling && (s.len() == 1) == short)
+            .find(|(s, _, _)| *s == spelling && s.len() != 1)
         {
             return Some((canon, *takes));
-        }
-        if short {
-            return None;
         }
         // GNU getopt_long accepts any unambiguous prefix of a long option.
         let mut matches = self
@@ -55,6 +93,32 @@ impl Spec {
         } else {
             None
         }
+    }
+
+    /// The one-letter option `spelling` (one byte; a longer spelling names none). Compares
+    /// single bytes: `curl -fsSL` looks up four letters among about a hundred options.
+    fn find_short(&self, spelling: &str) -> Option<(&'static str, Takes)> {
+        let &[letter] = spelling.as_bytes() else {
+            return None;
+        };
+        match self.short.0.get(usize::from(letter)).copied() {
+            Some(0) | None if self.options.len() < usize::from(u8::MAX) => None,
+            Some(at @ 1..) => self
+                .options
+                .get(usize::from(at) - 1)
+                .map(|&(_, canon, takes)| (canon, takes)),
+            // Options past the index's reach (none today): scan.
+            _ => self.find_short_scan(letter),
+        }
+    }
+
+    /// [`Spec::find_short`] by scanning every option: the reference the index is tested
+    /// against, and the fallback for options beyond its reach.
+    fn find_short_scan(&self, letter: u8) -> Option<(&'static str, Takes)> {
+        self.options
+            .iter()
+            .find(|(s, _, _)| s.as_bytes() == [letter])
+            .map(|&(_, canon, takes)| (canon, takes))
     }
 }
 
@@ -359,7 +423,9 @@ macro_rules! spec {
             single_dash_long: spec!(@flag single_dash_long $($field)*),
             stop_at_operand: spec!(@flag stop_at_operand $($field)*),
             path_operands: spec!(@flag path_operands $($field)*),
-        };
+            short: ShortIndex::NONE,
+        }
+        .indexed();
     };
     (@flag $want:ident) => { false };
     (@flag $want:ident $first:ident $($rest:ident)*) => {
@@ -1180,6 +1246,123 @@ mod tests {
 
     fn args(words: &[&str]) -> Vec<Arg> {
         words.iter().map(|w| Arg::literal(w, [0, 0])).collect()
+    }
+
+    /// The one-letter lookup as first written: a scan of every option.
+    fn short_reference(spec: &Spec, key: &str) -> Option<(&'static str, Takes)> {
+        spec.options
+            .iter()
+            .find(|(s, _, _)| *s == key && s.len() == 1)
+            .map(|&(_, canon, takes)| (canon, takes))
+    }
+
+    /// Every one-character key (ASCII and not) looks up the same option through the index as
+    /// by scanning, for every option table reachable by program name.
+    #[test]
+    fn short_index_agrees_with_scanning() {
+        let programs = [
+            "rm",
+            "cp",
+            "mv",
+            "chmod",
+            "chown",
+            "find",
+            "curl",
+            "wget",
+            "tar",
+            "dd",
+            "shred",
+            "wipefs",
+            "truncate",
+            "crontab",
+            "history",
+            "ln",
+            "install",
+            "tee",
+            "cat",
+            "ssh",
+            "scp",
+            "rsync",
+            "grep",
+            "sed",
+            "kill",
+            "userdel",
+            "chattr",
+            "openssl",
+            "terraform",
+            "mkfs",
+            "sudo",
+            "doas",
+            "env",
+            "timeout",
+            "nice",
+            "ionice",
+            "stdbuf",
+            "command",
+            "exec",
+            "time",
+            "setsid",
+            "chroot",
+            "flock",
+            "watch",
+            "xargs",
+            "su",
+            "pkexec",
+            "nohup",
+            "bash",
+            "python3",
+            "psql",
+            "mysql",
+            "sqlite3",
+            "redis-cli",
+            "kubectl",
+            "helm",
+            "systemctl",
+        ];
+        let mut keys: Vec<String> = (0..128u8).map(|b| char::from(b).to_string()).collect();
+        keys.extend(["é", "ß", "€", "rf", ""].map(String::from));
+        let mut tables = 0;
+        for program in programs {
+            let specs = [
+                spec_for(program),
+                super::super::wrappers::spec_for(program),
+                crate::lift::spec_for(program),
+            ];
+            for spec in specs.into_iter().flatten() {
+                tables += 1;
+                for key in &keys {
+                    assert_eq!(
+                        spec.find(key, true),
+                        short_reference(spec, key),
+                        "{program} -{key}"
+                    );
+                }
+            }
+        }
+        assert!(tables >= programs.len(), "{tables} tables checked");
+    }
+
+    /// A letter past the index's reach (position 255 on) is still found, by scanning.
+    #[test]
+    fn short_options_past_the_index_are_scanned() {
+        const MANY: [(&str, &str, Takes); 300] = {
+            let mut options = [("long", "long", No); 300];
+            options[3] = ("a", "early", No);
+            options[280] = ("z", "late", V);
+            options
+        };
+        const SPEC: Spec = Spec {
+            options: &MANY,
+            single_dash_long: false,
+            stop_at_operand: false,
+            path_operands: false,
+            short: ShortIndex::NONE,
+        }
+        .indexed();
+        assert_eq!(SPEC.find("a", true), Some(("early", No)));
+        assert_eq!(SPEC.find("z", true), Some(("late", V)));
+        assert_eq!(SPEC.find("q", true), None);
+        assert_eq!(SPEC.find("long", false), Some(("long", No)));
     }
 
     #[test]

@@ -22,6 +22,17 @@ impl Net {
         }
     }
 
+    /// [`Net::host`] of a name already owned (as the URL parsers return it): kept as is
+    /// unless it needs trimming, not copied again.
+    fn host_owned(&mut self, host: String) {
+        if host.trim().len() != host.len() {
+            return self.host(&host);
+        }
+        if !host.is_empty() && !self.hosts.contains(&host) {
+            self.hosts.push(host);
+        }
+    }
+
     fn send(&mut self, file: &str) {
         if !file.is_empty() && !self.sends.iter().any(|f| f == file) {
             self.sends.push(file.to_string());
@@ -130,7 +141,7 @@ pub(crate) fn analyze<'a>(
         "curl" => {
             for u in ops().chain(c.all_values("url")) {
                 if let Some(h) = url_host(u) {
-                    net.host(&h);
+                    net.host_owned(h);
                 }
             }
             for flag in ["data", "data-binary", "data-urlencode", "json"] {
@@ -172,7 +183,7 @@ pub(crate) fn analyze<'a>(
         "wget" => {
             for u in ops() {
                 if let Some(h) = url_host(u) {
-                    net.host(&h);
+                    net.host_owned(h);
                 }
             }
             for flag in ["post-file", "body-file"] {
@@ -197,7 +208,7 @@ pub(crate) fn analyze<'a>(
         "ssh" | "sftp" | "mosh" => {
             let host = c.rest.and_then(|i| args.get(i)).map(|a| ssh_host(&a.text));
             if let Some(h) = host.or_else(|| ops().next().map(ssh_host)) {
-                net.host(&h);
+                net.host_owned(h);
                 stdin_sent(&mut net);
             }
         }
@@ -226,10 +237,10 @@ pub(crate) fn analyze<'a>(
                 while let Some(a) = it.next() {
                     if a.text == "-connect" {
                         if let Some(v) = it.next() {
-                            net.host(&url_host(&v.text).unwrap_or_else(|| v.text.clone()));
+                            net.host_owned(url_host(&v.text).unwrap_or_else(|| v.text.clone()));
                         }
                     } else if let Some(v) = a.text.strip_prefix("-connect=") {
-                        net.host(&url_host(v).unwrap_or_else(|| v.to_string()));
+                        net.host_owned(url_host(v).unwrap_or_else(|| v.to_string()));
                     }
                 }
                 stdin_sent(&mut net);
@@ -249,7 +260,7 @@ pub(crate) fn analyze<'a>(
                 {
                     network = true;
                     if let Some(h) = rest.split([':', ',']).next().filter(|h| !h.is_empty()) {
-                        net.host(&h.to_ascii_lowercase());
+                        net.host_owned(h.to_ascii_lowercase());
                     }
                 } else if ["FILE", "OPEN", "GOPEN", "CREATE"].contains(&kind.as_str()) {
                     files.push(rest.split(',').next().unwrap_or(rest).to_string());
@@ -273,13 +284,13 @@ pub(crate) fn analyze<'a>(
                 if let Some(server) = o.strip_prefix('@') {
                     net.host(server);
                 } else if !o.is_empty() {
-                    net.host(&o.to_ascii_lowercase());
+                    net.host_owned(o.to_ascii_lowercase());
                 }
             }
         }
         "ftp" | "tftp" | "lftp" => {
             if let Some(h) = ops().next().and_then(url_host) {
-                net.host(&h);
+                net.host_owned(h);
                 stdin_sent(&mut net);
             }
         }
@@ -314,7 +325,7 @@ pub(crate) fn analyze<'a>(
                         .is_some_and(|p| p.eq_ignore_ascii_case(s.as_bytes()))
                 }) && let Some(h) = url_host(o)
                 {
-                    net.host(&h);
+                    net.host_owned(h);
                 }
             }
         }

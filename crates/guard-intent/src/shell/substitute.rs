@@ -63,7 +63,9 @@ impl Walker<'_> {
             remote: self.ctx.remote.clone(),
         };
         let single = is_one_simple(&sub.list);
-        let mut walker = Walker::new(self.text, &ctx, self.vars.clone());
+        let start = self.out.len();
+        let out = std::mem::take(&mut self.out);
+        let mut walker = Walker::new(self.text, &ctx, self.vars.clone(), out);
         walker.chars.clone_from(&self.chars);
         walker.base = self.base;
         walker.files.clone_from(&self.files);
@@ -75,7 +77,8 @@ impl Walker<'_> {
         };
         let mut programs: Vec<String> = vec![];
         let mut decoded: Option<String> = None;
-        for action in &walker.out {
+        self.out = walker.out;
+        for action in self.out.get(start..).unwrap_or_default() {
             if let ActionDetail::Exec(e) = &action.detail {
                 if decoded.is_none() && wrappers::is_decoder(&e.program) {
                     decoded = Some(e.program.clone());
@@ -83,7 +86,6 @@ impl Walker<'_> {
                 programs.push(e.program.clone());
             }
         }
-        self.out.extend(walker.out);
         match (literal, decoded) {
             (_, Some(source)) => Stdin::Pipe {
                 programs,

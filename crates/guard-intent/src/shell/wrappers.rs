@@ -9,7 +9,7 @@
 use guard_model::OpaqueCause;
 
 use super::Stdin;
-use super::argv::{Arg, Spec, Takes, classify};
+use super::argv::{Arg, ShortIndex, Spec, Takes, classify};
 
 use Takes::{No, Path as P, Value as V};
 
@@ -41,7 +41,7 @@ pub(crate) enum Inner {
 
 macro_rules! wspec {
     ($name:ident, [$($opt:expr),* $(,)?]) => {
-        const $name: Spec = Spec { options: &[$($opt),*], single_dash_long: false, stop_at_operand: true, path_operands: false };
+        const $name: Spec = Spec { options: &[$($opt),*], single_dash_long: false, stop_at_operand: true, path_operands: false, short: ShortIndex::NONE }.indexed();
     };
 }
 
@@ -639,9 +639,12 @@ pub(crate) fn is_decoder(program: &str) -> bool {
 }
 
 fn rest_argv(args: &[Arg], from: Option<usize>) -> Vec<Arg> {
-    from.and_then(|i| args.get(i..))
-        .map(<[Arg]>::to_vec)
-        .unwrap_or_default()
+    rest_of(args, from).to_vec()
+}
+
+/// The arguments from `from` on, borrowed (for wrappers that only read them).
+fn rest_of(args: &[Arg], from: Option<usize>) -> &[Arg] {
+    from.and_then(|i| args.get(i..)).unwrap_or_default()
 }
 
 fn argv(argv: Vec<Arg>, step: &str) -> Option<Inner> {
@@ -700,11 +703,14 @@ fn dynamic_code(arg: &Arg, what: &str) -> Inner {
 fn joined(args: &[Arg]) -> Option<(String, [u32; 2], bool, bool)> {
     let first = args.first()?;
     let last = args.last()?;
-    let text = args
-        .iter()
-        .map(|a| a.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The words joined by single spaces, built in one allocation.
+    let mut text = String::with_capacity(args.iter().map(|a| a.text.len() + 1).sum());
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            text.push(' ');
+        }
+        text.push_str(&a.text);
+    }
     let dynamic = args.iter().any(|a| a.dynamic);
     let decoded = args.iter().any(|a| a.decoded);
     Some((text, [first.span[0], last.span[1]], dynamic, decoded))
@@ -848,11 +854,11 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         "busybox" | "toybox" => one(argv(args.to_vec(), program)),
         "watch" => {
             let c = classify(Some(&WATCH), args);
-            let rest = rest_argv(args, c.rest);
+            let rest = rest_of(args, c.rest);
             if c.has("exec") {
-                one(argv(rest, program))
+                one(argv(rest.to_vec(), program))
             } else {
-                one(shell_text(&rest, "watch", "watch", None))
+                one(shell_text(rest, "watch", "watch", None))
             }
         }
         "xargs" => {
@@ -878,7 +884,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         }
         "ssh" => {
             let c = classify(Some(&super::argv::SSH), args);
-            let rest = rest_argv(args, c.rest);
+            let rest = rest_of(args, c.rest);
             let Some((host_arg, command)) = rest.split_first() else {
                 return vec![];
             };
@@ -917,7 +923,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             }
             let tail = args.get(1..).unwrap_or_default();
             let c = classify(Some(&DOCKER_EXEC), tail);
-            let rest = rest_argv(tail, c.rest);
+            let rest = rest_of(tail, c.rest);
             let Some((container, command)) = rest.split_first() else {
                 return vec![];
             };
@@ -1018,12 +1024,13 @@ pub(crate) fn is_assignment(text: &str) -> bool {
 
 fn shell(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
     let c = classify(Some(&SHELL), args);
-    let rest = rest_argv(args, c.rest);
+    let rest = rest_of(args, c.rest);
     if c.has("command") {
         let Some(text) = rest.first() else {
             return vec![];
         };
-        let step = format!("{program} -c");
+        // `bash -c`, concatenated directly (this runs for every `sh -c`; `format!` costs more).
+        let step = [program, " -c"].concat();
         if text.dynamic {
             return vec![dynamic_code(text, &step)];
         }
@@ -1056,7 +1063,7 @@ fn interpreter(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner>
     if c.has("module") {
         return vec![];
     }
-    match rest_argv(args, c.rest).first() {
+    match rest_of(args, c.rest).first() {
         Some(script) if script.dynamic => vec![dynamic_code(script, program)],
         Some(script) if script.text != "-" && script.text != "/dev/stdin" => vec![],
         _ => from_stdin(program, stdin, false),
@@ -1153,7 +1160,7 @@ fn compose_exec(tool: &str, args: &[Arg]) -> Vec<Inner> {
     };
     let tail = args.get(at + 1..).unwrap_or_default();
     let c = classify(Some(spec), tail);
-    let rest = rest_argv(tail, c.rest);
+    let rest = rest_of(tail, c.rest);
     let Some((service, command)) = rest.split_first() else {
         return vec![];
     };
@@ -1297,4 +1304,33 @@ pub(crate) fn kubectl_verb_position(args: &[Arg]) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        /// The text of joined words is exactly `join(" ")` of them, spans and flags included.
+        #[test]
+        fn joined_words_match_join(
+            words in proptest::collection::vec(("[a-z '\"é-]{0,6}", proptest::bool::ANY), 0..6)
+        ) {
+            let args: Vec<Arg> = words
+                .iter()
+                .enumerate()
+                .map(|(i, (text, dynamic))| {
+                    let at = u32::try_from(i * 10).unwrap_or(0);
+                    Arg { text: text.clone(), span: [at, at + 5], dynamic: *dynamic, decoded: false }
+                })
+                .collect();
+            let expected = (!args.is_empty()).then(|| {
+                let text = words.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(" ");
+                let span = [args[0].span[0], args[args.len() - 1].span[1]];
+                (text, span, words.iter().any(|(_, d)| *d), false)
+            });
+            proptest::prop_assert_eq!(joined(&args), expected);
+        }
+    }
 }
