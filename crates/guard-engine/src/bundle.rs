@@ -112,6 +112,21 @@ impl LoadedBundle {
         decision
     }
 
+    /// Checks what [`decode`] leaves to first use: every pattern compiles
+    /// ([`Policy::check_patterns`]) and every source's digest matches its text
+    /// ([`Metadata::check_source_digests`]). A runtime need not call it (a regex that does not
+    /// compile makes the decisions needing it `error`), but tools that vouch for a bundle
+    /// (`guard build`, `verify`, `inspect`) do, so such a bundle is refused before it is
+    /// deployed. Both failures are [`BundleError::Malformed`] (GB005).
+    pub fn check_fully(&self) -> Result<(), BundleError> {
+        self.policy
+            .check_patterns()
+            .map_err(|e| BundleError::Malformed(e.to_string()))?;
+        self.metadata
+            .check_source_digests()
+            .map_err(BundleError::Malformed)
+    }
+
     /// The source file a rule was written in.
     pub fn rule_source(&self, rule: &Rule) -> Option<&Source> {
         self.metadata.sources.get(rule.source.file as usize)
@@ -194,7 +209,7 @@ pub const CODES: &[crate::ErrorCode] = &[
     crate::ErrorCode {
         id: "GB005",
         name: "guard::bundle::malformed-body",
-        summary: "the bundle's digest is right but its body does not decode to a valid policy",
+        summary: "the bundle's digest is right but its body is not a valid policy: found at decode, or (a regex that does not compile, a source digest) by `guard build`, `verify` and `inspect`",
     },
     crate::ErrorCode {
         id: "GB006",

@@ -27,8 +27,8 @@ use guard_model::schema::{Context, EnumType, Value};
 use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request};
 
 use crate::ir::{
-    Builtin, CmpOp, ExprId, MAX_LOCALS, NO_SLOT, Node, Part, PatternId, Plan, Policy, Quantifier,
-    Rule, SetData, SetId, SetLookup, Template,
+    Builtin, CmpOp, ExprId, MAX_DISCRIMINATORS, MAX_LOCALS, NO_SLOT, Node, Part, PatternId, Plan,
+    Policy, Quantifier, Rule, SetData, SetId, SetLookup, Template,
 };
 use crate::names;
 use crate::prefilter::Scratch;
@@ -257,7 +257,7 @@ struct Evaluator<'a> {
     /// Per discriminator ([`Policy::discriminators`]), for the current action: `None` until
     /// looked up, then the bit set of rules whose string test the action's value passes
     /// (`Some(None)`: none does).
-    discriminated: Vec<Option<Option<&'a [u64]>>>,
+    discriminated: [Option<Option<&'a [u64]>>; MAX_DISCRIMINATORS],
     /// Skip the fast paths for common node shapes and the per-request cache (see
     /// [`decide_with`]).
     reference: bool,
@@ -269,18 +269,49 @@ struct Evaluator<'a> {
 
 const FALSE: Val<'static> = Val::Bool(false);
 
+/// The evaluator's heap buffers, kept per thread between decisions so that deciding does not
+/// allocate them each time (they are reset, never trusted, when taken).
+#[derive(Default)]
+struct Buffers {
+    cache: Vec<u8>,
+    prefilter: Scratch,
+}
+
+thread_local! {
+    static POOL: std::cell::Cell<Buffers> = std::cell::Cell::new(Buffers::default());
+}
+
+impl Drop for Evaluator<'_> {
+    fn drop(&mut self) {
+        let buffers = Buffers {
+            cache: std::mem::take(&mut self.cache),
+            prefilter: std::mem::take(&mut self.prefilter),
+        };
+        // During thread teardown the pool may be gone: then the buffers are just freed.
+        let _ = POOL.try_with(|pool| pool.set(buffers));
+    }
+}
+
 impl<'a> Evaluator<'a> {
+    /// An evaluator whose buffers come from this thread's pool (see [`Buffers`]).
     fn new(policy: &'a Policy, cx: Context<'a>) -> Evaluator<'a> {
         let plan = policy.plan();
+        let Buffers {
+            mut cache,
+            mut prefilter,
+        } = POOL.with(|pool| pool.take());
+        cache.clear();
+        cache.resize(plan.cache_slots, 0);
+        plan.prefilter.reset(&mut prefilter);
         Evaluator {
             policy,
             plan,
             cx,
             locals: std::array::from_fn(|_| FALSE),
-            cache: vec![0; plan.cache_slots],
-            discriminated: vec![None; plan.discriminators.len()],
+            cache,
+            discriminated: [None; MAX_DISCRIMINATORS],
             reference: false,
-            prefilter: plan.prefilter.scratch(),
+            prefilter,
             broken: None,
         }
     }
@@ -376,6 +407,18 @@ impl<'a> Evaluator<'a> {
                     (Some(Node::Field(f)), Some(Node::Set(set))) => {
                         set_contains(policy.lookups.get(set.index()), f.get(&self.cx)) != *negated
                     }
+                    // `x in const_set` for a quantifier variable `x` (the body of `any a in
+                    // exec.args: a in {…}`): the bound value, without copying it.
+                    (Some(Node::Local(slot)), Some(Node::Set(set))) => {
+                        let lookup = policy.lookups.get(set.index());
+                        let found = match self.locals.get(usize::from(*slot)) {
+                            Some(Val::Str(s)) => set_contains(lookup, Value::Str(s)),
+                            Some(Val::Int(i)) => set_contains(lookup, Value::Int(*i)),
+                            Some(Val::Enum(t, i)) => set_contains(lookup, Value::Enum(*t, *i)),
+                            _ => false,
+                        };
+                        found != *negated
+                    }
                     (Some(Node::Str(s)), Some(Node::Field(f))) => {
                         let text = policy.string(*s);
                         let found = matches!(f.get(&self.cx), Value::StrList(l) if l.iter().any(|x| x == text));
@@ -392,7 +435,7 @@ impl<'a> Evaluator<'a> {
                 slot,
                 over,
                 body,
-            } => self.quantify(*quantifier, usize::from(*slot), *over, *body),
+            } => self.quantify(id, *quantifier, usize::from(*slot), *over, *body),
             Node::Matches { .. } => matches!(self.eval(id), Val::Bool(true)),
             Node::Compare {
                 op: op @ (CmpOp::Eq | CmpOp::Ne),
@@ -463,13 +506,14 @@ impl<'a> Evaluator<'a> {
                 slot,
                 over,
                 body,
-            } => Val::Bool(self.quantify(*quantifier, usize::from(*slot), *over, *body)),
+            } => Val::Bool(self.quantify(id, *quantifier, usize::from(*slot), *over, *body)),
         }
     }
 
     #[inline(never)]
     fn quantify(
         &mut self,
+        id: ExprId,
         quantifier: Quantifier,
         slot: usize,
         over: ExprId,
@@ -477,7 +521,7 @@ impl<'a> Evaluator<'a> {
     ) -> bool {
         if quantifier == Quantifier::Any
             && !self.reference
-            && let Some(found) = self.any_in_string_set(slot, over, body)
+            && let Some(found) = self.any_in_string_set(id)
         {
             return found;
         }
@@ -506,96 +550,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The common shape `any d in STRING_SET: starts_with(x, d)` (also `ends_with`,
-    /// `contains`, and `x == d or starts_with(x, d)`), where `x` does not depend on `d`: one
-    /// tight loop over the set instead of interpreting the body per element. `None` when the
-    /// shape does not apply.
-    fn any_in_string_set(&mut self, slot: usize, over: ExprId, body: ExprId) -> Option<bool> {
-        let policy = self.policy;
-        let nodes = &policy.data().nodes;
-        let Some(Node::Set(set)) = nodes.get(over.index()) else {
-            return None;
-        };
-        let Some(SetData::Str(items)) = policy.data().sets.get(set.index()) else {
-            return None;
-        };
-        let is_bound = |id: &ExprId| matches!(nodes.get(id.index()), Some(Node::Local(s)) if usize::from(*s) == slot);
-        // `x` must not read the bound variable (`lower(t)` for an outer `t` is fine): it is
-        // evaluated once (evaluation is pure, so once or per element gives the same value).
-        let bit = 1u32
-            .checked_shl(u32::try_from(slot).unwrap_or(u32::MAX))
-            .unwrap_or(0);
-        let plan = self.plan;
-        let independent = |id: &ExprId| {
-            bit != 0
-                && plan
-                    .free_locals
-                    .get(id.index())
-                    .is_some_and(|free| free & bit == 0)
-        };
-        // Reads of the same field, constant or variable are the same value.
-        let simple = |id: &ExprId| {
-            matches!(
-                nodes.get(id.index()),
-                Some(Node::Local(_) | Node::Field(_) | Node::Str(_))
-            )
-        };
-        let same = |a: &ExprId, b: &ExprId| {
-            a == b || (independent(a) && simple(a) && nodes.get(a.index()) == nodes.get(b.index()))
-        };
-        let test = |id: &ExprId| match nodes.get(id.index()) {
-            Some(Node::Call { builtin, args }) => match args.as_slice() {
-                [x, d] if independent(x) && is_bound(d) => Some((*builtin, *x)),
-                _ => None,
-            },
-            _ => None,
-        };
-        let (builtin, subject) = match nodes.get(body.index()) {
-            Some(Node::Call { .. }) => test(&body)?,
-            // `x == d or starts_with(x, d)` is `starts_with(x, d)`.
-            Some(Node::Or(items)) => match items.as_slice() {
-                [a, b] | [b, a] if matches!(test(b), Some((Builtin::StartsWith, _))) => {
-                    let (_, x) = test(b)?;
-                    match nodes.get(a.index()) {
-                        Some(Node::Compare {
-                            op: CmpOp::Eq,
-                            lhs,
-                            rhs,
-                        }) if (same(lhs, &x) && is_bound(rhs))
-                            || (same(rhs, &x) && is_bound(lhs)) =>
-                        {
-                            (Builtin::StartsWith, x)
-                        }
-                        _ => return None,
-                    }
-                }
-                _ => return None,
-            },
-            _ => return None,
-        };
-        if !matches!(
-            builtin,
-            Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains
-        ) {
-            return None;
-        }
-        if items.is_empty() {
-            return Some(false);
-        }
-        let Val::Str(x) = self.eval(subject) else {
+    /// `contains`, and `x == d or starts_with(x, d)`), where `x` does not depend on `d`: `x`
+    /// is evaluated once and tested against the set's [`crate::prefilter::NeedleSet`], built
+    /// with the plan ([`crate::ir::set_quantifier`]). `None` when node `id` is not of that
+    /// shape.
+    fn any_in_string_set(&mut self, id: ExprId) -> Option<bool> {
+        let at = *self.plan.needle_at.get(id.index())?;
+        let (subject, needles) = self.plan.needle_sets.get(at as usize)?;
+        let Val::Str(x) = self.eval(*subject) else {
             // The body is false for every element: `any` over it is false.
             return Some(false);
         };
-        let x: &str = &x;
-        Some(
-            items
-                .iter()
-                .map(|id| policy.string(*id))
-                .any(|d| match builtin {
-                    Builtin::StartsWith => x.starts_with(d),
-                    Builtin::EndsWith => x.ends_with(d),
-                    _ => x.contains(d),
-                }),
-        )
+        Some(needles.any(&x))
     }
 
     /// Number of elements of a collection (0 for a scalar).
@@ -1189,6 +1155,12 @@ mod tests {
         let two_args = b.compare(CmpOp::Ge, len_args, two);
         let either = b.or(vec![is_production, two_args]);
         conditions.push((exec_kind, b.and(vec![shells, either])));
+        // any p in exec.paths: basename(p) in {"passwd", "sda", "tcp"}
+        let base = b.call(Builtin::Basename, vec![x0]);
+        let names = b.string_set(["passwd", "sda", "tcp"]);
+        let names = b.set(names);
+        let base_in = b.is_in(base, names, false);
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, paths, base_in)));
         // on request: any a in request.action_kinds: a in {sql}
         conditions.push((None, b.quantified(Quantifier::Any, 0, kinds, k_in)));
 
@@ -1224,6 +1196,7 @@ mod tests {
             "/etc/passwd",
             "/usr",
             "/dev/sda",
+            "tcp/",
             "run.sh",
             "RM",
             "",

@@ -33,7 +33,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::names;
-use crate::prefilter::Prefilter;
+use crate::prefilter::{NeedleSet, Prefilter};
 
 /// The deepest expression a policy may contain (node depth, root = 1).
 pub const MAX_DEPTH: usize = 64;
@@ -489,6 +489,10 @@ pub(crate) enum SetLookup {
     Enum(EnumType, u128),
 }
 
+/// At most this many [`Discriminator`]s (fields) per policy: the evaluator keeps their
+/// per-action results in a fixed array.
+pub(crate) const MAX_DISCRIMINATORS: usize = 8;
+
 /// No per-request cache slot (see [`Policy::cache_slot`]).
 pub(crate) const NO_SLOT: u32 = u32::MAX;
 
@@ -531,8 +535,11 @@ pub(crate) struct Plan {
     pub(crate) discriminators: Vec<Discriminator>,
     /// Which rules can match an action, from cheap facts about it.
     pub(crate) prefilter: Prefilter,
-    /// Per node: the quantifier slots it reads without binding them (bit `s` for slot `s`).
-    pub(crate) free_locals: Vec<u32>,
+    /// Per node: its index in `needle_sets` when it is a quantifier of the shape
+    /// [`set_quantifier`] recognises, else [`NO_SLOT`].
+    pub(crate) needle_at: Vec<u32>,
+    /// The subject and the set's needles of those quantifiers.
+    pub(crate) needle_sets: Vec<(ExprId, NeedleSet)>,
 }
 
 /// A validated, ready-to-evaluate policy. See the module docs for its invariants.
@@ -757,8 +764,31 @@ impl Policy {
         self.plan.get_or_init(|| {
             let (cache_slot, action_slots, cache_slots, plans, discriminators, free_locals) =
                 plan(&self.data);
+            let mut needle_at = vec![NO_SLOT; self.data.nodes.len()];
+            let mut needle_sets = Vec::new();
+            for (i, node) in self.data.nodes.iter().enumerate() {
+                if !matches!(node, Node::Quantified { .. }) {
+                    continue;
+                }
+                let id = ExprId(len_u32(i));
+                let Some((builtin, subject, set)) = set_quantifier(&self.data, &free_locals, id)
+                else {
+                    continue;
+                };
+                let Some(SetData::Str(items)) = self.data.sets.get(set.index()) else {
+                    continue;
+                };
+                let needles = items.iter().map(|s| self.string(*s));
+                if let (Some(at), Some(needles)) =
+                    (needle_at.get_mut(i), NeedleSet::new(builtin, needles))
+                {
+                    *at = len_u32(needle_sets.len());
+                    needle_sets.push((subject, needles));
+                }
+            }
             Plan {
-                free_locals,
+                needle_at,
+                needle_sets,
                 cache_slot,
                 action_slots,
                 cache_slots,
@@ -1262,6 +1292,8 @@ fn plan(
         if let (Some(_), Some((field, values))) = (rule.on, tested) {
             let at = match discriminators.iter().position(|d| d.field == field) {
                 Some(at) => at,
+                // Beyond the evaluator's fixed table, a rule simply has no discriminator.
+                None if discriminators.len() >= MAX_DISCRIMINATORS => usize::MAX,
                 None => {
                     discriminators.push(Discriminator {
                         field,
@@ -1385,6 +1417,86 @@ fn implied_strings(data: &PolicyData, id: ExprId) -> Option<(Field, Vec<&str>)> 
         }
         _ => None,
     }
+}
+
+/// Whether node `id` is `any d in STRING_SET: f(x, d)` with `f` one of `starts_with`,
+/// `ends_with`, `contains` (or `x == d or starts_with(x, d)`, which is `starts_with(x, d)`)
+/// and `x` not reading `d`: then `(f, x, set)`, so the evaluator can evaluate `x` once and
+/// test it against the whole set ([`crate::prefilter::NeedleSet`]). Empty sets are left to
+/// the generic path. `free_locals`: per node, the quantifier slots it reads unbound.
+pub(crate) fn set_quantifier(
+    data: &PolicyData,
+    free_locals: &[u32],
+    id: ExprId,
+) -> Option<(Builtin, ExprId, SetId)> {
+    let nodes = &data.nodes;
+    let Some(Node::Quantified {
+        quantifier: Quantifier::Any,
+        slot,
+        over,
+        body,
+    }) = nodes.get(id.index())
+    else {
+        return None;
+    };
+    let Some(Node::Set(set)) = nodes.get(over.index()) else {
+        return None;
+    };
+    match data.sets.get(set.index()) {
+        Some(SetData::Str(items)) if !items.is_empty() => {}
+        _ => return None,
+    }
+    let is_bound = |id: &ExprId| matches!(nodes.get(id.index()), Some(Node::Local(s)) if s == slot);
+    let bit = 1u32.checked_shl(u32::from(*slot)).unwrap_or(0);
+    let independent = |id: &ExprId| {
+        bit != 0
+            && free_locals
+                .get(id.index())
+                .is_some_and(|free| free & bit == 0)
+    };
+    // Reads of the same field, constant or variable are the same value.
+    let simple = |id: &ExprId| {
+        matches!(
+            nodes.get(id.index()),
+            Some(Node::Local(_) | Node::Field(_) | Node::Str(_))
+        )
+    };
+    let same = |a: &ExprId, b: &ExprId| {
+        a == b || (independent(a) && simple(a) && nodes.get(a.index()) == nodes.get(b.index()))
+    };
+    let test = |id: &ExprId| match nodes.get(id.index()) {
+        Some(Node::Call { builtin, args }) => match args.as_slice() {
+            [x, d] if independent(x) && is_bound(d) => Some((*builtin, *x)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (builtin, subject) = match nodes.get(body.index()) {
+        Some(Node::Call { .. }) => test(body)?,
+        // `x == d or starts_with(x, d)` is `starts_with(x, d)`.
+        Some(Node::Or(items)) => match items.as_slice() {
+            [a, b] | [b, a] if matches!(test(b), Some((Builtin::StartsWith, _))) => {
+                let (_, x) = test(b)?;
+                match nodes.get(a.index()) {
+                    Some(Node::Compare {
+                        op: CmpOp::Eq,
+                        lhs,
+                        rhs,
+                    }) if (same(lhs, &x) && is_bound(rhs)) || (same(rhs, &x) && is_bound(lhs)) => {
+                        (Builtin::StartsWith, x)
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    matches!(
+        builtin,
+        Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains
+    )
+    .then_some((builtin, subject, *set))
 }
 
 fn len_u32(len: usize) -> u32 {

@@ -14,12 +14,15 @@
 //!   else "`FIELD` is not empty"; `any d in CONST_SET: body`: the union over the set's items;
 //! - `x in SET`, `x == "c"`, `"c" in FIELD`, `starts_with(x, "c")` (also `ends_with`,
 //!   `contains`), `x matches P`, `len(FIELD) > 0`, a boolean field, `x in ENUM_SET`: an atom;
+//!   `basename(x) in SET`: "`x` contains an item" (a basename is a substring of its path);
 //! - anything else (`not`, `all`, calls such as `lower`): none.
 //!
-//! Per action, exact, present and enum atoms are decided at once (one hash lookup per field
-//! value, a bit per group), which leaves the rules whose first group holds plus the rules whose
-//! first group has string tests; for those, the remaining groups' tests run on demand, at most
-//! once per action (once per request for request-level fields). A rule with an unsatisfied
+//! Per action, exact, present and enum atoms and the prefix/suffix/substring tests on action
+//! fields are decided at once (one read per field; one hash lookup per value; the string tests
+//! through needles indexed by their first or last byte; a bit per group), which leaves the
+//! rules whose first group holds plus the rules whose first group has on-demand tests
+//! (patterns, request-level fields); those run at most once per action (once per request for
+//! request-level fields). A rule with an unsatisfied
 //! group is skipped; any other rule is evaluated as usual, so the prefilter can only save
 //! work, never change a result: soundness needs only "conjunct true ⇒ some atom of its group
 //! true", which each case above preserves (an atom may hold when the conjunct does not; never
@@ -87,6 +90,13 @@ impl Atom<'_> {
     }
 }
 
+/// Whether an atom is a string test decided for every action in [`Prefilter::prepare`]
+/// (prefix, suffix and substring tests on action fields, through [`StringTests`]); the other
+/// tests (patterns, request-level fields) run on demand.
+fn eager(atom: &Atom<'_>) -> bool {
+    matches!(atom, Atom::Test(f, t) if !matches!(t, Test::Pattern(_)) && !matches!(f.def().scope, Scope::Everywhere))
+}
+
 fn score(atoms: &[Atom<'_>]) -> usize {
     atoms.iter().map(Atom::score).sum()
 }
@@ -116,24 +126,138 @@ enum Operand<'p> {
 /// Per action kind: which groups the cheap atoms of an action satisfy.
 #[derive(Debug, Clone, Default)]
 struct KindFilter {
-    /// Per field: value → groups satisfied by it.
-    exact: Vec<(Field, FxHashMap<Box<str>, u32>)>,
-    /// The group sets of `exact`, one after the other (`group_words` each).
+    /// Per field read by an exact, present or eager string atom: those atoms (one read of the
+    /// field decides them all).
+    fields: Vec<FieldFilter>,
+    /// The group sets of exact atoms, one after the other (`group_words` each).
     arena: Box<[u64]>,
-    present: Vec<(Field, Box<[u64]>)>,
     enums: Vec<(Field, EnumType, u128, Box<[u64]>)>,
+    /// The group sets of the eager string tests, `group_words` each.
+    string_groups: Box<[u64]>,
     /// Rules on this kind that cannot be ruled out by cheap atoms alone: no necessary
-    /// condition, or a first group with tests (a bit per rule index).
+    /// condition, or a first group with on-demand tests (a bit per rule index).
     pending: Box<[u64]>,
     /// Whether any rule on this kind is filtered at all.
     active: bool,
 }
 
+/// Needles indexed by one byte (the first, or the last for suffixes): the candidates for a
+/// position of a value are the needles whose key byte is there. Each needle carries the
+/// offset of its group set in [`KindFilter::string_groups`].
+#[derive(Debug, Clone, Default)]
+struct ByteIndex {
+    /// `starts[b]..starts[b + 1]` are the needles keyed by byte `b` (257 entries, or none
+    /// when the index is empty).
+    starts: Box<[u32]>,
+    needles: Box<[(Box<[u8]>, u32)]>,
+}
+
+impl ByteIndex {
+    fn new(mut needles: Vec<(u8, Box<[u8]>, u32)>) -> ByteIndex {
+        if needles.is_empty() {
+            return ByteIndex::default();
+        }
+        needles.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut starts = vec![0u32; 257];
+        for (key, ..) in &needles {
+            if let Some(s) = starts.get_mut(usize::from(*key) + 1) {
+                *s += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            let before = starts.get(i - 1).copied().unwrap_or(0);
+            if let Some(s) = starts.get_mut(i) {
+                *s += before;
+            }
+        }
+        ByteIndex {
+            starts: starts.into(),
+            needles: needles.into_iter().map(|(_, n, at)| (n, at)).collect(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, byte: u8) -> &[(Box<[u8]>, u32)] {
+        let b = usize::from(byte);
+        match (self.starts.get(b), self.starts.get(b + 1)) {
+            (Some(start), Some(end)) => self
+                .needles
+                .get(*start as usize..*end as usize)
+                .unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// The eager string tests on one action field: every prefix, suffix and substring test of
+/// any group on it, decided in one pass per value (see [`eager`]).
+#[derive(Debug, Clone)]
+struct StringTests {
+    /// Group sets of tests with an empty needle: true of any string value.
+    always: Vec<u32>,
+    prefix: ByteIndex,
+    suffix: ByteIndex,
+    contains: ByteIndex,
+}
+
+impl StringTests {
+    /// ORs into `out` the group sets of the tests `value` passes.
+    #[inline]
+    fn run(&self, value: &[u8], arena: &[u64], words: usize, out: &mut [u64]) {
+        let mut hit = |at: u32| {
+            let start = at as usize;
+            if let Some(bits) = arena.get(start..start + words) {
+                for (o, b) in out.iter_mut().zip(bits) {
+                    *o |= *b;
+                }
+            }
+        };
+        for at in &self.always {
+            hit(*at);
+        }
+        if let (Some(first), Some(last)) = (value.first(), value.last()) {
+            for (needle, at) in self.prefix.get(*first) {
+                if value.starts_with(needle) {
+                    hit(*at);
+                }
+            }
+            for (needle, at) in self.suffix.get(*last) {
+                if value.ends_with(needle) {
+                    hit(*at);
+                }
+            }
+        }
+        if !self.contains.needles.is_empty() {
+            for (i, b) in value.iter().enumerate() {
+                for (needle, at) in self.contains.get(*b) {
+                    if value.get(i..).is_some_and(|rest| rest.starts_with(needle)) {
+                        hit(*at);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The atoms of one kind on one field that [`Prefilter::prepare`] decides for every action.
+#[derive(Debug, Clone)]
+struct FieldFilter {
+    field: Field,
+    /// Value → offset of the groups it satisfies in [`KindFilter::arena`] (may be empty).
+    exact: FxHashMap<Box<str>, u32>,
+    /// The groups satisfied when the field is `true`, a non-empty string or list.
+    present: Option<Box<[u64]>>,
+    /// Its prefix, suffix and substring tests, run on every value of the field.
+    strings: Option<StringTests>,
+}
+
 /// One necessary condition of one top-level conjunct of a rule: satisfied when one of its
-/// cheap atoms is (a bit set by [`Prefilter::prepare`]) or one of its tests passes.
+/// cheap atoms or eager string tests is (a bit set by [`Prefilter::prepare`]) or one of its
+/// on-demand tests passes.
 #[derive(Debug, Clone, Default)]
 struct Group {
-    /// Test ids, by the field they read (a field with no value skips all of its tests).
+    /// On-demand test ids, by the field they read (a field with no value skips all of its
+    /// tests).
     tests: Box<[(Field, Box<[u32]>)]>,
 }
 
@@ -186,6 +310,9 @@ impl Prefilter {
             arena: Bits,
             present: FxHashMap<Field, Bits>,
             enums: FxHashMap<(Field, EnumType, u128), Bits>,
+            /// Eager string tests → their group set's offset in `string_groups`.
+            strings: FxHashMap<(Field, Test<&'p str>), u32>,
+            string_groups: Bits,
             pending: Bits,
             active: bool,
         }
@@ -243,7 +370,10 @@ impl Prefilter {
             };
             if let Some(b) = building.get_mut(k) {
                 b.active = true;
-                if cheapest.iter().any(|a| matches!(a, Atom::Test(..))) {
+                if cheapest
+                    .iter()
+                    .any(|a| matches!(a, Atom::Test(..)) && !eager(a))
+                {
                     mark(&mut b.pending, index);
                 }
             }
@@ -293,6 +423,19 @@ impl Prefilter {
                         }
                         Atom::Present(f) => set_bit(b.present.entry(f).or_default(), g),
                         Atom::Enum(f, t, m) => set_bit(b.enums.entry((f, t, m)).or_default(), g),
+                        Atom::Test(f, t) if eager(&Atom::Test(f, t.clone())) => {
+                            let next = len_u32(b.string_groups.len());
+                            let at = *b.strings.entry((f, t)).or_insert(next);
+                            if at == next {
+                                b.string_groups
+                                    .resize(b.string_groups.len() + group_words, 0);
+                            }
+                            let start = at as usize;
+                            if let Some(bits) = b.string_groups.get_mut(start..start + group_words)
+                            {
+                                set_group(bits, g);
+                            }
+                        }
                         Atom::Test(f, t) => {
                             let id = *test_ids.entry((f, t.clone())).or_insert_with(|| {
                                 let action_level = !matches!(f.def().scope, Scope::Everywhere);
@@ -373,11 +516,59 @@ impl Prefilter {
                     .map(|((f, t, m), bits)| (f, t, m, bits.into()))
                     .collect();
                 enums.sort_by_key(|(f, t, m, _)| (*f, t.name(), *m));
+                let mut strings: Vec<(Field, StringParts)> = Vec::new();
+                for ((f, t), at) in b.strings {
+                    let i = match strings.iter().position(|(g, _)| *g == f) {
+                        Some(i) => i,
+                        None => {
+                            strings.push((f, StringParts::default()));
+                            strings.len() - 1
+                        }
+                    };
+                    if let Some((_, parts)) = strings.get_mut(i) {
+                        parts.add(&t, at);
+                    }
+                }
+                let mut fields: Vec<FieldFilter> = Vec::new();
+                let at_field = |f: Field, fields: &mut Vec<FieldFilter>| match fields
+                    .iter()
+                    .position(|g| g.field == f)
+                {
+                    Some(i) => i,
+                    None => {
+                        fields.push(FieldFilter {
+                            field: f,
+                            exact: FxHashMap::default(),
+                            present: None,
+                            strings: None,
+                        });
+                        fields.len() - 1
+                    }
+                };
+                for (f, map) in exact {
+                    let i = at_field(f, &mut fields);
+                    if let Some(ff) = fields.get_mut(i) {
+                        ff.exact = map;
+                    }
+                }
+                for (f, bits) in present {
+                    let i = at_field(f, &mut fields);
+                    if let Some(ff) = fields.get_mut(i) {
+                        ff.present = Some(bits);
+                    }
+                }
+                for (f, parts) in strings {
+                    let i = at_field(f, &mut fields);
+                    if let Some(ff) = fields.get_mut(i) {
+                        ff.strings = Some(parts.finish());
+                    }
+                }
+                fields.sort_by_key(|ff| ff.field);
                 KindFilter {
-                    exact,
+                    fields,
                     arena: b.arena.into(),
-                    present,
                     enums,
+                    string_groups: b.string_groups.into(),
                     pending: b.pending.into(),
                     active: b.active,
                 }
@@ -395,7 +586,22 @@ impl Prefilter {
         }
     }
 
+    /// Sizes `scratch` for this prefilter and forgets every test state (a reused scratch may
+    /// come from another policy or request).
+    pub(crate) fn reset(&self, scratch: &mut Scratch) {
+        for (v, n) in [
+            (&mut scratch.groups, self.group_words),
+            (&mut scratch.todo, self.rule_words),
+        ] {
+            v.clear();
+            v.resize(n, 0);
+        }
+        scratch.tests.clear();
+        scratch.tests.resize(self.tests.len(), 0);
+    }
+
     /// A scratch space sized for this prefilter (its test states start unknown).
+    #[cfg(test)]
     pub(crate) fn scratch(&self) -> Scratch {
         Scratch {
             groups: vec![0; self.group_words],
@@ -435,33 +641,37 @@ impl Prefilter {
             let start = *at as usize * w;
             filter.arena.get(start..start + w).unwrap_or(&[])
         };
-        for (field, by_value) in &filter.exact {
-            match field.get(cx) {
-                Value::Str(s) => {
-                    if let Some(at) = by_value.get(s) {
-                        or(out, bits_at(at));
-                    }
-                }
-                Value::StrList(list) => {
-                    for s in list {
-                        if let Some(at) = by_value.get(s.as_str()) {
-                            or(out, bits_at(at));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        for (field, bits) in &filter.present {
-            let present = match field.get(cx) {
+        let groups = &filter.string_groups;
+        for ff in &filter.fields {
+            let value = ff.field.get(cx);
+            let present = match value {
                 Value::Bool(b) => b,
                 Value::Str(s) => !s.is_empty(),
                 Value::StrList(l) => !l.is_empty(),
                 Value::EnumList(_, l) => !l.is_empty(),
                 Value::Int(_) | Value::Enum(..) => false,
             };
-            if present {
+            if present && let Some(bits) = &ff.present {
                 or(out, bits);
+            }
+            let one = |s: &str, out: &mut [u64]| {
+                if !ff.exact.is_empty()
+                    && let Some(at) = ff.exact.get(s)
+                {
+                    or(out, bits_at(at));
+                }
+                if let Some(tests) = &ff.strings {
+                    tests.run(s.as_bytes(), groups, w, out);
+                }
+            };
+            match value {
+                Value::Str(s) => one(s, out),
+                Value::StrList(list) => {
+                    for s in list {
+                        one(s, out);
+                    }
+                }
+                _ => {}
             }
         }
         for (field, ty, mask, bits) in &filter.enums {
@@ -562,6 +772,103 @@ impl Prefilter {
     }
 }
 
+/// [`StringTests`] while it is built.
+#[derive(Default)]
+struct StringParts {
+    always: Vec<u32>,
+    prefix: Vec<(u8, Box<[u8]>, u32)>,
+    suffix: Vec<(u8, Box<[u8]>, u32)>,
+    contains: Vec<(u8, Box<[u8]>, u32)>,
+}
+
+impl StringParts {
+    fn add(&mut self, test: &Test<&str>, at: u32) {
+        let (list, needle, key) = match test {
+            Test::Prefix(n) => (&mut self.prefix, *n, n.as_bytes().first()),
+            Test::Suffix(n) => (&mut self.suffix, *n, n.as_bytes().last()),
+            Test::Contains(n) => (&mut self.contains, *n, n.as_bytes().first()),
+            Test::Pattern(_) => return,
+        };
+        match key {
+            Some(key) => list.push((*key, Box::from(needle.as_bytes()), at)),
+            None => self.always.push(at),
+        }
+    }
+
+    fn finish(mut self) -> StringTests {
+        self.always.sort_unstable();
+        StringTests {
+            always: self.always,
+            prefix: ByteIndex::new(self.prefix),
+            suffix: ByteIndex::new(self.suffix),
+            contains: ByteIndex::new(self.contains),
+        }
+    }
+}
+
+/// `any d in SET: starts_with(x, d)` (or `ends_with`, `contains`) for a constant set of
+/// strings, decided by looking only at the needles that can match at each position (keyed by
+/// their first byte, or last for suffixes) rather than at every item of the set. Built once
+/// with the plan; [`Self::any`] agrees with testing every item (`needle_sets_agree_with_a_scan`).
+#[derive(Debug, Clone)]
+pub(crate) struct NeedleSet {
+    builtin: Builtin,
+    /// The set has the empty string, which every string starts with, ends with and contains.
+    empty: bool,
+    index: ByteIndex,
+}
+
+impl NeedleSet {
+    /// `None` unless `builtin` is `starts_with`, `ends_with` or `contains`.
+    pub(crate) fn new<'s>(
+        builtin: Builtin,
+        needles: impl IntoIterator<Item = &'s str>,
+    ) -> Option<NeedleSet> {
+        let by_last = match builtin {
+            Builtin::StartsWith | Builtin::Contains => false,
+            Builtin::EndsWith => true,
+            _ => return None,
+        };
+        let mut empty = false;
+        let mut keyed = Vec::new();
+        for needle in needles {
+            let bytes = needle.as_bytes();
+            match if by_last { bytes.last() } else { bytes.first() } {
+                Some(key) => keyed.push((*key, Box::from(bytes), 0)),
+                None => empty = true,
+            }
+        }
+        Some(NeedleSet {
+            builtin,
+            empty,
+            index: ByteIndex::new(keyed),
+        })
+    }
+
+    /// Whether `x` starts with (ends with, contains) one of the needles.
+    #[inline]
+    pub(crate) fn any(&self, x: &str) -> bool {
+        if self.empty {
+            return true;
+        }
+        let x = x.as_bytes();
+        match self.builtin {
+            Builtin::StartsWith => x
+                .first()
+                .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.starts_with(n))),
+            Builtin::EndsWith => x
+                .last()
+                .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.ends_with(n))),
+            _ => x.iter().enumerate().any(|(i, b)| {
+                self.index
+                    .get(*b)
+                    .iter()
+                    .any(|(n, _)| x.get(i..).is_some_and(|rest| rest.starts_with(n)))
+            }),
+        }
+    }
+}
+
 /// Runs one test on one string.
 fn run(policy: &Policy, test: &Test, s: &str) -> bool {
     match test {
@@ -652,6 +959,24 @@ impl<'p> Reducer<'p> {
         }
     }
 
+    /// The field `f` when node `id` is `basename(f)` (or `basename(x)` with `x` bound to the
+    /// values of `f`).
+    fn basename_of(&self, id: ExprId) -> Option<Field> {
+        match self.node(id)? {
+            Node::Call {
+                builtin: Builtin::Basename,
+                args,
+            } => match args.as_slice() {
+                [arg] => match self.operand(*arg) {
+                    Operand::Field(f) => Some(f),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// A necessary condition of node `id` being true (see the module docs), memoised for
     /// closed nodes.
     fn need(&mut self, id: ExprId) -> Need<'p> {
@@ -725,6 +1050,19 @@ impl<'p> Reducer<'p> {
                     SetData::Int(_) => None,
                 },
                 (Operand::Const(c), Node::Field(f)) => Some(vec![Atom::Exact(*f, c)]),
+                // `basename(x)` is always a substring of `x`, so `basename(x) in SET` needs
+                // `x` to contain an item of the set.
+                (Operand::Other, Node::Set(set)) => {
+                    match (self.basename_of(*item), self.data.sets.get(set.index())?) {
+                        (Some(f), SetData::Str(items)) => Some(
+                            items
+                                .iter()
+                                .map(|s| Some(Atom::Test(f, Test::Contains(self.string(*s)?))))
+                                .collect::<Option<Vec<_>>>()?,
+                        ),
+                        _ => None,
+                    }
+                }
                 _ => None,
             },
             Node::Compare {
@@ -875,6 +1213,24 @@ mod tests {
         #[test]
         fn contains_agrees_with_str_contains(h in "[a/b\u{e9}]{0,12}", n in "[a/b\u{e9}]{0,4}") {
             prop_assert_eq!(super::contains(&h, &n), h.contains(n.as_str()));
+        }
+
+        /// The indexed needle sets give what testing every item gives.
+        #[test]
+        fn needle_sets_agree_with_a_scan(
+            x in "[a/b.\u{e9}]{0,10}",
+            needles in prop::collection::vec("[a/b.\u{e9}]{0,4}", 0..8),
+        ) {
+            use guard_model::Builtin;
+            for builtin in [Builtin::StartsWith, Builtin::EndsWith, Builtin::Contains] {
+                let set = super::NeedleSet::new(builtin, needles.iter().map(String::as_str)).unwrap();
+                let scan = needles.iter().any(|n| match builtin {
+                    Builtin::StartsWith => x.starts_with(n.as_str()),
+                    Builtin::EndsWith => x.ends_with(n.as_str()),
+                    _ => x.contains(n.as_str()),
+                });
+                prop_assert_eq!(set.any(&x), scan, "{:?}", builtin);
+            }
         }
     }
 }

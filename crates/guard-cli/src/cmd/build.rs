@@ -110,6 +110,14 @@ pub fn run(args: Args) -> Status {
             return Status::Usage;
         }
     };
+    // Everything a runtime would only find on first use (a regex that does not compile).
+    if let Err(e) = loaded.check_fully() {
+        output::usage_error(format_args!(
+            "[{}] the bundle just built is not valid (please report it): {e}",
+            e.code()
+        ));
+        return Status::Usage;
+    }
     if let Err(e) = write_atomically(&args.output, &bytes) {
         output::usage_error(format_args!(
             "cannot write `{}`: {e}",

@@ -234,7 +234,7 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
             )));
         }
     }
-    guard_engine::decode(&bytes).map_err(|e| {
+    let bundle = guard_engine::decode(&bytes).map_err(|e| {
         let help = miette::Diagnostic::help(&e)
             .map(|h| format!("\n  help: {h}"))
             .unwrap_or_default();
@@ -243,7 +243,11 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
             e.code(),
             args.bundle.display()
         ))
-    })
+    })?;
+    // Build the evaluation plan now, so that the first request does not pay for it. Regexes
+    // still compile on first use; one that does not makes its decisions `error`.
+    bundle.policy.prepare();
+    Ok(bundle)
 }
 
 /// `FILE.sig`.

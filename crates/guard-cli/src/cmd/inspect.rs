@@ -41,7 +41,8 @@ pub fn run(args: Args) -> Status {
             return Status::Usage;
         }
     };
-    let bundle = match guard_engine::decode(&bytes) {
+    // Also compile every regex: a runtime would only find a bad one on first use.
+    let bundle = match guard_engine::decode(&bytes).and_then(|b| b.check_fully().map(|()| b)) {
         Ok(bundle) => bundle,
         Err(e) => {
             report(e.code(), format!("`{}`: {e}", args.file.display()));

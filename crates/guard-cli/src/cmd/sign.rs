@@ -40,7 +40,9 @@ pub fn run(args: Args) -> Status {
             return Status::Usage;
         }
     };
-    if let Err(e) = guard_engine::decode(&bytes) {
+    // Decoding checks structure; `check_fully` also compiles every regex, so a bundle that a
+    // runtime would decide `error` with is never signed.
+    if let Err(e) = guard_engine::decode(&bytes).and_then(|b| b.check_fully()) {
         report(
             e.code(),
             format!("refusing to sign `{}`: {e}", args.file.display()),

@@ -102,7 +102,9 @@ pub fn run(args: Args) -> Status {
         Ok(v) => v,
         Err(e) => return failed(&args, e.code(), &e.to_string(), hint(&e)),
     };
-    let bundle = match guard_engine::decode(&bytes) {
+    // Decoding checks structure; `check_fully` also compiles every regex (which a runtime does
+    // only on first use), so a bundle that would decide `error` is refused here.
+    let bundle = match guard_engine::decode(&bytes).and_then(|b| b.check_fully().map(|()| b)) {
         Ok(bundle) => bundle,
         Err(e) => {
             return failed(
