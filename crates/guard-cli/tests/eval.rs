@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{code, stderr, stdout};
+use support::{code, sorted_keys, stderr, stdout};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -94,7 +94,7 @@ fn redact(mut v: Value) -> Value {
         assert!(b["digest"].as_str().unwrap().starts_with("sha256:"));
         b["digest"] = "sha256:[digest]".into();
     }
-    v
+    sorted_keys(v)
 }
 
 /// Every fixture case, decided in one stream (sorted by file name), by case file name.

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -136,7 +138,7 @@ fn json_output() {
         String::from_utf8_lossy(&out.stderr)
     );
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    insta::assert_json_snapshot!(value);
+    insta::assert_json_snapshot!(support::sorted_keys(value));
 }
 
 #[test]
