@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 
 use guard_model::schema::{Context, EnumType, Value};
-use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request};
+use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request, Str};
 
 use crate::ir::{
     Builtin, CmpOp, ExprId, MAX_DISCRIMINATORS, MAX_LOCALS, NO_SLOT, Node, Part, PatternId, Plan,
@@ -227,7 +227,7 @@ enum Val<'a> {
     Int(i64),
     Str(Cow<'a, str>),
     Enum(EnumType, u16),
-    StrList(&'a [String]),
+    StrList(&'a [Str]),
     EnumList(EnumType, &'a [u16]),
     Set(SetId),
     List(&'a [ExprId]),

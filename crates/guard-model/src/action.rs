@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Str;
 use crate::enums::{ActionKind, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind};
 
 /// One thing a command will do.
@@ -15,7 +16,7 @@ pub struct Action {
     /// nested commands (`bash -c '…'`) it is the range of the outermost enclosing word.
     pub span: [u32; 2],
     /// How the action was reached, outermost first: `["sudo", "bash -c", "psql -c"]`.
-    pub via: Vec<String>,
+    pub via: Vec<Str>,
     /// The source text of the action itself (after unquoting), for messages.
     #[serde(default)]
     pub text: String,
@@ -70,13 +71,13 @@ pub struct SqlAction {
     pub object: ObjectKind,
     pub dialect: Dialect,
     /// Every table or other named relation the statement touches (read or written).
-    pub tables: Vec<String>,
+    pub tables: Vec<Str>,
     /// Tables (or dropped / altered objects) written, dropped or altered.
-    pub writes: Vec<String>,
+    pub writes: Vec<Str>,
     /// Tables only read.
-    pub reads: Vec<String>,
-    pub columns_read: Vec<String>,
-    pub columns_written: Vec<String>,
+    pub reads: Vec<Str>,
+    pub columns_read: Vec<Str>,
+    pub columns_written: Vec<Str>,
     /// A WHERE clause is present (for a row-security policy: a `USING` / `WITH CHECK`).
     pub has_where: bool,
     /// `has_where` and the predicate restricts rows: it is not constant-true after folding
@@ -90,17 +91,17 @@ pub struct SqlAction {
     /// The file path or program of a `COPY … TO/FROM` or `INTO OUTFILE`, else `""`.
     pub copy_target: String,
     /// Functions called, lowercase, without schema (`pg_read_file`, `dblink`).
-    pub functions: Vec<String>,
+    pub functions: Vec<Str>,
     /// Settings changed (`SET`, `ALTER SYSTEM`, `set_config`), lowercase (`pgaudit.log`).
-    pub settings: Vec<String>,
+    pub settings: Vec<Str>,
     /// `GRANT … TO` / role membership recipients, lowercase (`public`).
-    pub grantees: Vec<String>,
+    pub grantees: Vec<Str>,
     /// Privileges granted or revoked, and role attributes set (`all`, `superuser`).
-    pub privileges: Vec<String>,
+    pub privileges: Vec<Str>,
     /// Roles created, altered, dropped or granted.
-    pub roles: Vec<String>,
+    pub roles: Vec<Str>,
     /// Sub-operations of an `ALTER` (`drop_column`, `add_column`, `rename`, `owner`, …).
-    pub operations: Vec<String>,
+    pub operations: Vec<Str>,
     /// `CASCADE` was given.
     pub cascade: bool,
     /// Every object written was created earlier in the same request or is `TEMP`.
@@ -139,29 +140,29 @@ pub struct ExecAction {
     /// The program as written (`/usr/bin/rm`).
     pub path: String,
     /// Every argument after the program, unquoted, in order.
-    pub args: Vec<String>,
+    pub args: Vec<Str>,
     /// Flags, normalised to canonical long names without dashes for known programs
     /// (`rm -rf` → `["recursive", "force"]`); for others, short clusters split into letters.
-    pub flags: Vec<String>,
+    pub flags: Vec<Str>,
     /// Arguments that are not flags nor flag values.
-    pub operands: Vec<String>,
+    pub operands: Vec<Str>,
     /// Operands that name filesystem paths, normalised (`/var/log/` → `/var/log`).
-    pub paths: Vec<String>,
+    pub paths: Vec<Str>,
     /// Files written by output redirections (`>`, `>>`, `&>`, `tee` targets), `dd of=`, and a
     /// copier's local destination (`cp`, `mv`, `ln`, `install`, `rsync`, `scp`: `-t DIR`, else
     /// the last operand).
-    pub writes: Vec<String>,
+    pub writes: Vec<Str>,
     /// Files read by input redirections (`<`).
-    pub reads: Vec<String>,
+    pub reads: Vec<Str>,
     /// Programs of the earlier stages of the pipeline (or of a process substitution read as
     /// stdin, `cmd < <(…)`) feeding this one's stdin.
-    pub piped_from: Vec<String>,
+    pub piped_from: Vec<Str>,
     /// Programs of the later stages of the pipeline this one feeds.
-    pub piped_to: Vec<String>,
+    pub piped_to: Vec<Str>,
     /// Network hosts the program connects to.
-    pub hosts: Vec<String>,
+    pub hosts: Vec<Str>,
     /// Local files (or `-` for stdin) whose contents are sent over the network.
-    pub sends: Vec<String>,
+    pub sends: Vec<Str>,
     /// Run with elevated privileges (`sudo`, `doas`).
     pub elevated: bool,
     /// Runs on another host (`ssh host 'cmd'`), that host; else `""`.
@@ -171,7 +172,7 @@ pub struct ExecAction {
     /// `sudo X=1 cmd`, `docker exec -e X=1`), and those `export`/`declare`/`readonly`/`local`
     /// make. Omitted from JSON when empty, so older readers and records stay valid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub env: Vec<String>,
+    pub env: Vec<Str>,
 }
 
 /// A Kubernetes operation from `kubectl` or `helm`.
@@ -183,7 +184,7 @@ pub struct K8sAction {
     pub verb: String,
     /// The resource type, plural and normalised (`ns` → `namespaces`, `deploy` → `deployments`).
     pub resource: String,
-    pub names: Vec<String>,
+    pub names: Vec<Str>,
     /// The namespace given, else `""`.
     pub namespace: String,
     /// `--all`.
@@ -192,7 +193,7 @@ pub struct K8sAction {
     pub all_namespaces: bool,
     /// Label selector (`-l`), else `""`.
     pub selector: String,
-    pub flags: Vec<String>,
+    pub flags: Vec<Str>,
 }
 
 /// A cloud provider CLI operation.
@@ -205,8 +206,8 @@ pub struct CloudAction {
     /// The operation, lowercase (`rm`, `delete-trail`, `instances delete`).
     pub operation: String,
     /// Resources named (`s3://bucket/key`, instance ids, trail names).
-    pub resources: Vec<String>,
-    pub flags: Vec<String>,
+    pub resources: Vec<Str>,
+    pub flags: Vec<Str>,
     /// Where a copy, move or sync writes (`s3://bucket/key`, or a local path for a
     /// download): its last positional resource; else `""`. Omitted from JSON when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -217,12 +218,12 @@ pub struct CloudAction {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitAction {
     pub subcommand: String,
-    pub flags: Vec<String>,
-    pub args: Vec<String>,
+    pub flags: Vec<Str>,
+    pub args: Vec<Str>,
     /// `--force`, `-f`, `--force-with-lease` or a `+refspec` on push.
     pub force: bool,
     pub remote: String,
-    pub refs: Vec<String>,
+    pub refs: Vec<Str>,
 }
 
 /// A Terraform / OpenTofu operation.
@@ -235,8 +236,8 @@ pub struct TerraformAction {
     pub auto_approve: bool,
     /// `apply -destroy` or `destroy`.
     pub destroy: bool,
-    pub targets: Vec<String>,
-    pub flags: Vec<String>,
+    pub targets: Vec<Str>,
+    pub flags: Vec<Str>,
 }
 
 /// A service-manager operation.
@@ -247,7 +248,7 @@ pub struct ServiceAction {
     /// `stop`, `disable`, `mask`, `restart`, `delete-rules`, …
     pub verb: String,
     /// Units, without the `.service` suffix (`auditd`).
-    pub units: Vec<String>,
+    pub units: Vec<Str>,
 }
 
 /// A Redis command sent by `redis-cli`.
@@ -255,7 +256,7 @@ pub struct ServiceAction {
 pub struct RedisAction {
     /// The command, lowercase (`flushall`, `del`, `config set`).
     pub command: String,
-    pub args: Vec<String>,
+    pub args: Vec<Str>,
     /// The host given with `-h`, else `""`.
     pub host: String,
 }

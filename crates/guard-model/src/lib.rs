@@ -17,6 +17,10 @@ pub mod enums;
 pub mod request;
 pub mod schema;
 
+/// The string type of every list-valued field of an action or request (`exec.args`,
+/// `stmt.tables`, …), which [`schema::Value::StrList`] borrows.
+pub type Str = String;
+
 pub use action::{
     Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction, RedisAction,
     ServiceAction, SqlAction, TerraformAction,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Str;
 use crate::enums::{ActorKind, Channel, Dialect};
 
 /// One command to decide on. Unknown top-level JSON fields are ignored.
@@ -29,7 +30,7 @@ pub struct Actor {
     #[serde(default)]
     pub kind: ActorKind,
     #[serde(default)]
-    pub groups: Vec<String>,
+    pub groups: Vec<Str>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +46,7 @@ pub struct Target {
 
 impl Target {
     /// Labels as `key=value` strings, sorted by key.
-    pub fn label_pairs(&self) -> Vec<String> {
+    pub fn label_pairs(&self) -> Vec<Str> {
         self.labels
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

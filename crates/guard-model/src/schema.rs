@@ -2,6 +2,7 @@
 //! engine reads it. [`FIELDS`] and [`Field::get`] are generated from one list, so the type
 //! checker and the evaluator cannot disagree.
 
+use crate::Str;
 use crate::action::{Action, ActionDetail};
 use crate::enums::{
     ActionKind, ActorKind, Channel, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind,
@@ -222,7 +223,7 @@ pub enum Value<'a> {
     Int(i64),
     Str(&'a str),
     Enum(EnumType, u16),
-    StrList(&'a [String]),
+    StrList(&'a [Str]),
     EnumList(EnumType, &'a [u16]),
 }
 
@@ -233,7 +234,7 @@ pub struct Context<'a> {
     /// `None` while evaluating `on request` rules.
     pub action: Option<&'a Action>,
     /// `target.labels` as `key=value` strings, computed once per request.
-    pub labels: &'a [String],
+    pub labels: &'a [Str],
     /// Indices of the kinds of every action of the request, computed once per request.
     pub action_kinds: &'a [u16],
     /// Number of actions in the request.
@@ -251,7 +252,7 @@ pub struct FieldDef {
     pub doc: &'static str,
 }
 
-const EMPTY: &[String] = &[];
+const EMPTY: &[Str] = &[];
 
 macro_rules! fields {
     ($($variant:ident => $path:literal : $ty:expr, $scope:expr, $doc:literal, |$cx:ident| $get:expr;)+) => {
