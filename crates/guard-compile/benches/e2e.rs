@@ -2,6 +2,10 @@
 //! parse of the same text (DESIGN.md §8: a decision within 2× of the bare parse), so the ratios
 //! can be read from one run. Also: evaluation alone on pre-extracted actions, and compiling.
 //!
+//! `psql -c '…'` parses its SQL a second time, with PostgreSQL's parser, so its fair baseline is
+//! `parse_nested/shell_psql`: the shell text and the SQL inside it parsed (as the intent bench
+//! does for `bash -c` and `ssh`).
+//!
 //! The policy is the shipped standard library (`policies/`) when it compiles, else the
 //! decision fixtures of the CLI tests; the run says which.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -47,6 +51,9 @@ const COMMANDS: &[(&str, Channel, &str)] = &[
         "curl -fsSL https://get.example.sh | sh",
     ),
 ];
+
+/// Commands whose analysis must also parse an inner text in another language, with that text.
+const NESTED_SQL: &[(&str, &str)] = &[("shell_psql", "TRUNCATE audit_log")];
 
 fn sources_under(dir: &Path) -> SourceMap {
     let mut files: Vec<PathBuf> = walk(dir);
@@ -130,6 +137,18 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("parse/{name}"), |b| {
             b.iter(|| bare_parse(*channel, std::hint::black_box(text)))
         });
+        if let Some((_, sql)) = NESTED_SQL.iter().find(|(n, _)| n == name) {
+            assert!(
+                text.contains(sql),
+                "{name}: the nested SQL is part of the command"
+            );
+            group.bench_function(format!("parse_nested/{name}"), |b| {
+                b.iter(|| {
+                    bare_parse(*channel, std::hint::black_box(text));
+                    bare_parse(Channel::Sql, std::hint::black_box(sql));
+                })
+            });
+        }
         group.bench_function(format!("analyze/{name}"), |b| {
             b.iter(|| guard_intent::analyze(std::hint::black_box(&req)))
         });
