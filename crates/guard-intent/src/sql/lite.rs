@@ -1318,6 +1318,33 @@ struct Sweep<'s> {
     queries: u32,
 }
 
+impl Sweep<'_> {
+    /// `*` and `t.*` in a select list read whole rows (as the PostgreSQL analysis records them).
+    fn wildcards(&mut self, body: &ast::SetExpr) {
+        match body {
+            ast::SetExpr::Select(sel) => {
+                for item in &sel.projection {
+                    match item {
+                        ast::SelectItem::Wildcard(_) => self.facts.column_read("*"),
+                        ast::SelectItem::QualifiedWildcard(
+                            ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+                            _,
+                        ) => self
+                            .facts
+                            .column_read(format!("{}.*", object_name(n, self.session.dialect))),
+                        _ => {}
+                    }
+                }
+            }
+            ast::SetExpr::SetOperation { left, right, .. } => {
+                self.wildcards(left);
+                self.wildcards(right);
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Visitor for Sweep<'_> {
     type Break = ();
 
@@ -1348,6 +1375,7 @@ impl Visitor for Sweep<'_> {
 
     fn pre_visit_query(&mut self, q: &ast::Query) -> ControlFlow<()> {
         self.queries += 1;
+        self.wildcards(&q.body);
         if let Some(with) = &q.with {
             for cte in &with.cte_tables {
                 self.ctes
