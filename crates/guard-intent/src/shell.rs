@@ -27,7 +27,7 @@ mod words;
 mod wrappers;
 
 use brush_parser::ast;
-use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause};
+use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause, Str};
 
 use crate::{Origin, lift, opaque};
 pub(crate) use argv::{
@@ -87,10 +87,7 @@ struct Ctx {
 #[derive(Debug, Clone)]
 pub(crate) enum Stdin {
     /// Another pipeline stage; `programs` are all earlier stages' programs.
-    Pipe {
-        programs: Vec<String>,
-        data: PipeData,
-    },
+    Pipe { programs: Vec<Str>, data: PipeData },
     /// A here-document (`step` `<<`) or here-string (`<<<`) with its expanded text.
     Here {
         text: String,
@@ -239,9 +236,9 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: 
 /// The I/O of one simple command.
 #[derive(Debug, Clone, Default)]
 struct Io {
-    writes: Vec<String>,
-    reads: Vec<String>,
-    hosts: Vec<String>,
+    writes: Vec<Str>,
+    reads: Vec<Str>,
+    hosts: Vec<Str>,
     /// Stdin set by the command's own redirections; else it inherits its caller's (a pipe),
     /// which is passed beside the `Io` by reference, never copied per command.
     stdin: Option<Stdin>,
@@ -250,7 +247,7 @@ struct Io {
     /// The literal path stdout is truncated into (`> file`), if any.
     created: Option<String>,
     /// Environment assignments in effect for the command (`NAME=value`).
-    env: Vec<String>,
+    env: Vec<Str>,
 }
 
 /// How a command was reached (borrowed: a wrapper builds a new one only for what it runs).
@@ -371,7 +368,7 @@ impl<'a> Walker<'a> {
         let mut marks: Vec<usize> = Vec::with_capacity(n);
         let mut ranges: Vec<[usize; 2]> = Vec::with_capacity(n);
         // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
-        let mut upstream: Vec<String> = Vec::with_capacity(n);
+        let mut upstream: Vec<Str> = Vec::with_capacity(n);
         let mut bounds: Vec<[usize; 2]> = Vec::with_capacity(n);
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
@@ -423,7 +420,7 @@ impl<'a> Walker<'a> {
                     {
                         decoded = Some(e.program.clone());
                     }
-                    upstream.push(e.program.clone());
+                    upstream.push(Str::from(e.program.as_str()));
                 }
             }
             previous_literal = self.literal_output.take();
@@ -703,13 +700,13 @@ impl<'a> Walker<'a> {
                         }
                         match kind {
                             ast::IoFileRedirectKind::Read => {
-                                push_unique(&mut io.reads, path.clone());
+                                push_unique(&mut io.reads, path.as_str());
                                 if fd.is_none_or(|f| f == 0) {
                                     io.stdin = Some(Stdin::File(path));
                                 }
                             }
                             ast::IoFileRedirectKind::ReadAndWrite => {
-                                push_unique(&mut io.reads, path.clone());
+                                push_unique(&mut io.reads, path.as_str());
                                 push_unique(&mut io.writes, path);
                             }
                             ast::IoFileRedirectKind::Write | ast::IoFileRedirectKind::Clobber
@@ -840,7 +837,7 @@ impl<'a> Walker<'a> {
     fn simple(&mut self, cmd: &mut ast::SimpleCommand, stdin: Option<&Stdin>) {
         let mut assignments: Vec<(String, Var)> = vec![];
         // The same assignments as `NAME=value`, for the action's `env`.
-        let mut env: Vec<String> = vec![];
+        let mut env: Vec<Str> = vec![];
         let mut redirects: Vec<&mut ast::IoRedirect> = vec![];
         // One field per word, usually: sized once.
         let words = cmd.prefix.as_ref().map_or(0, |p| p.0.len())
@@ -1214,16 +1211,21 @@ fn exec_action(
     let rest = c
         .rest
         .map_or(0, |r| classified_args.len().saturating_sub(r));
-    let mut operands: Vec<String> = Vec::with_capacity(c.operands.len() + rest);
+    let mut operands: Vec<Str> = Vec::with_capacity(c.operands.len() + rest);
     operands.extend(
         c.operands
             .iter()
             .filter_map(|&i| classified_args.get(i))
-            .map(|a| a.text.clone()),
+            .map(|a| Str::from(a.text.as_str())),
     );
     // A wrapper's operands are the command it runs.
     if let Some(rest) = c.rest {
-        operands.extend(classified_args.iter().skip(rest).map(|a| a.text.clone()));
+        operands.extend(
+            classified_args
+                .iter()
+                .skip(rest)
+                .map(|a| Str::from(a.text.as_str())),
+        );
     }
     let mut e = ExecAction {
         writes: io.writes.clone(),
@@ -1238,7 +1240,7 @@ fn exec_action(
         e.piped_from.clone_from(programs);
     }
     // Each path is normalised into `e.paths` as it is found, in the order found.
-    let add_path = |paths: &mut Vec<String>, p: &str| {
+    let add_path = |paths: &mut Vec<Str>, p: &str| {
         if !(p.is_empty() || p == "-" || p.contains("://")) {
             push_unique(paths, normalize_path(p));
         }
@@ -1300,10 +1302,11 @@ fn exec_action(
         e.writes.retain(|w| w != "-");
     }
     let piped = matches!(stdin, Some(Stdin::Pipe { .. }));
-    let stdin_reads: &[String] = match stdin {
-        Some(Stdin::File(f)) => std::slice::from_ref(f),
-        _ => &[],
+    let stdin_file: Option<Str> = match stdin {
+        Some(Stdin::File(f)) => Some(Str::from(f.as_str())),
+        _ => None,
     };
+    let stdin_reads: &[Str] = stdin_file.as_slice();
     let found = net::analyze(
         &program,
         args,
@@ -1316,7 +1319,7 @@ fn exec_action(
     e.sends = found.sends;
     if !io.hosts.is_empty() {
         // Output to /dev/tcp sends what the program reads.
-        let mut sent: Vec<String> = e.reads.clone();
+        let mut sent: Vec<Str> = e.reads.clone();
         if program != "echo" && program != "printf" {
             sent.extend(e.paths.iter().cloned());
         }
@@ -1331,7 +1334,7 @@ fn exec_action(
     // Moved in last: the words are no longer read as arguments.
     let mut words = argv.into_iter();
     e.path = words.next().map(|a| a.text).unwrap_or_default();
-    e.args = words.map(|a| a.text).collect();
+    e.args = words.map(|a| Str::from(a.text)).collect();
     e.program = program;
     Action {
         span: cx.origin.place(io.span),
@@ -1394,11 +1397,7 @@ fn exec_spec(program: &str) -> Option<&'static Spec> {
 /// The local file or directory a copier writes: `-t DIR`, else its last operand (`cp a b`,
 /// `ln -sf /dev/null f`, `rsync -a src/ dst/`); none when the destination is remote
 /// (`scp f host:`) or there is no source.
-fn copy_destination(
-    program: &str,
-    c: &argv::Classified<'_>,
-    operands: &[String],
-) -> Option<String> {
+fn copy_destination(program: &str, c: &argv::Classified<'_>, operands: &[Str]) -> Option<Str> {
     if !matches!(program, "cp" | "mv" | "ln" | "install" | "rsync" | "scp") {
         return None;
     }
@@ -1622,14 +1621,15 @@ pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn push_unique(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
-        list.push(item);
+/// Appends `item` unless the list has it; converted to a [`Str`] only when appended.
+fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut Vec<Str>, item: S) {
+    if !list.iter().any(|x| x == item.as_ref()) {
+        list.push(item.into());
     }
 }
 
-fn extend_unique(list: &mut Vec<String>, items: &[String]) {
+fn extend_unique(list: &mut Vec<Str>, items: &[Str]) {
     for i in items {
-        push_unique(list, i.clone());
+        push_unique(list, i.as_str());
     }
 }
