@@ -28,6 +28,7 @@ mod wrappers;
 
 use brush_parser::ast;
 use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause, Str};
+use smallvec::SmallVec;
 
 use crate::{Origin, lift, opaque};
 pub(crate) use argv::{
@@ -250,6 +251,9 @@ struct Io {
     env: Vec<Str>,
 }
 
+/// Indices into the walker's actions (a pipeline's `exec` actions): inline up to eight.
+type Marks = SmallVec<[usize; 8]>;
+
 /// How a command was reached (borrowed: a wrapper builds a new one only for what it runs).
 #[derive(Debug, Clone, Copy)]
 struct Cx<'c> {
@@ -268,7 +272,7 @@ struct Walker<'a> {
     /// Added to every local span (a line re-parsed on its own).
     base: u32,
     /// Indices of the `exec` actions of the pipeline stage being walked.
-    stage: Option<Vec<usize>>,
+    stage: Option<Marks>,
     /// What the last simple command writes to stdout, when known exactly.
     literal_output: Option<(String, [u32; 2])>,
     /// Files written earlier in the text with literal content.
@@ -365,11 +369,11 @@ impl<'a> Walker<'a> {
         let n = pipeline.seq.len();
         self.out.reserve(n);
         // The `exec` actions of every stage, in order; `ranges[i]` is stage i's part of it.
-        let mut marks: Vec<usize> = Vec::with_capacity(n);
-        let mut ranges: Vec<[usize; 2]> = Vec::with_capacity(n);
+        let mut marks = Marks::new();
+        let mut ranges: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
         let mut upstream: Vec<Str> = Vec::with_capacity(n);
-        let mut bounds: Vec<[usize; 2]> = Vec::with_capacity(n);
+        let mut bounds: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
         // The stdin of the current stage; `upstream` is moved in and back out, not copied.
@@ -1536,7 +1540,11 @@ fn display(argv: &[Arg]) -> String {
             out.push('"');
         } else {
             out.push('\'');
-            out.push_str(&a.text.replace('\'', "'\\''"));
+            if a.text.contains('\'') {
+                out.push_str(&a.text.replace('\'', "'\\''"));
+            } else {
+                out.push_str(&a.text);
+            }
             out.push('\'');
         }
     }
@@ -1549,30 +1557,28 @@ fn is_plain(text: &str) -> bool {
     if text.is_empty() {
         return false;
     }
-    // ASCII words (nearly all) are decided byte by byte; `char::is_whitespace` on ASCII is
-    // exactly tab, newline, vertical tab, form feed, carriage return and space.
-    if text.bytes().all(|b| {
-        b.is_ascii()
-            && !matches!(
-                b,
-                b'\t'
-                    | b'\n'
-                    | 0x0b
-                    | 0x0c
-                    | b'\r'
-                    | b' '
-                    | b'\''
-                    | b'"'
-                    | b'\\'
-                    | b';'
-                    | b'|'
-                    | b'&'
-            )
-    }) {
+    // ASCII words (nearly all) are decided byte by byte through a table; `char::is_whitespace`
+    // on ASCII is exactly tab, newline, vertical tab, form feed, carriage return and space.
+    if text.bytes().all(|b| PLAIN_BYTE[usize::from(b)]) {
         return true;
     }
     !text.contains(special)
 }
+
+/// ASCII bytes a plain word may hold: all but blanks, quotes, backslash, `;`, `|`, `&`
+/// (non-ASCII bytes are `false`: such words take the `char` path).
+const PLAIN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = !matches!(
+            b as u8,
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'\'' | b'"' | b'\\' | b';' | b'|' | b'&'
+        );
+        b += 1;
+    }
+    table
+};
 
 /// `>&2`, `<&0`, `>&-`: a descriptor, not a file.
 fn is_fd(text: &str) -> bool {
