@@ -545,7 +545,7 @@ impl Gen {
                 })
             } else {
                 ActionDetail::Exec(ExecAction {
-                    program: self.rng.pick(STRINGS).to_string(),
+                    program: guard_model::Str::from(*self.rng.pick(STRINGS)),
                     flags: self.strings(2),
                     paths: self.strings(2),
                     elevated: self.rng.chance(50),

@@ -413,7 +413,7 @@ impl<'a> Walker<'a> {
                 }) = self.out.get(m)
                 {
                     if decoded.is_none() && wrappers::is_decoder(&e.program) {
-                        decoded = Some(e.program.clone());
+                        decoded = Some(e.program.to_string());
                     }
                     // Escapes guard does not expand may decode anything (`printf '\x72m'`);
                     // a `printf` it expanded exactly is a literal instead.
@@ -422,7 +422,7 @@ impl<'a> Walker<'a> {
                         && e.args.iter().any(|a| a.contains('\\'))
                         && !(e.program == "printf" && self.literal_output.is_some())
                     {
-                        decoded = Some(e.program.clone());
+                        decoded = Some(e.program.to_string());
                     }
                     upstream.push(Str::from(e.program.as_str()));
                 }
@@ -946,7 +946,7 @@ impl<'a> Walker<'a> {
                 let [start, end] = io.span.map(|o| o.saturating_sub(self.base) as usize);
                 let text = self.text.get(start..end).unwrap_or("").to_string();
                 let argv = vec![Arg::literal("", io.span)];
-                let action = exec_action(argv, String::new(), &io, stdin, &cx, text);
+                let action = exec_action(argv, Str::default(), &io, stdin, &cx, text);
                 self.push_exec(action);
             }
             if !self.files.is_empty() {
@@ -1059,7 +1059,7 @@ impl<'a> Walker<'a> {
             self.out.push(action);
             return;
         }
-        let program = basename(&first.text).to_string();
+        let program = Str::from(basename(&first.text));
         // The command as shown in messages: computed once for the action, wrappers and lifting.
         let shown = display(&argv);
         let args = argv.get(1..).unwrap_or_default();
@@ -1174,7 +1174,7 @@ impl<'a> Walker<'a> {
 /// action's `path` and `args`.
 fn exec_action(
     argv: Vec<Arg>,
-    program: String,
+    program: Str,
     io: &Io,
     stdin: Option<&Stdin>,
     cx: &Cx<'_>,

@@ -936,7 +936,7 @@ pub fn detail() -> impl Strategy<Value = ActionDetail> {
                 |(program, flags, paths, piped_from, hosts, elevated, remote_host)| {
                     ActionDetail::Exec(ExecAction {
                         path: format!("/usr/bin/{program}"),
-                        program,
+                        program: program.into(),
                         operands: paths.clone(),
                         sends: hosts.iter().take(1).cloned().collect(),
                         writes: paths.clone(),

@@ -81,7 +81,7 @@ impl Walker<'_> {
         for action in self.out.get(start..).unwrap_or_default() {
             if let ActionDetail::Exec(e) = &action.detail {
                 if decoded.is_none() && wrappers::is_decoder(&e.program) {
-                    decoded = Some(e.program.clone());
+                    decoded = Some(e.program.to_string());
                 }
                 programs.push(Str::from(e.program.as_str()));
             }
