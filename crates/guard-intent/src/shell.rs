@@ -1174,14 +1174,16 @@ impl<'a> Walker<'a> {
 /// action's `path` and `args`.
 fn exec_action(
     argv: Vec<Arg>,
-    program: Str,
+    name: Str,
     io: &Io,
     stdin: Option<&Stdin>,
     cx: &Cx<'_>,
     text: String,
 ) -> Action {
+    // Read as `&str` throughout (a `Str` would re-derive its length on every use).
+    let program: &str = name.as_str();
     let args = argv.get(1..).unwrap_or_default();
-    let spec = exec_spec(&program);
+    let spec = exec_spec(program);
     // `find`'s `-exec … ;` segments are commands of their own, not find's options.
     let find_args: Vec<Arg>;
     let classified_args: &[Arg] = if program == "find" {
@@ -1249,7 +1251,7 @@ fn exec_action(
             push_unique(paths, normalize_path(p));
         }
     };
-    match program.as_str() {
+    match program {
         "dd" => {
             for o in &operands {
                 if let Some((key, value)) = o.split_once('=') {
@@ -1275,7 +1277,7 @@ fn exec_action(
             }
         }
         // A wrapper's operands are a command: its own action carries the paths.
-        _ if c.rest.is_some() || has_no_path_operands(&program) => {}
+        _ if c.rest.is_some() || has_no_path_operands(program) => {}
         "scp" | "rsync" => {
             for o in operands.iter().filter(|o| net::remote_operand(o).is_none()) {
                 add_path(&mut e.paths, o);
@@ -1295,9 +1297,7 @@ fn exec_action(
     for p in &c.path_values {
         add_path(&mut e.paths, p);
     }
-    if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate")
-        || program.starts_with("mkfs")
-    {
+    if matches!(program, "tee" | "shred" | "wipefs" | "truncate") || program.starts_with("mkfs") {
         for p in &operands {
             push_unique(&mut e.writes, normalize_path(p));
         }
@@ -1312,11 +1312,11 @@ fn exec_action(
     };
     let stdin_reads: &[Str] = stdin_file.as_slice();
     let found = net::analyze(
-        &program,
+        program,
         args,
         &c,
         stdin_reads,
-        piped && net_reads_stdin(&program),
+        piped && net_reads_stdin(program),
     );
     e.hosts = io.hosts.clone();
     extend_unique(&mut e.hosts, &found.hosts);
@@ -1329,7 +1329,7 @@ fn exec_action(
         }
         extend_unique(&mut e.sends, &sent);
     }
-    if let Some(dest) = copy_destination(&program, &c, &operands) {
+    if let Some(dest) = copy_destination(program, &c, &operands) {
         push_unique(&mut e.writes, dest);
     }
     e.flags = c.owned_flags();
@@ -1339,7 +1339,7 @@ fn exec_action(
     let mut words = argv.into_iter();
     e.path = words.next().map(|a| a.text).unwrap_or_default();
     e.args = words.map(|a| Str::from(a.text)).collect();
-    e.program = program;
+    e.program = name;
     Action {
         span: cx.origin.place(io.span),
         via: cx.origin.via.clone(),
