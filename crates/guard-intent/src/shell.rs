@@ -424,7 +424,7 @@ impl<'a> Walker<'a> {
                     {
                         decoded = Some(e.program.to_string());
                     }
-                    upstream.push(Str::from(e.program.as_str()));
+                    upstream.push(e.program.clone());
                 }
             }
             previous_literal = self.literal_output.take();
@@ -1234,11 +1234,11 @@ fn exec_action(
         );
     }
     let mut e = ExecAction {
-        writes: io.writes.clone(),
-        reads: io.reads.clone(),
+        writes: copied(&io.writes),
+        reads: copied(&io.reads),
         elevated: cx.elevated,
         remote_host: cx.remote.to_string(),
-        env: io.env.clone(),
+        env: copied(&io.env),
         ..ExecAction::default()
     };
     // `cmd < <(producer)`: the substitution's programs feed it, as a pipe would.
@@ -1318,7 +1318,7 @@ fn exec_action(
         stdin_reads,
         piped && net_reads_stdin(program),
     );
-    e.hosts = io.hosts.clone();
+    e.hosts = copied(&io.hosts);
     extend_unique(&mut e.hosts, &found.hosts);
     e.sends = found.sends;
     if !io.hosts.is_empty() {
@@ -1625,6 +1625,15 @@ fn merge(before: &Vars, after: &mut Vars) {
 
 pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A copy of a list that is usually empty: the empty case costs no call.
+fn copied(list: &[Str]) -> Vec<Str> {
+    if list.is_empty() {
+        Vec::new()
+    } else {
+        list.to_vec()
+    }
 }
 
 /// Appends `item` unless the list has it; converted to a [`Str`] only when appended.

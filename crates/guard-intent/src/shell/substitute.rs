@@ -83,7 +83,7 @@ impl Walker<'_> {
                 if decoded.is_none() && wrappers::is_decoder(&e.program) {
                     decoded = Some(e.program.to_string());
                 }
-                programs.push(Str::from(e.program.as_str()));
+                programs.push(e.program.clone());
             }
         }
         match (literal, decoded) {
