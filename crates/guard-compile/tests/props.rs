@@ -500,9 +500,9 @@ impl Gen {
         }
     }
 
-    fn strings(&mut self, max: usize) -> Vec<String> {
+    fn strings(&mut self, max: usize) -> Vec<guard_model::Str> {
         (0..self.rng.below(max + 1))
-            .map(|_| self.rng.pick(STRINGS).to_string())
+            .map(|_| guard_model::Str::from(*self.rng.pick(STRINGS)))
             .collect()
     }
 
@@ -545,7 +545,7 @@ impl Gen {
                 })
             } else {
                 ActionDetail::Exec(ExecAction {
-                    program: self.rng.pick(STRINGS).to_string(),
+                    program: guard_model::Str::from(*self.rng.pick(STRINGS)),
                     flags: self.strings(2),
                     paths: self.strings(2),
                     elevated: self.rng.chance(50),
@@ -631,7 +631,7 @@ impl Reference<'_> {
                 Value::Int(x) => V::I(x),
                 Value::Str(x) => V::S(x.to_string()),
                 Value::Enum(ty, i) => V::E(ty, i),
-                Value::StrList(l) => V::L(l.iter().map(|s| V::S(s.clone())).collect()),
+                Value::StrList(l) => V::L(l.iter().map(|s| V::S(s.to_string())).collect()),
                 Value::EnumList(ty, l) => V::L(l.iter().map(|i| V::E(ty, *i)).collect()),
             },
             TExprKind::Var(slot) => self.vars[*slot as usize].clone(),

@@ -39,7 +39,7 @@ use crate::prefilter::Scratch;
 pub struct RequestContext<'r> {
     request: &'r Request,
     actions: &'r [Action],
-    labels: Vec<String>,
+    labels: Vec<Str>,
     kinds: Vec<u16>,
 }
 
@@ -200,7 +200,7 @@ fn record(
     ev: &mut Evaluator<'_>,
     rule: &Rule,
     span: [u32; 2],
-    via: &[String],
+    via: &[Str],
     matches: &mut Vec<Match>,
     strongest: &mut Option<Effect>,
 ) {
@@ -814,7 +814,7 @@ mod tests {
         for (writes, paths, expected) in cases {
             let mut action = exec("tee", &[], paths);
             if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
-                e.writes = writes.iter().map(|w| w.to_string()).collect();
+                e.writes = writes.iter().map(|w| Str::from(*w)).collect();
             }
             let request = request("staging", "x");
             let actions = [action];
@@ -939,7 +939,7 @@ mod tests {
         ];
         let mut expected_production = 0;
         for env in ["production", "PROD-west", "prod", "staging", ""] {
-            for groups in [vec![], vec!["dev".to_string(), "on-call".to_string()]] {
+            for groups in [vec![], vec![Str::from("dev"), Str::from("on-call")]] {
                 let mut request = request(env, "rm -rf /var/lib; dd; ls -l; rm x");
                 request.actor.groups = groups;
                 let rcx = RequestContext::new(&request, &actions);
@@ -1202,7 +1202,8 @@ mod tests {
             "",
         ];
         let word = || prop::sample::select(VOCABULARY).prop_map(str::to_string);
-        let words = || prop::collection::vec(word(), 0..4);
+        let words =
+            || prop::collection::vec(prop::sample::select(VOCABULARY).prop_map(Str::from), 0..4);
         (word(), words(), words(), words(), words(), any::<bool>()).prop_map(
             |(program, args, paths, reads, hosts, elevated)| {
                 let mut action = exec(&program, &[], &[]);

@@ -19,7 +19,9 @@ pub mod lift;
 pub mod shell;
 pub mod sql;
 
-use guard_model::{Action, ActionDetail, Channel, Dialect, OpaqueAction, OpaqueCause, Request};
+use guard_model::{
+    Action, ActionDetail, Channel, Dialect, OpaqueAction, OpaqueCause, Request, Str,
+};
 
 /// Commands longer than this are not analysed: they become one `opaque` (`too_large`) action.
 pub const MAX_COMMAND_BYTES: usize = 256 * 1024;
@@ -29,7 +31,7 @@ pub fn opaque(
     cause: OpaqueCause,
     reason: impl Into<String>,
     span: [u32; 2],
-    via: &[String],
+    via: &[Str],
     text: &str,
 ) -> Action {
     Action {
@@ -53,7 +55,7 @@ pub struct Origin {
     /// Byte range in the original command; `None` for top-level text (spans are then the
     /// text's own offsets).
     pub span: Option<[u32; 2]>,
-    pub via: Vec<String>,
+    pub via: Vec<Str>,
 }
 
 impl Origin {
@@ -62,7 +64,7 @@ impl Origin {
     }
 
     /// This origin, one level deeper through `step`, at `span` of the current text.
-    pub fn nested(&self, step: impl Into<String>, span: [u32; 2]) -> Origin {
+    pub fn nested(&self, step: impl Into<Str>, span: [u32; 2]) -> Origin {
         let mut via = self.via.clone();
         via.push(step.into());
         Origin {

@@ -27,7 +27,8 @@ mod words;
 mod wrappers;
 
 use brush_parser::ast;
-use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause};
+use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause, Str};
+use smallvec::SmallVec;
 
 use crate::{Origin, lift, opaque};
 pub(crate) use argv::{
@@ -87,10 +88,7 @@ struct Ctx {
 #[derive(Debug, Clone)]
 pub(crate) enum Stdin {
     /// Another pipeline stage; `programs` are all earlier stages' programs.
-    Pipe {
-        programs: Vec<String>,
-        data: PipeData,
-    },
+    Pipe { programs: Vec<Str>, data: PipeData },
     /// A here-document (`step` `<<`) or here-string (`<<<`) with its expanded text.
     Here {
         text: String,
@@ -239,9 +237,9 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: 
 /// The I/O of one simple command.
 #[derive(Debug, Clone, Default)]
 struct Io {
-    writes: Vec<String>,
-    reads: Vec<String>,
-    hosts: Vec<String>,
+    writes: Vec<Str>,
+    reads: Vec<Str>,
+    hosts: Vec<Str>,
     /// Stdin set by the command's own redirections; else it inherits its caller's (a pipe),
     /// which is passed beside the `Io` by reference, never copied per command.
     stdin: Option<Stdin>,
@@ -250,8 +248,11 @@ struct Io {
     /// The literal path stdout is truncated into (`> file`), if any.
     created: Option<String>,
     /// Environment assignments in effect for the command (`NAME=value`).
-    env: Vec<String>,
+    env: Vec<Str>,
 }
+
+/// Indices into the walker's actions (a pipeline's `exec` actions): inline up to eight.
+type Marks = SmallVec<[usize; 8]>;
 
 /// How a command was reached (borrowed: a wrapper builds a new one only for what it runs).
 #[derive(Debug, Clone, Copy)]
@@ -271,7 +272,7 @@ struct Walker<'a> {
     /// Added to every local span (a line re-parsed on its own).
     base: u32,
     /// Indices of the `exec` actions of the pipeline stage being walked.
-    stage: Option<Vec<usize>>,
+    stage: Option<Marks>,
     /// What the last simple command writes to stdout, when known exactly.
     literal_output: Option<(String, [u32; 2])>,
     /// Files written earlier in the text with literal content.
@@ -368,11 +369,11 @@ impl<'a> Walker<'a> {
         let n = pipeline.seq.len();
         self.out.reserve(n);
         // The `exec` actions of every stage, in order; `ranges[i]` is stage i's part of it.
-        let mut marks: Vec<usize> = Vec::with_capacity(n);
-        let mut ranges: Vec<[usize; 2]> = Vec::with_capacity(n);
+        let mut marks = Marks::new();
+        let mut ranges: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
-        let mut upstream: Vec<String> = Vec::with_capacity(n);
-        let mut bounds: Vec<[usize; 2]> = Vec::with_capacity(n);
+        let mut upstream: Vec<Str> = Vec::with_capacity(n);
+        let mut bounds: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
         // The stdin of the current stage; `upstream` is moved in and back out, not copied.
@@ -412,7 +413,7 @@ impl<'a> Walker<'a> {
                 }) = self.out.get(m)
                 {
                     if decoded.is_none() && wrappers::is_decoder(&e.program) {
-                        decoded = Some(e.program.clone());
+                        decoded = Some(e.program.to_string());
                     }
                     // Escapes guard does not expand may decode anything (`printf '\x72m'`);
                     // a `printf` it expanded exactly is a literal instead.
@@ -421,7 +422,7 @@ impl<'a> Walker<'a> {
                         && e.args.iter().any(|a| a.contains('\\'))
                         && !(e.program == "printf" && self.literal_output.is_some())
                     {
-                        decoded = Some(e.program.clone());
+                        decoded = Some(e.program.to_string());
                     }
                     upstream.push(e.program.clone());
                 }
@@ -703,13 +704,13 @@ impl<'a> Walker<'a> {
                         }
                         match kind {
                             ast::IoFileRedirectKind::Read => {
-                                push_unique(&mut io.reads, path.clone());
+                                push_unique(&mut io.reads, path.as_str());
                                 if fd.is_none_or(|f| f == 0) {
                                     io.stdin = Some(Stdin::File(path));
                                 }
                             }
                             ast::IoFileRedirectKind::ReadAndWrite => {
-                                push_unique(&mut io.reads, path.clone());
+                                push_unique(&mut io.reads, path.as_str());
                                 push_unique(&mut io.writes, path);
                             }
                             ast::IoFileRedirectKind::Write | ast::IoFileRedirectKind::Clobber
@@ -840,7 +841,7 @@ impl<'a> Walker<'a> {
     fn simple(&mut self, cmd: &mut ast::SimpleCommand, stdin: Option<&Stdin>) {
         let mut assignments: Vec<(String, Var)> = vec![];
         // The same assignments as `NAME=value`, for the action's `env`.
-        let mut env: Vec<String> = vec![];
+        let mut env: Vec<Str> = vec![];
         let mut redirects: Vec<&mut ast::IoRedirect> = vec![];
         // One field per word, usually: sized once.
         let words = cmd.prefix.as_ref().map_or(0, |p| p.0.len())
@@ -945,7 +946,7 @@ impl<'a> Walker<'a> {
                 let [start, end] = io.span.map(|o| o.saturating_sub(self.base) as usize);
                 let text = self.text.get(start..end).unwrap_or("").to_string();
                 let argv = vec![Arg::literal("", io.span)];
-                let action = exec_action(argv, String::new(), &io, stdin, &cx, text);
+                let action = exec_action(argv, Str::default(), &io, stdin, &cx, text);
                 self.push_exec(action);
             }
             if !self.files.is_empty() {
@@ -1058,7 +1059,7 @@ impl<'a> Walker<'a> {
             self.out.push(action);
             return;
         }
-        let program = basename(&first.text).to_string();
+        let program = Str::from(basename(&first.text));
         // The command as shown in messages: computed once for the action, wrappers and lifting.
         let shown = display(&argv);
         let args = argv.get(1..).unwrap_or_default();
@@ -1173,14 +1174,16 @@ impl<'a> Walker<'a> {
 /// action's `path` and `args`.
 fn exec_action(
     argv: Vec<Arg>,
-    program: String,
+    name: Str,
     io: &Io,
     stdin: Option<&Stdin>,
     cx: &Cx<'_>,
     text: String,
 ) -> Action {
+    // Read as `&str` throughout (a `Str` would re-derive its length on every use).
+    let program: &str = name.as_str();
     let args = argv.get(1..).unwrap_or_default();
-    let spec = exec_spec(&program);
+    let spec = exec_spec(program);
     // `find`'s `-exec … ;` segments are commands of their own, not find's options.
     let find_args: Vec<Arg>;
     let classified_args: &[Arg] = if program == "find" {
@@ -1214,23 +1217,28 @@ fn exec_action(
     let rest = c
         .rest
         .map_or(0, |r| classified_args.len().saturating_sub(r));
-    let mut operands: Vec<String> = Vec::with_capacity(c.operands.len() + rest);
+    let mut operands: Vec<Str> = Vec::with_capacity(c.operands.len() + rest);
     operands.extend(
         c.operands
             .iter()
             .filter_map(|&i| classified_args.get(i))
-            .map(|a| a.text.clone()),
+            .map(|a| Str::from(a.text.as_str())),
     );
     // A wrapper's operands are the command it runs.
     if let Some(rest) = c.rest {
-        operands.extend(classified_args.iter().skip(rest).map(|a| a.text.clone()));
+        operands.extend(
+            classified_args
+                .iter()
+                .skip(rest)
+                .map(|a| Str::from(a.text.as_str())),
+        );
     }
     let mut e = ExecAction {
-        writes: io.writes.clone(),
-        reads: io.reads.clone(),
+        writes: copied(&io.writes),
+        reads: copied(&io.reads),
         elevated: cx.elevated,
         remote_host: cx.remote.to_string(),
-        env: io.env.clone(),
+        env: copied(&io.env),
         ..ExecAction::default()
     };
     // `cmd < <(producer)`: the substitution's programs feed it, as a pipe would.
@@ -1238,12 +1246,12 @@ fn exec_action(
         e.piped_from.clone_from(programs);
     }
     // Each path is normalised into `e.paths` as it is found, in the order found.
-    let add_path = |paths: &mut Vec<String>, p: &str| {
+    let add_path = |paths: &mut Vec<Str>, p: &str| {
         if !(p.is_empty() || p == "-" || p.contains("://")) {
             push_unique(paths, normalize_path(p));
         }
     };
-    match program.as_str() {
+    match program {
         "dd" => {
             for o in &operands {
                 if let Some((key, value)) = o.split_once('=') {
@@ -1269,7 +1277,7 @@ fn exec_action(
             }
         }
         // A wrapper's operands are a command: its own action carries the paths.
-        _ if c.rest.is_some() || has_no_path_operands(&program) => {}
+        _ if c.rest.is_some() || has_no_path_operands(program) => {}
         "scp" | "rsync" => {
             for o in operands.iter().filter(|o| net::remote_operand(o).is_none()) {
                 add_path(&mut e.paths, o);
@@ -1289,9 +1297,7 @@ fn exec_action(
     for p in &c.path_values {
         add_path(&mut e.paths, p);
     }
-    if matches!(program.as_str(), "tee" | "shred" | "wipefs" | "truncate")
-        || program.starts_with("mkfs")
-    {
+    if matches!(program, "tee" | "shred" | "wipefs" | "truncate") || program.starts_with("mkfs") {
         for p in &operands {
             push_unique(&mut e.writes, normalize_path(p));
         }
@@ -1300,29 +1306,30 @@ fn exec_action(
         e.writes.retain(|w| w != "-");
     }
     let piped = matches!(stdin, Some(Stdin::Pipe { .. }));
-    let stdin_reads: &[String] = match stdin {
-        Some(Stdin::File(f)) => std::slice::from_ref(f),
-        _ => &[],
+    let stdin_file: Option<Str> = match stdin {
+        Some(Stdin::File(f)) => Some(Str::from(f.as_str())),
+        _ => None,
     };
+    let stdin_reads: &[Str] = stdin_file.as_slice();
     let found = net::analyze(
-        &program,
+        program,
         args,
         &c,
         stdin_reads,
-        piped && net_reads_stdin(&program),
+        piped && net_reads_stdin(program),
     );
-    e.hosts = io.hosts.clone();
+    e.hosts = copied(&io.hosts);
     extend_unique(&mut e.hosts, &found.hosts);
     e.sends = found.sends;
     if !io.hosts.is_empty() {
         // Output to /dev/tcp sends what the program reads.
-        let mut sent: Vec<String> = e.reads.clone();
+        let mut sent: Vec<Str> = e.reads.clone();
         if program != "echo" && program != "printf" {
             sent.extend(e.paths.iter().cloned());
         }
         extend_unique(&mut e.sends, &sent);
     }
-    if let Some(dest) = copy_destination(&program, &c, &operands) {
+    if let Some(dest) = copy_destination(program, &c, &operands) {
         push_unique(&mut e.writes, dest);
     }
     e.flags = c.owned_flags();
@@ -1331,8 +1338,8 @@ fn exec_action(
     // Moved in last: the words are no longer read as arguments.
     let mut words = argv.into_iter();
     e.path = words.next().map(|a| a.text).unwrap_or_default();
-    e.args = words.map(|a| a.text).collect();
-    e.program = program;
+    e.args = words.map(|a| Str::from(a.text)).collect();
+    e.program = name;
     Action {
         span: cx.origin.place(io.span),
         via: cx.origin.via.clone(),
@@ -1394,11 +1401,7 @@ fn exec_spec(program: &str) -> Option<&'static Spec> {
 /// The local file or directory a copier writes: `-t DIR`, else its last operand (`cp a b`,
 /// `ln -sf /dev/null f`, `rsync -a src/ dst/`); none when the destination is remote
 /// (`scp f host:`) or there is no source.
-fn copy_destination(
-    program: &str,
-    c: &argv::Classified<'_>,
-    operands: &[String],
-) -> Option<String> {
+fn copy_destination(program: &str, c: &argv::Classified<'_>, operands: &[Str]) -> Option<Str> {
     if !matches!(program, "cp" | "mv" | "ln" | "install" | "rsync" | "scp") {
         return None;
     }
@@ -1537,7 +1540,11 @@ fn display(argv: &[Arg]) -> String {
             out.push('"');
         } else {
             out.push('\'');
-            out.push_str(&a.text.replace('\'', "'\\''"));
+            if a.text.contains('\'') {
+                out.push_str(&a.text.replace('\'', "'\\''"));
+            } else {
+                out.push_str(&a.text);
+            }
             out.push('\'');
         }
     }
@@ -1550,30 +1557,28 @@ fn is_plain(text: &str) -> bool {
     if text.is_empty() {
         return false;
     }
-    // ASCII words (nearly all) are decided byte by byte; `char::is_whitespace` on ASCII is
-    // exactly tab, newline, vertical tab, form feed, carriage return and space.
-    if text.bytes().all(|b| {
-        b.is_ascii()
-            && !matches!(
-                b,
-                b'\t'
-                    | b'\n'
-                    | 0x0b
-                    | 0x0c
-                    | b'\r'
-                    | b' '
-                    | b'\''
-                    | b'"'
-                    | b'\\'
-                    | b';'
-                    | b'|'
-                    | b'&'
-            )
-    }) {
+    // ASCII words (nearly all) are decided byte by byte through a table; `char::is_whitespace`
+    // on ASCII is exactly tab, newline, vertical tab, form feed, carriage return and space.
+    if text.bytes().all(|b| PLAIN_BYTE[usize::from(b)]) {
         return true;
     }
     !text.contains(special)
 }
+
+/// ASCII bytes a plain word may hold: all but blanks, quotes, backslash, `;`, `|`, `&`
+/// (non-ASCII bytes are `false`: such words take the `char` path).
+const PLAIN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = !matches!(
+            b as u8,
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'\'' | b'"' | b'\\' | b';' | b'|' | b'&'
+        );
+        b += 1;
+    }
+    table
+};
 
 /// `>&2`, `<&0`, `>&-`: a descriptor, not a file.
 fn is_fd(text: &str) -> bool {
@@ -1622,14 +1627,24 @@ pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn push_unique(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
-        list.push(item);
+/// A copy of a list that is usually empty: the empty case costs no call.
+fn copied(list: &[Str]) -> Vec<Str> {
+    if list.is_empty() {
+        Vec::new()
+    } else {
+        list.to_vec()
     }
 }
 
-fn extend_unique(list: &mut Vec<String>, items: &[String]) {
+/// Appends `item` unless the list has it; converted to a [`Str`] only when appended.
+fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut Vec<Str>, item: S) {
+    if !list.iter().any(|x| x == item.as_ref()) {
+        list.push(item.into());
+    }
+}
+
+fn extend_unique(list: &mut Vec<Str>, items: &[Str]) {
     for i in items {
-        push_unique(list, i.clone());
+        push_unique(list, i.as_str());
     }
 }

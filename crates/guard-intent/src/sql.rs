@@ -34,7 +34,7 @@ mod pg;
 mod plpgsql;
 
 use guard_model::{
-    Action, ActionDetail, Dialect, ObjectKind, OpaqueCause, SqlAction, StatementKind,
+    Action, ActionDetail, Dialect, ObjectKind, OpaqueCause, SqlAction, StatementKind, Str,
 };
 
 use crate::{Origin, opaque};
@@ -329,7 +329,7 @@ pub(crate) struct Facts {
     pub created_temporary: bool,
 }
 
-pub(crate) fn push_unique(list: &mut Vec<String>, item: impl Into<String>) {
+pub(crate) fn push_unique(list: &mut Vec<Str>, item: impl Into<Str>) {
     let item = item.into();
     if !item.is_empty() && !list.contains(&item) {
         list.push(item);
@@ -351,45 +351,45 @@ impl Facts {
     }
 
     /// A relation touched (read unless also written).
-    pub(crate) fn table(&mut self, name: impl Into<String>) {
+    pub(crate) fn table(&mut self, name: impl Into<Str>) {
         push_unique(&mut self.sql.tables, name);
     }
 
     /// A relation written, dropped or altered.
-    pub(crate) fn write(&mut self, name: impl Into<String>) {
+    pub(crate) fn write(&mut self, name: impl Into<Str>) {
         let name = name.into();
         push_unique(&mut self.sql.tables, name.clone());
         push_unique(&mut self.sql.writes, name);
     }
 
-    pub(crate) fn column_read(&mut self, name: impl Into<String>) {
+    pub(crate) fn column_read(&mut self, name: impl Into<Str>) {
         push_unique(&mut self.sql.columns_read, name);
     }
 
-    pub(crate) fn column_written(&mut self, name: impl Into<String>) {
+    pub(crate) fn column_written(&mut self, name: impl Into<Str>) {
         push_unique(&mut self.sql.columns_written, name);
     }
 
     /// A function called; recorded lowercase and without its schema.
     pub(crate) fn function(&mut self, name: &str) {
         let bare = name.rsplit('.').next().unwrap_or(name);
-        push_unique(&mut self.sql.functions, bare.to_lowercase());
+        push_unique(&mut self.sql.functions, Str::from_str_to_lowercase(bare));
     }
 
     pub(crate) fn setting(&mut self, name: &str) {
-        push_unique(&mut self.sql.settings, name.to_lowercase());
+        push_unique(&mut self.sql.settings, Str::from_str_to_lowercase(name));
     }
 
     pub(crate) fn grantee(&mut self, name: &str) {
-        push_unique(&mut self.sql.grantees, name.to_lowercase());
+        push_unique(&mut self.sql.grantees, Str::from_str_to_lowercase(name));
     }
 
     pub(crate) fn privilege(&mut self, name: &str) {
-        push_unique(&mut self.sql.privileges, name.to_lowercase());
+        push_unique(&mut self.sql.privileges, Str::from_str_to_lowercase(name));
     }
 
     pub(crate) fn role(&mut self, name: &str) {
-        push_unique(&mut self.sql.roles, name.to_string());
+        push_unique(&mut self.sql.roles, name);
     }
 
     pub(crate) fn operation(&mut self, name: &str) {
@@ -419,7 +419,7 @@ impl Facts {
         mut self,
         session: &Session,
         span: [u32; 2],
-        via: &[String],
+        via: &[Str],
         text: &str,
     ) -> Action {
         let writes = &self.sql.writes;
@@ -483,7 +483,7 @@ mod tests {
         let inner = actions.iter().find(|a| a.text == "DELETE FROM t");
         assert_eq!(
             inner.map(|a| a.via.clone()),
-            Some(vec!["bash -c".to_string(), "DO".to_string()])
+            Some(vec![Str::from("bash -c"), Str::from("DO")])
         );
         assert_eq!(inner.map(|a| a.span), Some([3, 9]));
     }

@@ -135,8 +135,8 @@ mod object_kind_nullable {
 /// One executed program, after unwrapping wrappers and resolving quoting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecAction {
-    /// Basename of the program (`rm`, `psql`).
-    pub program: String,
+    /// Basename of the program (`rm`, `psql`); a [`Str`], so it does not allocate.
+    pub program: Str,
     /// The program as written (`/usr/bin/rm`).
     pub path: String,
     /// Every argument after the program, unquoted, in order.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Str;
+
 /// What a matching rule asks for. Ordered weakest first, so `max` is the strongest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,7 +89,7 @@ pub struct Match {
     pub span: [u32; 2],
     /// The matched action's `via` chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub via: Vec<String>,
+    pub via: Vec<Str>,
 }
 
 /// Which bundle decided.

@@ -18,8 +18,10 @@ pub mod request;
 pub mod schema;
 
 /// The string type of every list-valued field of an action or request (`exec.args`,
-/// `stmt.tables`, …), which [`schema::Value::StrList`] borrows.
-pub type Str = String;
+/// `stmt.tables`, …), which [`schema::Value::StrList`] borrows. Strings up to 24 bytes (nearly
+/// every argument, flag and path) are stored inline, without an allocation; serialised as a
+/// plain string.
+pub type Str = compact_str::CompactString;
 
 pub use action::{
     Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction, RedisAction,

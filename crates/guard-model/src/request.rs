@@ -49,7 +49,7 @@ impl Target {
     pub fn label_pairs(&self) -> Vec<Str> {
         self.labels
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| compact_str::format_compact!("{k}={v}"))
             .collect()
     }
 }

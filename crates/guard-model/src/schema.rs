@@ -550,7 +550,7 @@ mod tests {
         );
         assert_eq!(
             Field::StmtTables.get(&cx),
-            Value::StrList(&["public.t".to_string()])
+            Value::StrList(&[Str::from("public.t")])
         );
         assert_eq!(Field::ExecProgram.get(&cx), Value::Str(""));
     }

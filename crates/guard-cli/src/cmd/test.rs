@@ -193,7 +193,7 @@ pub fn request(test: &Test, number: usize, case: &TestCase) -> Request {
         actor: Actor {
             id: case.actor_id.clone(),
             kind: case.actor_kind,
-            groups: case.groups.clone(),
+            groups: case.groups.iter().map(guard_model::Str::from).collect(),
         },
         target: Target {
             env: case.env.clone(),

@@ -11,7 +11,7 @@ use guard_model::schema::EnumType;
 use guard_model::{
     Action, ActionDetail, ActionKind, ActorKind, CloudAction, CopyTarget, Effect, ExecAction,
     Field, GitAction, K8sAction, Mode, ObjectKind, OpaqueAction, Request, SqlAction, StatementKind,
-    Target, TerraformAction,
+    Str, Target, TerraformAction,
 };
 
 /// A rule with an id, effect, target, condition and message; enforce mode, no help.
@@ -64,7 +64,7 @@ pub fn sql(statement: StatementKind, tables: &[&str], span: [u32; 2]) -> Action 
         text: String::new(),
         detail: ActionDetail::Sql(SqlAction {
             statement,
-            tables: tables.iter().map(|t| t.to_string()).collect(),
+            tables: tables.iter().map(|t| Str::from(*t)).collect(),
             ..SqlAction::default()
         }),
     }
@@ -78,8 +78,8 @@ pub fn exec(program: &str, flags: &[&str], paths: &[&str]) -> Action {
         detail: ActionDetail::Exec(ExecAction {
             program: program.into(),
             path: program.into(),
-            flags: flags.iter().map(|t| t.to_string()).collect(),
-            paths: paths.iter().map(|t| t.to_string()).collect(),
+            flags: flags.iter().map(|t| Str::from(*t)).collect(),
+            paths: paths.iter().map(|t| Str::from(*t)).collect(),
             ..ExecAction::default()
         }),
     }
@@ -883,8 +883,8 @@ pub fn word() -> impl Strategy<Value = String> {
     prop::sample::select(WORDS).prop_map(str::to_string)
 }
 
-pub fn words() -> impl Strategy<Value = Vec<String>> {
-    prop::collection::vec(word(), 0..4)
+pub fn words() -> impl Strategy<Value = Vec<Str>> {
+    prop::collection::vec(prop::sample::select(WORDS).prop_map(Str::from), 0..4)
 }
 
 pub fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = T> {
@@ -936,7 +936,7 @@ pub fn detail() -> impl Strategy<Value = ActionDetail> {
                 |(program, flags, paths, piped_from, hosts, elevated, remote_host)| {
                     ActionDetail::Exec(ExecAction {
                         path: format!("/usr/bin/{program}"),
-                        program,
+                        program: program.into(),
                         operands: paths.clone(),
                         sends: hosts.iter().take(1).cloned().collect(),
                         writes: paths.clone(),

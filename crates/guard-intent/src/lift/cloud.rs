@@ -5,7 +5,7 @@
 //! These CLIs take `--option value`; an option is boolean only when listed as such (or spelled
 //! `--no-…`), so a value is never mistaken for a resource.
 
-use guard_model::{ActionDetail, CloudAction};
+use guard_model::{ActionDetail, CloudAction, Str};
 
 use super::{Invocation, Lifted};
 
@@ -100,9 +100,9 @@ fn names_resource(option: &str) -> bool {
 }
 
 struct Parsed {
-    operands: Vec<String>,
-    flags: Vec<String>,
-    resources: Vec<String>,
+    operands: Vec<Str>,
+    flags: Vec<Str>,
+    resources: Vec<Str>,
 }
 
 fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
@@ -119,14 +119,14 @@ fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
             .strip_prefix("--")
             .or_else(|| text.strip_prefix('-').filter(|b| !b.is_empty()))
         else {
-            parsed.operands.push(text.to_string());
+            parsed.operands.push(Str::from(text));
             continue;
         };
         if body.is_empty() {
             continue;
         }
         let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
+            Some((n, v)) => (n, Some(v)),
             None => (body, None),
         };
         let name = match name {
@@ -136,7 +136,7 @@ fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
             other => other,
         };
         if !parsed.flags.iter().any(|f| f == name) {
-            parsed.flags.push(name.to_string());
+            parsed.flags.push(Str::from(name));
         }
         let boolean = booleans.contains(&name) || name.starts_with("no-");
         let value = match inline {
@@ -147,18 +147,16 @@ fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
                 .filter(|n| !n.text.starts_with("--"))
                 .map(|n| {
                     i += 1;
-                    n.text.clone()
+                    n.text.as_str()
                 }),
             None => None,
         };
         if let Some(v) = value
             && names_resource(name)
         {
-            parsed.resources.extend(
-                v.split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-            );
+            parsed
+                .resources
+                .extend(v.split([',', ' ']).filter(|s| !s.is_empty()).map(Str::from));
         }
     }
     parsed
@@ -169,9 +167,9 @@ fn action(
     provider: &str,
     service: String,
     operation: String,
-    mut resources: Vec<String>,
-    flags: Vec<String>,
-    extra: Vec<String>,
+    mut resources: Vec<Str>,
+    flags: Vec<Str>,
+    extra: Vec<Str>,
 ) -> Lifted {
     // A copy's destination is its last positional resource (`cp SRC DST`).
     let copies = matches!(
@@ -179,7 +177,7 @@ fn action(
         Some("cp" | "mv" | "sync" | "rsync")
     );
     let destination = match resources.as_slice() {
-        [_, .., last] if copies => last.clone(),
+        [_, .., last] if copies => last.to_string(),
         _ => String::new(),
     };
     resources.extend(extra);
@@ -200,12 +198,15 @@ pub(super) fn aws(inv: &Invocation<'_>) -> Lifted {
     let Some(service) = operands.next() else {
         return Lifted::default();
     };
-    let operation = operands.next().unwrap_or_default().to_ascii_lowercase();
-    let rest: Vec<String> = operands.collect();
+    let operation = operands
+        .next()
+        .map(|o| o.as_str().to_ascii_lowercase())
+        .unwrap_or_default();
+    let rest: Vec<Str> = operands.collect();
     action(
         inv,
         "aws",
-        service.to_ascii_lowercase(),
+        service.as_str().to_ascii_lowercase(),
         operation,
         rest,
         p.flags,
@@ -284,7 +285,7 @@ fn grouped(inv: &Invocation<'_>, provider: &str, booleans: &[&str]) -> Lifted {
             || w.starts_with("set-")
             || w.starts_with("remove-")
     });
-    let (path, resources): (Vec<String>, Vec<String>) = match verb_at {
+    let (path, resources): (Vec<Str>, Vec<Str>) = match verb_at {
         Some(v) => (
             rest.iter().take(v + 1).cloned().collect(),
             rest.iter().skip(v + 1).cloned().collect(),
@@ -294,7 +295,7 @@ fn grouped(inv: &Invocation<'_>, provider: &str, booleans: &[&str]) -> Lifted {
     action(
         inv,
         provider,
-        service.to_ascii_lowercase(),
+        service.as_str().to_ascii_lowercase(),
         path.join(" ").to_ascii_lowercase(),
         resources,
         p.flags,

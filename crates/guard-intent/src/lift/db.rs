@@ -1,7 +1,7 @@
 //! Database clients: `psql`, `mysql`, `sqlite3` (their SQL goes to [`crate::sql`], their
 //! shell escapes — `\!`, `system`, `.shell` — back to the shell walker) and `redis-cli`.
 
-use guard_model::{ActionDetail, Dialect, OpaqueCause, RedisAction};
+use guard_model::{ActionDetail, Dialect, OpaqueCause, RedisAction, Str};
 
 use super::{Invocation, Lifted, NestedShell, decoded_stdin, stdin_text};
 use crate::shell::{ShortIndex, Spec, Stdin, Takes, classify};
@@ -558,7 +558,7 @@ pub(super) fn redis_cli(inv: &Invocation<'_>) -> Lifted {
         out.actions
             .push(inv.action(ActionDetail::Redis(RedisAction {
                 command,
-                args: rest.to_vec(),
+                args: rest.iter().map(|w| Str::from(w.as_str())).collect(),
                 host: host.clone(),
             })));
     }

@@ -2,7 +2,7 @@
 //! plural (`ns` → `namespaces`, `deploy` → `deployments`, `pod/web` → `pods` + `web`), names,
 //! namespace, `--all`, `--all-namespaces`, label selector and canonical flags.
 
-use guard_model::{ActionDetail, K8sAction};
+use guard_model::{ActionDetail, K8sAction, Str};
 
 use super::{Invocation, Lifted};
 use crate::shell::{ShortIndex, Spec, Takes, classify, kubectl_verb_position};
@@ -302,7 +302,7 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
         ..K8sAction::default()
     };
     let base_verb = verb.split(' ').next().unwrap_or("");
-    let mut names: Vec<String> = vec![];
+    let mut names: Vec<Str> = vec![];
     let mut resources: Vec<String> = vec![];
     if POD_VERBS.contains(&base_verb) {
         resources.push("pods".into());
@@ -310,16 +310,16 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
             match r.split_once('/') {
                 Some((kind, name)) => {
                     resources = vec![normalize_resource(kind)];
-                    names.push(name.to_string());
+                    names.push(Str::from(name));
                 }
-                None => names.push((*r).to_string()),
+                None => names.push(Str::from(*r)),
             }
         }
     } else if NODE_VERBS.contains(&base_verb) {
         resources.push("nodes".into());
-        names.extend(rest.iter().take(1).map(|s| (*s).to_string()));
+        names.extend(rest.iter().take(1).map(|s| Str::from(*s)));
     } else if NO_RESOURCE.contains(&base_verb) && !verb.starts_with("rollout") {
-        names.extend(rest.iter().map(|s| (*s).to_string()));
+        names.extend(rest.iter().map(|s| Str::from(*s)));
     } else if let Some((first, tail)) = rest.split_first() {
         if first.contains('/') {
             for r in rest {
@@ -328,7 +328,7 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
                     if !resources.contains(&kind) {
                         resources.push(kind);
                     }
-                    names.push(name.to_string());
+                    names.push(Str::from(name));
                 }
             }
         } else {
@@ -341,7 +341,7 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
             {
                 tail = after;
             }
-            names.extend(tail.iter().map(|s| (*s).to_string()));
+            names.extend(tail.iter().map(|s| Str::from(*s)));
         }
     }
     action.resource = resources.join(",");
@@ -367,10 +367,10 @@ pub(super) fn helm(inv: &Invocation<'_>) -> Lifted {
         | "test" | "get" => verb,
         other => other,
     };
-    let names: Vec<String> = match verb {
-        "uninstall" => rest.iter().map(|s| (*s).to_string()).collect(),
+    let names: Vec<Str> = match verb {
+        "uninstall" => rest.iter().map(|s| Str::from(*s)).collect(),
         "list" | "repo" | "search" | "version" | "env" | "plugin" | "registry" => vec![],
-        _ => rest.iter().take(1).map(|s| (*s).to_string()).collect(),
+        _ => rest.iter().take(1).map(|s| Str::from(*s)).collect(),
     };
     let action = K8sAction {
         tool: "helm".into(),

@@ -1,7 +1,7 @@
 //! Operations tools: `terraform`/`tofu`, `git`, and service managers (`systemctl`, `service`,
 //! `auditctl`).
 
-use guard_model::{ActionDetail, GitAction, ServiceAction, TerraformAction};
+use guard_model::{ActionDetail, GitAction, ServiceAction, Str, TerraformAction};
 
 use super::{Invocation, Lifted};
 use crate::shell::{ShortIndex, Spec, Takes, classify};
@@ -38,9 +38,9 @@ const TF_TWO_WORD: &[&str] = &[
 ];
 
 pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
-    let mut flags: Vec<String> = vec![];
+    let mut flags: Vec<Str> = vec![];
     let mut operands: Vec<String> = vec![];
-    let mut targets: Vec<String> = vec![];
+    let mut targets: Vec<Str> = vec![];
     let mut auto_approve = false;
     let mut i = 0;
     while let Some(a) = inv.args.get(i) {
@@ -67,12 +67,12 @@ pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
             None => None,
         };
         match name.as_str() {
-            "target" => targets.extend(value.clone()),
+            "target" => targets.extend(value.as_deref().map(Str::from)),
             "auto-approve" | "force" => auto_approve = value.as_deref() != Some("false"),
             _ => {}
         }
-        if !flags.contains(&name) {
-            flags.push(name);
+        if !flags.iter().any(|f| *f == name) {
+            flags.push(Str::from(name));
         }
     }
     let Some((first, rest)) = operands.split_first() else {
@@ -97,7 +97,7 @@ pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
                 } else {
                     1
                 })
-                .cloned(),
+                .map(|t| Str::from(t.as_str())),
         );
     }
     let destroy = subcommand == "destroy" || flags.iter().any(|f| f == "destroy");
@@ -301,16 +301,16 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             flags.remove(pos);
             for p in parts {
                 if !flags.iter().any(|f| f == p) {
-                    flags.push(p.to_string());
+                    flags.push(Str::from(p));
                 }
             }
         }
     }
-    let operands: Vec<String> = c
+    let operands: Vec<Str> = c
         .operands
         .iter()
         .filter_map(|&k| tail.get(k))
-        .map(|a| a.text.clone())
+        .map(|a| Str::from(a.text.as_str()))
         .collect();
     let mut force = flags.iter().any(|f| {
         matches!(
@@ -320,13 +320,13 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
     });
     let (remote, refs) = if matches!(subcommand.as_str(), "push" | "pull" | "fetch") {
         let mut it = operands.iter();
-        let remote = it.next().cloned().unwrap_or_default();
-        let refs: Vec<String> = it
+        let remote = it.next().map(|r| r.to_string()).unwrap_or_default();
+        let refs: Vec<Str> = it
             .map(|r| {
                 if subcommand == "push" && r.starts_with('+') {
                     force = true;
                 }
-                r.trim_start_matches('+').to_string()
+                Str::from(r.trim_start_matches('+'))
             })
             .collect();
         (remote, refs)
@@ -336,7 +336,7 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
     let action = GitAction {
         subcommand,
         flags,
-        args: tail.iter().map(|a| a.text.clone()).collect(),
+        args: tail.iter().map(|a| Str::from(a.text.as_str())).collect(),
         force,
         remote,
         refs,
@@ -386,11 +386,11 @@ gspec!(
     ]
 );
 
-fn unit_name(text: &str) -> String {
-    text.strip_suffix(".service").unwrap_or(text).to_string()
+fn unit_name(text: &str) -> Str {
+    Str::from(text.strip_suffix(".service").unwrap_or(text))
 }
 
-fn service_action(inv: &Invocation<'_>, verb: String, units: Vec<String>) -> Lifted {
+fn service_action(inv: &Invocation<'_>, verb: String, units: Vec<Str>) -> Lifted {
     let action = ServiceAction {
         manager: inv.program.to_string(),
         verb,

@@ -18,6 +18,7 @@ pub(crate) enum Takes {
 
 use Takes::{No, Path as P, Value as V};
 
+use guard_model::Str;
 use smallvec::SmallVec;
 
 /// The options of one program: `(spelling, canonical, takes)`. A one-character spelling is
@@ -183,8 +184,8 @@ impl<'a> Classified<'a> {
     }
 
     /// The flags as owned strings (for an action).
-    pub(crate) fn owned_flags(&self) -> Vec<String> {
-        self.flags.iter().map(|f| (*f).to_string()).collect()
+    pub(crate) fn owned_flags(&self) -> Vec<Str> {
+        self.flags.iter().map(|f| Str::from(*f)).collect()
     }
 
     fn add_flag(&mut self, name: &'a str) {
@@ -332,9 +333,9 @@ fn short_cluster<'a>(
 
 /// Normalises a path lexically: `//` and `/./` collapse, `..` folds where it can, a trailing
 /// `/` goes (except for the root), `./build` becomes `build`.
-pub(crate) fn normalize_path(path: &str) -> String {
+pub(crate) fn normalize_path(path: &str) -> Str {
     if path.is_empty() {
-        return String::new();
+        return Str::default();
     }
     let absolute = path.starts_with('/');
     // Already normal (no empty, `.` or `..` segment, no trailing `/`): the result is the
@@ -360,15 +361,15 @@ pub(crate) fn normalize_path(path: &str) -> String {
     };
     let body = path.strip_prefix('/').unwrap_or(path);
     if is_normal(body) {
-        return path.to_string();
+        return Str::from(path);
     }
     if let Some(rest) = path.strip_prefix("./")
         && is_normal(rest)
     {
-        return rest.to_string();
+        return Str::from(rest);
     }
     // The segments kept, joined by `/`, built in one string (popping is truncating).
-    let mut joined = String::with_capacity(path.len() + 1);
+    let mut joined = Str::with_capacity(path.len() + 1);
     for part in path.split('/') {
         match part {
             "" | "." => {}
@@ -397,7 +398,7 @@ pub(crate) fn normalize_path(path: &str) -> String {
             joined.insert(0, '/');
             joined
         }
-        (false, true) => ".".to_string(),
+        (false, true) => Str::from("."),
         (false, false) => joined,
     }
 }

@@ -5,20 +5,22 @@
 //!
 //! `-` in `sends` means the program's stdin (a pipe or an input redirection) is sent.
 
+use guard_model::Str;
+
 use super::argv::{Arg, Classified};
 
 /// What one program sends where.
 #[derive(Debug, Default)]
 pub(crate) struct Net {
-    pub hosts: Vec<String>,
-    pub sends: Vec<String>,
+    pub hosts: Vec<Str>,
+    pub sends: Vec<Str>,
 }
 
 impl Net {
     fn host(&mut self, host: &str) {
         let host = host.trim();
         if !host.is_empty() && !self.hosts.iter().any(|h| h == host) {
-            self.hosts.push(host.to_string());
+            self.hosts.push(Str::from(host));
         }
     }
 
@@ -28,14 +30,14 @@ impl Net {
         if host.trim().len() != host.len() {
             return self.host(&host);
         }
-        if !host.is_empty() && !self.hosts.contains(&host) {
-            self.hosts.push(host);
+        if !host.is_empty() && !self.hosts.iter().any(|h| *h == host) {
+            self.hosts.push(Str::from(host));
         }
     }
 
     fn send(&mut self, file: &str) {
         if !file.is_empty() && !self.sends.iter().any(|f| f == file) {
-            self.sends.push(file.to_string());
+            self.sends.push(Str::from(file));
         }
     }
 }
@@ -114,7 +116,7 @@ pub(crate) fn analyze<'a>(
     program: &str,
     args: &'a [Arg],
     c: &Classified<'a>,
-    stdin_reads: &[String],
+    stdin_reads: &[Str],
     piped: bool,
 ) -> Net {
     let mut net = Net::default();

@@ -7,7 +7,7 @@
 //! the input unknown (an opaque action or a pipe of unknown data), never a guess.
 
 use brush_parser::ast;
-use guard_model::ActionDetail;
+use guard_model::{ActionDetail, Str};
 
 use super::argv::{Arg, classify, normalize_path};
 use super::wrappers::{self, Inner};
@@ -22,7 +22,7 @@ const FILE_STEP: &str = "< file";
 #[derive(Debug, Clone)]
 pub(crate) struct KnownFile {
     /// Normalised path.
-    pub path: String,
+    pub path: Str,
     pub text: String,
     /// Span of the text in the walked source.
     pub span: [u32; 2],
@@ -75,13 +75,13 @@ impl Walker<'_> {
         } else {
             None
         };
-        let mut programs: Vec<String> = vec![];
+        let mut programs: Vec<Str> = vec![];
         let mut decoded: Option<String> = None;
         self.out = walker.out;
         for action in self.out.get(start..).unwrap_or_default() {
             if let ActionDetail::Exec(e) = &action.detail {
                 if decoded.is_none() && wrappers::is_decoder(&e.program) {
-                    decoded = Some(e.program.clone());
+                    decoded = Some(e.program.to_string());
                 }
                 programs.push(e.program.clone());
             }
@@ -109,7 +109,7 @@ impl Walker<'_> {
     pub(super) fn note_written(
         &mut self,
         created: Option<&str>,
-        writes: &[String],
+        writes: &[Str],
         output: Option<&(String, [u32; 2])>,
     ) {
         if self.files.is_empty() && (created.is_none() || output.is_none()) {
@@ -185,7 +185,7 @@ impl Walker<'_> {
         Some(Inner::Shell {
             text: file.text.clone(),
             span: file.span,
-            step: format!("{program} {}", script.text),
+            step: compact_str::format_compact!("{program} {}", script.text),
             elevated: false,
             remote: None,
             stdin: None,

@@ -6,7 +6,8 @@
 //! Invariant: every wrapper that runs something yields it; an unresolvable inner command is
 //! never dropped, it becomes [`Inner::Opaque`].
 
-use guard_model::OpaqueCause;
+use compact_str::format_compact;
+use guard_model::{OpaqueCause, Str};
 
 use super::Stdin;
 use super::argv::{Arg, ShortIndex, Spec, Takes, classify};
@@ -19,18 +20,18 @@ pub(crate) enum Inner {
     /// Another program with its arguments.
     Argv {
         argv: Vec<Arg>,
-        step: String,
+        step: Str,
         elevated: bool,
         remote: Option<String>,
         keeps_stdin: bool,
         /// Environment assignments the wrapper adds (`NAME=value`).
-        env: Vec<String>,
+        env: Vec<Str>,
     },
     /// Shell text to parse.
     Shell {
         text: String,
         span: [u32; 2],
-        step: String,
+        step: Str,
         elevated: bool,
         remote: Option<String>,
         stdin: Option<Stdin>,
@@ -653,7 +654,7 @@ fn argv(argv: Vec<Arg>, step: &str) -> Option<Inner> {
     }
     Some(Inner::Argv {
         argv,
-        step: step.to_string(),
+        step: Str::from(step),
         elevated: false,
         remote: None,
         keeps_stdin: true,
@@ -662,7 +663,7 @@ fn argv(argv: Vec<Arg>, step: &str) -> Option<Inner> {
 }
 
 /// [`argv`] with the environment assignments the wrapper passes.
-fn argv_with_env(argv: Vec<Arg>, step: &str, env: Vec<String>) -> Option<Inner> {
+fn argv_with_env(argv: Vec<Arg>, step: &str, env: Vec<Str>) -> Option<Inner> {
     match self::argv(argv, step)? {
         Inner::Argv {
             argv,
@@ -730,7 +731,7 @@ fn shell_text(args: &[Arg], step: &str, what: &str, remote: Option<String>) -> O
     Some(Inner::Shell {
         text,
         span,
-        step: step.to_string(),
+        step: Str::from(step),
         elevated: false,
         remote,
         stdin: None,
@@ -774,7 +775,7 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
                 .find(|a| a.text == command)
                 .cloned()
                 .unwrap_or_else(|| Arg::literal(command, span));
-            let step = format!("{program} -c");
+            let step = format_compact!("{program} -c");
             one(shell_text(&[arg], &step, &step, None).map(|i| elevate(i, true)))
         }
         "env" => {
@@ -1030,7 +1031,8 @@ fn shell(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
             return vec![];
         };
         // `bash -c`, concatenated directly (this runs for every `sh -c`; `format!` costs more).
-        let step = [program, " -c"].concat();
+        let mut step = Str::from(program);
+        step.push_str(" -c");
         if text.dynamic {
             return vec![dynamic_code(text, &step)];
         }
@@ -1078,7 +1080,7 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
         }) if is_shell => vec![Inner::Shell {
             text: text.clone(),
             span: *span,
-            step: format!("{program} {step}"),
+            step: format_compact!("{program} {step}"),
             elevated: false,
             remote: None,
             stdin: None,
@@ -1093,7 +1095,7 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
             super::PipeData::Literal { text, span } if is_shell => vec![Inner::Shell {
                 text: text.clone(),
                 span: *span,
-                step: format!("| {program}"),
+                step: format_compact!("| {program}"),
                 elevated: false,
                 remote: None,
                 stdin: None,
@@ -1116,15 +1118,12 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
 
 /// `-e NAME=value` options of a container command, as environment entries (a bare `-e NAME`
 /// passes the caller's value, which is not an assignment).
-fn container_env<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
-    values
-        .filter(|v| is_assignment(v))
-        .map(str::to_string)
-        .collect()
+fn container_env<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Str> {
+    values.filter(|v| is_assignment(v)).map(Str::from).collect()
 }
 
 /// `command` run inside `container` (reached through `step`).
-fn in_container(command: Vec<Arg>, step: &str, container: &Arg, env: Vec<String>) -> Vec<Inner> {
+fn in_container(command: Vec<Arg>, step: &str, container: &Arg, env: Vec<Str>) -> Vec<Inner> {
     match argv(command, step) {
         Some(Inner::Argv {
             argv,
@@ -1258,7 +1257,7 @@ fn kubectl_exec(program: &str, args: &[Arg]) -> Vec<Inner> {
     if command.is_empty() {
         return vec![];
     }
-    let step = format!("{program} exec");
+    let step = format_compact!("{program} exec");
     vec![Inner::Argv {
         argv: command.to_vec(),
         step,

@@ -764,7 +764,7 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
         facts
             .sql
             .tables
-            .retain(|t| !ctes.contains(t) || facts.sql.writes.contains(t));
+            .retain(|t| !ctes.iter().any(|c| c == t) || facts.sql.writes.contains(t));
         nested.extend(sweep.nested);
         return (facts, nested);
     }
@@ -1194,7 +1194,7 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
     };
     if let Some(name) = created_temp {
         let plain = relation_name(name, session);
-        if !f.sql.writes.contains(&plain) {
+        if !f.sql.writes.iter().any(|w| *w == plain) {
             f.sql.tables.retain(|t| *t != plain);
         }
         f.created_temporary = true;
