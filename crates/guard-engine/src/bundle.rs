@@ -357,7 +357,7 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
     // (checked above) covers every source text and its recorded digest. Hashing the texts
     // again was a tenth of a load; `Metadata::check_source_digests` does it on request.
     check_spans(&policy, &metadata).map_err(BundleError::Malformed)?;
-    if policy.schema_names() != schema_names {
+    if !policy.schema_names_are(&schema_names) {
         return Err(BundleError::Malformed(
             "the schema name list does not match the policy".into(),
         ));

@@ -96,12 +96,33 @@ impl Serialize for EnumValue {
 }
 
 impl<'de> Deserialize<'de> for EnumValue {
+    /// The pair `(type, variant)`, read without allocating either name.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (ty, variant) = <(String, String)>::deserialize(d)?;
-        let ty = names::enum_type(&ty)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown enum type `{ty}`")))?;
-        EnumValue::named(ty, &variant)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown variant `{variant}`")))
+        struct Pair;
+        impl<'de> serde::de::Visitor<'de> for Pair {
+            type Value = EnumValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an enum type and variant name")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<EnumValue, A::Error> {
+                use serde::de::Error;
+                let ty = seq
+                    .next_element_seed(names::NameSeed {
+                        what: "enum type",
+                        lookup: names::enum_type,
+                    })?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                seq.next_element_seed(names::NameSeed {
+                    what: "variant",
+                    lookup: |name: &str| EnumValue::named(ty, name),
+                })?
+                .ok_or_else(|| A::Error::invalid_length(1, &self))
+            }
+        }
+        d.deserialize_tuple(2, Pair)
     }
 }
 
@@ -483,10 +504,101 @@ pub enum IrError {
 /// A constant set prepared for membership tests.
 #[derive(Debug, Clone)]
 pub(crate) enum SetLookup {
-    Str(FxHashSet<Box<str>>),
+    Str(StrSet),
     Int(FxHashSet<i64>),
     /// Enum indices as a bit mask (every schema enum has fewer than 128 variants).
     Enum(EnumType, u128),
+}
+
+/// A constant string set for membership tests: the items' text in one buffer and an
+/// open-addressing table (Fx hash, linear probing, at most half full) over item indices. Two
+/// allocations per set instead of one per item, which was a tenth of a bundle load.
+#[derive(Debug, Clone)]
+pub(crate) struct StrSet {
+    /// The items, concatenated.
+    text: Box<str>,
+    /// `n` item ends in `text` (item `i` starts where item `i - 1` ends), then the table: a
+    /// power of two of slots, each an item index or [`StrSet::EMPTY`].
+    index: Box<[u32]>,
+    n: usize,
+}
+
+impl StrSet {
+    const EMPTY: u32 = u32::MAX;
+
+    /// The set of `items` (distinct; order is kept for item indices).
+    fn new<'a>(items: impl ExactSizeIterator<Item = &'a str> + Clone) -> StrSet {
+        let n = items.len();
+        let table_len = if n == 0 {
+            0
+        } else {
+            (2 * n).next_power_of_two()
+        };
+        let mut text = String::with_capacity(items.clone().map(str::len).sum());
+        let mut index = Vec::with_capacity(n + table_len);
+        for item in items {
+            text.push_str(item);
+            index.push(len_u32(text.len()));
+        }
+        index.resize(n + table_len, StrSet::EMPTY);
+        let mut set = StrSet {
+            text: text.into_boxed_str(),
+            index: index.into_boxed_slice(),
+            n,
+        };
+        for i in 0..n {
+            let Some(item) = set.item(i) else { continue };
+            let mut at = set.slot_of(item);
+            while set.slots().get(at).is_some_and(|k| *k != StrSet::EMPTY) {
+                at = (at + 1) & (table_len - 1);
+            }
+            if let Some(slot) = set.index.get_mut(n + at) {
+                *slot = len_u32(i);
+            }
+        }
+        set
+    }
+
+    fn slots(&self) -> &[u32] {
+        self.index.get(self.n..).unwrap_or(&[])
+    }
+
+    fn item(&self, i: usize) -> Option<&str> {
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.index.get(p)? as usize,
+            None => 0,
+        };
+        let end = *self.index.get(..self.n)?.get(i)? as usize;
+        self.text.get(start..end)
+    }
+
+    fn slot_of(&self, text: &str) -> usize {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(text.as_bytes());
+        (h.finish() as usize) & self.slots().len().wrapping_sub(1)
+    }
+
+    pub(crate) fn contains(&self, text: &str) -> bool {
+        let slots = self.slots();
+        if slots.is_empty() {
+            return false;
+        }
+        let mask = slots.len() - 1;
+        let mut at = self.slot_of(text);
+        // At most half the slots are full, so an empty one ends every probe.
+        loop {
+            match slots.get(at) {
+                Some(&k) if k != StrSet::EMPTY => {
+                    if self.item(k as usize) == Some(text) {
+                        return true;
+                    }
+                    at = (at + 1) & mask;
+                }
+                _ => return false,
+            }
+        }
+    }
 }
 
 /// At most this many [`Discriminator`]s (fields) per policy: the evaluator keeps their
@@ -587,14 +699,20 @@ impl Policy {
             let unsorted = IrError::UnsortedSet { set: set_no };
             let lookup = match set {
                 SetData::Str(items) => {
-                    let texts = items
-                        .iter()
-                        .map(|id| string(*id))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if !texts.windows(2).all(|w| w.first() < w.get(1)) {
-                        return Err(unsorted);
+                    let mut previous: Option<&str> = None;
+                    for id in items {
+                        let text = string(*id)?;
+                        if previous.is_some_and(|p| p >= text) {
+                            return Err(unsorted);
+                        }
+                        previous = Some(text);
                     }
-                    SetLookup::Str(texts.into_iter().map(Box::from).collect())
+                    // In range: checked just above.
+                    SetLookup::Str(StrSet::new(
+                        items
+                            .iter()
+                            .map(|id| data.strings.get(id.index()).map_or("", String::as_str)),
+                    ))
                 }
                 SetData::Int(items) => {
                     if !items.windows(2).all(|w| w.first() < w.get(1)) {
@@ -888,43 +1006,56 @@ impl Policy {
     /// The names the policy needs from the schema (fields, enum variants, action kinds),
     /// sorted: a bundle lists them so a loader can name what it does not know.
     pub fn schema_names(&self) -> Vec<String> {
-        use std::collections::BTreeSet;
-        // Distinct names first (many nodes read the same field), formatted once each.
-        let mut fields: BTreeSet<&'static str> = BTreeSet::new();
-        let mut variants: BTreeSet<(&'static str, &'static str)> = BTreeSet::new();
-        let mut enums: BTreeSet<&'static str> = BTreeSet::new();
-        let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
+        self.schema_name_parts()
+            .iter()
+            .map(|parts| parts.concat())
+            .collect()
+    }
+
+    /// Whether `names` is exactly [`Self::schema_names`], compared without building it.
+    pub(crate) fn schema_names_are(&self, names: &[String]) -> bool {
+        let parts = self.schema_name_parts();
+        parts.len() == names.len()
+            && parts
+                .iter()
+                .zip(names)
+                .all(|(p, n)| name_bytes(p).eq(n.bytes()))
+    }
+
+    /// [`Self::schema_names`], each name in pieces to concatenate (`["field:", path, "", ""]`,
+    /// `["enum:", type, ".", variant]`), sorted and deduplicated as the joined strings.
+    fn schema_name_parts(&self) -> Vec<[&'static str; 4]> {
+        let mut parts: Vec<[&'static str; 4]> = Vec::new();
         for node in &self.data.nodes {
             match node {
-                Node::Field(f) => {
-                    fields.insert(f.def().path);
-                }
-                Node::Enum(v) => {
-                    variants.insert((v.ty.name(), v.name()));
-                }
+                Node::Field(f) => parts.push(["field:", f.def().path, "", ""]),
+                Node::Enum(v) => parts.push(["enum:", v.ty.name(), ".", v.name()]),
                 _ => {}
             }
         }
         for set in &self.data.sets {
             if let SetData::Enum(ty, items) = set {
-                enums.insert(ty.name());
-                variants.extend(items.iter().map(|v| (v.ty.name(), v.name())));
+                parts.push(["enum:", ty.name(), "", ""]);
+                parts.extend(items.iter().map(|v| ["enum:", v.ty.name(), ".", v.name()]));
             }
         }
         for rule in &self.data.rules {
             if let Some(kind) = rule.on {
-                kinds.insert(kind.name());
+                parts.push(["kind:", kind.name(), "", ""]);
             }
         }
-        let out: BTreeSet<String> = fields
-            .into_iter()
-            .map(|f| format!("field:{f}"))
-            .chain(variants.into_iter().map(|(t, v)| format!("enum:{t}.{v}")))
-            .chain(enums.into_iter().map(|t| format!("enum:{t}")))
-            .chain(kinds.into_iter().map(|k| format!("kind:{k}")))
-            .collect();
-        out.into_iter().collect()
+        // Many nodes read the same field: drop exact repeats before the (slower) byte order.
+        parts.sort_unstable();
+        parts.dedup();
+        parts.sort_unstable_by(|a, b| name_bytes(a).cmp(name_bytes(b)));
+        parts.dedup_by(|a, b| name_bytes(a).eq(name_bytes(b)));
+        parts
     }
+}
+
+/// The bytes of a schema name given in pieces (see [`Policy::schema_name_parts`]).
+fn name_bytes<'a>(parts: &'a [&'static str; 4]) -> impl Iterator<Item = u8> + 'a {
+    parts.iter().flat_map(|p| p.bytes())
 }
 
 /// Whether a schema name from [`Policy::schema_names`] is known to this engine.
@@ -1682,6 +1813,32 @@ mod tests {
             Policy::new(d).err(),
             Some(IrError::DuplicateRule { id: "m.r".into() })
         );
+    }
+
+    #[test]
+    fn string_sets_agree_with_a_hash_set() {
+        let words: Vec<String> = (0..300)
+            .map(|i| match i % 4 {
+                0 => format!("w{i}"),
+                1 => "x".repeat(i % 17),
+                2 => format!("é{i}/"),
+                _ => format!("{i}"),
+            })
+            .collect();
+        for n in [0, 1, 2, 3, 7, 8, 9, 64, 200] {
+            let mut items: Vec<&str> = words.iter().take(n).map(String::as_str).collect();
+            items.sort_unstable();
+            items.dedup();
+            let set = StrSet::new(items.iter().copied());
+            let reference: std::collections::HashSet<&str> = items.iter().copied().collect();
+            for probe in words.iter().map(String::as_str).chain(["", "w", "zz", "x"]) {
+                assert_eq!(
+                    set.contains(probe),
+                    reference.contains(probe),
+                    "{n}: {probe:?}"
+                );
+            }
+        }
     }
 
     #[test]
