@@ -54,7 +54,7 @@ fn main() {
                 _ => 0,
             })
             .sum();
-        let str_bytes: usize = d.strings.iter().map(String::len).sum();
+        let str_bytes: usize = d.strings.iter().map(str::len).sum();
         let doc_bytes: usize = d.rules.iter().map(|r| r.doc.len()).sum();
         let src: usize = loaded.metadata.sources.iter().map(|s| s.text.len()).sum();
         println!(

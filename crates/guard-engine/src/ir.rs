@@ -221,6 +221,126 @@ impl Node {
     }
 }
 
+/// The policy's interned strings ([`PolicyData::strings`]), in one buffer: a bundle has a
+/// couple of thousand, and one allocation each was the decoder's largest cost after hashing.
+/// Serialised exactly as a `Vec<String>`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Strings {
+    text: String,
+    /// Where each string ends in `text` (string `i` starts where string `i - 1` ends).
+    ends: Vec<u32>,
+}
+
+impl Strings {
+    pub fn new() -> Strings {
+        Strings::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)? as usize,
+            None => 0,
+        };
+        self.text.get(start..*self.ends.get(i)? as usize)
+    }
+
+    /// Appends a string; its index is the old [`Self::len`].
+    pub fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.ends.push(len_u32(self.text.len()));
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+}
+
+impl std::ops::Index<usize> for Strings {
+    type Output = str;
+
+    /// String `i`; `""` when out of range (never for an id of a valid policy).
+    fn index(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Strings {
+    fn from_iter<I: IntoIterator<Item = S>>(items: I) -> Strings {
+        let mut strings = Strings::new();
+        for s in items {
+            strings.push(s.as_ref());
+        }
+        strings
+    }
+}
+
+impl fmt::Debug for Strings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Strings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Strings {
+    /// Appends each string to the buffer as it is read (no `String` per item).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strings, D::Error> {
+        struct Append<'a>(&'a mut Strings);
+        impl<'de> serde::de::DeserializeSeed<'de> for Append<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl serde::de::Visitor<'_> for Append<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+                self.0.push(text);
+                Ok(())
+            }
+        }
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = Strings;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Strings, A::Error> {
+                let mut strings = Strings::new();
+                // The hint comes from the input: cap what it can reserve.
+                strings
+                    .ends
+                    .reserve(seq.size_hint().unwrap_or(0).min(1 << 16));
+                while seq.next_element_seed(Append(&mut strings))?.is_some() {}
+                if u32::try_from(strings.text.len()).is_err() {
+                    return Err(serde::de::Error::custom("strings longer than 4 GiB"));
+                }
+                Ok(strings)
+            }
+        }
+        d.deserialize_seq(Seq)
+    }
+}
+
 /// A constant set. Items are sorted and unique (strings by their text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SetData {
@@ -464,7 +584,7 @@ pub struct PolicyData {
     /// The decision when no enforced rule matches.
     #[serde(with = "names::serde_effect")]
     pub default: Effect,
-    pub strings: Vec<String>,
+    pub strings: Strings,
     pub sets: Vec<SetData>,
     pub patterns: Vec<Pattern>,
     pub nodes: Vec<Node>,
@@ -684,13 +804,10 @@ impl Policy {
     /// already compiled by [`PolicyBuilder`].
     fn build(data: PolicyData, compiled: Option<Vec<Matcher>>) -> Result<Policy, IrError> {
         let string = |id: StrId| -> Result<&str, IrError> {
-            data.strings
-                .get(id.index())
-                .map(String::as_str)
-                .ok_or(IrError::OutOfRange {
-                    what: "string",
-                    id: id.0,
-                })
+            data.strings.get(id.index()).ok_or(IrError::OutOfRange {
+                what: "string",
+                id: id.0,
+            })
         };
 
         let mut lookups = Vec::with_capacity(data.sets.len());
@@ -711,7 +828,7 @@ impl Policy {
                     SetLookup::Str(StrSet::new(
                         items
                             .iter()
-                            .map(|id| data.strings.get(id.index()).map_or("", String::as_str)),
+                            .map(|id| data.strings.get(id.index()).unwrap_or("")),
                     ))
                 }
                 SetData::Int(items) => {
@@ -1000,7 +1117,7 @@ impl Policy {
     }
 
     pub fn string(&self, id: StrId) -> &str {
-        self.data.strings.get(id.index()).map_or("", String::as_str)
+        self.data.strings.get(id.index()).unwrap_or("")
     }
 
     /// The names the policy needs from the schema (fields, enum variants, action kinds),
@@ -1097,7 +1214,7 @@ impl PolicyBuilder {
         PolicyBuilder {
             data: PolicyData {
                 default,
-                strings: Vec::new(),
+                strings: Strings::new(),
                 sets: Vec::new(),
                 patterns: Vec::new(),
                 nodes: Vec::new(),
@@ -1115,7 +1232,7 @@ impl PolicyBuilder {
             return *id;
         }
         let id = StrId(len_u32(self.data.strings.len()));
-        self.data.strings.push(text.to_string());
+        self.data.strings.push(text);
         self.strings.insert(text.to_string(), id);
         id
     }
@@ -1504,7 +1621,7 @@ fn plan(
 /// Recursion follows the node depth, which [`Policy::new`] bounds.
 fn implied_strings(data: &PolicyData, id: ExprId) -> Option<(Field, Vec<&str>)> {
     let nodes = &data.nodes;
-    let string = |s: StrId| data.strings.get(s.index()).map(String::as_str);
+    let string = |s: StrId| data.strings.get(s.index());
     let action_field = |id: &ExprId| match nodes.get(id.index()) {
         Some(Node::Field(f)) if !matches!(f.def().scope, Scope::Everywhere) => Some(*f),
         _ => None,
@@ -1774,7 +1891,7 @@ mod tests {
         ));
 
         let mut d = base();
-        d.strings = vec!["b".into(), "a".into()];
+        d.strings = ["b", "a"].into_iter().collect();
         d.sets = vec![SetData::Str(vec![StrId(0), StrId(1)])];
         assert_eq!(Policy::new(d).err(), Some(IrError::UnsortedSet { set: 0 }));
 
@@ -1813,6 +1930,30 @@ mod tests {
             Policy::new(d).err(),
             Some(IrError::DuplicateRule { id: "m.r".into() })
         );
+    }
+
+    #[test]
+    fn strings_encode_as_a_vec_of_strings() {
+        let texts = vec![
+            String::new(),
+            "a".into(),
+            "é/x".into(),
+            "".into(),
+            "long".repeat(40),
+        ];
+        let strings: Strings = texts.iter().collect();
+        assert_eq!(strings.len(), 5);
+        assert_eq!(strings.iter().collect::<Vec<_>>(), texts);
+        assert_eq!(strings.get(5), None);
+        assert_eq!(&strings[2], "é/x");
+        let bytes = postcard::to_stdvec(&strings).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&texts).unwrap());
+        assert_eq!(postcard::from_bytes::<Strings>(&bytes).unwrap(), strings);
+        assert_eq!(format!("{strings:?}"), format!("{texts:?}"));
+        // Invalid UTF-8 and a length past the end are errors, not panics.
+        assert!(postcard::from_bytes::<Strings>(&[1, 1, 0xff]).is_err());
+        assert!(postcard::from_bytes::<Strings>(&[2, 1, b'a', 9]).is_err());
+        assert!(postcard::from_bytes::<Strings>(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
     }
 
     #[test]
