@@ -309,11 +309,18 @@ fn doc_above(text: &str, at: usize) -> Option<[u32; 2]> {
 fn doc_text(lines: &str) -> Option<String> {
     let mut doc = String::with_capacity(lines.len());
     for (i, line) in lines.split('\n').enumerate() {
-        let line = line.trim_start_matches([' ', '\t']).strip_prefix("///")?;
         if i > 0 {
             doc.push('\n');
         }
-        doc.push_str(line.strip_prefix(' ').unwrap_or(line));
+        // The common case first: no indentation, one space.
+        let text = match line.strip_prefix("/// ") {
+            Some(text) => text,
+            None => {
+                let line = line.trim_start_matches([' ', '\t']).strip_prefix("///")?;
+                line.strip_prefix(' ').unwrap_or(line)
+            }
+        };
+        doc.push_str(text);
     }
     Some(doc)
 }

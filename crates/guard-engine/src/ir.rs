@@ -1129,45 +1129,95 @@ impl Policy {
             .collect()
     }
 
-    /// Whether `names` is exactly [`Self::schema_names`], compared without building it.
+    /// Whether `names` is exactly [`Self::schema_names`], checked without building it: `names`
+    /// is strictly increasing (so sorted as the list is, and duplicate-free), as long as the
+    /// policy's set of names, and each of its names, cut into pieces, is one of the policy's.
     pub(crate) fn schema_names_are(&self, names: &[String]) -> bool {
-        let parts = self.schema_name_parts();
+        let mut parts = self.schema_name_parts_unordered();
+        dedup_parts(&mut parts);
         parts.len() == names.len()
-            && parts
-                .iter()
-                .zip(names)
-                .all(|(p, n)| name_bytes(p).eq(n.bytes()))
+            && names.windows(2).all(|w| w.first() < w.get(1))
+            && names.iter().all(|name| {
+                let cut = match name.split_once(':') {
+                    Some(("field", path)) => ["field:", path, "", ""],
+                    Some(("kind", kind)) => ["kind:", kind, "", ""],
+                    Some(("enum", rest)) => match rest.split_once('.') {
+                        Some((ty, variant)) => ["enum:", ty, ".", variant],
+                        None => ["enum:", rest, "", ""],
+                    },
+                    _ => return false,
+                };
+                parts.binary_search_by(|p| p[..].cmp(&cut[..])).is_ok()
+            })
     }
 
     /// [`Self::schema_names`], each name in pieces to concatenate (`["field:", path, "", ""]`,
     /// `["enum:", type, ".", variant]`), sorted and deduplicated as the joined strings.
     fn schema_name_parts(&self) -> Vec<[&'static str; 4]> {
-        let mut parts: Vec<[&'static str; 4]> = Vec::new();
+        let mut parts = self.schema_name_parts_unordered();
+        dedup_parts(&mut parts);
+        parts.sort_unstable_by(|a, b| name_bytes(a).cmp(name_bytes(b)));
+        parts.dedup_by(|a, b| name_bytes(a).eq(name_bytes(b)));
+        parts
+    }
+
+    /// The pieces of every schema name the policy uses, each once, in no useful order. Many
+    /// nodes read the same field: the repeats are dropped as small integers, not as text.
+    fn schema_name_parts_unordered(&self) -> Vec<[&'static str; 4]> {
+        let mut fields: Vec<Field> = Vec::new();
+        let mut variants: Vec<EnumValue> = Vec::new();
+        let mut enums: Vec<EnumType> = Vec::new();
+        let mut kinds: Vec<u16> = Vec::new();
         for node in &self.data.nodes {
             match node {
-                Node::Field(f) => parts.push(["field:", f.def().path, "", ""]),
-                Node::Enum(v) => parts.push(["enum:", v.ty.name(), ".", v.name()]),
+                Node::Field(f) => fields.push(*f),
+                Node::Enum(v) => variants.push(*v),
                 _ => {}
             }
         }
         for set in &self.data.sets {
             if let SetData::Enum(ty, items) = set {
-                parts.push(["enum:", ty.name(), "", ""]);
-                parts.extend(items.iter().map(|v| ["enum:", v.ty.name(), ".", v.name()]));
+                enums.push(*ty);
+                variants.extend(items.iter().copied());
             }
         }
-        for rule in &self.data.rules {
-            if let Some(kind) = rule.on {
-                parts.push(["kind:", kind.name(), "", ""]);
-            }
-        }
-        // Many nodes read the same field: drop exact repeats before the (slower) byte order.
-        parts.sort_unstable();
-        parts.dedup();
-        parts.sort_unstable_by(|a, b| name_bytes(a).cmp(name_bytes(b)));
-        parts.dedup_by(|a, b| name_bytes(a).eq(name_bytes(b)));
+        kinds.extend(
+            self.data
+                .rules
+                .iter()
+                .filter_map(|r| r.on.map(|k| k.index())),
+        );
+        fields.sort_unstable();
+        fields.dedup();
+        variants.sort_unstable();
+        variants.dedup();
+        enums.sort_unstable();
+        enums.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let mut parts =
+            Vec::with_capacity(fields.len() + variants.len() + enums.len() + kinds.len());
+        parts.extend(fields.iter().map(|f| ["field:", f.def().path, "", ""]));
+        parts.extend(
+            variants
+                .iter()
+                .map(|v| ["enum:", v.ty.name(), ".", v.name()]),
+        );
+        parts.extend(enums.iter().map(|t| ["enum:", t.name(), "", ""]));
+        parts.extend(
+            kinds
+                .iter()
+                .filter_map(|k| ActionKind::ALL.get(usize::from(*k)))
+                .map(|k| ["kind:", k.name(), "", ""]),
+        );
         parts
     }
+}
+
+/// Sorts schema name pieces and drops repeats (two variants' names could be equal text).
+fn dedup_parts(parts: &mut Vec<[&'static str; 4]>) {
+    parts.sort_unstable();
+    parts.dedup();
 }
 
 /// The bytes of a schema name given in pieces (see [`Policy::schema_name_parts`]).
@@ -2069,6 +2119,67 @@ mod tests {
         ]);
         assert_eq!(t.parts.len(), 2);
         assert!(b.finish().is_ok());
+    }
+
+    #[test]
+    fn schema_name_lists_are_checked_exactly() {
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let kind = b.field(Field::StmtKind);
+        let drop = EnumValue::named(EnumType::StatementKind, "drop").unwrap();
+        let drop = b.node(Node::Enum(drop));
+        let is_drop = b.compare(CmpOp::Eq, kind, drop);
+        let env = b.field(Field::TargetEnv);
+        let prod = b.str("prod");
+        let on_prod = b.compare(CmpOp::Eq, env, prod);
+        let kinds = b.enum_set(
+            EnumType::ObjectKind,
+            [EnumValue::named(EnumType::ObjectKind, "table").unwrap()],
+        );
+        let kinds = b.set(kinds);
+        let object = b.field(Field::StmtObject);
+        let is_table = b.is_in(object, kinds, false);
+        let cond = b.and(vec![is_drop, on_prod, is_table]);
+        let mut r = rule("m.r", cond.0);
+        r.on = Some(ActionKind::Sql);
+        b.rule(r);
+        let policy = b.finish().unwrap();
+        let names = policy.schema_names();
+        assert_eq!(
+            names,
+            [
+                "enum:object_kind",
+                "enum:object_kind.table",
+                "enum:statement_kind.drop",
+                "field:stmt.kind",
+                "field:stmt.object",
+                "field:target.env",
+                "kind:sql",
+            ]
+        );
+        assert!(policy.schema_names_are(&names));
+        let mut reversed = names.clone();
+        reversed.reverse();
+        assert!(!policy.schema_names_are(&reversed));
+        let mut doubled = names.clone();
+        doubled.insert(1, names[0].clone());
+        doubled.pop();
+        assert!(!policy.schema_names_are(&doubled));
+        assert!(!policy.schema_names_are(&names[1..]));
+        for (i, other) in [
+            "enum:object_kind.view",
+            "field:stmt.kinds",
+            "enum:statement_kind",
+            "bogus",
+            "kind:exec",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut changed = names.clone();
+            changed[i % names.len()] = other.to_string();
+            changed.sort();
+            assert!(!policy.schema_names_are(&changed), "{other}");
+        }
     }
 
     #[test]
