@@ -227,8 +227,9 @@ impl Node {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Strings {
     text: String,
-    /// Where each string ends in `text` (string `i` starts where string `i - 1` ends).
-    ends: Vec<u32>,
+    /// Where each string is in `text` (start and end: one lookup per read, as the evaluation
+    /// plan reads them often).
+    spans: Vec<[u32; 2]>,
 }
 
 impl Strings {
@@ -237,26 +238,25 @@ impl Strings {
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.spans.is_empty()
     }
 
     /// String `i`, if there is one.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
-        let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)? as usize,
-            None => 0,
-        };
-        self.text.get(start..*self.ends.get(i)? as usize)
+        let [start, end] = *self.spans.get(i)?;
+        self.text.get(start as usize..end as usize)
     }
 
     /// Appends a string; its index is the old [`Self::len`].
     pub fn push(&mut self, text: &str) {
+        let start = len_u32(self.text.len());
         self.text.push_str(text);
-        self.ends.push(len_u32(self.text.len()));
+        self.spans.push([start, len_u32(self.text.len())]);
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
@@ -328,7 +328,7 @@ impl<'de> Deserialize<'de> for Strings {
                 let mut strings = Strings::new();
                 // The hint comes from the input: cap what it can reserve.
                 strings
-                    .ends
+                    .spans
                     .reserve(seq.size_hint().unwrap_or(0).min(1 << 16));
                 while seq.next_element_seed(Append(&mut strings))?.is_some() {}
                 if u32::try_from(strings.text.len()).is_err() {
@@ -647,36 +647,42 @@ impl StrSet {
     const EMPTY: u32 = u32::MAX;
 
     /// The set of `items` (distinct; order is kept for item indices).
-    fn new<'a>(items: impl ExactSizeIterator<Item = &'a str> + Clone) -> StrSet {
+    fn new(items: &[&str]) -> StrSet {
         let n = items.len();
         let table_len = if n == 0 {
             0
         } else {
             (2 * n).next_power_of_two()
         };
-        let mut text = String::with_capacity(items.clone().map(str::len).sum());
+        let mask = table_len.wrapping_sub(1);
+        let mut text = String::with_capacity(items.iter().map(|s| s.len()).sum());
         let mut index = Vec::with_capacity(n + table_len);
         for item in items {
             text.push_str(item);
             index.push(len_u32(text.len()));
         }
         index.resize(n + table_len, StrSet::EMPTY);
-        let mut set = StrSet {
-            text: text.into_boxed_str(),
-            index: index.into_boxed_slice(),
-            n,
-        };
-        for i in 0..n {
-            let Some(item) = set.item(i) else { continue };
-            let mut at = set.slot_of(item);
-            while set.slots().get(at).is_some_and(|k| *k != StrSet::EMPTY) {
-                at = (at + 1) & (table_len - 1);
+        for (i, item) in items.iter().enumerate() {
+            let mut at = StrSet::hash(item) & mask;
+            while index.get(n + at).is_some_and(|k| *k != StrSet::EMPTY) {
+                at = (at + 1) & mask;
             }
-            if let Some(slot) = set.index.get_mut(n + at) {
+            if let Some(slot) = index.get_mut(n + at) {
                 *slot = len_u32(i);
             }
         }
-        set
+        StrSet {
+            text: text.into_boxed_str(),
+            index: index.into_boxed_slice(),
+            n,
+        }
+    }
+
+    fn hash(text: &str) -> usize {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(text.as_bytes());
+        h.finish() as usize
     }
 
     fn slots(&self) -> &[u32] {
@@ -692,20 +698,13 @@ impl StrSet {
         self.text.get(start..end)
     }
 
-    fn slot_of(&self, text: &str) -> usize {
-        use std::hash::Hasher;
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(text.as_bytes());
-        (h.finish() as usize) & self.slots().len().wrapping_sub(1)
-    }
-
     pub(crate) fn contains(&self, text: &str) -> bool {
         let slots = self.slots();
         if slots.is_empty() {
             return false;
         }
         let mask = slots.len() - 1;
-        let mut at = self.slot_of(text);
+        let mut at = StrSet::hash(text) & mask;
         // At most half the slots are full, so an empty one ends every probe.
         loop {
             match slots.get(at) {
@@ -811,25 +810,22 @@ impl Policy {
         };
 
         let mut lookups = Vec::with_capacity(data.sets.len());
+        // One buffer for every string set's texts.
+        let mut texts: Vec<&str> = Vec::new();
         for (i, set) in data.sets.iter().enumerate() {
             let set_no = u32::try_from(i).unwrap_or(u32::MAX);
             let unsorted = IrError::UnsortedSet { set: set_no };
             let lookup = match set {
                 SetData::Str(items) => {
-                    let mut previous: Option<&str> = None;
+                    texts.clear();
                     for id in items {
                         let text = string(*id)?;
-                        if previous.is_some_and(|p| p >= text) {
+                        if texts.last().is_some_and(|p| *p >= text) {
                             return Err(unsorted);
                         }
-                        previous = Some(text);
+                        texts.push(text);
                     }
-                    // In range: checked just above.
-                    SetLookup::Str(StrSet::new(
-                        items
-                            .iter()
-                            .map(|id| data.strings.get(id.index()).unwrap_or("")),
-                    ))
+                    SetLookup::Str(StrSet::new(&texts))
                 }
                 SetData::Int(items) => {
                     if !items.windows(2).all(|w| w.first() < w.get(1)) {
@@ -2020,7 +2016,7 @@ mod tests {
             let mut items: Vec<&str> = words.iter().take(n).map(String::as_str).collect();
             items.sort_unstable();
             items.dedup();
-            let set = StrSet::new(items.iter().copied());
+            let set = StrSet::new(&items);
             let reference: std::collections::HashSet<&str> = items.iter().copied().collect();
             for probe in words.iter().map(String::as_str).chain(["", "w", "zz", "x"]) {
                 assert_eq!(
