@@ -115,7 +115,7 @@ fn template(data: &PolicyData, uses: &[usize], t: &Template) -> String {
         .parts
         .iter()
         .map(|p| match p {
-            Part::Text(id) => format!("{:?}", data.strings[id.index()]),
+            Part::Text(id) => format!("{:?}", &data.strings[id.index()]),
             Part::Expr(e) => format!("{{{}}}", expr(data, uses, e.index())),
         })
         .collect();
@@ -129,7 +129,7 @@ fn expr(data: &PolicyData, uses: &[usize], id: usize) -> String {
     let text = match &data.nodes[id] {
         Node::Bool(b) => b.to_string(),
         Node::Int(i) => i.to_string(),
-        Node::Str(s) => format!("{:?}", data.strings[s.index()]),
+        Node::Str(s) => format!("{:?}", &data.strings[s.index()]),
         Node::Enum(v) => v.name().to_string(),
         Node::Field(f) => f.def().path.to_string(),
         Node::Local(slot) => format!("${slot}"),
@@ -139,7 +139,7 @@ fn expr(data: &PolicyData, uses: &[usize], id: usize) -> String {
                     "{{{}}}",
                     items
                         .iter()
-                        .map(|i| format!("{:?}", data.strings[i.index()]))
+                        .map(|i| format!("{:?}", &data.strings[i.index()]))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

@@ -6,9 +6,9 @@
 //! ```text
 //! offset  size  content
 //! 0       8     magic `GUARDBDL`
-//! 8       2     format version (u16), currently 1
+//! 8       2     format version (u16), currently 2
 //! 10      8     body length n (u64)
-//! 18      n     body: postcard of (Metadata, schema names, PolicyData), in that order
+//! 18      n     body: postcard of (Metadata, schema names, PolicyData, doc spans), in that order
 //! 18+n    32    SHA-256 of bytes [0, 18+n)
 //! ```
 //!
@@ -16,6 +16,18 @@
 //! it is the bundle's identity (`sha256:<hex>` in decisions). Schema references (fields, enum
 //! variants, action kinds) are stored by name, and the body lists every name the policy uses
 //! so a loader can say which one it does not know.
+//!
+//! Doc spans (version 2): one `Option<[u32; 2]>` per rule. `Some([start, end])` means the
+//! rule's doc comment is the `///` lines at bytes `start..end` of its source file, read back
+//! as the parser reads them (after `///` and one space, lines joined by `\n`), and the rule
+//! itself stores an empty doc; the shipped library's docs were otherwise stored twice (45 KB).
+//! The encoder uses a span only when reading it back gives the rule's doc exactly; `None`
+//! keeps the doc in the rule. Version 1 stored every doc in its rule; this engine refuses it
+//! (GB002: rebuild the bundle).
+//!
+//! The source texts are carried whole, test blocks included: each source's recorded SHA-256 is
+//! then the file's own (`sha256sum` of the file at the recorded commit), and
+//! [`LoadedBundle::check_fully`] can prove every carried text is that file.
 //!
 //! Why postcard: the body is serde-derived data with no maps and no floats, so postcard's
 //! encoding (varints, length-prefixed sequences, declaration-order fields) is canonical: the
@@ -34,7 +46,7 @@ use crate::ir::{self, Policy, PolicyData, Rule};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"GUARDBDL";
 /// The format version this engine writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER_LEN: usize = 18;
 const DIGEST_LEN: usize = 32;
 
@@ -249,6 +261,68 @@ struct BodyRef<'a> {
     metadata: &'a Metadata,
     schema_names: &'a [String],
     policy: &'a PolicyData,
+    docs: &'a [Option<[u32; 2]>],
+}
+
+/// Where each rule's doc comment is in its source file, when it can be read back from there
+/// exactly ([`doc_text`]); the rule then stores an empty doc. `None`: the doc is stored in the
+/// rule (no doc, or one the source does not spell as `///` lines right above the rule).
+fn doc_spans(policy: &Policy, metadata: &Metadata) -> Vec<Option<[u32; 2]>> {
+    policy
+        .rules()
+        .iter()
+        .map(|rule| {
+            let source = metadata.sources.get(rule.source.file as usize)?;
+            let span = doc_above(&source.text, rule.source.span[0] as usize)?;
+            let [start, end] = span;
+            let text = source.text.get(start as usize..end as usize)?;
+            (!rule.doc.is_empty() && doc_text(text).as_deref() == Some(rule.doc.as_str()))
+                .then_some(span)
+        })
+        .collect()
+}
+
+/// The block of `///` lines right above the line holding byte `at`: from the first line's
+/// `///` to the end of the last line (its newline excluded).
+fn doc_above(text: &str, at: usize) -> Option<[u32; 2]> {
+    let mut end = text.get(..at)?.rfind('\n')?;
+    let last = end;
+    let mut first = None;
+    loop {
+        let line_start = text.get(..end)?.rfind('\n').map_or(0, |i| i + 1);
+        let line = text.get(line_start..end)?;
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if !trimmed.starts_with("///") {
+            break;
+        }
+        first = Some(line_start + (line.len() - trimmed.len()));
+        if line_start == 0 {
+            break;
+        }
+        end = line_start - 1;
+    }
+    Some([u32::try_from(first?).ok()?, u32::try_from(last).ok()?])
+}
+
+/// A doc comment's text from its `///` lines, as the parser reads it: each line after `///`
+/// and one space, joined by `\n`. `None` when a line is not a doc comment line.
+fn doc_text(lines: &str) -> Option<String> {
+    let mut doc = String::with_capacity(lines.len());
+    for (i, line) in lines.split('\n').enumerate() {
+        if i > 0 {
+            doc.push('\n');
+        }
+        // The common case first: no indentation, one space.
+        let text = match line.strip_prefix("/// ") {
+            Some(text) => text,
+            None => {
+                let line = line.trim_start_matches([' ', '\t']).strip_prefix("///")?;
+                line.strip_prefix(' ').unwrap_or(line)
+            }
+        };
+        doc.push_str(text);
+    }
+    Some(doc)
 }
 
 /// Writes a bundle. Deterministic: equal inputs give byte-identical output.
@@ -258,10 +332,18 @@ struct BodyRef<'a> {
 pub fn encode(policy: &Policy, metadata: &Metadata) -> Result<Vec<u8>, BundleError> {
     check_sources(policy, metadata).map_err(BundleError::Encode)?;
     let schema_names = policy.schema_names();
+    let docs = doc_spans(policy, metadata);
+    let mut data = policy.data().clone();
+    for (rule, span) in data.rules.iter_mut().zip(&docs) {
+        if span.is_some() {
+            rule.doc.clear();
+        }
+    }
     let body = postcard::to_stdvec(&BodyRef {
         metadata,
         schema_names: &schema_names,
-        policy: policy.data(),
+        policy: &data,
+        docs: &docs,
     })
     .map_err(|e| BundleError::Encode(e.to_string()))?;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + DIGEST_LEN);
@@ -344,20 +426,23 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
             built_by: metadata.guard_version.clone(),
         });
     }
-    let (data, rest) =
+    let (mut data, rest) =
         postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
+    let (docs, rest) = postcard::take_from_bytes::<Vec<Option<[u32; 2]>>>(rest)
+        .map_err(|e| malformed("doc comments", e))?;
     if !rest.is_empty() {
         return Err(BundleError::Malformed(format!(
-            "{} unexpected bytes after the policy",
+            "{} unexpected bytes after the doc comments",
             rest.len()
         )));
     }
+    read_docs(&mut data, &docs, &metadata).map_err(BundleError::Malformed)?;
     let policy = Policy::new(data).map_err(|e| BundleError::Malformed(e.to_string()))?;
     // Spans only: the per-source digests were checked by `encode`, and the bundle's digest
     // (checked above) covers every source text and its recorded digest. Hashing the texts
     // again was a tenth of a load; `Metadata::check_source_digests` does it on request.
     check_spans(&policy, &metadata).map_err(BundleError::Malformed)?;
-    if policy.schema_names() != schema_names {
+    if !policy.schema_names_are(&schema_names) {
         return Err(BundleError::Malformed(
             "the schema name list does not match the policy".into(),
         ));
@@ -368,6 +453,38 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedBundle, BundleError> {
         policy,
         digest,
     })
+}
+
+/// Fills in the docs stored as spans of the sources (see [`doc_spans`]).
+fn read_docs(
+    data: &mut PolicyData,
+    docs: &[Option<[u32; 2]>],
+    metadata: &Metadata,
+) -> Result<(), String> {
+    if docs.len() != data.rules.len() {
+        return Err(format!(
+            "{} doc comment entries for {} rules",
+            docs.len(),
+            data.rules.len()
+        ));
+    }
+    for (rule, span) in data.rules.iter_mut().zip(docs) {
+        let Some([start, end]) = *span else { continue };
+        let text = metadata
+            .sources
+            .get(rule.source.file as usize)
+            .and_then(|s| s.text.get(start as usize..end as usize));
+        match text.and_then(doc_text) {
+            Some(doc) if rule.doc.is_empty() => rule.doc = doc,
+            _ => {
+                return Err(format!(
+                    "rule `{}` has a doc comment span that is not `///` lines of its source",
+                    rule.id
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Metadata {

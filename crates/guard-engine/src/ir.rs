@@ -96,12 +96,33 @@ impl Serialize for EnumValue {
 }
 
 impl<'de> Deserialize<'de> for EnumValue {
+    /// The pair `(type, variant)`, read without allocating either name.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (ty, variant) = <(String, String)>::deserialize(d)?;
-        let ty = names::enum_type(&ty)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown enum type `{ty}`")))?;
-        EnumValue::named(ty, &variant)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown variant `{variant}`")))
+        struct Pair;
+        impl<'de> serde::de::Visitor<'de> for Pair {
+            type Value = EnumValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an enum type and variant name")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<EnumValue, A::Error> {
+                use serde::de::Error;
+                let ty = seq
+                    .next_element_seed(names::NameSeed {
+                        what: "enum type",
+                        lookup: names::enum_type,
+                    })?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                seq.next_element_seed(names::NameSeed {
+                    what: "variant",
+                    lookup: |name: &str| EnumValue::named(ty, name),
+                })?
+                .ok_or_else(|| A::Error::invalid_length(1, &self))
+            }
+        }
+        d.deserialize_tuple(2, Pair)
     }
 }
 
@@ -197,6 +218,126 @@ impl Node {
             Node::Quantified { over, body, .. } => (&[], [Some(*over), Some(*body)]),
         };
         many.iter().copied().chain(few.into_iter().flatten())
+    }
+}
+
+/// The policy's interned strings ([`PolicyData::strings`]), in one buffer: a bundle has a
+/// couple of thousand, and one allocation each was the decoder's largest cost after hashing.
+/// Serialised exactly as a `Vec<String>`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Strings {
+    text: String,
+    /// Where each string is in `text` (start and end: one lookup per read, as the evaluation
+    /// plan reads them often).
+    spans: Vec<[u32; 2]>,
+}
+
+impl Strings {
+    pub fn new() -> Strings {
+        Strings::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// String `i`, if there is one.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let [start, end] = *self.spans.get(i)?;
+        self.text.get(start as usize..end as usize)
+    }
+
+    /// Appends a string; its index is the old [`Self::len`].
+    pub fn push(&mut self, text: &str) {
+        let start = len_u32(self.text.len());
+        self.text.push_str(text);
+        self.spans.push([start, len_u32(self.text.len())]);
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+}
+
+impl std::ops::Index<usize> for Strings {
+    type Output = str;
+
+    /// String `i`; `""` when out of range (never for an id of a valid policy).
+    fn index(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Strings {
+    fn from_iter<I: IntoIterator<Item = S>>(items: I) -> Strings {
+        let mut strings = Strings::new();
+        for s in items {
+            strings.push(s.as_ref());
+        }
+        strings
+    }
+}
+
+impl fmt::Debug for Strings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Strings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Strings {
+    /// Appends each string to the buffer as it is read (no `String` per item).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strings, D::Error> {
+        struct Append<'a>(&'a mut Strings);
+        impl<'de> serde::de::DeserializeSeed<'de> for Append<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl serde::de::Visitor<'_> for Append<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+                self.0.push(text);
+                Ok(())
+            }
+        }
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = Strings;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Strings, A::Error> {
+                let mut strings = Strings::new();
+                // The hint comes from the input: cap what it can reserve.
+                strings
+                    .spans
+                    .reserve(seq.size_hint().unwrap_or(0).min(1 << 16));
+                while seq.next_element_seed(Append(&mut strings))?.is_some() {}
+                if u32::try_from(strings.text.len()).is_err() {
+                    return Err(serde::de::Error::custom("strings longer than 4 GiB"));
+                }
+                Ok(strings)
+            }
+        }
+        d.deserialize_seq(Seq)
     }
 }
 
@@ -443,7 +584,7 @@ pub struct PolicyData {
     /// The decision when no enforced rule matches.
     #[serde(with = "names::serde_effect")]
     pub default: Effect,
-    pub strings: Vec<String>,
+    pub strings: Strings,
     pub sets: Vec<SetData>,
     pub patterns: Vec<Pattern>,
     pub nodes: Vec<Node>,
@@ -483,10 +624,103 @@ pub enum IrError {
 /// A constant set prepared for membership tests.
 #[derive(Debug, Clone)]
 pub(crate) enum SetLookup {
-    Str(FxHashSet<Box<str>>),
+    Str(StrSet),
     Int(FxHashSet<i64>),
     /// Enum indices as a bit mask (every schema enum has fewer than 128 variants).
     Enum(EnumType, u128),
+}
+
+/// A constant string set for membership tests: the items' text in one buffer and an
+/// open-addressing table (Fx hash, linear probing, at most half full). Each slot holds the
+/// item's index and the high half of its hash, so a miss rarely touches the text. Two
+/// allocations per set instead of one per item, which was a tenth of a bundle load.
+#[derive(Debug, Clone)]
+pub(crate) struct StrSet {
+    /// The items, concatenated.
+    text: Box<str>,
+    /// `n` item ends in `text` (item `i` starts where item `i - 1` ends), then the table: a
+    /// power of two of slots, each `hash >> 32 << 32 | index` or [`StrSet::EMPTY`].
+    index: Box<[u64]>,
+    n: usize,
+}
+
+impl StrSet {
+    const EMPTY: u64 = u64::MAX;
+
+    /// The set of `items` (distinct; order is kept for item indices).
+    fn new(items: &[&str]) -> StrSet {
+        let n = items.len();
+        let table_len = if n == 0 {
+            0
+        } else {
+            (2 * n).next_power_of_two()
+        };
+        let mask = table_len.wrapping_sub(1);
+        let mut text = String::with_capacity(items.iter().map(|s| s.len()).sum());
+        let mut index = Vec::with_capacity(n + table_len);
+        for item in items {
+            text.push_str(item);
+            index.push(text.len() as u64);
+        }
+        index.resize(n + table_len, StrSet::EMPTY);
+        for (i, item) in items.iter().enumerate() {
+            let hash = StrSet::hash(item);
+            let mut at = hash as usize & mask;
+            while index.get(n + at).is_some_and(|k| *k != StrSet::EMPTY) {
+                at = (at + 1) & mask;
+            }
+            if let Some(slot) = index.get_mut(n + at) {
+                *slot = (hash & !0xffff_ffff) | u64::from(len_u32(i));
+            }
+        }
+        StrSet {
+            text: text.into_boxed_str(),
+            index: index.into_boxed_slice(),
+            n,
+        }
+    }
+
+    fn hash(text: &str) -> u64 {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(text.as_bytes());
+        h.finish()
+    }
+
+    fn item(&self, i: usize) -> Option<&str> {
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.index.get(p)? as usize,
+            None => 0,
+        };
+        let end = *self.index.get(..self.n)?.get(i)? as usize;
+        self.text.get(start..end)
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, text: &str) -> bool {
+        let slots = self.index.get(self.n..).unwrap_or(&[]);
+        if slots.is_empty() {
+            return false;
+        }
+        let mask = slots.len() - 1;
+        let hash = StrSet::hash(text);
+        let tag = hash & !0xffff_ffff;
+        let mut at = hash as usize & mask;
+        // At most half the slots are full, so an empty one ends every probe.
+        loop {
+            match slots.get(at) {
+                Some(&k) if k != StrSet::EMPTY => {
+                    if k & !0xffff_ffff == tag
+                        && self.item((k & 0xffff_ffff) as usize) == Some(text)
+                    {
+                        return true;
+                    }
+                    at = (at + 1) & mask;
+                }
+                _ => return false,
+            }
+        }
+    }
 }
 
 /// At most this many [`Discriminator`]s (fields) per policy: the evaluator keeps their
@@ -572,29 +806,29 @@ impl Policy {
     /// already compiled by [`PolicyBuilder`].
     fn build(data: PolicyData, compiled: Option<Vec<Matcher>>) -> Result<Policy, IrError> {
         let string = |id: StrId| -> Result<&str, IrError> {
-            data.strings
-                .get(id.index())
-                .map(String::as_str)
-                .ok_or(IrError::OutOfRange {
-                    what: "string",
-                    id: id.0,
-                })
+            data.strings.get(id.index()).ok_or(IrError::OutOfRange {
+                what: "string",
+                id: id.0,
+            })
         };
 
         let mut lookups = Vec::with_capacity(data.sets.len());
+        // One buffer for every string set's texts.
+        let mut texts: Vec<&str> = Vec::new();
         for (i, set) in data.sets.iter().enumerate() {
             let set_no = u32::try_from(i).unwrap_or(u32::MAX);
             let unsorted = IrError::UnsortedSet { set: set_no };
             let lookup = match set {
                 SetData::Str(items) => {
-                    let texts = items
-                        .iter()
-                        .map(|id| string(*id))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if !texts.windows(2).all(|w| w.first() < w.get(1)) {
-                        return Err(unsorted);
+                    texts.clear();
+                    for id in items {
+                        let text = string(*id)?;
+                        if texts.last().is_some_and(|p| *p >= text) {
+                            return Err(unsorted);
+                        }
+                        texts.push(text);
                     }
-                    SetLookup::Str(texts.into_iter().map(Box::from).collect())
+                    SetLookup::Str(StrSet::new(&texts))
                 }
                 SetData::Int(items) => {
                     if !items.windows(2).all(|w| w.first() < w.get(1)) {
@@ -882,49 +1116,112 @@ impl Policy {
     }
 
     pub fn string(&self, id: StrId) -> &str {
-        self.data.strings.get(id.index()).map_or("", String::as_str)
+        self.data.strings.get(id.index()).unwrap_or("")
     }
 
     /// The names the policy needs from the schema (fields, enum variants, action kinds),
     /// sorted: a bundle lists them so a loader can name what it does not know.
     pub fn schema_names(&self) -> Vec<String> {
-        use std::collections::BTreeSet;
-        // Distinct names first (many nodes read the same field), formatted once each.
-        let mut fields: BTreeSet<&'static str> = BTreeSet::new();
-        let mut variants: BTreeSet<(&'static str, &'static str)> = BTreeSet::new();
-        let mut enums: BTreeSet<&'static str> = BTreeSet::new();
-        let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
+        self.schema_name_parts()
+            .iter()
+            .map(|parts| parts.concat())
+            .collect()
+    }
+
+    /// Whether `names` is exactly [`Self::schema_names`], checked without building it: `names`
+    /// is strictly increasing (so sorted as the list is, and duplicate-free), as long as the
+    /// policy's set of names, and each of its names, cut into pieces, is one of the policy's.
+    pub(crate) fn schema_names_are(&self, names: &[String]) -> bool {
+        let mut parts = self.schema_name_parts_unordered();
+        dedup_parts(&mut parts);
+        parts.len() == names.len()
+            && names.windows(2).all(|w| w.first() < w.get(1))
+            && names.iter().all(|name| {
+                let cut = match name.split_once(':') {
+                    Some(("field", path)) => ["field:", path, "", ""],
+                    Some(("kind", kind)) => ["kind:", kind, "", ""],
+                    Some(("enum", rest)) => match rest.split_once('.') {
+                        Some((ty, variant)) => ["enum:", ty, ".", variant],
+                        None => ["enum:", rest, "", ""],
+                    },
+                    _ => return false,
+                };
+                parts.binary_search_by(|p| p[..].cmp(&cut[..])).is_ok()
+            })
+    }
+
+    /// [`Self::schema_names`], each name in pieces to concatenate (`["field:", path, "", ""]`,
+    /// `["enum:", type, ".", variant]`), sorted and deduplicated as the joined strings.
+    fn schema_name_parts(&self) -> Vec<[&'static str; 4]> {
+        let mut parts = self.schema_name_parts_unordered();
+        dedup_parts(&mut parts);
+        parts.sort_unstable_by(|a, b| name_bytes(a).cmp(name_bytes(b)));
+        parts.dedup_by(|a, b| name_bytes(a).eq(name_bytes(b)));
+        parts
+    }
+
+    /// The pieces of every schema name the policy uses, each once, in no useful order. Many
+    /// nodes read the same field: the repeats are dropped as small integers, not as text.
+    fn schema_name_parts_unordered(&self) -> Vec<[&'static str; 4]> {
+        let mut fields: Vec<Field> = Vec::new();
+        let mut variants: Vec<EnumValue> = Vec::new();
+        let mut enums: Vec<EnumType> = Vec::new();
+        let mut kinds: Vec<u16> = Vec::new();
         for node in &self.data.nodes {
             match node {
-                Node::Field(f) => {
-                    fields.insert(f.def().path);
-                }
-                Node::Enum(v) => {
-                    variants.insert((v.ty.name(), v.name()));
-                }
+                Node::Field(f) => fields.push(*f),
+                Node::Enum(v) => variants.push(*v),
                 _ => {}
             }
         }
         for set in &self.data.sets {
             if let SetData::Enum(ty, items) = set {
-                enums.insert(ty.name());
-                variants.extend(items.iter().map(|v| (v.ty.name(), v.name())));
+                enums.push(*ty);
+                variants.extend(items.iter().copied());
             }
         }
-        for rule in &self.data.rules {
-            if let Some(kind) = rule.on {
-                kinds.insert(kind.name());
-            }
-        }
-        let out: BTreeSet<String> = fields
-            .into_iter()
-            .map(|f| format!("field:{f}"))
-            .chain(variants.into_iter().map(|(t, v)| format!("enum:{t}.{v}")))
-            .chain(enums.into_iter().map(|t| format!("enum:{t}")))
-            .chain(kinds.into_iter().map(|k| format!("kind:{k}")))
-            .collect();
-        out.into_iter().collect()
+        kinds.extend(
+            self.data
+                .rules
+                .iter()
+                .filter_map(|r| r.on.map(|k| k.index())),
+        );
+        fields.sort_unstable();
+        fields.dedup();
+        variants.sort_unstable();
+        variants.dedup();
+        enums.sort_unstable();
+        enums.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let mut parts =
+            Vec::with_capacity(fields.len() + variants.len() + enums.len() + kinds.len());
+        parts.extend(fields.iter().map(|f| ["field:", f.def().path, "", ""]));
+        parts.extend(
+            variants
+                .iter()
+                .map(|v| ["enum:", v.ty.name(), ".", v.name()]),
+        );
+        parts.extend(enums.iter().map(|t| ["enum:", t.name(), "", ""]));
+        parts.extend(
+            kinds
+                .iter()
+                .filter_map(|k| ActionKind::ALL.get(usize::from(*k)))
+                .map(|k| ["kind:", k.name(), "", ""]),
+        );
+        parts
     }
+}
+
+/// Sorts schema name pieces and drops repeats (two variants' names could be equal text).
+fn dedup_parts(parts: &mut Vec<[&'static str; 4]>) {
+    parts.sort_unstable();
+    parts.dedup();
+}
+
+/// The bytes of a schema name given in pieces (see [`Policy::schema_name_parts`]).
+fn name_bytes<'a>(parts: &'a [&'static str; 4]) -> impl Iterator<Item = u8> + 'a {
+    parts.iter().flat_map(|p| p.bytes())
 }
 
 /// Whether a schema name from [`Policy::schema_names`] is known to this engine.
@@ -966,7 +1263,7 @@ impl PolicyBuilder {
         PolicyBuilder {
             data: PolicyData {
                 default,
-                strings: Vec::new(),
+                strings: Strings::new(),
                 sets: Vec::new(),
                 patterns: Vec::new(),
                 nodes: Vec::new(),
@@ -984,7 +1281,7 @@ impl PolicyBuilder {
             return *id;
         }
         let id = StrId(len_u32(self.data.strings.len()));
-        self.data.strings.push(text.to_string());
+        self.data.strings.push(text);
         self.strings.insert(text.to_string(), id);
         id
     }
@@ -1373,7 +1670,7 @@ fn plan(
 /// Recursion follows the node depth, which [`Policy::new`] bounds.
 fn implied_strings(data: &PolicyData, id: ExprId) -> Option<(Field, Vec<&str>)> {
     let nodes = &data.nodes;
-    let string = |s: StrId| data.strings.get(s.index()).map(String::as_str);
+    let string = |s: StrId| data.strings.get(s.index());
     let action_field = |id: &ExprId| match nodes.get(id.index()) {
         Some(Node::Field(f)) if !matches!(f.def().scope, Scope::Everywhere) => Some(*f),
         _ => None,
@@ -1643,7 +1940,7 @@ mod tests {
         ));
 
         let mut d = base();
-        d.strings = vec!["b".into(), "a".into()];
+        d.strings = ["b", "a"].into_iter().collect();
         d.sets = vec![SetData::Str(vec![StrId(0), StrId(1)])];
         assert_eq!(Policy::new(d).err(), Some(IrError::UnsortedSet { set: 0 }));
 
@@ -1682,6 +1979,56 @@ mod tests {
             Policy::new(d).err(),
             Some(IrError::DuplicateRule { id: "m.r".into() })
         );
+    }
+
+    #[test]
+    fn strings_encode_as_a_vec_of_strings() {
+        let texts = vec![
+            String::new(),
+            "a".into(),
+            "é/x".into(),
+            "".into(),
+            "long".repeat(40),
+        ];
+        let strings: Strings = texts.iter().collect();
+        assert_eq!(strings.len(), 5);
+        assert_eq!(strings.iter().collect::<Vec<_>>(), texts);
+        assert_eq!(strings.get(5), None);
+        assert_eq!(&strings[2], "é/x");
+        let bytes = postcard::to_stdvec(&strings).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&texts).unwrap());
+        assert_eq!(postcard::from_bytes::<Strings>(&bytes).unwrap(), strings);
+        assert_eq!(format!("{strings:?}"), format!("{texts:?}"));
+        // Invalid UTF-8 and a length past the end are errors, not panics.
+        assert!(postcard::from_bytes::<Strings>(&[1, 1, 0xff]).is_err());
+        assert!(postcard::from_bytes::<Strings>(&[2, 1, b'a', 9]).is_err());
+        assert!(postcard::from_bytes::<Strings>(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+    }
+
+    #[test]
+    fn string_sets_agree_with_a_hash_set() {
+        let words: Vec<String> = (0..300)
+            .map(|i| match i % 4 {
+                0 => format!("w{i}"),
+                1 => "x".repeat(i % 17),
+                2 => format!("é{i}/"),
+                _ => format!("{i}"),
+            })
+            .collect();
+        for n in [0, 1, 2, 3, 7, 8, 9, 64, 200] {
+            let mut items: Vec<&str> = words.iter().take(n).map(String::as_str).collect();
+            items.sort_unstable();
+            items.dedup();
+            let set = StrSet::new(&items);
+            let reference: std::collections::HashSet<&str> = items.iter().copied().collect();
+            for probe in words.iter().map(String::as_str).chain(["", "w", "zz", "x"]) {
+                assert_eq!(
+                    set.contains(probe),
+                    reference.contains(probe),
+                    "{n}: {probe:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -1771,6 +2118,67 @@ mod tests {
         ]);
         assert_eq!(t.parts.len(), 2);
         assert!(b.finish().is_ok());
+    }
+
+    #[test]
+    fn schema_name_lists_are_checked_exactly() {
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let kind = b.field(Field::StmtKind);
+        let drop = EnumValue::named(EnumType::StatementKind, "drop").unwrap();
+        let drop = b.node(Node::Enum(drop));
+        let is_drop = b.compare(CmpOp::Eq, kind, drop);
+        let env = b.field(Field::TargetEnv);
+        let prod = b.str("prod");
+        let on_prod = b.compare(CmpOp::Eq, env, prod);
+        let kinds = b.enum_set(
+            EnumType::ObjectKind,
+            [EnumValue::named(EnumType::ObjectKind, "table").unwrap()],
+        );
+        let kinds = b.set(kinds);
+        let object = b.field(Field::StmtObject);
+        let is_table = b.is_in(object, kinds, false);
+        let cond = b.and(vec![is_drop, on_prod, is_table]);
+        let mut r = rule("m.r", cond.0);
+        r.on = Some(ActionKind::Sql);
+        b.rule(r);
+        let policy = b.finish().unwrap();
+        let names = policy.schema_names();
+        assert_eq!(
+            names,
+            [
+                "enum:object_kind",
+                "enum:object_kind.table",
+                "enum:statement_kind.drop",
+                "field:stmt.kind",
+                "field:stmt.object",
+                "field:target.env",
+                "kind:sql",
+            ]
+        );
+        assert!(policy.schema_names_are(&names));
+        let mut reversed = names.clone();
+        reversed.reverse();
+        assert!(!policy.schema_names_are(&reversed));
+        let mut doubled = names.clone();
+        doubled.insert(1, names[0].clone());
+        doubled.pop();
+        assert!(!policy.schema_names_are(&doubled));
+        assert!(!policy.schema_names_are(&names[1..]));
+        for (i, other) in [
+            "enum:object_kind.view",
+            "field:stmt.kinds",
+            "enum:statement_kind",
+            "bogus",
+            "kind:exec",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut changed = names.clone();
+            changed[i % names.len()] = other.to_string();
+            changed.sort();
+            assert!(!policy.schema_names_are(&changed), "{other}");
+        }
     }
 
     #[test]

@@ -943,7 +943,7 @@ impl<'p> Reducer<'p> {
     }
 
     fn string(&self, id: crate::ir::StrId) -> Option<&'p str> {
-        self.data.strings.get(id.index()).map(String::as_str)
+        self.data.strings.get(id.index())
     }
 
     fn operand(&self, id: ExprId) -> Operand<'p> {

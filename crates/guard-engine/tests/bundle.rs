@@ -130,12 +130,22 @@ fn header_errors_are_specific() {
     assert_eq!(decode(b"").err().map(|e| e.code()), Some("GB003"));
     assert_eq!(decode(b"XYZ").err(), Some(BundleError::BadMagic));
 
-    let mut v2 = bundle();
-    v2[8..10].copy_from_slice(&2u16.to_le_bytes());
-    assert_eq!(
-        decode(&v2).err(),
-        Some(BundleError::UnsupportedVersion { found: 2 })
-    );
+    // Version 1 (before docs were read from the sources) and a future version.
+    for version in [1u16, FORMAT_VERSION + 1] {
+        let mut other = bundle();
+        other[8..10].copy_from_slice(&version.to_le_bytes());
+        let err = decode(&other).err();
+        assert_eq!(
+            err,
+            Some(BundleError::UnsupportedVersion { found: version })
+        );
+        assert_eq!(
+            err.unwrap().to_string(),
+            format!(
+                "unsupported bundle format version {version}; this engine reads version {FORMAT_VERSION}"
+            )
+        );
+    }
 
     let mut trailing = bundle();
     trailing.extend_from_slice(b"\n");
@@ -224,6 +234,82 @@ fn encode_checks_metadata_against_the_policy() {
     assert!(decode(&encode(&none, &empty).unwrap()).is_ok());
 }
 
+/// Shorter than 128 bytes, so every offset is one postcard byte.
+const DOC_SOURCE: &str = "module demo\n\n/// Drops empty\n  ///production.\n///\nrule no_drop: deny on sql\n\n/// Other text.\nrule rm_rf: warn on exec\n";
+
+/// `small_policy` over [`DOC_SOURCE`]: the first rule's doc is the `///` lines above it, the
+/// second's is not what its source says, the third has none.
+fn doc_bundle() -> (guard_engine::Policy, Metadata, Vec<u8>) {
+    let mut data = small_policy().into_data();
+    let rule_at = |name: &str| DOC_SOURCE.find(name).unwrap() as u32;
+    data.rules[0].doc = "Drops empty\nproduction.\n".into();
+    data.rules[0].source = SourceLoc {
+        file: 0,
+        span: [rule_at("rule no_drop"), rule_at("rule no_drop") + 10],
+    };
+    data.rules[1].doc = "Not the source's text.".into();
+    data.rules[1].source = SourceLoc {
+        file: 0,
+        span: [rule_at("rule rm_rf"), rule_at("rule rm_rf") + 5],
+    };
+    data.rules[2].doc = String::new();
+    let policy = guard_engine::Policy::new(data).unwrap();
+    let mut m = metadata();
+    m.sources = vec![Source::new("policies/demo.guard", DOC_SOURCE)];
+    let bytes = encode(&policy, &m).unwrap();
+    (policy, m, bytes)
+}
+
+#[test]
+fn docs_are_read_from_the_sources_when_they_spell_them() {
+    let (policy, m, bytes) = doc_bundle();
+    let loaded = decode(&bytes).unwrap();
+    assert_eq!(loaded.policy.data(), policy.data());
+    assert_eq!(loaded.metadata, m);
+    assert_eq!(encode(&loaded.policy, &loaded.metadata).unwrap(), bytes);
+    let count = |needle: &[u8]| bytes.windows(needle.len()).filter(|w| *w == needle).count();
+    // Once (in the source), not twice; the doc the source does not spell is stored as is.
+    assert_eq!(count(b"Drops empty"), 1);
+    assert_eq!(count(b"Not the source's text."), 1);
+    assert_eq!(count(b"Other text."), 1);
+}
+
+#[test]
+fn a_doc_span_that_is_not_doc_lines_is_malformed() {
+    let (_, _, bytes) = doc_bundle();
+    assert!(DOC_SOURCE.len() < 120);
+    // The body ends with the doc list: `3, Some(start, end), None, None` in postcard.
+    let n = bytes.len() - 32;
+    let start = DOC_SOURCE.find("/// Drops").unwrap() as u8;
+    let end = DOC_SOURCE.find("\nrule no_drop").unwrap() as u8;
+    assert_eq!(&bytes[n - 6..n], &[3, 1, start, end, 0, 0]);
+    let at = n - 4;
+    for (s, e) in [
+        (start + 1, end), // starts inside `///`
+        (start, end + 1), // takes the `rule` line's first byte
+        (start, start),   // empty
+        (end, start),     // reversed
+        (start, 120),     // past the end of the text
+        (0, end),         // starts with `module`
+    ] {
+        let mut altered = bytes.clone();
+        altered[at] = s;
+        altered[at + 1] = e;
+        reseal(&mut altered);
+        let err = decode(&altered)
+            .err()
+            .unwrap_or_else(|| panic!("accepted {s}..{e}"));
+        assert_eq!(err.code(), "GB005", "{s}..{e}: {err}");
+    }
+    // One entry too few.
+    let mut short = bytes[..n - 1].to_vec();
+    let body_len = (short.len() - 18) as u64;
+    short[10..18].copy_from_slice(&body_len.to_le_bytes());
+    short.extend_from_slice(&[0; 32]);
+    reseal(&mut short);
+    assert_eq!(decode(&short).err().map(|e| e.code()), Some("GB005"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -243,6 +329,22 @@ proptest! {
         }
         reseal(&mut bytes);
         if let Ok(loaded) = decode(&bytes) {
+            let _ = loaded.evaluate(&request("production", "x"), &[sql(StatementKind::Drop, &["t"], [0, 1])]);
+        }
+    }
+
+    /// The same over a bundle whose docs are spans of its source, with the edits near the
+    /// end of the body, where the rules and the doc list are.
+    #[test]
+    fn resealed_mutations_of_doc_spans_never_panic(edits in proptest::collection::vec((0usize..48, any::<u8>()), 1..4)) {
+        let (_, _, mut bytes) = doc_bundle();
+        let n = bytes.len() - 32;
+        for (back, value) in edits {
+            bytes[n - 1 - back] = value;
+        }
+        reseal(&mut bytes);
+        if let Ok(loaded) = decode(&bytes) {
+            let _ = loaded.policy.rules().iter().map(|r| r.doc.len()).sum::<usize>();
             let _ = loaded.evaluate(&request("production", "x"), &[sql(StatementKind::Drop, &["t"], [0, 1])]);
         }
     }
