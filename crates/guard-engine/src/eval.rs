@@ -1163,6 +1163,16 @@ mod tests {
         conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, paths, base_in)));
         // on request: any a in request.action_kinds: a in {sql}
         conditions.push((None, b.quantified(Quantifier::Any, 0, kinds, k_in)));
+        // An `or` of `and`s, whose selective clause is not its cheapest:
+        // (exec.program in {"dd", "rm"} and any p in exec.paths: starts_with(p, "/etc/"))
+        //   or (exec.elevated and any a in exec.args: a in {"--force", "-f"})
+        let etc = b.str("/etc/");
+        let under_etc = b.call(Builtin::StartsWith, vec![x0, etc]);
+        let any_etc = b.quantified(Quantifier::Any, 0, paths, under_etc);
+        let rm_etc = b.and(vec![in_programs, any_etc]);
+        let elevated = b.field(Field::ExecElevated);
+        let forced = b.and(vec![elevated, any_force]);
+        conditions.push((exec_kind, b.or(vec![rm_etc, forced])));
 
         let message = [TemplatePiece::Text("m")];
         for (i, (on, condition)) in conditions.into_iter().enumerate() {
@@ -1260,6 +1270,23 @@ mod tests {
             .collect();
         // `not`, `all` and `and()` have no necessary condition; `lower(a)` needs arguments.
         assert_eq!(admitted, [5, 11, 14]);
+
+        // `rm` meets the cheapest clause of the last rule (a program in its sets) but not the
+        // selective one (a path under `/etc/`, or a force flag): it is skipped.
+        let last = policy.rules().len() - 1;
+        let admitted = |action: &guard_model::Action| {
+            let actions = [action.clone()];
+            let rcx = RequestContext::new(&request, &actions);
+            let cx = rcx.context(Some(&actions[0]));
+            let mut scratch = policy.prefilter().scratch();
+            policy
+                .prefilter()
+                .prepare(guard_model::ActionKind::Exec, &cx, &mut scratch);
+            (scratch.todo[last / 64] >> (last % 64)) & 1 == 1
+                && policy.prefilter().admits(&policy, last, &cx, &mut scratch)
+        };
+        assert!(!admitted(&exec("rm", &[], &["/tmp/x"])));
+        assert!(admitted(&exec("rm", &[], &["/etc/passwd"])));
     }
 
     proptest! {
