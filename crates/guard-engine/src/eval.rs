@@ -263,6 +263,8 @@ struct Evaluator<'a> {
     reference: bool,
     /// The prefilter's state for the current action.
     prefilter: Scratch,
+    /// Where messages are rendered before being copied out (see [`Self::render`]).
+    text: String,
     /// A pattern evaluation needed that does not compile: the decision is `error`.
     broken: Option<PatternId>,
 }
@@ -275,6 +277,7 @@ const FALSE: Val<'static> = Val::Bool(false);
 struct Buffers {
     cache: Vec<u8>,
     prefilter: Scratch,
+    text: String,
 }
 
 thread_local! {
@@ -286,6 +289,7 @@ impl Drop for Evaluator<'_> {
         let buffers = Buffers {
             cache: std::mem::take(&mut self.cache),
             prefilter: std::mem::take(&mut self.prefilter),
+            text: std::mem::take(&mut self.text),
         };
         // During thread teardown the pool may be gone: then the buffers are just freed.
         let _ = POOL.try_with(|pool| pool.set(buffers));
@@ -299,6 +303,7 @@ impl<'a> Evaluator<'a> {
         let Buffers {
             mut cache,
             mut prefilter,
+            text,
         } = POOL.with(|pool| pool.take());
         cache.clear();
         cache.resize(plan.cache_slots, 0);
@@ -312,6 +317,7 @@ impl<'a> Evaluator<'a> {
             discriminated: [None; MAX_DISCRIMINATORS],
             reference: false,
             prefilter,
+            text,
             broken: None,
         }
     }
@@ -669,17 +675,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The template's text: rendered into the reused scratch buffer, then copied once into
+    /// a string of exactly its size (one allocation, none for an empty template).
     fn render(&mut self, template: &Template) -> String {
-        // One allocation in the common case: literal text plus a typical value per hole.
-        let capacity = template
-            .parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(id) => self.policy.string(*id).len(),
-                Part::Expr(_) => 24,
-            })
-            .sum();
-        let mut out = String::with_capacity(capacity);
+        match template.parts.as_slice() {
+            [] => return String::new(),
+            [Part::Text(id)] => return self.policy.string(*id).to_owned(),
+            _ => {}
+        }
+        let mut out = std::mem::take(&mut self.text);
+        out.clear();
         for part in &template.parts {
             match part {
                 Part::Text(id) => out.push_str(self.policy.string(*id)),
@@ -689,7 +694,9 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        out
+        let rendered = out.as_str().to_owned();
+        self.text = out;
+        rendered
     }
 
     fn render_value(&mut self, v: &Val<'a>, out: &mut String) {
