@@ -149,7 +149,12 @@ fn combine(parts: Vec<Need<'_>>) -> Need<'_> {
         .min(MAX_CLAUSES);
     let mut out = Vec::with_capacity(depth);
     for i in 0..depth {
-        let mut clause = Vec::new();
+        let size: usize = parts
+            .iter()
+            .filter_map(|part| part.get(i).or(part.last()))
+            .map(Vec::len)
+            .sum();
+        let mut clause = Vec::with_capacity(size.min(MAX_ATOMS + 1));
         for part in &parts {
             if let Some(c) = part.get(i).or(part.last()) {
                 clause.extend_from_slice(c);
