@@ -280,7 +280,7 @@ impl StringTests {
         }
         if let (Some(first), Some(last)) = (value.first(), value.last()) {
             for (needle, at) in self.prefix.get(*first) {
-                if value.starts_with(needle) {
+                if starts_with(value, needle) {
                     hit(*at);
                 }
             }
@@ -292,8 +292,13 @@ impl StringTests {
         }
         if !self.contains.needles.is_empty() {
             for (i, b) in value.iter().enumerate() {
-                for (needle, at) in self.contains.get(*b) {
-                    if value.get(i..).is_some_and(|rest| rest.starts_with(needle)) {
+                let candidates = self.contains.get(*b);
+                if candidates.is_empty() {
+                    continue;
+                }
+                let rest = value.get(i..).unwrap_or(&[]);
+                for (needle, at) in candidates {
+                    if starts_with(rest, needle) {
                         hit(*at);
                     }
                 }
@@ -308,10 +313,28 @@ struct FieldFilter {
     field: Field,
     /// Value → offset of the groups it satisfies in [`KindFilter::arena`] (may be empty).
     exact: FxHashMap<Box<str>, u32>,
+    /// A Bloom filter of `exact`'s keys (see [`bloom_bit`]): most values are in no set, and
+    /// this rules them out without hashing them.
+    bloom: [u64; BLOOM_WORDS],
     /// The groups satisfied when the field is `true`, a non-empty string or list.
     present: Option<Box<[u64]>>,
     /// Its prefix, suffix and substring tests, run on every value of the field.
     strings: Option<StringTests>,
+}
+
+const BLOOM_WORDS: usize = 16;
+
+/// A value's bit in a [`FieldFilter::bloom`], from its length and three of its bytes.
+#[inline]
+fn bloom_bit(s: &str) -> usize {
+    let b = s.as_bytes();
+    let byte = |i: usize| usize::from(b.get(i).copied().unwrap_or(0));
+    let len = b.len();
+    (len.wrapping_mul(131)
+        ^ byte(0).wrapping_mul(31)
+        ^ byte(len / 2).wrapping_mul(7)
+        ^ byte(len.wrapping_sub(1)).wrapping_mul(257))
+        % (BLOOM_WORDS * 64)
 }
 
 /// One necessary condition of one top-level conjunct of a rule: satisfied when one of its
@@ -602,6 +625,7 @@ impl Prefilter {
                         fields.push(FieldFilter {
                             field: f,
                             exact: FxHashMap::default(),
+                            bloom: [0; BLOOM_WORDS],
                             present: None,
                             strings: None,
                         });
@@ -611,6 +635,12 @@ impl Prefilter {
                 for (f, map) in exact {
                     let i = at_field(f, &mut fields);
                     if let Some(ff) = fields.get_mut(i) {
+                        for key in map.keys() {
+                            let bit = bloom_bit(key);
+                            if let Some(w) = ff.bloom.get_mut(bit / 64) {
+                                *w |= 1u64 << (bit % 64);
+                            }
+                        }
                         ff.exact = map;
                     }
                 }
@@ -718,7 +748,11 @@ impl Prefilter {
                 or(out, bits);
             }
             let one = |s: &str, out: &mut [u64]| {
-                if !ff.exact.is_empty()
+                let bit = bloom_bit(s);
+                if ff
+                    .bloom
+                    .get(bit / 64)
+                    .is_some_and(|w| (w >> (bit % 64)) & 1 == 1)
                     && let Some(at) = ff.exact.get(s)
                 {
                     or(out, bits_at(at));
@@ -918,17 +952,29 @@ impl NeedleSet {
         match self.builtin {
             Builtin::StartsWith => x
                 .first()
-                .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.starts_with(n))),
+                .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| starts_with(x, n))),
             Builtin::EndsWith => x
                 .last()
                 .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.ends_with(n))),
             _ => x.iter().enumerate().any(|(i, b)| {
-                self.index
-                    .get(*b)
-                    .iter()
-                    .any(|(n, _)| x.get(i..).is_some_and(|rest| rest.starts_with(n)))
+                let candidates = self.index.get(*b);
+                !candidates.is_empty() && {
+                    let rest = x.get(i..).unwrap_or(&[]);
+                    candidates.iter().any(|(n, _)| starts_with(rest, n))
+                }
             }),
         }
+    }
+}
+
+/// `value.starts_with(needle)` for a needle already known to share its first byte, with the
+/// second byte compared inline first (most candidates differ there; a full comparison is a
+/// library call).
+#[inline]
+fn starts_with(value: &[u8], needle: &[u8]) -> bool {
+    match needle.get(1) {
+        Some(second) => value.get(1) == Some(second) && value.starts_with(needle),
+        None => !value.is_empty(),
     }
 }
 
