@@ -263,6 +263,8 @@ struct Evaluator<'a> {
     reference: bool,
     /// The prefilter's state for the current action.
     prefilter: Scratch,
+    /// Where messages are rendered before being copied out (see [`Self::render`]).
+    text: String,
     /// A pattern evaluation needed that does not compile: the decision is `error`.
     broken: Option<PatternId>,
 }
@@ -275,6 +277,7 @@ const FALSE: Val<'static> = Val::Bool(false);
 struct Buffers {
     cache: Vec<u8>,
     prefilter: Scratch,
+    text: String,
 }
 
 thread_local! {
@@ -286,6 +289,7 @@ impl Drop for Evaluator<'_> {
         let buffers = Buffers {
             cache: std::mem::take(&mut self.cache),
             prefilter: std::mem::take(&mut self.prefilter),
+            text: std::mem::take(&mut self.text),
         };
         // During thread teardown the pool may be gone: then the buffers are just freed.
         let _ = POOL.try_with(|pool| pool.set(buffers));
@@ -299,6 +303,7 @@ impl<'a> Evaluator<'a> {
         let Buffers {
             mut cache,
             mut prefilter,
+            text,
         } = POOL.with(|pool| pool.take());
         cache.clear();
         cache.resize(plan.cache_slots, 0);
@@ -312,6 +317,7 @@ impl<'a> Evaluator<'a> {
             discriminated: [None; MAX_DISCRIMINATORS],
             reference: false,
             prefilter,
+            text,
             broken: None,
         }
     }
@@ -669,17 +675,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The template's text: rendered into the reused scratch buffer, then copied once into
+    /// a string of exactly its size (one allocation, none for an empty template).
     fn render(&mut self, template: &Template) -> String {
-        // One allocation in the common case: literal text plus a typical value per hole.
-        let capacity = template
-            .parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(id) => self.policy.string(*id).len(),
-                Part::Expr(_) => 24,
-            })
-            .sum();
-        let mut out = String::with_capacity(capacity);
+        match template.parts.as_slice() {
+            [] => return String::new(),
+            [Part::Text(id)] => return self.policy.string(*id).to_owned(),
+            _ => {}
+        }
+        let mut out = std::mem::take(&mut self.text);
+        out.clear();
         for part in &template.parts {
             match part {
                 Part::Text(id) => out.push_str(self.policy.string(*id)),
@@ -689,7 +694,9 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        out
+        let rendered = out.as_str().to_owned();
+        self.text = out;
+        rendered
     }
 
     fn render_value(&mut self, v: &Val<'a>, out: &mut String) {
@@ -1163,6 +1170,16 @@ mod tests {
         conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, paths, base_in)));
         // on request: any a in request.action_kinds: a in {sql}
         conditions.push((None, b.quantified(Quantifier::Any, 0, kinds, k_in)));
+        // An `or` of `and`s, whose selective clause is not its cheapest:
+        // (exec.program in {"dd", "rm"} and any p in exec.paths: starts_with(p, "/etc/"))
+        //   or (exec.elevated and any a in exec.args: a in {"--force", "-f"})
+        let etc = b.str("/etc/");
+        let under_etc = b.call(Builtin::StartsWith, vec![x0, etc]);
+        let any_etc = b.quantified(Quantifier::Any, 0, paths, under_etc);
+        let rm_etc = b.and(vec![in_programs, any_etc]);
+        let elevated = b.field(Field::ExecElevated);
+        let forced = b.and(vec![elevated, any_force]);
+        conditions.push((exec_kind, b.or(vec![rm_etc, forced])));
 
         let message = [TemplatePiece::Text("m")];
         for (i, (on, condition)) in conditions.into_iter().enumerate() {
@@ -1261,6 +1278,23 @@ mod tests {
             .collect();
         // `not`, `all` and `and()` have no necessary condition; `lower(a)` needs arguments.
         assert_eq!(admitted, [5, 11, 14]);
+
+        // `rm` meets the cheapest clause of the last rule (a program in its sets) but not the
+        // selective one (a path under `/etc/`, or a force flag): it is skipped.
+        let last = policy.rules().len() - 1;
+        let admitted = |action: &guard_model::Action| {
+            let actions = [action.clone()];
+            let rcx = RequestContext::new(&request, &actions);
+            let cx = rcx.context(Some(&actions[0]));
+            let mut scratch = policy.prefilter().scratch();
+            policy
+                .prefilter()
+                .prepare(guard_model::ActionKind::Exec, &cx, &mut scratch);
+            (scratch.todo[last / 64] >> (last % 64)) & 1 == 1
+                && policy.prefilter().admits(&policy, last, &cx, &mut scratch)
+        };
+        assert!(!admitted(&exec("rm", &[], &["/tmp/x"])));
+        assert!(admitted(&exec("rm", &[], &["/etc/passwd"])));
     }
 
     proptest! {

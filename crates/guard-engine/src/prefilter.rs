@@ -2,14 +2,16 @@
 //! cheap facts about it, before any rule is interpreted.
 //!
 //! Built with the plan (on first evaluation): each top-level conjunct of a rule's condition
-//! is reduced to a *necessary condition*, a set of atoms at least one of which is true
-//! whenever the conjunct is (a disjunction implied by it); a rule keeps up to six of these
-//! *groups*, cheapest first. Atoms
+//! is reduced to up to three *necessary conditions* (clauses), each a set of atoms at least
+//! one of which is true whenever the conjunct is (a disjunction implied by it); a rule keeps
+//! up to six of these *groups*, the ones decided for every action first, cheapest first. Atoms
 //! are facts about one field of the action: "a value of `exec.args` is `--force`" (exact),
 //! "`exec.reads` is not empty" (present), "`stmt.kind` is `drop` or `truncate`" (enum), "a
 //! value of `exec.paths` starts with `/etc/`" (test). The reduction:
-//! - `and`: the necessary condition of one operand (the cheapest and most selective);
-//! - `or`: the union of its operands' (unusable when one of them has none);
+//! - `and`: its operands' clauses (each operand's cheapest, then each one's next);
+//! - `or`: clause `i` is the union of its operands' clauses `i` (unusable when one of them
+//!   has none), so `(rm and path under /etc/) or …` yields both "the program is `rm` or …"
+//!   and the more selective "a path is under `/etc/` or …";
 //! - `any x in FIELD: body`: the body's, with atoms on `x` read as atoms on `FIELD`'s values,
 //!   else "`FIELD` is not empty"; `any d in CONST_SET: body`: the union over the set's items;
 //! - `x in SET`, `x == "c"`, `"c" in FIELD`, `starts_with(x, "c")` (also `ends_with`,
@@ -46,7 +48,7 @@ const MAX_ATOMS: usize = 256;
 const MAX_STEPS: usize = 20_000;
 
 /// A string test on a field's value(s).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Test<S = Box<str>> {
     Prefix(S),
     Suffix(S),
@@ -65,7 +67,7 @@ impl Test<&str> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Atom<'p> {
     /// The field's string value, or one of its list's values, is this.
     Exact(Field, &'p str),
@@ -101,9 +103,70 @@ fn score(atoms: &[Atom<'_>]) -> usize {
     atoms.iter().map(Atom::score).sum()
 }
 
-/// A necessary condition: `None` when there is none (the rule must always be evaluated);
-/// `Some(atoms)`: the condition implies one of `atoms` (none: it is never true).
-type Need<'p> = Option<Vec<Atom<'p>>>;
+/// Whether a clause has a test run on demand (not decided by [`Prefilter::prepare`]).
+fn on_demand(atoms: &[Atom<'_>]) -> bool {
+    atoms
+        .iter()
+        .any(|a| matches!(a, Atom::Test(..)) && !eager(a))
+}
+
+/// Necessary conditions of a node, each a *clause*: a list of atoms one of which is true
+/// whenever the node is (an empty clause: the node is never true). All of them hold at once,
+/// so several clauses filter more than one. No clause: nothing is known (the rule must be
+/// evaluated). At most [`MAX_CLAUSES`], cheapest first.
+type Need<'p> = Vec<Vec<Atom<'p>>>;
+
+/// At most this many clauses per node: an `or` combines its operands' clauses position by
+/// position (see [`combine`]), so a few alternatives per operand are enough to find a
+/// selective one (`rm` on a path is not a history file even though `rm` overwrites).
+const MAX_CLAUSES: usize = 3;
+
+/// Cheapest first (ties keep their order), duplicates and oversized clauses dropped, at most
+/// [`MAX_CLAUSES`].
+fn normalise(mut clauses: Need<'_>) -> Need<'_> {
+    clauses.retain(|c| c.len() <= MAX_ATOMS);
+    clauses.sort_by_key(|c| score(c));
+    clauses.dedup();
+    clauses.truncate(MAX_CLAUSES);
+    clauses
+}
+
+/// The necessary conditions of an `or` (or `any` over a constant set) from its operands'
+/// (each with at least one clause): clause `i` is the union of every operand's clause `i`
+/// (its last when it has fewer). Each such union holds whenever some operand does, whichever
+/// clause of each operand is taken, so every combination is sound; taking them position by
+/// position pairs cheap with cheap and selective with selective without the full product.
+fn combine(parts: Vec<Need<'_>>) -> Need<'_> {
+    if parts.is_empty() {
+        // `or()`, or `any` over an empty set: never true.
+        return vec![Vec::new()];
+    }
+    let depth = parts
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_CLAUSES);
+    let mut out = Vec::with_capacity(depth);
+    for i in 0..depth {
+        let size: usize = parts
+            .iter()
+            .filter_map(|part| part.get(i).or(part.last()))
+            .map(Vec::len)
+            .sum();
+        let mut clause = Vec::with_capacity(size.min(MAX_ATOMS + 1));
+        for part in &parts {
+            if let Some(c) = part.get(i).or(part.last()) {
+                clause.extend_from_slice(c);
+            }
+            if clause.len() > MAX_ATOMS {
+                break;
+            }
+        }
+        out.push(clause);
+    }
+    normalise(out)
+}
 
 /// What a quantifier variable stands for while reducing its body.
 #[derive(Debug, Clone, Copy)]
@@ -217,7 +280,7 @@ impl StringTests {
         }
         if let (Some(first), Some(last)) = (value.first(), value.last()) {
             for (needle, at) in self.prefix.get(*first) {
-                if value.starts_with(needle) {
+                if starts_with(value, needle) {
                     hit(*at);
                 }
             }
@@ -229,8 +292,13 @@ impl StringTests {
         }
         if !self.contains.needles.is_empty() {
             for (i, b) in value.iter().enumerate() {
-                for (needle, at) in self.contains.get(*b) {
-                    if value.get(i..).is_some_and(|rest| rest.starts_with(needle)) {
+                let candidates = self.contains.get(*b);
+                if candidates.is_empty() {
+                    continue;
+                }
+                let rest = value.get(i..).unwrap_or(&[]);
+                for (needle, at) in candidates {
+                    if starts_with(rest, needle) {
                         hit(*at);
                     }
                 }
@@ -245,10 +313,28 @@ struct FieldFilter {
     field: Field,
     /// Value → offset of the groups it satisfies in [`KindFilter::arena`] (may be empty).
     exact: FxHashMap<Box<str>, u32>,
+    /// A Bloom filter of `exact`'s keys (see [`bloom_bit`]): most values are in no set, and
+    /// this rules them out without hashing them.
+    bloom: [u64; BLOOM_WORDS],
     /// The groups satisfied when the field is `true`, a non-empty string or list.
     present: Option<Box<[u64]>>,
     /// Its prefix, suffix and substring tests, run on every value of the field.
     strings: Option<StringTests>,
+}
+
+const BLOOM_WORDS: usize = 16;
+
+/// A value's bit in a [`FieldFilter::bloom`], from its length and three of its bytes.
+#[inline]
+fn bloom_bit(s: &str) -> usize {
+    let b = s.as_bytes();
+    let byte = |i: usize| usize::from(b.get(i).copied().unwrap_or(0));
+    let len = b.len();
+    (len.wrapping_mul(131)
+        ^ byte(0).wrapping_mul(31)
+        ^ byte(len / 2).wrapping_mul(7)
+        ^ byte(len.wrapping_sub(1)).wrapping_mul(257))
+        % (BLOOM_WORDS * 64)
 }
 
 /// One necessary condition of one top-level conjunct of a rule: satisfied when one of its
@@ -356,7 +442,10 @@ impl Prefilter {
             if reducer.steps > MAX_STEPS {
                 needs.clear();
             }
-            needs.sort_by_key(|atoms| score(atoms));
+            // Clauses decided for every action first (bit tests), then the ones with tests
+            // run on demand; each part cheapest first.
+            needs.sort_by_key(|atoms| (on_demand(atoms), score(atoms)));
+            needs.dedup();
             needs.truncate(MAX_GROUPS);
             let mut needs = needs.into_iter();
             let Some(cheapest) = needs.next() else {
@@ -370,10 +459,7 @@ impl Prefilter {
             };
             if let Some(b) = building.get_mut(k) {
                 b.active = true;
-                if cheapest
-                    .iter()
-                    .any(|a| matches!(a, Atom::Test(..)) && !eager(a))
-                {
+                if on_demand(&cheapest) {
                     mark(&mut b.pending, index);
                 }
             }
@@ -423,7 +509,7 @@ impl Prefilter {
                         }
                         Atom::Present(f) => set_bit(b.present.entry(f).or_default(), g),
                         Atom::Enum(f, t, m) => set_bit(b.enums.entry((f, t, m)).or_default(), g),
-                        Atom::Test(f, t) if eager(&Atom::Test(f, t.clone())) => {
+                        Atom::Test(f, t) if eager(&Atom::Test(f, t)) => {
                             let next = len_u32(b.string_groups.len());
                             let at = *b.strings.entry((f, t)).or_insert(next);
                             if at == next {
@@ -437,7 +523,7 @@ impl Prefilter {
                             }
                         }
                         Atom::Test(f, t) => {
-                            let id = *test_ids.entry((f, t.clone())).or_insert_with(|| {
+                            let id = *test_ids.entry((f, t)).or_insert_with(|| {
                                 let action_level = !matches!(f.def().scope, Scope::Everywhere);
                                 tests.push((action_level, t.owned()));
                                 len_u32(tests.len() - 1)
@@ -539,6 +625,7 @@ impl Prefilter {
                         fields.push(FieldFilter {
                             field: f,
                             exact: FxHashMap::default(),
+                            bloom: [0; BLOOM_WORDS],
                             present: None,
                             strings: None,
                         });
@@ -548,6 +635,12 @@ impl Prefilter {
                 for (f, map) in exact {
                     let i = at_field(f, &mut fields);
                     if let Some(ff) = fields.get_mut(i) {
+                        for key in map.keys() {
+                            let bit = bloom_bit(key);
+                            if let Some(w) = ff.bloom.get_mut(bit / 64) {
+                                *w |= 1u64 << (bit % 64);
+                            }
+                        }
                         ff.exact = map;
                     }
                 }
@@ -655,7 +748,11 @@ impl Prefilter {
                 or(out, bits);
             }
             let one = |s: &str, out: &mut [u64]| {
-                if !ff.exact.is_empty()
+                let bit = bloom_bit(s);
+                if ff
+                    .bloom
+                    .get(bit / 64)
+                    .is_some_and(|w| (w >> (bit % 64)) & 1 == 1)
                     && let Some(at) = ff.exact.get(s)
                 {
                     or(out, bits_at(at));
@@ -855,17 +952,29 @@ impl NeedleSet {
         match self.builtin {
             Builtin::StartsWith => x
                 .first()
-                .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.starts_with(n))),
+                .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| starts_with(x, n))),
             Builtin::EndsWith => x
                 .last()
                 .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.ends_with(n))),
             _ => x.iter().enumerate().any(|(i, b)| {
-                self.index
-                    .get(*b)
-                    .iter()
-                    .any(|(n, _)| x.get(i..).is_some_and(|rest| rest.starts_with(n)))
+                let candidates = self.index.get(*b);
+                !candidates.is_empty() && {
+                    let rest = x.get(i..).unwrap_or(&[]);
+                    candidates.iter().any(|(n, _)| starts_with(rest, n))
+                }
             }),
         }
+    }
+}
+
+/// `value.starts_with(needle)` for a needle already known to share its first byte, with the
+/// second byte compared inline first (most candidates differ there; a full comparison is a
+/// library call).
+#[inline]
+fn starts_with(value: &[u8], needle: &[u8]) -> bool {
+    match needle.get(1) {
+        Some(second) => value.get(1) == Some(second) && value.starts_with(needle),
+        None => !value.is_empty(),
     }
 }
 
@@ -977,12 +1086,12 @@ impl<'p> Reducer<'p> {
         }
     }
 
-    /// A necessary condition of node `id` being true (see the module docs), memoised for
+    /// The necessary conditions of node `id` being true (see the module docs), memoised for
     /// closed nodes.
     fn need(&mut self, id: ExprId) -> Need<'p> {
         self.steps += 1;
         if self.steps > MAX_STEPS {
-            return None;
+            return Vec::new();
         }
         let closed = self.closed.get(id.index()).copied().unwrap_or(false);
         if closed && let Some(Some(known)) = self.memo.get(id.index()) {
@@ -999,35 +1108,112 @@ impl<'p> Reducer<'p> {
     }
 
     fn reduce(&mut self, id: ExprId) -> Need<'p> {
-        let node = self.node(id)?;
-        let need = match node {
+        let Some(node) = self.node(id) else {
+            return Vec::new();
+        };
+        match node {
+            // Every operand's conditions are necessary.
+            // Every operand's conditions are necessary: keep each operand's cheapest, then
+            // each one's next, so that every operand is represented (the cheapest clause of
+            // `overwrites and basename(p) in HISTORY` is about the program, the selective
+            // one about the path).
+            Node::And(items) => {
+                let parts: Vec<Need<'p>> = items.iter().map(|item| self.need(*item)).collect();
+                let mut all = Vec::new();
+                for i in 0..MAX_CLAUSES {
+                    let mut row: Vec<&Vec<Atom<'p>>> =
+                        parts.iter().filter_map(|part| part.get(i)).collect();
+                    row.sort_by_key(|c| score(c));
+                    all.extend(row.into_iter().cloned());
+                }
+                let mut unique: Need<'p> = Vec::with_capacity(MAX_CLAUSES);
+                for clause in all {
+                    if unique.len() < MAX_CLAUSES && !unique.contains(&clause) {
+                        unique.push(clause);
+                    }
+                }
+                unique
+            }
+            Node::Or(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for item in items {
+                    let need = self.need(*item);
+                    if need.is_empty() {
+                        return Vec::new();
+                    }
+                    parts.push(need);
+                }
+                combine(parts)
+            }
+            Node::Quantified {
+                quantifier: Quantifier::Any,
+                slot,
+                over,
+                body,
+            } => {
+                let slot = usize::from(*slot);
+                let Some(saved) = self.env.get(slot).copied() else {
+                    return Vec::new();
+                };
+                let need = match self.node(*over) {
+                    Some(Node::Field(f)) => {
+                        if let Some(b) = self.env.get_mut(slot) {
+                            *b = Binding::Element(*f);
+                        }
+                        let need = self.need(*body);
+                        if need.is_empty() {
+                            vec![vec![Atom::Present(*f)]]
+                        } else {
+                            need
+                        }
+                    }
+                    // The `or` of the body over the set's items.
+                    Some(Node::Set(set)) => match self.data.sets.get(set.index()) {
+                        Some(SetData::Str(items)) => {
+                            let mut parts = Vec::with_capacity(items.len());
+                            for s in items {
+                                let Some(text) = self.string(*s) else {
+                                    parts.clear();
+                                    break;
+                                };
+                                if let Some(b) = self.env.get_mut(slot) {
+                                    *b = Binding::Const(text);
+                                }
+                                let need = self.need(*body);
+                                if need.is_empty() {
+                                    parts.clear();
+                                    break;
+                                }
+                                parts.push(need);
+                            }
+                            if parts.len() == items.len() {
+                                combine(parts)
+                            } else {
+                                Vec::new()
+                            }
+                        }
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
+                if let Some(b) = self.env.get_mut(slot) {
+                    *b = saved;
+                }
+                need
+            }
+            _ => match self.atoms(node) {
+                Some(atoms) if atoms.len() <= MAX_ATOMS => vec![atoms],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The one clause of a leaf condition (see the module docs), `None` when there is none.
+    fn atoms(&self, node: &'p Node) -> Option<Vec<Atom<'p>>> {
+        match node {
             Node::Bool(true) => None,
             Node::Bool(false) => Some(Vec::new()),
             Node::Field(f) => Some(vec![Atom::Present(*f)]),
-            Node::And(items) => {
-                let mut best: Need<'p> = None;
-                let mut best_score = usize::MAX;
-                for item in items {
-                    if let Some(atoms) = self.need(*item) {
-                        let score = score(&atoms);
-                        if score < best_score {
-                            best_score = score;
-                            best = Some(atoms);
-                        }
-                    }
-                }
-                best
-            }
-            Node::Or(items) => {
-                let mut all = Vec::new();
-                for item in items {
-                    all.extend(self.need(*item)?);
-                    if all.len() > MAX_ATOMS {
-                        return None;
-                    }
-                }
-                Some(all)
-            }
             Node::In {
                 item,
                 collection,
@@ -1152,55 +1338,7 @@ impl<'p> Reducer<'p> {
                 }]),
                 _ => None,
             },
-            Node::Quantified {
-                quantifier: Quantifier::Any,
-                slot,
-                over,
-                body,
-            } => {
-                let slot = usize::from(*slot);
-                let saved = *self.env.get(slot)?;
-                let need = match self.node(*over)? {
-                    Node::Field(f) => {
-                        if let Some(b) = self.env.get_mut(slot) {
-                            *b = Binding::Element(*f);
-                        }
-                        Some(self.need(*body).unwrap_or_else(|| vec![Atom::Present(*f)]))
-                    }
-                    Node::Set(set) => match self.data.sets.get(set.index())? {
-                        SetData::Str(items) => {
-                            let mut all = Some(Vec::new());
-                            for s in items {
-                                let text = self.string(*s)?;
-                                if let Some(b) = self.env.get_mut(slot) {
-                                    *b = Binding::Const(text);
-                                }
-                                match (self.need(*body), &mut all) {
-                                    (Some(atoms), Some(all)) if all.len() <= MAX_ATOMS => {
-                                        all.extend(atoms)
-                                    }
-                                    _ => {
-                                        all = None;
-                                        break;
-                                    }
-                                }
-                            }
-                            all
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                if let Some(b) = self.env.get_mut(slot) {
-                    *b = saved;
-                }
-                need
-            }
             _ => None,
-        };
-        match need {
-            Some(atoms) if atoms.len() > MAX_ATOMS => None,
-            need => need,
         }
     }
 }
