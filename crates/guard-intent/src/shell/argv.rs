@@ -375,10 +375,14 @@ pub(crate) fn normalize_path(path: &str) -> Str {
             "" | "." => {}
             ".." => {
                 let last_is_parent = joined == ".." || joined.ends_with("/..");
-                if !joined.is_empty() && !last_is_parent {
+                // A segment from an unresolved expansion (`$(pwd)`, `$DIR`, `` `x` ``) may be
+                // any number of directories: `..` cannot cancel it, the path stays unknown.
+                let last = joined.rsplit('/').next().unwrap_or("");
+                let last_is_unknown = last.contains(['$', '`']);
+                if !joined.is_empty() && !last_is_parent && !last_is_unknown {
                     let cut = joined.rfind('/').unwrap_or(0);
                     joined.truncate(cut);
-                } else if !absolute {
+                } else if !absolute || !joined.is_empty() {
                     if !joined.is_empty() {
                         joined.push('/');
                     }
