@@ -95,11 +95,36 @@ pub(crate) fn remote_operand(text: &str) -> Option<String> {
     if text.starts_with("rsync://") || text.starts_with("scp://") || text.starts_with("sftp://") {
         return url_host(text);
     }
-    let (before, _) = text.split_once(':')?;
+    // The separating `:` is outside any `${…}` / `$(…)`: in `${x:-y}:/p` the host is the
+    // unresolved `${x:-y}`, not `${x`.
+    let before = text.get(..host_colon(text)?)?;
     if before.is_empty() || before.contains('/') {
         return None;
     }
     Some(ssh_host(before))
+}
+
+/// The byte position of the first `:` not inside a `${…}` or `$(…)` expansion or backquotes.
+fn host_colon(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut backquoted = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'$' if matches!(bytes.get(i + 1), Some(b'{' | b'(')) => {
+                depth += 1;
+                i += 1;
+            }
+            b'{' | b'(' if depth > 0 => depth += 1,
+            b'}' | b')' if depth > 0 => depth -= 1,
+            b'`' => backquoted = !backquoted,
+            b':' if depth == 0 && !backquoted => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `/dev/tcp/host/port` or `/dev/udp/host/port` → host.
