@@ -360,8 +360,8 @@ fn image_operand(sub: &str, args: &[Arg]) -> Vec<Str> {
     out
 }
 
-/// `kubectl run|create|debug … --image X` (every `--image`, before `--`), and `kubectl set
-/// image RESOURCE c=IMAGE …`.
+/// `kubectl run|create|debug … --image X` (every `--image`, before `--`, and every `"image"` of
+/// `--overrides`), and `kubectl set image RESOURCE c=IMAGE …`.
 fn kubectl(args: &[Arg]) -> Vec<Str> {
     let end = args
         .iter()
@@ -376,6 +376,7 @@ fn kubectl(args: &[Arg]) -> Vec<Str> {
             for v in c.all_values("image") {
                 push(&mut out, v);
             }
+            overrides(args, &mut out);
         }
         Some("set") if operands.next().is_some_and(|a| a.text == "image") => {
             for o in operands {
@@ -387,6 +388,40 @@ fn kubectl(args: &[Arg]) -> Vec<Str> {
         _ => {}
     }
     out
+}
+
+/// `kubectl run --overrides=JSON` replaces the pod spec, images included: every `"image"` of
+/// the JSON is an image; JSON that does not parse is listed as written (not a trusted image).
+fn overrides(args: &[Arg], out: &mut Vec<Str>) {
+    fn collect(value: &serde_json::Value, out: &mut Vec<Str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match v {
+                        serde_json::Value::String(image) if key == "image" => push(out, image),
+                        _ => collect(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut words = args.iter();
+    while let Some(a) = words.next() {
+        let text = match a.text.strip_prefix("--overrides") {
+            Some("") => words.next().map_or("", |v| v.text.as_str()),
+            Some(rest) => match rest.strip_prefix('=') {
+                Some(json) => json,
+                None => continue,
+            },
+            None => continue,
+        };
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(json) => collect(&json, out),
+            Err(_) => push(out, text),
+        }
+    }
 }
 
 /// `crictl [globals] pull IMAGE`.
