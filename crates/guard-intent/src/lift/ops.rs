@@ -346,6 +346,18 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             Some(_) => (it.next().map(|r| r.to_string()).unwrap_or_default(), vec![]),
             None => (String::new(), vec![]),
         }
+    } else if subcommand == "config" {
+        // `git config [set] [--add] remote.NAME.url|pushurl URL`.
+        let mut it = operands.iter();
+        let mut remote = String::new();
+        while let Some(key) = it.next() {
+            if let Some(name) = remote_url_key(key) {
+                remote = name.to_string();
+                url = it.next().map(|u| u.to_string()).unwrap_or_default();
+                break;
+            }
+        }
+        (remote, vec![])
     } else if subcommand == "clone" {
         url = operands.first().map(|u| u.to_string()).unwrap_or_default();
         (String::new(), vec![])
@@ -360,9 +372,12 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
                 Str::from(r.trim_start_matches('+'))
             })
             .collect();
-        // A remote named by URL (`git push https://… main`, `git fetch git@host:x.git`).
+        // A remote named by URL (`git push https://… main`, `git fetch git@host:x.git`), or
+        // given one by `git -c remote.NAME.url=URL push NAME`.
         if is_repository_url(&remote) {
             url.clone_from(&remote);
+        } else if let Some(u) = global_remote_url(inv.args.get(..i).unwrap_or_default(), &remote) {
+            url = u.to_string();
         }
         (remote, refs)
     } else {
@@ -378,6 +393,34 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
         url,
     };
     Lifted::single(inv.action(ActionDetail::Git(action)))
+}
+
+/// `NAME` of a `remote.NAME.url` or `remote.NAME.pushurl` configuration key.
+fn remote_url_key(key: &str) -> Option<&str> {
+    let rest = key.get(..7).filter(|p| p.eq_ignore_ascii_case("remote."))?;
+    let rest = key.get(rest.len()..)?;
+    let (name, var) = rest.rsplit_once('.')?;
+    (!name.is_empty() && (var.eq_ignore_ascii_case("url") || var.eq_ignore_ascii_case("pushurl")))
+        .then_some(name)
+}
+
+/// The URL a global `-c remote.NAME.url=URL` (before the subcommand) gives `remote`; the last
+/// one wins, as in git.
+fn global_remote_url<'a>(globals: &'a [crate::shell::Arg], remote: &str) -> Option<&'a str> {
+    let mut found = None;
+    let mut words = globals.iter();
+    while let Some(a) = words.next() {
+        let setting = match a.text.as_str() {
+            "-c" => words.next().map(|v| v.text.as_str()),
+            other => other.strip_prefix("-c").filter(|v| v.contains('=')),
+        };
+        if let Some((key, value)) = setting.and_then(|s| s.split_once('='))
+            && remote_url_key(key) == Some(remote)
+        {
+            found = Some(value);
+        }
+    }
+    found
 }
 
 /// A remote written as a URL rather than a name: `scheme://…`, `user@host:path`, `host:path`,
@@ -403,6 +446,10 @@ pub(crate) fn resolve_git_remotes(actions: &mut [Action]) {
             continue;
         };
         match g.subcommand.as_str() {
+            "config" if !g.remote.is_empty() && !g.url.is_empty() => {
+                remotes.retain(|(name, _)| *name != g.remote);
+                remotes.push((g.remote.clone(), g.url.clone()));
+            }
             "remote" => {
                 let op = g
                     .args
