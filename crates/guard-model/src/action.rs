@@ -231,9 +231,10 @@ pub struct GitAction {
     pub force: bool,
     pub remote: String,
     pub refs: Vec<Str>,
-    /// The repository URL (or path) involved, as written: the one `remote add|set-url` sets,
-    /// `clone` reads, or `push`/`pull`/`fetch` names directly or through a remote added earlier
-    /// in the same request; else `""`. Omitted from JSON when empty.
+    /// The repository URL (or path) involved, as written: the one `remote add|set-url` or
+    /// `config remote.NAME.url|pushurl` sets, `clone` reads, or `push`/`pull`/`fetch` names
+    /// directly, through `-c remote.NAME.url=…`, or through a remote set earlier in the same
+    /// request; else `""`. Omitted from JSON when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
 }

@@ -412,7 +412,7 @@ fields! {
     GitForce => "git.force": sc(B), K_GIT, "a forced push or update", |cx| detail!(cx, Git, |g| Value::Bool(g.force), Value::Bool(false));
     GitRemote => "git.remote": sc(S), K_GIT, "the remote, else empty", |cx| detail!(cx, Git, |g| Value::Str(&g.remote), Value::Str(""));
     GitRefs => "git.refs": l(S), K_GIT, "refs named", |cx| detail!(cx, Git, |g| Value::StrList(&g.refs), Value::StrList(EMPTY));
-    GitUrl => "git.url": sc(S), K_GIT, "the repository URL as written: set by `remote add|set-url`, read by `clone`, or named by `push`/`pull`/`fetch` directly or through a remote added earlier in the request; else empty", |cx| detail!(cx, Git, |g| Value::Str(&g.url), Value::Str(""));
+    GitUrl => "git.url": sc(S), K_GIT, "the repository URL as written: set by `remote add|set-url` or `config remote.NAME.url`, read by `clone`, or named by `push`/`pull`/`fetch` directly, through `-c remote.NAME.url=`, or through a remote set earlier in the request; else empty", |cx| detail!(cx, Git, |g| Value::Str(&g.url), Value::Str(""));
 
     TfTool => "terraform.tool": sc(S), K_TF, "`terraform` or `tofu`", |cx| detail!(cx, Terraform, |t| Value::Str(&t.tool), Value::Str(""));
     TfSubcommand => "terraform.subcommand": sc(S), K_TF, "`plan`, `apply`, `destroy`, `state rm`, …", |cx| detail!(cx, Terraform, |t| Value::Str(&t.subcommand), Value::Str(""));
