@@ -462,3 +462,80 @@ fn ctr(args: &[Arg]) -> Vec<Str> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<Arg> {
+        line.split_whitespace()
+            .map(|w| Arg::literal(w, [0, 0]))
+            .collect()
+    }
+
+    fn of(program: &str, line: &str) -> Vec<String> {
+        images(program, &args(line))
+            .into_iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn docker_run_skips_option_values() {
+        assert_eq!(
+            of("docker", "run -it --rm -p 80:80 -v /a:/b img cmd"),
+            ["img"]
+        );
+        assert_eq!(of("docker", "run -dp 80:80 img"), ["img"]);
+        assert_eq!(of("docker", "run -p8080:80 -eA=1 img"), ["img"]);
+        assert_eq!(of("docker", "run --name=x --network host img"), ["img"]);
+        assert_eq!(of("docker", "run -a stdout img"), ["img"]);
+        assert_eq!(of("docker", "pull -a img"), ["img"]);
+        assert_eq!(of("docker", "run -- img"), ["img"]);
+        assert_eq!(
+            of("docker", "-H tcp://h:2375 container create img"),
+            ["img"]
+        );
+        assert_eq!(of("podman", "run docker://quay.io/a/b"), ["quay.io/a/b"]);
+    }
+
+    #[test]
+    fn unknown_options_list_both_candidates() {
+        assert_eq!(of("docker", "run --new-thing v img cmd"), ["v", "img"]);
+        assert_eq!(of("docker", "run -Z v img"), ["v", "img"]);
+    }
+
+    #[test]
+    fn other_subcommands_and_programs_have_no_images() {
+        assert!(of("docker", "ps -a").is_empty());
+        assert!(of("docker", "images evil.example/x").is_empty());
+        assert!(of("docker", "exec -it c sh").is_empty());
+        assert!(of("kubectl", "get pods -o wide").is_empty());
+        assert!(of("ctr", "containers ls").is_empty());
+        assert!(of("ls", "-la").is_empty());
+    }
+
+    #[test]
+    fn kubectl_images() {
+        assert_eq!(
+            of("kubectl", "run x --image a.io/b -- --image=c.io/d"),
+            ["a.io/b"]
+        );
+        assert_eq!(
+            of("kubectl", "-n p create job j --image=a.io/b"),
+            ["a.io/b"]
+        );
+        assert_eq!(
+            of("kubectl", "set image deploy/a c=a.io/b *=c.io/d"),
+            ["a.io/b", "c.io/d"]
+        );
+        assert_eq!(of("kubectl", "set image deploy a c=a.io/b"), ["a.io/b"]);
+    }
+
+    #[test]
+    fn crictl_and_ctr() {
+        assert_eq!(of("crictl", "pull a.io/b"), ["a.io/b"]);
+        assert_eq!(of("ctr", "-n k8s.io i pull a.io/b"), ["a.io/b"]);
+        assert_eq!(of("ctr", "run --rm -t a.io/b id"), ["a.io/b"]);
+    }
+}

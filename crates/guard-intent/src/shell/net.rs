@@ -364,6 +364,19 @@ pub(crate) fn analyze<'a>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn remote_operand_host_is_outside_expansions() {
+        assert_eq!(remote_operand("${x:-y}:/path").as_deref(), Some("${x:-y}"));
+        assert_eq!(remote_operand("u@$(h):/p").as_deref(), Some("$(h)"));
+        assert_eq!(remote_operand("`h`:/p").as_deref(), Some("`h`"));
+        assert_eq!(
+            remote_operand("bob@Host.example:/tmp/").as_deref(),
+            Some("host.example")
+        );
+        assert_eq!(remote_operand("./a:b"), None);
+        assert_eq!(remote_operand("${x:-/a}"), None);
+    }
+
     /// `url_host` as first written, to compare the byte-cutting one with.
     fn url_host_reference(text: &str) -> Option<String> {
         let rest = match text.split_once("://") {
