@@ -113,7 +113,11 @@ pub fn analyze_text(channel: Channel, dialect: Dialect, text: &str) -> Vec<Actio
     }
     let actions = match channel {
         Channel::Sql => sql::analyze(text, dialect, &Origin::top()),
-        Channel::Shell => shell::analyze(text, &Origin::top()),
+        Channel::Shell => {
+            let mut actions = shell::analyze(text, &Origin::top());
+            lift::resolve_git_remotes(&mut actions);
+            actions
+        }
     };
     if actions.is_empty() {
         // Defence in depth: the analysers promise never to return nothing.

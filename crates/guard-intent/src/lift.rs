@@ -11,10 +11,14 @@
 
 mod cloud;
 mod db;
+mod images;
 mod k8s;
 mod ops;
 
 use guard_model::{Action, ActionDetail};
+
+pub(crate) use images::images;
+pub(crate) use ops::resolve_git_remotes;
 
 use crate::Origin;
 use crate::shell::{Arg, KnownFile, Stdin};

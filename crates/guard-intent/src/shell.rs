@@ -1239,6 +1239,7 @@ fn exec_action(
         elevated: cx.elevated,
         remote_host: cx.remote.to_string(),
         env: copied(&io.env),
+        images: lift::images(program, args),
         ..ExecAction::default()
     };
     // `cmd < <(producer)`: the substitution's programs feed it, as a pipe would.

@@ -173,6 +173,13 @@ pub struct ExecAction {
     /// make. Omitted from JSON when empty, so older readers and records stay valid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<Str>,
+    /// Container images the program runs or pulls, as written (`registry.example.com/api:1.3`,
+    /// `busybox:1.36`): `docker|podman|nerdctl run|create|pull`, `kubectl run|create|debug
+    /// --image`, `kubectl set image … c=IMAGE`, `crictl pull`, `ctr image pull|run`. An image
+    /// from an unresolved expansion stays as written (`$IMG`); where an unknown option leaves
+    /// the image's position ambiguous, both candidates are listed. Omitted from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Str>,
 }
 
 /// A Kubernetes operation from `kubectl` or `helm`.
@@ -224,6 +231,12 @@ pub struct GitAction {
     pub force: bool,
     pub remote: String,
     pub refs: Vec<Str>,
+    /// The repository URL (or path) involved, as written: the one `remote add|set-url` or
+    /// `config remote.NAME.url|pushurl` sets, `clone` reads, or `push`/`pull`/`fetch` names
+    /// directly, through `-c remote.NAME.url=…`, or through a remote set earlier in the same
+    /// request; else `""`. Omitted from JSON when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub url: String,
 }
 
 /// A Terraform / OpenTofu operation.

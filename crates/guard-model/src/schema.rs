@@ -387,6 +387,7 @@ fields! {
     ExecElevated => "exec.elevated": sc(B), K_EXEC, "runs under sudo / doas", |cx| detail!(cx, Exec, |x| Value::Bool(x.elevated), Value::Bool(false));
     ExecRemoteHost => "exec.remote_host": sc(S), K_EXEC, "the host it runs on via ssh, else empty", |cx| detail!(cx, Exec, |x| Value::Str(&x.remote_host), Value::Str(""));
     ExecEnv => "exec.env": l(S), K_EXEC, "environment assignments in effect, as `NAME=value` (its own prefix, `env`/`sudo` wrappers, `export`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.env), Value::StrList(EMPTY));
+    ExecImages => "exec.images": l(S), K_EXEC, "container images run or pulled, as written (`docker run|create|pull`, `podman`, `nerdctl`, `kubectl run|create|debug --image`, `kubectl set image c=IMAGE`, `crictl pull`, `ctr`); an unresolved one stays `$IMG`", |cx| detail!(cx, Exec, |x| Value::StrList(&x.images), Value::StrList(EMPTY));
 
     K8sTool => "k8s.tool": sc(S), K_K8S, "`kubectl` or `helm`", |cx| detail!(cx, K8s, |k| Value::Str(&k.tool), Value::Str(""));
     K8sVerb => "k8s.verb": sc(S), K_K8S, "the verb (`delete`, `apply`, `uninstall`)", |cx| detail!(cx, K8s, |k| Value::Str(&k.verb), Value::Str(""));
@@ -411,6 +412,7 @@ fields! {
     GitForce => "git.force": sc(B), K_GIT, "a forced push or update", |cx| detail!(cx, Git, |g| Value::Bool(g.force), Value::Bool(false));
     GitRemote => "git.remote": sc(S), K_GIT, "the remote, else empty", |cx| detail!(cx, Git, |g| Value::Str(&g.remote), Value::Str(""));
     GitRefs => "git.refs": l(S), K_GIT, "refs named", |cx| detail!(cx, Git, |g| Value::StrList(&g.refs), Value::StrList(EMPTY));
+    GitUrl => "git.url": sc(S), K_GIT, "the repository URL as written: set by `remote add|set-url` or `config remote.NAME.url`, read by `clone`, or named by `push`/`pull`/`fetch` directly, through `-c remote.NAME.url=`, or through a remote set earlier in the request; else empty", |cx| detail!(cx, Git, |g| Value::Str(&g.url), Value::Str(""));
 
     TfTool => "terraform.tool": sc(S), K_TF, "`terraform` or `tofu`", |cx| detail!(cx, Terraform, |t| Value::Str(&t.tool), Value::Str(""));
     TfSubcommand => "terraform.subcommand": sc(S), K_TF, "`plan`, `apply`, `destroy`, `state rm`, …", |cx| detail!(cx, Terraform, |t| Value::Str(&t.subcommand), Value::Str(""));

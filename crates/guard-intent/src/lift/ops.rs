@@ -1,7 +1,7 @@
 //! Operations tools: `terraform`/`tofu`, `git`, and service managers (`systemctl`, `service`,
 //! `auditctl`).
 
-use guard_model::{ActionDetail, GitAction, ServiceAction, Str, TerraformAction};
+use guard_model::{Action, ActionDetail, GitAction, ServiceAction, Str, TerraformAction};
 
 use super::{Invocation, Lifted};
 use crate::shell::{ShortIndex, Spec, Takes, classify};
@@ -318,7 +318,50 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             "force" | "force-with-lease" | "force-if-includes"
         )
     });
-    let (remote, refs) = if matches!(subcommand.as_str(), "push" | "pull" | "fetch") {
+    let mut url = String::new();
+    let (remote, refs) = if subcommand == "remote" {
+        // `git remote add NAME URL`, `git remote set-url [--push|--add] NAME URL [OLD]`:
+        // the remote and its URL, no refs.
+        let mut it = operands.iter();
+        match it.next().map(Str::as_str) {
+            // `add [-t BRANCH] [-m HEAD] … NAME URL`: the last two operands.
+            Some("add") => {
+                let rest = it.as_slice();
+                if let [.., name, u] = rest {
+                    url = u.to_string();
+                    (name.to_string(), vec![])
+                } else {
+                    (
+                        rest.first().map(|r| r.to_string()).unwrap_or_default(),
+                        vec![],
+                    )
+                }
+            }
+            // `set-url [--push|--add|--delete] NAME NEWURL [OLDURL]`.
+            Some("set-url") => {
+                let remote = it.next().map(|r| r.to_string()).unwrap_or_default();
+                url = it.next().map(|u| u.to_string()).unwrap_or_default();
+                (remote, vec![])
+            }
+            Some(_) => (it.next().map(|r| r.to_string()).unwrap_or_default(), vec![]),
+            None => (String::new(), vec![]),
+        }
+    } else if subcommand == "config" {
+        // `git config [set] [--add] remote.NAME.url|pushurl URL`.
+        let mut it = operands.iter();
+        let mut remote = String::new();
+        while let Some(key) = it.next() {
+            if let Some(name) = remote_url_key(key) {
+                remote = name.to_string();
+                url = it.next().map(|u| u.to_string()).unwrap_or_default();
+                break;
+            }
+        }
+        (remote, vec![])
+    } else if subcommand == "clone" {
+        url = operands.first().map(|u| u.to_string()).unwrap_or_default();
+        (String::new(), vec![])
+    } else if matches!(subcommand.as_str(), "push" | "pull" | "fetch") {
         let mut it = operands.iter();
         let remote = it.next().map(|r| r.to_string()).unwrap_or_default();
         let refs: Vec<Str> = it
@@ -329,6 +372,13 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
                 Str::from(r.trim_start_matches('+'))
             })
             .collect();
+        // A remote named by URL (`git push https://… main`, `git fetch git@host:x.git`), or
+        // given one by `git -c remote.NAME.url=URL push NAME`.
+        if is_repository_url(&remote) {
+            url.clone_from(&remote);
+        } else if let Some(u) = global_remote_url(inv.args.get(..i).unwrap_or_default(), &remote) {
+            url = u.to_string();
+        }
         (remote, refs)
     } else {
         (String::new(), operands)
@@ -340,8 +390,91 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
         force,
         remote,
         refs,
+        url,
     };
     Lifted::single(inv.action(ActionDetail::Git(action)))
+}
+
+/// `NAME` of a `remote.NAME.url` or `remote.NAME.pushurl` configuration key.
+fn remote_url_key(key: &str) -> Option<&str> {
+    let rest = key.get(..7).filter(|p| p.eq_ignore_ascii_case("remote."))?;
+    let rest = key.get(rest.len()..)?;
+    let (name, var) = rest.rsplit_once('.')?;
+    (!name.is_empty() && (var.eq_ignore_ascii_case("url") || var.eq_ignore_ascii_case("pushurl")))
+        .then_some(name)
+}
+
+/// The URL a global `-c remote.NAME.url=URL` (before the subcommand) gives `remote`; the last
+/// one wins, as in git.
+fn global_remote_url<'a>(globals: &'a [crate::shell::Arg], remote: &str) -> Option<&'a str> {
+    let mut found = None;
+    let mut words = globals.iter();
+    while let Some(a) = words.next() {
+        let setting = match a.text.as_str() {
+            "-c" => words.next().map(|v| v.text.as_str()),
+            other => other.strip_prefix("-c").filter(|v| v.contains('=')),
+        };
+        if let Some((key, value)) = setting.and_then(|s| s.split_once('='))
+            && remote_url_key(key) == Some(remote)
+        {
+            found = Some(value);
+        }
+    }
+    found
+}
+
+/// A remote written as a URL rather than a name: `scheme://…`, `user@host:path`, `host:path`,
+/// or a local path (`/srv/x.git`, `../x`).
+fn is_repository_url(remote: &str) -> bool {
+    remote.contains("://")
+        || remote.contains('@')
+        || remote.contains(':')
+        || remote.starts_with('/')
+        || remote.starts_with('.')
+        || remote.starts_with('~')
+}
+
+/// Resolves, within one request, the URL of a remote pushed to, pulled or fetched by name when
+/// an earlier `git remote add|set-url` of the same request set it (`git remote add x URL && git
+/// push x --all`): a request-local fact, like a constant variable. `git remote remove|rm|rename`
+/// forgets the name. Actions are in the order the text runs them; a remote set under a branch
+/// is still taken as set, which can only make a rule stricter.
+pub(crate) fn resolve_git_remotes(actions: &mut [Action]) {
+    let mut remotes: Vec<(String, String)> = Vec::new();
+    for action in actions {
+        let ActionDetail::Git(g) = &mut action.detail else {
+            continue;
+        };
+        match g.subcommand.as_str() {
+            "config" if !g.remote.is_empty() && !g.url.is_empty() => {
+                remotes.retain(|(name, _)| *name != g.remote);
+                remotes.push((g.remote.clone(), g.url.clone()));
+            }
+            "remote" => {
+                let op = g
+                    .args
+                    .iter()
+                    .find(|a| !a.starts_with('-'))
+                    .map_or("", Str::as_str);
+                match op {
+                    "add" | "set-url" if !g.remote.is_empty() && !g.url.is_empty() => {
+                        remotes.retain(|(name, _)| *name != g.remote);
+                        remotes.push((g.remote.clone(), g.url.clone()));
+                    }
+                    "remove" | "rm" | "rename" => {
+                        remotes.retain(|(name, _)| *name != g.remote);
+                    }
+                    _ => {}
+                }
+            }
+            "push" | "pull" | "fetch" if g.url.is_empty() => {
+                if let Some((_, url)) = remotes.iter().rev().find(|(name, _)| *name == g.remote) {
+                    g.url.clone_from(url);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 gspec!(

@@ -375,10 +375,14 @@ pub(crate) fn normalize_path(path: &str) -> Str {
             "" | "." => {}
             ".." => {
                 let last_is_parent = joined == ".." || joined.ends_with("/..");
-                if !joined.is_empty() && !last_is_parent {
+                // A segment from an unresolved expansion (`$(pwd)`, `$DIR`, `` `x` ``) may be
+                // any number of directories: `..` cannot cancel it, the path stays unknown.
+                let last = joined.rsplit('/').next().unwrap_or("");
+                let last_is_unknown = last.contains(['$', '`']);
+                if !joined.is_empty() && !last_is_parent && !last_is_unknown {
                     let cut = joined.rfind('/').unwrap_or(0);
                     joined.truncate(cut);
-                } else if !absolute {
+                } else if !absolute || !joined.is_empty() {
                     if !joined.is_empty() {
                         joined.push('/');
                     }
@@ -1407,10 +1411,14 @@ mod tests {
         for part in path.split('/') {
             match part {
                 "" | "." => {}
+                // An unresolved segment (`$x`) may be several directories: `..` keeps it.
                 ".." => {
-                    if parts.last().is_some_and(|p| *p != "..") {
+                    if parts
+                        .last()
+                        .is_some_and(|p| *p != ".." && !p.contains(['$', '`']))
+                    {
                         parts.pop();
-                    } else if !absolute {
+                    } else if !absolute || !parts.is_empty() {
                         parts.push("..");
                     }
                 }
@@ -1429,7 +1437,7 @@ mod tests {
         #![proptest_config(proptest::test_runner::Config::with_cases(4000))]
         #[test]
         fn normalising_agrees_with_the_reference(
-            path in "(/|\\.|\\.\\.|\\.\\.\\.|a|bc|\\.a|a\\.|\\.\\.a|~|é){0,8}"
+            path in "(/|\\.|\\.\\.|\\.\\.\\.|a|bc|\\.a|a\\.|\\.\\.a|~|é|\\$x|`y`){0,8}"
         ) {
             proptest::prop_assert_eq!(normalize_path(&path), normalize_reference(&path));
         }
@@ -1443,5 +1451,9 @@ mod tests {
         assert_eq!(normalize_path("./build"), "build");
         assert_eq!(normalize_path("a/./b//c"), "a/b/c");
         assert_eq!(normalize_path("../x"), "../x");
+        assert_eq!(normalize_path("$(pwd)/../../../"), "$(pwd)/../../..");
+        assert_eq!(normalize_path("/tmp/$X/../../etc"), "/tmp/$X/../../etc");
+        assert_eq!(normalize_path("$DIR/cache/../tmp"), "$DIR/tmp");
+        assert_eq!(normalize_path("/a/`b`/.."), "/a/`b`/..");
     }
 }

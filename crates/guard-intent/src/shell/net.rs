@@ -95,11 +95,62 @@ pub(crate) fn remote_operand(text: &str) -> Option<String> {
     if text.starts_with("rsync://") || text.starts_with("scp://") || text.starts_with("sftp://") {
         return url_host(text);
     }
-    let (before, _) = text.split_once(':')?;
+    // The separating `:` is outside any `${…}` / `$(…)`: in `${x:-y}:/p` the host is the
+    // unresolved `${x:-y}`, not `${x`.
+    let before = text.get(..host_colon(text)?)?;
     if before.is_empty() || before.contains('/') {
         return None;
     }
     Some(ssh_host(before))
+}
+
+/// The byte position of the first `:` not inside a `${…}` or `$(…)` expansion or backquotes.
+fn host_colon(text: &str) -> Option<usize> {
+    outside_expansions(text, |b| b == b':')
+}
+
+/// The byte position of the first byte matching `stop` that is not inside a `${…}` or `$(…)`
+/// expansion or backquotes.
+fn outside_expansions(text: &str, stop: impl Fn(u8) -> bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut backquoted = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'$' if matches!(bytes.get(i + 1), Some(b'{' | b'(')) => {
+                depth += 1;
+                i += 1;
+            }
+            b'{' | b'(' if depth > 0 => depth += 1,
+            b'}' | b')' if depth > 0 => depth -= 1,
+            b'`' => backquoted = !backquoted,
+            _ if depth == 0 && !backquoted && stop(b) => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// [`url_host`], or, when the host is built from an unresolved expansion (`curl $URL`,
+/// `https://${H:-x}/up`), that part as written: an unknown host, as `nc $H` records `$H`,
+/// rather than no host at all.
+pub(crate) fn url_host_or_unresolved(text: &str) -> Option<String> {
+    if let Some(host) = url_host(text) {
+        return Some(host);
+    }
+    if !text.contains(['$', '`']) {
+        return None;
+    }
+    let rest = text.split_once("://").map_or(text, |(_, r)| r);
+    let end = outside_expansions(rest, |b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let authority = rest.get(..end)?;
+    let host = match outside_expansions(authority, |b| b == b'@') {
+        Some(at) => authority.get(at + 1..)?,
+        None => authority,
+    };
+    (!host.is_empty() && host.contains(['$', '`'])).then(|| host.to_string())
 }
 
 /// `/dev/tcp/host/port` or `/dev/udp/host/port` → host.
@@ -142,7 +193,7 @@ pub(crate) fn analyze<'a>(
     match program {
         "curl" => {
             for u in ops().chain(c.all_values("url")) {
-                if let Some(h) = url_host(u) {
+                if let Some(h) = url_host_or_unresolved(u) {
                     net.host_owned(h);
                 }
             }
@@ -184,7 +235,7 @@ pub(crate) fn analyze<'a>(
         }
         "wget" => {
             for u in ops() {
-                if let Some(h) = url_host(u) {
+                if let Some(h) = url_host_or_unresolved(u) {
                     net.host_owned(h);
                 }
             }
@@ -291,7 +342,7 @@ pub(crate) fn analyze<'a>(
             }
         }
         "ftp" | "tftp" | "lftp" => {
-            if let Some(h) = ops().next().and_then(url_host) {
+            if let Some(h) = ops().next().and_then(url_host_or_unresolved) {
                 net.host_owned(h);
                 stdin_sent(&mut net);
             }
@@ -325,7 +376,7 @@ pub(crate) fn analyze<'a>(
                     o.as_bytes()
                         .get(..s.len())
                         .is_some_and(|p| p.eq_ignore_ascii_case(s.as_bytes()))
-                }) && let Some(h) = url_host(o)
+                }) && let Some(h) = url_host_or_unresolved(o)
                 {
                     net.host_owned(h);
                 }
@@ -338,6 +389,37 @@ pub(crate) fn analyze<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unresolved_url_hosts_are_kept_as_written() {
+        assert_eq!(url_host_or_unresolved("$URL").as_deref(), Some("$URL"));
+        assert_eq!(
+            url_host_or_unresolved("https://${H:-x}/up?a=1").as_deref(),
+            Some("${H:-x}")
+        );
+        assert_eq!(
+            url_host_or_unresolved("https://u@$(h)/p").as_deref(),
+            Some("$(h)")
+        );
+        assert_eq!(
+            url_host_or_unresolved("https://api.example.com/$ID").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(url_host_or_unresolved("https:///p"), None);
+    }
+
+    #[test]
+    fn remote_operand_host_is_outside_expansions() {
+        assert_eq!(remote_operand("${x:-y}:/path").as_deref(), Some("${x:-y}"));
+        assert_eq!(remote_operand("u@$(h):/p").as_deref(), Some("$(h)"));
+        assert_eq!(remote_operand("`h`:/p").as_deref(), Some("`h`"));
+        assert_eq!(
+            remote_operand("bob@Host.example:/tmp/").as_deref(),
+            Some("host.example")
+        );
+        assert_eq!(remote_operand("./a:b"), None);
+        assert_eq!(remote_operand("${x:-/a}"), None);
+    }
 
     /// `url_host` as first written, to compare the byte-cutting one with.
     fn url_host_reference(text: &str) -> Option<String> {
