@@ -162,6 +162,26 @@ pub(crate) fn dev_tcp_host(path: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// Subcommands of the object-store CLIs that copy their sources to their last operand.
+fn is_object_copy_verb(word: &str) -> bool {
+    matches!(
+        word,
+        "cp" | "copy" | "copyto" | "mv" | "move" | "moveto" | "sync" | "rsync" | "put" | "mirror"
+    )
+}
+
+/// A bucket or remote location rather than a local path: `gs://b/x`, `s3://b`,
+/// `https://acct.blob.core.windows.net/c`, rclone's `remote:path` (the same test as
+/// `exfil.object_store_cli_upload`'s).
+fn is_object_location(word: &str) -> bool {
+    word.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    })
+}
+
 /// Hosts and sends of one invocation. `stdin_is_data`: stdin is a pipe or input redirection.
 pub(crate) fn analyze<'a>(
     program: &str,
@@ -280,6 +300,25 @@ pub(crate) fn analyze<'a>(
                 {
                     if r.is_none() {
                         net.send(o);
+                    }
+                }
+            }
+        }
+        // Object-store copiers: the subcommand, then sources, the destination last. An upload
+        // (a remote destination) sends every local source; a download sends nothing.
+        "gsutil" | "s3cmd" | "rclone" | "azcopy" | "mc" | "s5cmd" => {
+            let mut words = ops();
+            if words.next().is_some_and(is_object_copy_verb) {
+                let rest: Vec<&str> = words.collect();
+                if let Some((dest, sources)) = rest.split_last()
+                    && is_object_location(dest)
+                {
+                    for s in sources {
+                        if *s == "-" {
+                            explicit_stdin(&mut net);
+                        } else if !is_object_location(s) {
+                            net.send(s);
+                        }
                     }
                 }
             }
@@ -406,6 +445,21 @@ mod tests {
             Some("api.example.com")
         );
         assert_eq!(url_host_or_unresolved("https:///p"), None);
+    }
+
+    #[test]
+    fn object_locations_are_buckets_and_remotes_not_paths() {
+        for remote in [
+            "gs://b/x",
+            "s3://b",
+            "remote-evil:loot",
+            "https://a.blob.core.windows.net/c",
+        ] {
+            assert!(is_object_location(remote), "{remote}");
+        }
+        for local in ["./x", "/backups/db.sql", "dump.sql", "-", ":x", "a/b:c"] {
+            assert!(!is_object_location(local), "{local}");
+        }
     }
 
     #[test]
