@@ -260,6 +260,9 @@ struct Cx<'c> {
     origin: &'c Origin,
     elevated: bool,
     remote: &'c str,
+    /// The caller owns `origin` and moves its `via` into the `exec` action afterwards
+    /// ([`Walker::run`] returns the action's index), so the action is built without a copy.
+    via_later: bool,
 }
 
 struct Walker<'a> {
@@ -334,6 +337,7 @@ impl<'a> Walker<'a> {
             origin: &ctx.origin,
             elevated: ctx.elevated,
             remote: &ctx.remote,
+            via_later: false,
         }
     }
 
@@ -847,7 +851,7 @@ impl<'a> Walker<'a> {
         let words = cmd.prefix.as_ref().map_or(0, |p| p.0.len())
             + cmd.suffix.as_ref().map_or(0, |s| s.0.len())
             + 1;
-        let mut argv: Vec<Arg> = Vec::with_capacity(words);
+        let mut argv: Vec<Arg> = Vec::with_capacity(words.next_multiple_of(ARGV_STEP));
         let mut span: Option<[u32; 2]> = None;
         let mut widen = |s: [u32; 2]| {
             span = Some(match span {
@@ -945,8 +949,8 @@ impl<'a> Walker<'a> {
                 let cx = self.root_cx();
                 let [start, end] = io.span.map(|o| o.saturating_sub(self.base) as usize);
                 let text = self.text.get(start..end).unwrap_or("").to_string();
-                let argv = vec![Arg::literal("", io.span)];
-                let action = exec_action(argv, Str::default(), &io, stdin, &cx, text);
+                let mut argv = vec![Arg::literal("", io.span)];
+                let action = exec_action(&mut argv, false, Str::default(), &io, stdin, &cx, text);
                 self.push_exec(action);
             }
             if !self.files.is_empty() {
@@ -1027,9 +1031,16 @@ impl<'a> Walker<'a> {
     }
 
     /// Runs one program: its `exec` action, what it wraps, and what it lifts to. `stdin` is
-    /// what feeds it (its own redirection, else its caller's).
-    fn run(&mut self, argv: Vec<Arg>, io: &Io, stdin: Option<&Stdin>, cx: &Cx<'_>) {
-        let Some(first) = argv.first() else { return };
+    /// what feeds it (its own redirection, else its caller's). Returns the index of its `exec`
+    /// action, if it made one.
+    fn run(
+        &mut self,
+        mut argv: Vec<Arg>,
+        io: &Io,
+        stdin: Option<&Stdin>,
+        cx: &Cx<'_>,
+    ) -> Option<usize> {
+        let first = argv.first()?;
         if first.dynamic {
             let (cause, reason) = if first.decoded {
                 (
@@ -1057,20 +1068,18 @@ impl<'a> Walker<'a> {
                 &text,
             );
             self.out.push(action);
-            return;
+            return None;
         }
         let program = Str::from(basename(&first.text));
         // The command as shown in messages: computed once for the action, wrappers and lifting.
         let shown = display(&argv);
         let args = argv.get(1..).unwrap_or_default();
-        // What it wraps and what it lifts to only read the arguments, so they are worked out
-        // first and the `exec` action can then take the arguments without copying them.
+        // What it wraps and what it lifts to only read the arguments (but for a wrapper that
+        // moves its command out, see below), so they are worked out before the `exec` action
+        // takes the words.
         let literal = literal_output(&program, args, io, stdin);
-        let mut inners = wrappers::unwrap(&program, args, stdin);
         // `sh x.sh` where the command wrote x.sh earlier: its text is what runs.
-        if let Some(script) = self.file_script(&program, args) {
-            inners.push(script);
-        }
+        let script = self.file_script(&program, args);
         let lifted = lift::lift(&lift::Invocation {
             program: &program,
             args,
@@ -1081,8 +1090,29 @@ impl<'a> Walker<'a> {
             files: &self.files,
         });
         let exec_index = self.out.len();
-        let action = exec_action(argv, program, io, stdin, cx, shown);
-        self.push_exec(action);
+        // A wrapper that moves its command's words out of `argv` does so after its `exec`
+        // action copied them; any other program's words go into its action in place.
+        let moves = wrappers::moves_words(&program);
+        let mut inners = if moves {
+            vec![]
+        } else {
+            wrappers::unwrap(&program, argv.get_mut(1..).unwrap_or_default(), stdin)
+        };
+        // Pushed as it is built: the action is large, and each move copies it.
+        self.push_exec(exec_action(
+            &mut argv,
+            moves,
+            program.clone(),
+            io,
+            stdin,
+            cx,
+            shown,
+        ));
+        if moves {
+            inners = wrappers::unwrap(&program, argv.get_mut(1..).unwrap_or_default(), stdin);
+        }
+        inners.extend(script);
+        drop(argv);
         self.literal_output = literal;
 
         for inner in inners {
@@ -1106,6 +1136,7 @@ impl<'a> Walker<'a> {
                         origin: &origin,
                         elevated: cx.elevated || elevated,
                         remote: remote.as_deref().unwrap_or(cx.remote),
+                        via_later: true,
                     };
                     // Its stdin is passed beside it (`inner_stdin`), not in the `Io`.
                     let mut inner_io = Io {
@@ -1122,7 +1153,10 @@ impl<'a> Walker<'a> {
                         inner_io.reads.clear();
                         None
                     };
-                    self.run(argv, &inner_io, inner_stdin, &inner_cx);
+                    let index = self.run(argv, &inner_io, inner_stdin, &inner_cx);
+                    if let Some(action) = index.and_then(|i| self.out.get_mut(i)) {
+                        action.via = origin.via;
+                    }
                 }
                 wrappers::Inner::Shell {
                     text,
@@ -1166,14 +1200,19 @@ impl<'a> Walker<'a> {
             };
             analyze_nested(&nested.text, &ctx, Vars::new(), None, &mut self.out);
         }
+        Some(exec_index)
     }
 }
 
 /// The `exec` action of `argv` (whose first word is the program, `program` its basename);
 /// `text` is how the command is shown ([`display`]). Takes the words, which become the
-/// action's `path` and `args`.
+/// action's `path` and `args` (converted in place, see [`ARGV_STEP`]); with `keep_words` it
+/// takes only the program word and copies the arguments, which a wrapper then moves into the
+/// command it runs. With `cx.via_later` the action's `via` is left empty for the caller to
+/// move in.
 fn exec_action(
-    argv: Vec<Arg>,
+    argv: &mut Vec<Arg>,
+    keep_words: bool,
     name: Str,
     io: &Io,
     stdin: Option<&Stdin>,
@@ -1336,14 +1375,25 @@ fn exec_action(
     e.flags = c.owned_flags();
     drop(c);
     e.operands = operands;
-    // Moved in last: the words are no longer read as arguments.
-    let mut words = argv.into_iter();
-    e.path = words.next().map(|a| a.text).unwrap_or_default();
-    e.args = words.map(|a| Str::from(a.text)).collect();
+    if keep_words {
+        e.args = args.iter().map(|a| Str::from(a.text.as_str())).collect();
+        if let Some(first) = argv.first_mut() {
+            e.path = std::mem::take(&mut first.text);
+        }
+    } else {
+        // Moved in last: the words are no longer read as arguments.
+        let mut words = std::mem::take(argv).into_iter();
+        e.path = words.next().map(|a| a.text).unwrap_or_default();
+        e.args = words.map(|a| Str::from(a.text)).collect();
+    }
     e.program = name;
     Action {
         span: cx.origin.place(io.span),
-        via: cx.origin.via.clone(),
+        via: if cx.via_later {
+            Vec::new()
+        } else {
+            cx.origin.via.clone()
+        },
         text,
         detail: ActionDetail::Exec(e),
     }
@@ -1627,6 +1677,17 @@ fn merge(before: &Vars, after: &mut Vars) {
 pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
+
+/// A command's words are allocated in multiples of this many, so that the buffer holds a whole
+/// number of [`Str`]s and `exec_action` converts the words into the action's arguments in
+/// place, without a reallocation (three 40-byte words are five 24-byte strings).
+const ARGV_STEP: usize = {
+    let (mut a, mut b) = (std::mem::size_of::<Arg>(), std::mem::size_of::<Str>());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    std::mem::size_of::<Str>() / a
+};
 
 /// A copy of a list that is usually empty: the empty case costs no call.
 fn copied(list: &[Str]) -> Vec<Str> {

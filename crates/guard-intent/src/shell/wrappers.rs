@@ -643,6 +643,20 @@ fn rest_argv(args: &[Arg], from: Option<usize>) -> Vec<Arg> {
     rest_of(args, from).to_vec()
 }
 
+/// The arguments from `from` on, moved out of `args` (their texts are left empty): the
+/// wrapper's own `exec` action has already copied them.
+fn take_rest(args: &mut [Arg], from: Option<usize>) -> Vec<Arg> {
+    let rest = from.and_then(|i| args.get_mut(i..)).unwrap_or_default();
+    rest.iter_mut()
+        .map(|a| Arg {
+            text: std::mem::take(&mut a.text),
+            span: a.span,
+            dynamic: a.dynamic,
+            decoded: a.decoded,
+        })
+        .collect()
+}
+
 /// The arguments from `from` on, borrowed (for wrappers that only read them).
 fn rest_of(args: &[Arg], from: Option<usize>) -> &[Arg] {
     from.and_then(|i| args.get(i..)).unwrap_or_default()
@@ -738,8 +752,31 @@ fn shell_text(args: &[Arg], step: &str, what: &str, remote: Option<String>) -> O
     })
 }
 
+/// Wrappers whose [`unwrap`] moves the command's words out of `args` (and so must run after
+/// the wrapper's own `exec` action has copied them).
+pub(crate) fn moves_words(program: &str) -> bool {
+    matches!(
+        program,
+        "sudo"
+            | "doas"
+            | "nohup"
+            | "builtin"
+            | "setsid"
+            | "catchsegv"
+            | "unbuffer"
+            | "proxychains"
+            | "proxychains4"
+            | "torsocks"
+            | "strace"
+            | "ltrace"
+            | "fakeroot"
+            | "xargs"
+    )
+}
+
 /// What the program `program` (basename) with arguments `args` runs, if it is a wrapper.
-pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
+/// Only for the programs of [`moves_words`] it moves words out of `args`.
+pub(crate) fn unwrap(program: &str, args: &mut [Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
     let one = |inner: Option<Inner>| inner.into_iter().collect::<Vec<_>>();
     match program {
         "sudo" | "doas" => {
@@ -747,12 +784,12 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             if c.has("edit") || c.has("list") || c.has("validate") {
                 return vec![];
             }
-            let mut rest = rest_argv(args, c.rest);
+            let shell = c.has("shell") || c.has("login");
+            let from = c.rest;
+            drop(c);
+            let mut rest = take_rest(args, from);
             let env = super::env::split_leading(&mut rest);
-            if (c.has("shell") || c.has("login"))
-                && rest.len() == 1
-                && rest.iter().any(|a| a.text.contains(' '))
-            {
+            if shell && rest.len() == 1 && rest.iter().any(|a| a.text.contains(' ')) {
                 return one(shell_text(&rest, program, program, None).map(|i| elevate(i, true)));
             }
             one(argv_with_env(rest, program, env).map(|i| elevate(i, true)))
@@ -796,8 +833,8 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
         "nohup" | "builtin" | "setsid" | "catchsegv" | "unbuffer" | "proxychains"
         | "proxychains4" | "torsocks" | "strace" | "ltrace" | "fakeroot" => {
             let spec = if program == "setsid" { &SETSID } else { &PLAIN };
-            let c = classify(Some(spec), args);
-            one(argv(rest_argv(args, c.rest), program))
+            let from = classify(Some(spec), args).rest;
+            one(argv(take_rest(args, from), program))
         }
         "command" => {
             let c = classify(Some(&COMMAND), args);
@@ -863,8 +900,8 @@ pub(crate) fn unwrap(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<
             }
         }
         "xargs" => {
-            let c = classify(Some(&XARGS), args);
-            let mut rest = rest_argv(args, c.rest);
+            let from = classify(Some(&XARGS), args).rest;
+            let mut rest = take_rest(args, from);
             if rest.is_empty() {
                 rest.push(Arg::literal("echo", args.last().map_or([0, 0], |a| a.span)));
             }
@@ -1100,10 +1137,19 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
                 remote: None,
                 stdin: None,
             }],
-            super::PipeData::Decoded(source) => vec![Inner::Opaque {
-                cause: OpaqueCause::DecodedExec,
-                reason: format!("`{program}` runs data downloaded or decoded by `{source}`"),
-            }],
+            super::PipeData::Decoded(source) => {
+                // Concatenated directly: `curl … | sh` is common, and `format!` costs more.
+                let mut reason = String::with_capacity(program.len() + source.len() + 40);
+                reason.push('`');
+                reason.push_str(program);
+                reason.push_str("` runs data downloaded or decoded by `");
+                reason.push_str(source);
+                reason.push('`');
+                vec![Inner::Opaque {
+                    cause: OpaqueCause::DecodedExec,
+                    reason,
+                }]
+            }
             _ => vec![Inner::Opaque {
                 cause: OpaqueCause::DynamicCode,
                 reason: format!(
