@@ -178,6 +178,11 @@ fn combine(mut parts: Vec<Need<'_>>) -> Need<'_> {
     normalise(out)
 }
 
+/// A node reduced by [`Reducer::atoms`] alone (at most one clause, never memoised apart).
+fn leaf(node: &Node) -> bool {
+    !matches!(node, Node::And(_) | Node::Or(_) | Node::Quantified { .. })
+}
+
 /// What a quantifier variable stands for while reducing its body.
 #[derive(Debug, Clone, Copy)]
 enum Binding<'p> {
@@ -498,6 +503,16 @@ impl Prefilter {
                 *w |= 1u64 << (group % 64);
             }
         };
+        // Sized once for every atom of the kind (an upper bound), rather than grown.
+        let mut per_kind = vec![0usize; building.len()];
+        for (kind, atoms) in first.iter().chain(&others) {
+            if let Some(n) = per_kind.get_mut(*kind) {
+                *n += atoms.len();
+            }
+        }
+        for (b, n) in building.iter_mut().zip(&per_kind) {
+            b.exact.reserve(*n);
+        }
         let mut test_ids: FxHashMap<(Field, Test<&str>), u32> = FxHashMap::default();
         let mut tests: Vec<(bool, Test)> = Vec::new();
         let mut groups = Vec::with_capacity(group_count);
@@ -593,11 +608,22 @@ impl Prefilter {
             .into_iter()
             .map(|b| {
                 let mut exact: Vec<(Field, FxHashMap<Box<str>, u32>)> = Vec::new();
+                let mut keys: Vec<(Field, usize)> = Vec::new();
+                for (f, _) in b.exact.keys() {
+                    match keys.iter_mut().find(|(g, _)| g == f) {
+                        Some((_, n)) => *n += 1,
+                        None => keys.push((*f, 1)),
+                    }
+                }
                 for ((f, v), at) in b.exact {
                     let at_field = match exact.iter().position(|(g, _)| *g == f) {
                         Some(i) => i,
                         None => {
-                            exact.push((f, FxHashMap::default()));
+                            let n = keys.iter().find(|(g, _)| *g == f).map_or(0, |(_, n)| *n);
+                            exact.push((
+                                f,
+                                FxHashMap::with_capacity_and_hasher(n, Default::default()),
+                            ));
                             exact.len() - 1
                         }
                     };
@@ -1221,6 +1247,9 @@ impl<'p> Reducer<'p> {
                     }
                     // The `or` of the body over the set's items.
                     Some(Node::Set(set)) => match self.data.sets.get(set.index()) {
+                        Some(SetData::Str(items)) if self.node(*body).is_some_and(leaf) => {
+                            self.union_over(slot, items, *body)
+                        }
                         Some(SetData::Str(items)) => {
                             let mut parts = Vec::with_capacity(items.len());
                             for s in items {
@@ -1260,6 +1289,49 @@ impl<'p> Reducer<'p> {
         }
     }
 
+    /// `any x in SET: body` for a leaf `body` (see [`leaf`]): what [`combine`] makes of the
+    /// body's one clause per item (their union), without a clause per item.
+    fn union_over(&mut self, slot: usize, items: &[crate::ir::StrId], body: ExprId) -> Need<'p> {
+        let Some(node) = self.node(body) else {
+            return Vec::new();
+        };
+        let mut clause = Vec::new();
+        for s in items {
+            self.steps += 1;
+            let Some(text) = self.string(*s) else {
+                return Vec::new();
+            };
+            if let Some(b) = self.env.get_mut(slot) {
+                *b = Binding::Const(text);
+            }
+            match self.atoms(node) {
+                Some(atoms) if self.steps <= MAX_STEPS => clause.extend(atoms),
+                _ => return Vec::new(),
+            }
+            if clause.len() > MAX_ATOMS {
+                return Vec::new();
+            }
+        }
+        vec![Rc::from(clause)]
+    }
+
+    /// One atom per item of a string set (`None` past [`MAX_ATOMS`] or for a bad id), in
+    /// one allocation.
+    fn each(
+        &self,
+        items: &[crate::ir::StrId],
+        atom: impl Fn(&'p str) -> Atom<'p>,
+    ) -> Option<Vec<Atom<'p>>> {
+        if items.len() > MAX_ATOMS {
+            return None;
+        }
+        let mut atoms = Vec::with_capacity(items.len());
+        for s in items {
+            atoms.push(atom(self.string(*s)?));
+        }
+        Some(atoms)
+    }
+
     /// The one clause of a leaf condition (see the module docs), `None` when there is none.
     fn atoms(&self, node: &'p Node) -> Option<Vec<Atom<'p>>> {
         match node {
@@ -1272,12 +1344,7 @@ impl<'p> Reducer<'p> {
                 negated: false,
             } => match (self.operand(*item), self.node(*collection)?) {
                 (Operand::Field(f), Node::Set(set)) => match self.data.sets.get(set.index())? {
-                    SetData::Str(items) => Some(
-                        items
-                            .iter()
-                            .map(|s| Some(Atom::Exact(f, self.string(*s)?)))
-                            .collect::<Option<Vec<_>>>()?,
-                    ),
+                    SetData::Str(items) => self.each(items, |s| Atom::Exact(f, s)),
                     SetData::Enum(ty, items) => {
                         let mask = items
                             .iter()
@@ -1292,12 +1359,9 @@ impl<'p> Reducer<'p> {
                 // `x` to contain an item of the set.
                 (Operand::Other, Node::Set(set)) => {
                     match (self.basename_of(*item), self.data.sets.get(set.index())?) {
-                        (Some(f), SetData::Str(items)) => Some(
-                            items
-                                .iter()
-                                .map(|s| Some(Atom::Test(f, Test::Contains(self.string(*s)?))))
-                                .collect::<Option<Vec<_>>>()?,
-                        ),
+                        (Some(f), SetData::Str(items)) => {
+                            self.each(items, |s| Atom::Test(f, Test::Contains(s)))
+                        }
                         _ => None,
                     }
                 }
