@@ -1170,6 +1170,12 @@ mod tests {
         conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, paths, base_in)));
         // on request: any a in request.action_kinds: a in {sql}
         conditions.push((None, b.quantified(Quantifier::Any, 0, kinds, k_in)));
+        // exec.program in {"dd", "rm"} and any p in exec.paths: contains(p, "hist") — a
+        // substring clause after the first group, tested on demand.
+        let hist = b.str("hist");
+        let has_hist = b.call(Builtin::Contains, vec![x0, hist]);
+        let any_hist = b.quantified(Quantifier::Any, 0, paths, has_hist);
+        conditions.push((exec_kind, b.and(vec![in_programs, any_hist])));
         // An `or` of `and`s, whose selective clause is not its cheapest:
         // (exec.program in {"dd", "rm"} and any p in exec.paths: starts_with(p, "/etc/"))
         //   or (exec.elevated and any a in exec.args: a in {"--force", "-f"})
@@ -1295,6 +1301,29 @@ mod tests {
         };
         assert!(!admitted(&exec("rm", &[], &["/tmp/x"])));
         assert!(admitted(&exec("rm", &[], &["/etc/passwd"])));
+
+        // The substring clause of the rule before it is not in the per-action scan (a rule's
+        // later groups test substrings on demand) and still rules out `rm` on other paths.
+        let hist = last - 1;
+        assert!(
+            policy
+                .prefilter()
+                .tests_on_demand(&crate::prefilter::Test::Contains("hist".into()))
+        );
+        let admitted = |action: &guard_model::Action| {
+            let actions = [action.clone()];
+            let rcx = RequestContext::new(&request, &actions);
+            let cx = rcx.context(Some(&actions[0]));
+            let mut scratch = policy.prefilter().scratch();
+            policy
+                .prefilter()
+                .prepare(guard_model::ActionKind::Exec, &cx, &mut scratch);
+            (scratch.todo[hist / 64] >> (hist % 64)) & 1 == 1
+                && policy.prefilter().admits(&policy, hist, &cx, &mut scratch)
+        };
+        assert!(!admitted(&exec("rm", &[], &["/tmp/x"])));
+        assert!(!admitted(&exec("cat", &[], &["/root/.bash_history"])));
+        assert!(admitted(&exec("rm", &[], &["/root/.bash_history"])));
     }
 
     proptest! {

@@ -23,8 +23,9 @@
 //! fields are decided at once (one read per field; one hash lookup per value; the string tests
 //! through needles indexed by their first or last byte; a bit per group), which leaves the
 //! rules whose first group holds plus the rules whose first group has on-demand tests
-//! (patterns, request-level fields); those run at most once per action (once per request for
-//! request-level fields). A rule with an unsatisfied
+//! (patterns, request-level fields, and substring tests in a rule's later groups, which would
+//! otherwise make every action scan every byte of its values for needles that rarely decide);
+//! those run at most once per action (once per request for request-level fields). A rule with an unsatisfied
 //! group is skipped; any other rule is evaluated as usual, so the prefilter can only save
 //! work, never change a result: soundness needs only "conjunct true ⇒ some atom of its group
 //! true", which each case above preserves (an atom may hold when the conjunct does not; never
@@ -33,6 +34,8 @@
 
 use guard_model::schema::{Context, EnumType, Scope, Value};
 use guard_model::{ActionKind, Builtin, Field};
+use std::rc::Rc;
+
 use rustc_hash::FxHashMap;
 
 use crate::ir::{
@@ -113,8 +116,10 @@ fn on_demand(atoms: &[Atom<'_>]) -> bool {
 /// Necessary conditions of a node, each a *clause*: a list of atoms one of which is true
 /// whenever the node is (an empty clause: the node is never true). All of them hold at once,
 /// so several clauses filter more than one. No clause: nothing is known (the rule must be
-/// evaluated). At most [`MAX_CLAUSES`], cheapest first.
-type Need<'p> = Vec<Vec<Atom<'p>>>;
+/// evaluated). At most [`MAX_CLAUSES`], cheapest first. Clauses are shared (memoised nodes
+/// and `and` pass their operands' clauses on without copying them).
+type Need<'p> = Vec<Clause<'p>>;
+type Clause<'p> = Rc<[Atom<'p>]>;
 
 /// At most this many clauses per node: an `or` combines its operands' clauses position by
 /// position (see [`combine`]), so a few alternatives per operand are enough to find a
@@ -136,10 +141,13 @@ fn normalise(mut clauses: Need<'_>) -> Need<'_> {
 /// (its last when it has fewer). Each such union holds whenever some operand does, whichever
 /// clause of each operand is taken, so every combination is sound; taking them position by
 /// position pairs cheap with cheap and selective with selective without the full product.
-fn combine(parts: Vec<Need<'_>>) -> Need<'_> {
+fn combine(mut parts: Vec<Need<'_>>) -> Need<'_> {
     if parts.is_empty() {
         // `or()`, or `any` over an empty set: never true.
-        return vec![Vec::new()];
+        return vec![Rc::from([])];
+    }
+    if parts.len() == 1 {
+        return normalise(parts.pop().unwrap_or_default());
     }
     let depth = parts
         .iter()
@@ -152,7 +160,7 @@ fn combine(parts: Vec<Need<'_>>) -> Need<'_> {
         let size: usize = parts
             .iter()
             .filter_map(|part| part.get(i).or(part.last()))
-            .map(Vec::len)
+            .map(|c| c.len())
             .sum();
         let mut clause = Vec::with_capacity(size.min(MAX_ATOMS + 1));
         for part in &parts {
@@ -163,9 +171,16 @@ fn combine(parts: Vec<Need<'_>>) -> Need<'_> {
                 break;
             }
         }
-        out.push(clause);
+        if clause.len() <= MAX_ATOMS {
+            out.push(Rc::from(clause));
+        }
     }
     normalise(out)
+}
+
+/// A node reduced by [`Reducer::atoms`] alone (at most one clause, never memoised apart).
+fn leaf(node: &Node) -> bool {
+    !matches!(node, Node::And(_) | Node::Or(_) | Node::Quantified { .. })
 }
 
 /// What a quantifier variable stands for while reducing its body.
@@ -416,22 +431,22 @@ impl Prefilter {
             }
         };
         // Group atoms by group id: the first group of each rule, then the others.
-        let mut first: Vec<(usize, Vec<Atom<'_>>)> = Vec::with_capacity(rule_count);
-        let mut others: Vec<(usize, Vec<Atom<'_>>)> = Vec::new();
+        let mut first: Vec<(usize, Clause<'_>)> = Vec::with_capacity(rule_count);
+        let mut others: Vec<(usize, Clause<'_>)> = Vec::new();
         let mut reducer = Reducer::new(data);
         let mut more_local: Vec<Vec<usize>> = Vec::with_capacity(rule_count);
         let mut filtered = Vec::with_capacity(rule_count);
         for (index, rule) in data.rules.iter().enumerate() {
             more_local.push(Vec::new());
             let Some(kind) = rule.on else {
-                first.push((usize::MAX, Vec::new()));
+                first.push((usize::MAX, Rc::from([])));
                 filtered.push(false);
                 continue;
             };
             let k = usize::from(kind.index());
             reducer.steps = 0;
             // The top-level conjuncts, nested `and`s flattened.
-            let mut needs: Vec<Vec<Atom<'_>>> = Vec::new();
+            let mut needs: Need<'_> = Vec::new();
             let mut stack = vec![rule.condition];
             while let Some(id) = stack.pop() {
                 match data.nodes.get(id.index()) {
@@ -453,7 +468,7 @@ impl Prefilter {
                 if let Some(b) = building.get_mut(k) {
                     mark(&mut b.pending, index);
                 }
-                first.push((usize::MAX, Vec::new()));
+                first.push((usize::MAX, Rc::from([])));
                 filtered.push(false);
                 continue;
             };
@@ -488,13 +503,23 @@ impl Prefilter {
                 *w |= 1u64 << (group % 64);
             }
         };
+        // Sized once for every atom of the kind (an upper bound), rather than grown.
+        let mut per_kind = vec![0usize; building.len()];
+        for (kind, atoms) in first.iter().chain(&others) {
+            if let Some(n) = per_kind.get_mut(*kind) {
+                *n += atoms.len();
+            }
+        }
+        for (b, n) in building.iter_mut().zip(&per_kind) {
+            b.exact.reserve(*n);
+        }
         let mut test_ids: FxHashMap<(Field, Test<&str>), u32> = FxHashMap::default();
         let mut tests: Vec<(bool, Test)> = Vec::new();
         let mut groups = Vec::with_capacity(group_count);
         for (g, (kind, atoms)) in first.into_iter().chain(others).enumerate() {
             let mut by_field: Vec<(Field, Vec<u32>)> = Vec::new();
             if let Some(b) = building.get_mut(kind) {
-                for atom in atoms {
+                for atom in atoms.iter().copied() {
                     match atom {
                         Atom::Exact(f, v) => {
                             let next = len_u32(b.arena.len() / group_words.max(1));
@@ -509,7 +534,13 @@ impl Prefilter {
                         }
                         Atom::Present(f) => set_bit(b.present.entry(f).or_default(), g),
                         Atom::Enum(f, t, m) => set_bit(b.enums.entry((f, t, m)).or_default(), g),
-                        Atom::Test(f, t) if eager(&Atom::Test(f, t)) => {
+                        // A substring test scans every byte of every value: decided for
+                        // every action only in a rule's first group, else on demand (when
+                        // the rule's earlier groups hold).
+                        Atom::Test(f, t)
+                            if eager(&Atom::Test(f, t))
+                                && (g < rule_count || !matches!(t, Test::Contains(_))) =>
+                        {
                             let next = len_u32(b.string_groups.len());
                             let at = *b.strings.entry((f, t)).or_insert(next);
                             if at == next {
@@ -577,11 +608,22 @@ impl Prefilter {
             .into_iter()
             .map(|b| {
                 let mut exact: Vec<(Field, FxHashMap<Box<str>, u32>)> = Vec::new();
+                let mut keys: Vec<(Field, usize)> = Vec::new();
+                for (f, _) in b.exact.keys() {
+                    match keys.iter_mut().find(|(g, _)| g == f) {
+                        Some((_, n)) => *n += 1,
+                        None => keys.push((*f, 1)),
+                    }
+                }
                 for ((f, v), at) in b.exact {
                     let at_field = match exact.iter().position(|(g, _)| *g == f) {
                         Some(i) => i,
                         None => {
-                            exact.push((f, FxHashMap::default()));
+                            let n = keys.iter().find(|(g, _)| *g == f).map_or(0, |(_, n)| *n);
+                            exact.push((
+                                f,
+                                FxHashMap::with_capacity_and_hasher(n, Default::default()),
+                            ));
                             exact.len() - 1
                         }
                     };
@@ -701,6 +743,12 @@ impl Prefilter {
             todo: vec![0; self.rule_words],
             tests: vec![0; self.tests.len()],
         }
+    }
+
+    /// Whether `test` is among the tests run on demand (on any field).
+    #[cfg(test)]
+    pub(crate) fn tests_on_demand(&self, test: &Test) -> bool {
+        self.tests.contains(test)
     }
 
     /// Decides the cheap atoms of the action in `cx` (of kind `kind`), forgets the previous
@@ -1015,16 +1063,36 @@ struct Reducer<'p> {
     env: [Binding<'p>; MAX_LOCALS],
     steps: usize,
     /// Per node: whether it reads no quantifier variable it does not bind (then its
-    /// necessary condition does not depend on `env`, and is memoised: shared defs such as
-    /// `config.protected` are reduced once).
+    /// necessary condition does not depend on `env`) and has several parents: then it is
+    /// memoised (shared defs such as `config.protected` are reduced once).
     closed: Vec<bool>,
     memo: Vec<Option<Need<'p>>>,
+    /// Whether `any x in SET: leaf` takes [`Self::union_over`] (off only to test it).
+    union_leaves: bool,
+    #[cfg(test)]
+    used_union: usize,
 }
 
 impl<'p> Reducer<'p> {
     fn new(data: &'p PolicyData) -> Reducer<'p> {
         let bit = |slot: u16| 1u32.checked_shl(u32::from(slot)).unwrap_or(0);
         let mut free = vec![0u32; data.nodes.len()];
+        // A closed node with one parent, itself closed, is reduced at most as often as that
+        // parent: only shared nodes and those under an open parent (reduced once per binding,
+        // e.g. per item of a constant set) are worth remembering (2 counts as shared).
+        let mut uses = vec![0u8; data.nodes.len()];
+        for node in &data.nodes {
+            for c in node.children() {
+                if let Some(u) = uses.get_mut(c.index()) {
+                    *u = u.saturating_add(1);
+                }
+            }
+        }
+        for rule in &data.rules {
+            if let Some(u) = uses.get_mut(rule.condition.index()) {
+                *u = u.saturating_add(1);
+            }
+        }
         for (i, node) in data.nodes.iter().enumerate() {
             let of = |id: ExprId| free.get(id.index()).copied().unwrap_or(u32::MAX);
             let f = match node {
@@ -1038,12 +1106,28 @@ impl<'p> Reducer<'p> {
                 *x = f;
             }
         }
+        for (node, f) in data.nodes.iter().zip(&free) {
+            if *f != 0 {
+                for c in node.children() {
+                    if let Some(u) = uses.get_mut(c.index()) {
+                        *u = 2;
+                    }
+                }
+            }
+        }
         Reducer {
             data,
             env: [Binding::Unknown; MAX_LOCALS],
             steps: 0,
-            closed: free.iter().map(|f| *f == 0).collect(),
+            closed: free
+                .iter()
+                .zip(&uses)
+                .map(|(f, u)| *f == 0 && *u > 1)
+                .collect(),
             memo: vec![None; data.nodes.len()],
+            union_leaves: true,
+            #[cfg(test)]
+            used_union: 0,
         }
     }
 
@@ -1119,17 +1203,18 @@ impl<'p> Reducer<'p> {
             // one about the path).
             Node::And(items) => {
                 let parts: Vec<Need<'p>> = items.iter().map(|item| self.need(*item)).collect();
-                let mut all = Vec::new();
+                let mut all: Vec<&Clause<'p>> = Vec::new();
                 for i in 0..MAX_CLAUSES {
-                    let mut row: Vec<&Vec<Atom<'p>>> =
-                        parts.iter().filter_map(|part| part.get(i)).collect();
-                    row.sort_by_key(|c| score(c));
-                    all.extend(row.into_iter().cloned());
+                    let start = all.len();
+                    all.extend(parts.iter().filter_map(|part| part.get(i)));
+                    if let Some(row) = all.get_mut(start..) {
+                        row.sort_by_key(|c| score(c));
+                    }
                 }
                 let mut unique: Need<'p> = Vec::with_capacity(MAX_CLAUSES);
                 for clause in all {
-                    if unique.len() < MAX_CLAUSES && !unique.contains(&clause) {
-                        unique.push(clause);
+                    if unique.len() < MAX_CLAUSES && !unique.contains(clause) {
+                        unique.push(Rc::clone(clause));
                     }
                 }
                 unique
@@ -1162,13 +1247,18 @@ impl<'p> Reducer<'p> {
                         }
                         let need = self.need(*body);
                         if need.is_empty() {
-                            vec![vec![Atom::Present(*f)]]
+                            vec![Rc::from([Atom::Present(*f)])]
                         } else {
                             need
                         }
                     }
                     // The `or` of the body over the set's items.
                     Some(Node::Set(set)) => match self.data.sets.get(set.index()) {
+                        Some(SetData::Str(items))
+                            if self.union_leaves && self.node(*body).is_some_and(leaf) =>
+                        {
+                            self.union_over(slot, items, *body)
+                        }
                         Some(SetData::Str(items)) => {
                             let mut parts = Vec::with_capacity(items.len());
                             for s in items {
@@ -1202,10 +1292,57 @@ impl<'p> Reducer<'p> {
                 need
             }
             _ => match self.atoms(node) {
-                Some(atoms) if atoms.len() <= MAX_ATOMS => vec![atoms],
+                Some(atoms) if atoms.len() <= MAX_ATOMS => vec![Rc::from(atoms)],
                 _ => Vec::new(),
             },
         }
+    }
+
+    /// `any x in SET: body` for a leaf `body` (see [`leaf`]): what [`combine`] makes of the
+    /// body's one clause per item (their union), without a clause per item.
+    fn union_over(&mut self, slot: usize, items: &[crate::ir::StrId], body: ExprId) -> Need<'p> {
+        let Some(node) = self.node(body) else {
+            return Vec::new();
+        };
+        #[cfg(test)]
+        {
+            self.used_union += 1;
+        }
+        let mut clause = Vec::new();
+        for s in items {
+            self.steps += 1;
+            let Some(text) = self.string(*s) else {
+                return Vec::new();
+            };
+            if let Some(b) = self.env.get_mut(slot) {
+                *b = Binding::Const(text);
+            }
+            match self.atoms(node) {
+                Some(atoms) if self.steps <= MAX_STEPS => clause.extend(atoms),
+                _ => return Vec::new(),
+            }
+            if clause.len() > MAX_ATOMS {
+                return Vec::new();
+            }
+        }
+        vec![Rc::from(clause)]
+    }
+
+    /// One atom per item of a string set (`None` past [`MAX_ATOMS`] or for a bad id), in
+    /// one allocation.
+    fn each(
+        &self,
+        items: &[crate::ir::StrId],
+        atom: impl Fn(&'p str) -> Atom<'p>,
+    ) -> Option<Vec<Atom<'p>>> {
+        if items.len() > MAX_ATOMS {
+            return None;
+        }
+        let mut atoms = Vec::with_capacity(items.len());
+        for s in items {
+            atoms.push(atom(self.string(*s)?));
+        }
+        Some(atoms)
     }
 
     /// The one clause of a leaf condition (see the module docs), `None` when there is none.
@@ -1220,12 +1357,7 @@ impl<'p> Reducer<'p> {
                 negated: false,
             } => match (self.operand(*item), self.node(*collection)?) {
                 (Operand::Field(f), Node::Set(set)) => match self.data.sets.get(set.index())? {
-                    SetData::Str(items) => Some(
-                        items
-                            .iter()
-                            .map(|s| Some(Atom::Exact(f, self.string(*s)?)))
-                            .collect::<Option<Vec<_>>>()?,
-                    ),
+                    SetData::Str(items) => self.each(items, |s| Atom::Exact(f, s)),
                     SetData::Enum(ty, items) => {
                         let mask = items
                             .iter()
@@ -1240,12 +1372,9 @@ impl<'p> Reducer<'p> {
                 // `x` to contain an item of the set.
                 (Operand::Other, Node::Set(set)) => {
                     match (self.basename_of(*item), self.data.sets.get(set.index())?) {
-                        (Some(f), SetData::Str(items)) => Some(
-                            items
-                                .iter()
-                                .map(|s| Some(Atom::Test(f, Test::Contains(self.string(*s)?))))
-                                .collect::<Option<Vec<_>>>()?,
-                        ),
+                        (Some(f), SetData::Str(items)) => {
+                            self.each(items, |s| Atom::Test(f, Test::Contains(s)))
+                        }
                         _ => None,
                     }
                 }
@@ -1346,6 +1475,27 @@ impl<'p> Reducer<'p> {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    /// `any d in SET: leaf` reduced in one pass ([`super::Reducer::union_over`]) gives what
+    /// reducing the body once per item and combining the results gives, on every node.
+    #[test]
+    fn union_over_a_set_agrees_with_combining_items() {
+        use super::Reducer;
+        let policy = crate::test_support::standard_like_policy();
+        let data = policy.data();
+        let mut fast = Reducer::new(data);
+        let mut slow = Reducer::new(data);
+        slow.union_leaves = false;
+        let mut selective = 0;
+        for i in 0..data.nodes.len() {
+            let id = crate::ir::ExprId(u32::try_from(i).unwrap());
+            (fast.steps, slow.steps) = (0, 0);
+            let need = fast.need(id);
+            assert_eq!(need, slow.need(id), "node {i}");
+            selective += usize::from(need.iter().any(|c| c.len() >= 3));
+        }
+        assert!(fast.used_union > 0 && selective > 0);
+    }
 
     proptest! {
         #[test]
