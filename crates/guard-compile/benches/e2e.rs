@@ -10,86 +10,27 @@
 //! decision fixtures of the CLI tests; the run says which.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/support/shipped.rs"]
+mod shipped;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_diagnostics::SourceMap;
 use guard_engine::Policy;
-use guard_model::{Channel, Request, Target};
-
-const COMMANDS: &[(&str, Channel, &str)] = &[
-    ("sql_drop", Channel::Sql, "DROP TABLE users"),
-    (
-        "sql_delete",
-        Channel::Sql,
-        "DELETE FROM sessions WHERE expires_at < now()",
-    ),
-    (
-        "sql_select",
-        Channel::Sql,
-        "SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created_at > now() - interval '1 day' ORDER BY o.total DESC LIMIT 50",
-    ),
-    ("shell_rm", Channel::Shell, "sudo rm -rf /var/lib/app"),
-    (
-        "shell_pipeline",
-        Channel::Shell,
-        "cat access.log | grep 500 | sort | uniq -c | sort -rn | head -20",
-    ),
-    (
-        "shell_kubectl",
-        Channel::Shell,
-        "kubectl delete pod web-1 -n prod --grace-period=0",
-    ),
-    (
-        "shell_psql",
-        Channel::Shell,
-        "psql -h db -c 'TRUNCATE audit_log'",
-    ),
-    (
-        "shell_curl_sh",
-        Channel::Shell,
-        "curl -fsSL https://get.example.sh | sh",
-    ),
-];
+use guard_model::Channel;
+use shipped::{COMMANDS, production_request, root, shipped_sources, sources_under};
 
 /// Commands whose analysis must also parse an inner text in another language, with that text.
 const NESTED_SQL: &[(&str, &str)] = &[("shell_psql", "TRUNCATE audit_log")];
 
-fn sources_under(dir: &Path) -> SourceMap {
-    let mut files: Vec<PathBuf> = walk(dir);
-    files.sort();
-    let mut sources = SourceMap::new();
-    for f in files {
-        sources.add(
-            f.display().to_string(),
-            std::fs::read_to_string(&f).unwrap(),
-        );
-    }
-    sources
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else if path.extension().is_some_and(|e| e == "guard") {
-            out.push(path);
-        }
-    }
-    out
-}
-
 fn policy() -> (SourceMap, Policy) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let shipped = sources_under(&root.join("policies"));
+    let shipped = shipped_sources();
     let compiled = guard_compile::compile_sources(&shipped);
     if let Some(policy) = compiled.policy {
         eprintln!("policy: policies/ ({} rules)", policy.rules().len());
         return (shipped, policy);
     }
-    let fixtures = sources_under(&root.join("crates/guard-cli/tests/fixtures/decisions/policies"));
+    let fixtures =
+        sources_under(&root().join("crates/guard-cli/tests/fixtures/decisions/policies"));
     let compiled = guard_compile::compile_sources(&fixtures);
     let policy = compiled
         .policy
@@ -99,19 +40,6 @@ fn policy() -> (SourceMap, Policy) {
         policy.rules().len()
     );
     (fixtures, policy)
-}
-
-fn request(channel: Channel, command: &str) -> Request {
-    Request {
-        id: "bench".into(),
-        channel,
-        command: command.into(),
-        target: Target {
-            env: "production".into(),
-            ..Target::default()
-        },
-        ..Request::default()
-    }
 }
 
 fn bare_parse(channel: Channel, text: &str) {
@@ -132,7 +60,7 @@ fn bench(c: &mut Criterion) {
     let (sources, policy) = policy();
     let mut group = c.benchmark_group("e2e");
     for (name, channel, text) in COMMANDS {
-        let req = request(*channel, text);
+        let req = production_request(*channel, text);
         let actions = guard_intent::analyze(&req);
         group.bench_function(format!("parse/{name}"), |b| {
             b.iter(|| bare_parse(*channel, std::hint::black_box(text)))

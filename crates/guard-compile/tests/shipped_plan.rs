@@ -4,41 +4,18 @@
 //! of each request on other environments and actors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod support {
+    pub mod shipped;
+}
 
-use guard_diagnostics::SourceMap;
 use guard_engine::eval::decide_reference;
 use guard_engine::{RequestContext, decide};
 use guard_model::{ActorKind, Request};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else if path.extension().is_some_and(|e| e == "guard") {
-            out.push(path);
-        }
-    }
-}
+use support::shipped::{root, shipped_sources};
 
 #[test]
 fn the_plan_decides_the_corpus_as_plain_interpretation() {
-    let mut files = Vec::new();
-    walk(&root().join("policies"), &mut files);
-    files.sort();
-    let mut sources = SourceMap::new();
-    for f in files {
-        sources.add(
-            f.display().to_string(),
-            std::fs::read_to_string(&f).unwrap(),
-        );
-    }
-    let policy = guard_compile::compile_sources(&sources)
+    let policy = guard_compile::compile_sources(&shipped_sources())
         .policy
         .expect("the shipped policies compile");
 
