@@ -363,3 +363,39 @@ fn source_digests_are_checked_on_encode_and_on_request() {
         Some("GB008")
     );
 }
+
+/// Built-in functions are encoded by variant index (`Builtin`'s serde derive), so the order of
+/// its variants is part of the bundle format. Reordering, inserting or removing one would make
+/// existing bundles call a different function; this pins every index to its name.
+#[test]
+fn builtin_indices_are_pinned_to_their_names() {
+    use guard_model::Builtin;
+    let pinned = [
+        "len",
+        "lower",
+        "upper",
+        "basename",
+        "starts_with",
+        "ends_with",
+        "contains",
+    ];
+    assert_eq!(
+        Builtin::ALL.len(),
+        pinned.len(),
+        "a new built-in is appended here, at the end, never inserted"
+    );
+    for (index, name) in pinned.iter().enumerate() {
+        let builtin = Builtin::ALL
+            .iter()
+            .find(|b| b.name() == *name)
+            .unwrap_or_else(|| panic!("built-in `{name}` is gone: old bundles still call it"));
+        let bytes = postcard::to_allocvec(builtin).unwrap();
+        assert_eq!(
+            bytes,
+            vec![u8::try_from(index).unwrap()],
+            "`{name}` must stay variant {index} in bundles"
+        );
+        let back: Builtin = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, *builtin);
+    }
+}
