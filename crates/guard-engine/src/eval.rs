@@ -1288,7 +1288,8 @@ mod tests {
         // `rm` meets the cheapest clause of the last rule (a program in its sets) but not the
         // selective one (a path under `/etc/`, or a force flag): it is skipped.
         let last = policy.rules().len() - 1;
-        let admitted = |action: &guard_model::Action| {
+        // Whether the prefilter lets rule `rule` be interpreted for `action`.
+        let admitted = |rule: usize, action: &guard_model::Action| {
             let actions = [action.clone()];
             let rcx = RequestContext::new(&request, &actions);
             let cx = rcx.context(Some(&actions[0]));
@@ -1296,11 +1297,11 @@ mod tests {
             policy
                 .prefilter()
                 .prepare(guard_model::ActionKind::Exec, &cx, &mut scratch);
-            (scratch.todo[last / 64] >> (last % 64)) & 1 == 1
-                && policy.prefilter().admits(&policy, last, &cx, &mut scratch)
+            (scratch.todo[rule / 64] >> (rule % 64)) & 1 == 1
+                && policy.prefilter().admits(&policy, rule, &cx, &mut scratch)
         };
-        assert!(!admitted(&exec("rm", &[], &["/tmp/x"])));
-        assert!(admitted(&exec("rm", &[], &["/etc/passwd"])));
+        assert!(!admitted(last, &exec("rm", &[], &["/tmp/x"])));
+        assert!(admitted(last, &exec("rm", &[], &["/etc/passwd"])));
 
         // The substring clause of the rule before it is not in the per-action scan (a rule's
         // later groups test substrings on demand) and still rules out `rm` on other paths.
@@ -1310,20 +1311,9 @@ mod tests {
                 .prefilter()
                 .tests_on_demand(&crate::prefilter::Test::Contains("hist".into()))
         );
-        let admitted = |action: &guard_model::Action| {
-            let actions = [action.clone()];
-            let rcx = RequestContext::new(&request, &actions);
-            let cx = rcx.context(Some(&actions[0]));
-            let mut scratch = policy.prefilter().scratch();
-            policy
-                .prefilter()
-                .prepare(guard_model::ActionKind::Exec, &cx, &mut scratch);
-            (scratch.todo[hist / 64] >> (hist % 64)) & 1 == 1
-                && policy.prefilter().admits(&policy, hist, &cx, &mut scratch)
-        };
-        assert!(!admitted(&exec("rm", &[], &["/tmp/x"])));
-        assert!(!admitted(&exec("cat", &[], &["/root/.bash_history"])));
-        assert!(admitted(&exec("rm", &[], &["/root/.bash_history"])));
+        assert!(!admitted(hist, &exec("rm", &[], &["/tmp/x"])));
+        assert!(!admitted(hist, &exec("cat", &[], &["/root/.bash_history"])));
+        assert!(admitted(hist, &exec("rm", &[], &["/root/.bash_history"])));
     }
 
     proptest! {

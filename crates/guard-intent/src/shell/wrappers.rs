@@ -678,24 +678,11 @@ fn argv(argv: Vec<Arg>, step: &str) -> Option<Inner> {
 
 /// [`argv`] with the environment assignments the wrapper passes.
 fn argv_with_env(argv: Vec<Arg>, step: &str, env: Vec<Str>) -> Option<Inner> {
-    match self::argv(argv, step)? {
-        Inner::Argv {
-            argv,
-            step,
-            elevated,
-            remote,
-            keeps_stdin,
-            ..
-        } => Some(Inner::Argv {
-            argv,
-            step,
-            elevated,
-            remote,
-            keeps_stdin,
-            env,
-        }),
-        other => Some(other),
+    let mut inner = self::argv(argv, step)?;
+    if let Inner::Argv { env: slot, .. } = &mut inner {
+        *slot = env;
     }
+    Some(inner)
 }
 
 fn dynamic_code(arg: &Arg, what: &str) -> Inner {
