@@ -8,12 +8,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::Stdio;
 
 use guard_engine::ir::{Pattern, Policy, PolicyBuilder, Rule, SourceLoc, TemplatePiece};
 use guard_engine::{Metadata, Source, encode};
 use guard_model::{ActionKind, Effect, Field, Mode};
-use support::{code, guard, stderr, stdout};
+use support::{code, guard, keygen, ssh_keygen, stderr, stdout};
 
 const SOURCE: &str = "rule weird: deny on exec\n  when exec.program matches re\"(\"\n";
 
@@ -136,14 +135,7 @@ fn eval_decides_error_never_allow_when_the_regex_is_needed() {
 fn sign_and_verify_refuse_a_bundle_whose_regex_does_not_compile() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "k", "-f"])
-        .arg(d.join("k"))
-        .stdin(Stdio::null())
-        .status()
-        .expect("ssh-keygen must be installed to run the signature tests");
-    assert!(status.success());
-    let public = std::fs::read_to_string(d.join("k.pub")).unwrap();
+    let public = keygen(d, "k", "");
     write(
         d,
         "allowed_signers",
@@ -160,14 +152,21 @@ fn sign_and_verify_refuse_a_bundle_whose_regex_does_not_compile() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("GB005"), "{}", stderr(&out));
     assert!(!d.join("bad.bundle.sig").exists());
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-Y", "sign", "-n", "guard-bundle", "-f"])
-        .arg(d.join("k"))
-        .arg(d.join("bad.bundle"))
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let out = ssh_keygen(
+        &[
+            "-q",
+            "-Y",
+            "sign",
+            "-n",
+            "guard-bundle",
+            "-f",
+            "k",
+            "bad.bundle",
+        ],
+        d,
+        None,
+    );
+    assert!(out.status.success(), "ssh-keygen: {}", stderr(&out));
 
     let verify = |name: &str| guard(&["verify", "--allowed-signers", "allowed_signers", name], d);
     let out = verify("bad.bundle");

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{code, sorted_keys, stderr, stdout};
+use support::{code, keygen, sorted_keys, ssh_keygen, stderr, stdout};
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -401,19 +401,6 @@ fn insecure_mode_and_allowed_signers_are_exclusive() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
 
-fn ssh_keygen(args: &[&str], dir: &Path) {
-    let o = Command::new("ssh-keygen")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("ssh-keygen must be installed");
-    assert!(
-        o.status.success(),
-        "ssh-keygen {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// A signed copy of the fixture bundle, an allowed_signers file trusting its key for
 /// `ops@example.com`, and an untrusted key.
 struct Signed {
@@ -425,10 +412,9 @@ impl Signed {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::copy(bundle(), d.join("p.bundle")).unwrap();
-        for key in ["trusted", "other"] {
-            ssh_keygen(&["-q", "-t", "ed25519", "-N", "", "-C", key, "-f", key], d);
-        }
-        ssh_keygen(
+        let public = keygen(d, "trusted", "");
+        let other = keygen(d, "other", "");
+        let signed = ssh_keygen(
             &[
                 "-Y",
                 "sign",
@@ -439,15 +425,19 @@ impl Signed {
                 "p.bundle",
             ],
             d,
+            None,
         );
-        let public = std::fs::read_to_string(d.join("trusted.pub")).unwrap();
+        assert!(signed.status.success(), "ssh-keygen: {}", stderr(&signed));
         std::fs::write(
             d.join("allowed_signers"),
-            format!("ops@example.com {public}"),
+            format!("ops@example.com {public}\n"),
         )
         .unwrap();
-        let other = std::fs::read_to_string(d.join("other.pub")).unwrap();
-        std::fs::write(d.join("other_signers"), format!("ops@example.com {other}")).unwrap();
+        std::fs::write(
+            d.join("other_signers"),
+            format!("ops@example.com {other}\n"),
+        )
+        .unwrap();
         Signed { dir }
     }
 

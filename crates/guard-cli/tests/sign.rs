@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use assert_cmd::Command;
 use guard_engine::ir::{PolicyBuilder, Rule, SourceLoc, TemplatePiece};
@@ -36,19 +38,9 @@ impl Dir {
         std::fs::read(self.path(name)).unwrap()
     }
 
-    /// An unencrypted ed25519 key made by `ssh-keygen`; returns its public line.
+    /// An ed25519 key made by `ssh-keygen`; returns its public line.
     fn keygen(&self, name: &str, passphrase: &str) -> String {
-        let status = std::process::Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f"])
-            .arg(self.path(name))
-            .stdin(Stdio::null())
-            .status()
-            .expect("ssh-keygen must be installed to run the signature tests");
-        assert!(status.success());
-        String::from_utf8(self.read(&format!("{name}.pub")))
-            .unwrap()
-            .trim()
-            .to_string()
+        support::keygen(self.dir.path(), name, passphrase)
     }
 
     fn guard(&self, args: &[&str]) -> Output {
@@ -62,13 +54,7 @@ impl Dir {
     }
 
     fn ssh_keygen(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut cmd = std::process::Command::new("ssh-keygen");
-        cmd.current_dir(self.dir.path()).args(args);
-        match stdin {
-            Some(file) => cmd.stdin(std::fs::File::open(self.path(file)).unwrap()),
-            None => cmd.stdin(Stdio::null()),
-        };
-        cmd.output().unwrap()
+        support::ssh_keygen(args, self.dir.path(), stdin)
     }
 }
 

@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Runs `guard ARGS` in `dir`, colour off.
 pub fn guard(args: &[&str], dir: &Path) -> Output {
@@ -13,6 +13,35 @@ pub fn guard(args: &[&str], dir: &Path) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .unwrap()
+}
+
+/// Runs the real `ssh-keygen ARGS` in `dir`, its stdin the file `stdin` in `dir` or nothing.
+pub fn ssh_keygen(args: &[&str], dir: &Path, stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.current_dir(dir).args(args);
+    match stdin {
+        Some(file) => cmd.stdin(std::fs::File::open(dir.join(file)).unwrap()),
+        None => cmd.stdin(Stdio::null()),
+    };
+    cmd.output()
+        .expect("ssh-keygen must be installed to run the signature tests")
+}
+
+/// An ed25519 key `dir/name` made by `ssh-keygen` (unencrypted when `passphrase` is empty);
+/// returns its public line.
+pub fn keygen(dir: &Path, name: &str, passphrase: &str) -> String {
+    let out = ssh_keygen(
+        &[
+            "-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f", name,
+        ],
+        dir,
+        None,
+    );
+    assert!(out.status.success(), "ssh-keygen: {}", stderr(&out));
+    std::fs::read_to_string(dir.join(format!("{name}.pub")))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 /// The exit code (a signal is a test failure).
