@@ -387,7 +387,7 @@ fields! {
     ExecElevated => "exec.elevated": sc(B), K_EXEC, "runs under sudo / doas", |cx| detail!(cx, Exec, |x| Value::Bool(x.elevated), Value::Bool(false));
     ExecRemoteHost => "exec.remote_host": sc(S), K_EXEC, "the host it runs on via ssh, else empty", |cx| detail!(cx, Exec, |x| Value::Str(&x.remote_host), Value::Str(""));
     ExecEnv => "exec.env": l(S), K_EXEC, "environment assignments in effect, as `NAME=value` (its own prefix, `env`/`sudo` wrappers, `export`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.env), Value::StrList(EMPTY));
-    ExecImages => "exec.images": l(S), K_EXEC, "container images run or pulled, as written (`docker run|create|pull`, `podman`, `nerdctl`, `kubectl run|create|debug --image`, `kubectl set image c=IMAGE`, `crictl pull`, `ctr`); an unresolved one stays `$IMG`", |cx| detail!(cx, Exec, |x| Value::StrList(&x.images), Value::StrList(EMPTY));
+    ExecImages => "exec.images": l(S), K_EXEC, "container images run or pulled, as written (`docker run|create|pull`, `podman`, `nerdctl`, `kubectl run|create|debug --image`, `kubectl set image c=IMAGE`, `crictl pull`, `ctr`, `helm install|upgrade --set image.repository=X` (an `image.registry=R` as `R/`)); an unresolved one stays `$IMG`", |cx| detail!(cx, Exec, |x| Value::StrList(&x.images), Value::StrList(EMPTY));
 
     K8sTool => "k8s.tool": sc(S), K_K8S, "`kubectl` or `helm`", |cx| detail!(cx, K8s, |k| Value::Str(&k.tool), Value::Str(""));
     K8sVerb => "k8s.verb": sc(S), K_K8S, "the verb (`delete`, `apply`, `uninstall`)", |cx| detail!(cx, K8s, |k| Value::Str(&k.verb), Value::Str(""));

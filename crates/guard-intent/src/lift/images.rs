@@ -1,6 +1,7 @@
 //! Container images a command runs or pulls, for `exec.images`: `docker|podman|nerdctl
 //! [container|image] run|create|pull`, `kubectl run|create|debug --image`, `kubectl set image
-//! … c=IMAGE`, `crictl pull`, `ctr image pull` and `ctr run`.
+//! … c=IMAGE`, `crictl pull`, `ctr image pull` and `ctr run`, and the images a Helm release
+//! is told to run (`helm install|upgrade … --set image.repository=X`).
 //!
 //! An image is recorded as written (an unresolved `$IMG` stays `$IMG`, so a policy can tell it
 //! is unknown); only a `docker://` transport prefix is dropped. The image of `docker run` is
@@ -21,6 +22,7 @@ pub(crate) fn images(program: &str, args: &[Arg]) -> Vec<Str> {
         "kubectl" | "oc" | "k" => kubectl(args),
         "crictl" => crictl(args),
         "ctr" => ctr(args),
+        "helm" => helm(args),
         _ => Vec::new(),
     }
 }
@@ -463,6 +465,89 @@ fn ctr(args: &[Arg]) -> Vec<Str> {
     }
 }
 
+/// Helm's subcommands: the first word that is one of them is the subcommand (a global
+/// option's value, `helm -n prod upgrade …`, is not).
+const HELM_SUBCOMMANDS: &[&str] = &[
+    "install",
+    "upgrade",
+    "template",
+    "lint",
+    "package",
+    "show",
+    "inspect",
+    "pull",
+    "fetch",
+    "get",
+    "list",
+    "ls",
+    "status",
+    "history",
+    "rollback",
+    "uninstall",
+    "delete",
+    "del",
+    "repo",
+    "dependency",
+    "dep",
+    "search",
+    "test",
+    "verify",
+    "push",
+    "registry",
+    "env",
+    "plugin",
+    "create",
+    "diff",
+    "version",
+];
+
+/// `helm install|upgrade … --set[-string] KEY=VALUE[,KEY=VALUE…]`: a value whose key is an
+/// image (`image`, `api.image`) or an image's repository (`image.repository`,
+/// `api.image.repository`) is an image; an image's registry (`image.registry=R`) is recorded
+/// as `R/`, so a policy reads which registry the chart will pull from. Values files (`-f`) are
+/// not read.
+fn helm(args: &[Arg]) -> Vec<Str> {
+    let mut out = Vec::new();
+    let installs = args
+        .iter()
+        .find(|a| HELM_SUBCOMMANDS.contains(&a.text.as_str()))
+        .is_some_and(|a| matches!(a.text.as_str(), "install" | "upgrade"));
+    if !installs {
+        return out;
+    }
+    let mut words = args.iter();
+    while let Some(a) = words.next() {
+        let text = a.text.as_str();
+        let pairs = match text
+            .strip_prefix("--set-string")
+            .or_else(|| text.strip_prefix("--set"))
+        {
+            Some("") => words.next().map_or("", |v| v.text.as_str()),
+            Some(rest) => match rest.strip_prefix('=') {
+                Some(pairs) => pairs,
+                None => continue,
+            },
+            None => continue,
+        };
+        for pair in pairs.split(',') {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            let mut segments = key.rsplit('.');
+            let last = segments.next().unwrap_or("");
+            let parent = segments.next().unwrap_or("");
+            let of_image = parent == "image" || parent.ends_with("image");
+            if last.ends_with("image") || of_image && last == "repository" {
+                push(&mut out, value);
+            } else if of_image && last == "registry" && !value.is_empty() {
+                push(&mut out, &format!("{}/", value.trim_end_matches('/')));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,6 +615,39 @@ mod tests {
             ["a.io/b", "c.io/d"]
         );
         assert_eq!(of("kubectl", "set image deploy a c=a.io/b"), ["a.io/b"]);
+    }
+
+    #[test]
+    fn helm_set_images() {
+        assert_eq!(
+            of(
+                "helm",
+                "upgrade api ./chart -n prod --set image.repository=docker.io/u/api"
+            ),
+            ["docker.io/u/api"]
+        );
+        assert_eq!(
+            of(
+                "helm",
+                "install x ./c --set-string=replicas=2,worker.image.repository=q.io/w"
+            ),
+            ["q.io/w"]
+        );
+        assert_eq!(
+            of(
+                "helm",
+                "-n prod upgrade --install x ./c --set image=a.io/b:1"
+            ),
+            ["a.io/b:1"]
+        );
+        assert_eq!(
+            of("helm", "upgrade x ./c --set image.registry=evil.example/"),
+            ["evil.example/"]
+        );
+        // A tag or pull policy alone names no image; `template` runs nothing.
+        assert!(of("helm", "upgrade x ./c --set image.tag=v2").is_empty());
+        assert!(of("helm", "upgrade x ./c --set image.pullPolicy=Always").is_empty());
+        assert!(of("helm", "template x ./c --set image.repository=a.io/b").is_empty());
     }
 
     #[test]

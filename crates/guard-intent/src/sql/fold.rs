@@ -5,9 +5,10 @@
 //! folder cannot decide is [`Val::Unknown`], so an undecided predicate counts as effective.
 //!
 //! Invariant: folding never claims `true` for a predicate that can be false for some row with
-//! non-NULL values, except `x = x` (and `x <= x`, `x >= x`, `x LIKE '%'`, and the same with any
-//! repeated expression free of per-row functions, `lower(s) = lower(s)`), which the design treats
-//! as constant-true on purpose: such a predicate only filters out NULLs.
+//! non-NULL values, except `x = x` (and `x <= x`, `x >= x`, `x LIKE '%'`, SQLite's
+//! `x GLOB '*'`, and the same with any repeated expression free of per-row functions,
+//! `lower(s) = lower(s)`), which the design treats as constant-true on purpose: such a
+//! predicate only filters out NULLs.
 //!
 //! Conditional expressions fold when their branches do: `COALESCE`/`IFNULL`, `NULLIF`, `CASE`,
 //! MySQL `IF`, SQLite `iif`, `GREATEST`/`LEAST`, row comparisons, `= ANY (ARRAY[…])`.
@@ -284,6 +285,20 @@ pub(crate) fn like(a: &Val, pattern: &Val, negated: bool) -> Val {
     }
 }
 
+/// `a GLOB pattern` (SQLite, case-sensitive, `*` for any run of characters): only the
+/// match-everything patterns (`'*'`, `'**'`, …) are decided, like `LIKE '%'`.
+pub(crate) fn glob(a: &Val, pattern: &Val) -> Val {
+    match (a, pattern) {
+        (Val::Null, _) | (_, Val::Null) => Val::Null,
+        (Val::Col(_) | Val::Str(_) | Val::Num(_), Val::Str(p))
+            if !p.is_empty() && p.chars().all(|c| c == '*') =>
+        {
+            Val::Bool(true)
+        }
+        _ => Val::Unknown,
+    }
+}
+
 /// `a [NOT] IN (list)`.
 pub(crate) fn in_list(a: &Val, list: &[Val], negated: bool, dialect: Dialect) -> Val {
     let found = or(
@@ -485,6 +500,17 @@ mod tests {
         assert_eq!(numeric_prefix("12abc"), 12.0);
         assert_eq!(numeric_prefix("abc"), 0.0);
         assert_eq!(numeric_prefix(" -3.5x"), -3.5);
+    }
+
+    #[test]
+    fn glob_decides_only_match_everything_patterns() {
+        let col = || Val::Col("body".into());
+        assert_eq!(glob(&col(), &Val::Str("*".into())), Val::Bool(true));
+        assert_eq!(glob(&col(), &Val::Str("**".into())), Val::Bool(true));
+        assert_eq!(glob(&col(), &Val::Str("tmp-*".into())), Val::Unknown);
+        assert_eq!(glob(&col(), &Val::Str("".into())), Val::Unknown);
+        assert_eq!(glob(&col(), &Val::Str("?*".into())), Val::Unknown);
+        assert_eq!(glob(&Val::Null, &Val::Str("*".into())), Val::Null);
     }
 
     #[test]

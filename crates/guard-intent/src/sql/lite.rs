@@ -1518,6 +1518,7 @@ fn fold_expr(e: &Expr, d: Dialect, depth: u32, deep: &mut bool) -> Val {
                 B::Divide => fold::arith("/", &l, &r),
                 B::Modulo => fold::arith("%", &l, &r),
                 B::StringConcat => fold::arith("||", &l, &r),
+                B::Glob => fold::glob(&l, &r),
                 _ => Val::Unknown,
             }
         }
