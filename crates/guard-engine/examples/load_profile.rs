@@ -1,6 +1,11 @@
 //! Instruction counts per bundle load under callgrind: decodes a bundle N times (and with
 //! `prepare`, builds the evaluation plan too). Run it with N and with 1 and subtract:
 //! `valgrind --tool=callgrind target/release/examples/load_profile /tmp/std.bundle decode 11`.
+//! Modes: `decode`, `prepare` (decode + plan), `signed` / `signed512` (verify a signature made
+//! with SHA-256 / SHA-512, then decode + plan, as `guard eval --allowed-signers` does),
+//! `sha256` / `sha512` (one hash of the file), `stats`.
+//! Under valgrind, sha2 does not see the CPU's SHA extensions: hashing's instruction counts
+//! are the portable code's, so compare them between modes, not with wall-clock time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -70,6 +75,42 @@ fn main() {
             doc_bytes,
             src
         );
+        return;
+    }
+    if what == "signed" || what == "signed512" {
+        // What `guard eval --allowed-signers` does before its first request: verify the
+        // signature (`signed`: made as `guard sign` makes it, hashalg=sha256; `signed512`: as
+        // `ssh-keygen -Y sign` does by default), decode, prepare. The key is made here.
+        use guard_engine::sign;
+        let key = ssh_key::PrivateKey::random(
+            &mut ssh_key::rand_core::OsRng,
+            ssh_key::Algorithm::Ed25519,
+        )
+        .expect("key");
+        let signature = if what == "signed" {
+            sign::sign(
+                &bytes,
+                &key.to_openssh(ssh_key::LineEnding::LF).expect("key"),
+            )
+            .expect("sign")
+        } else {
+            key.sign(sign::NAMESPACE, ssh_key::HashAlg::Sha512, &bytes)
+                .expect("sign")
+                .to_pem(ssh_key::LineEnding::LF)
+                .expect("pem")
+        };
+        let public = key.public_key().to_openssh().expect("public key");
+        let signers =
+            sign::AllowedSigners::parse(&format!("ci@example.com {public}\n")).expect("signers");
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            let hashed = guard_engine::HashedBundle::new(black_box(&bytes));
+            sign::verify_bundle(&hashed, &signature, &signers, None, 0).expect("verify");
+            let loaded = guard_engine::decode_hashed(&hashed).expect("decode");
+            loaded.policy.prepare();
+            black_box(&loaded);
+        }
+        eprintln!("{what}: {:?} per load", start.elapsed() / n as u32);
         return;
     }
     let start = std::time::Instant::now();

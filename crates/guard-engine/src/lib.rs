@@ -85,6 +85,8 @@ pub struct ErrorCode {
     pub summary: &'static str,
 }
 
-pub use bundle::{BundleError, LoadedBundle, Metadata, Source, decode, encode};
+pub use bundle::{
+    BundleError, HashedBundle, LoadedBundle, Metadata, Source, decode, decode_hashed, encode,
+};
 pub use eval::{RequestContext, decide, evaluate};
 pub use ir::{IrError, Policy, PolicyBuilder, PolicyData};

@@ -5,7 +5,6 @@
 //! added to `guard-model` in a later version must not shift what an older bundle means. A name
 //! this engine does not know makes the bundle fail to load ([`crate::BundleError::SchemaMismatch`]).
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use guard_model::schema::{EnumType, FIELDS};
@@ -13,15 +12,18 @@ use guard_model::{
     ActionKind, ActorKind, Channel, CopyTarget, Dialect, Effect, Field, Mode, ObjectKind,
     OpaqueCause, StatementKind,
 };
+use rustc_hash::FxHashMap;
 
-static FIELD_BY_PATH: LazyLock<HashMap<&'static str, Field>> =
+// Fx, not SipHash: the keys are our own schema's names, and a bundle looks up a couple of
+// thousand of them at decode.
+static FIELD_BY_PATH: LazyLock<FxHashMap<&'static str, Field>> =
     LazyLock::new(|| FIELDS.iter().map(|d| (d.path, d.field)).collect());
 
-static ENUM_BY_NAME: LazyLock<HashMap<&'static str, EnumType>> =
+static ENUM_BY_NAME: LazyLock<FxHashMap<&'static str, EnumType>> =
     LazyLock::new(|| EnumType::ALL.iter().map(|t| (t.name(), *t)).collect());
 
-static VARIANT_BY_NAME: LazyLock<HashMap<(EnumType, &'static str), u16>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
+static VARIANT_BY_NAME: LazyLock<FxHashMap<(EnumType, &'static str), u16>> = LazyLock::new(|| {
+    let mut map = FxHashMap::default();
     for t in EnumType::ALL {
         for (i, v) in t.variants().into_iter().enumerate() {
             if let Ok(i) = u16::try_from(i) {

@@ -18,6 +18,8 @@
 
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
+use crate::bundle::HashedBundle;
+
 /// The SSHSIG namespace of guard bundle signatures.
 pub const NAMESPACE: &str = "guard-bundle";
 
@@ -213,7 +215,11 @@ impl SignError {
 }
 
 /// Signs `message` with an OpenSSH ed25519 private key; returns the armored signature
-/// (`-----BEGIN SSH SIGNATURE-----`), as `ssh-keygen -Y sign -n guard-bundle` writes it.
+/// (`-----BEGIN SSH SIGNATURE-----`), as `ssh-keygen -Y sign -n guard-bundle -O
+/// hashalg=sha256` writes it. SHA-256 rather than ssh-keygen's default SHA-512: the loader
+/// then hashes a signed bundle once, for its signature and its own digest together
+/// ([`verify_bundle`]); SHA-256 is already what identifies a bundle, and OpenSSH verifies
+/// either.
 pub fn sign(message: &[u8], private_key_openssh: &str) -> Result<String, SignError> {
     let key = PrivateKey::from_openssh(private_key_openssh)
         .map_err(|e| SignError::InvalidKey(e.to_string()))?;
@@ -224,7 +230,7 @@ pub fn sign(message: &[u8], private_key_openssh: &str) -> Result<String, SignErr
         return Err(SignError::UnsupportedAlgorithm(key.algorithm().to_string()));
     }
     let signature = key
-        .sign(NAMESPACE, HashAlg::Sha512, message)
+        .sign(NAMESPACE, HashAlg::Sha256, message)
         .map_err(|e| SignError::Failed(e.to_string()))?;
     signature
         .to_pem(LineEnding::LF)
@@ -508,6 +514,61 @@ pub fn verify(
     identity: Option<&str>,
     now: u64,
 ) -> Result<Verified, VerifyError> {
+    verify_with(message, None, signature, signers, identity, now)
+}
+
+/// [`verify`] of a bundle hashed by [`HashedBundle::new`]: a signature made with
+/// `hashalg=sha256` (`guard sign`'s, or `ssh-keygen -Y sign -O hashalg=sha256`) is checked
+/// against the SHA-256 already computed there, so the bundle is read once for both its
+/// signature and [`crate::decode_hashed`]; a `sha512` signature (`ssh-keygen`'s default)
+/// hashes the bytes with SHA-512 as [`verify`] does. Same result as [`verify`] on the same
+/// bytes either way.
+pub fn verify_bundle(
+    bundle: &HashedBundle<'_>,
+    signature: &str,
+    signers: &AllowedSigners,
+    identity: Option<&str>,
+    now: u64,
+) -> Result<Verified, VerifyError> {
+    verify_with(
+        bundle.bytes(),
+        Some(bundle.sha256()),
+        signature,
+        signers,
+        identity,
+        now,
+    )
+}
+
+/// The bytes an SSHSIG signature signs (PROTOCOL.sshsig): `"SSHSIG"`, then as SSH strings
+/// (u32 big-endian length, bytes) the namespace, the reserved field, the hash algorithm's name
+/// and the message's hash. ssh-key builds the same, but only from the message itself.
+fn sshsig_signed_data(namespace: &str, reserved: &[u8], hash_alg: HashAlg, hash: &[u8]) -> Vec<u8> {
+    let fields: [&[u8]; 4] = [
+        namespace.as_bytes(),
+        reserved,
+        hash_alg.as_str().as_bytes(),
+        hash,
+    ];
+    let mut data = Vec::with_capacity(6 + fields.iter().map(|f| 4 + f.len()).sum::<usize>());
+    data.extend_from_slice(b"SSHSIG");
+    for field in fields {
+        // Every field here is far shorter than 4 GiB (a namespace, a hash).
+        data.extend_from_slice(&u32::try_from(field.len()).unwrap_or(u32::MAX).to_be_bytes());
+        data.extend_from_slice(field);
+    }
+    data
+}
+
+/// [`verify`], with `sha256` the SHA-256 of `message` when the caller has it.
+fn verify_with(
+    message: &[u8],
+    sha256: Option<&[u8; 32]>,
+    signature: &str,
+    signers: &AllowedSigners,
+    identity: Option<&str>,
+    now: u64,
+) -> Result<Verified, VerifyError> {
     if signature.trim().is_empty() {
         return Err(VerifyError::Unsigned);
     }
@@ -519,8 +580,18 @@ pub fn verify(
         });
     }
     let key = PublicKey::from(sig.public_key().clone());
-    key.verify(NAMESPACE, message, &sig)
-        .map_err(|_| VerifyError::BadSignature)?;
+    match (sig.hash_alg(), sha256) {
+        // What `PublicKey::verify` does (the key is the signature's own and the namespace was
+        // checked above), with the message's hash given instead of computed.
+        (HashAlg::Sha256, Some(hash)) => {
+            let data = sshsig_signed_data(sig.namespace(), sig.reserved(), HashAlg::Sha256, hash);
+            signature::Verifier::verify(sig.public_key(), &data, sig.signature())
+                .map_err(|_| VerifyError::BadSignature)?;
+        }
+        _ => key
+            .verify(NAMESPACE, message, &sig)
+            .map_err(|_| VerifyError::BadSignature)?,
+    }
     let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
 
     let mut first_failure = None;
@@ -631,6 +702,17 @@ mod tests {
             assert_eq!(miette(e).as_deref(), Some(e.code()));
         }
         assert_eq!(miette(&signers).as_deref(), Some(signers.code()));
+    }
+
+    #[test]
+    fn signed_data_is_ssh_keys() {
+        for message in [&b""[..], b"x", &[7u8; 1000]] {
+            for alg in [HashAlg::Sha256, HashAlg::Sha512] {
+                let ours = sshsig_signed_data(NAMESPACE, &[], alg, &alg.digest(message));
+                let theirs = SshSig::signed_data(NAMESPACE, alg, message).unwrap();
+                assert_eq!(ours, theirs, "{alg}");
+            }
+        }
     }
 
     #[test]

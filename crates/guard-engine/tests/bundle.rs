@@ -399,3 +399,36 @@ fn builtin_indices_are_pinned_to_their_names() {
         assert_eq!(back, *builtin);
     }
 }
+
+/// Source texts are read as bytes and checked with simdutf8 (not `str`'s own check): text
+/// beyond ASCII round-trips, and a carried text that is not UTF-8 is malformed, never loaded.
+#[test]
+fn source_texts_must_be_utf8() {
+    let mut meta = metadata();
+    let text = format!("{}// é ∀ 🦀 {}\n", meta.sources[0].text, "x".repeat(100));
+    meta.sources[0] = Source::new(meta.sources[0].name.clone(), text.clone());
+    let bytes = encode(&small_policy(), &meta).unwrap();
+    assert_eq!(decode(&bytes).unwrap().metadata, meta);
+
+    let at = bytes
+        .windows(text.len())
+        .position(|w| w == text.as_bytes())
+        .unwrap();
+    let crab = text.find('🦀').unwrap();
+    // A lone continuation byte, a truncated 4-byte sequence, a byte never in UTF-8, and the
+    // same late in a long run of ASCII (where SIMD validation works in blocks).
+    for (offset, value) in [
+        (crab + 1, b'x'),
+        (crab + 3, b' '),
+        (0, 0xff),
+        (text.len() - 3, 0x80),
+    ] {
+        let mut bad = bytes.clone();
+        bad[at + offset] = value;
+        reseal(&mut bad);
+        let err = decode(&bad).unwrap_err();
+        // postcard drops custom error text: the code and the part say what failed.
+        assert_eq!(err.code(), "GB005", "{err}");
+        assert!(err.to_string().contains("metadata"), "{err}");
+    }
+}

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use guard_engine::encode;
-use guard_engine::sign::{AllowedSigners, NAMESPACE, SignError, VerifyError, sign, verify};
+use guard_engine::sign::{
+    AllowedSigners, NAMESPACE, SignError, VerifyError, sign, verify, verify_bundle,
+};
+use guard_engine::{HashedBundle, decode, decode_hashed};
 use support::*;
 
 /// 2026-11-27, inside every validity window used below except the deliberately expired one.
@@ -167,6 +170,88 @@ fn ssh_keygen_signatures_verify_with_guard() {
     );
 }
 
+/// `verify_bundle` takes the SHA-256 of a `hashalg=sha256` signature from `HashedBundle`
+/// instead of hashing again: it must agree with `verify` for both of ssh-keygen's hash
+/// algorithms, on the bundle and on altered copies, and `decode_hashed` with `decode`.
+#[test]
+fn one_pass_verification_agrees_with_verify() {
+    let keys = Keys::new();
+    let key = keys.keygen("ops", &[]);
+    let bytes = bundle();
+    let trust = signers(&format!("ops@example.com {}\n", keys.public(&key)));
+    let file = keys.write("b.bundle", &bytes);
+    let mut signatures = vec![("guard sign", sign(&bytes, &keys.private(&key)).unwrap())];
+    for (what, extra) in [
+        ("ssh-keygen (sha512)", &[][..]),
+        (
+            "ssh-keygen -O hashalg=sha256",
+            &["-O", "hashalg=sha256"][..],
+        ),
+    ] {
+        let _ = std::fs::remove_file(keys.path("b.bundle.sig"));
+        let status = Command::new("ssh-keygen")
+            .args(["-q", "-Y", "sign", "-f"])
+            .arg(&key)
+            .args(["-n", NAMESPACE])
+            .args(extra)
+            .arg(&file)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{what}");
+        signatures.push((
+            what,
+            std::fs::read_to_string(keys.path("b.bundle.sig")).unwrap(),
+        ));
+    }
+    let alg = |sig: &str| ssh_key::SshSig::from_pem(sig.trim()).unwrap().hash_alg();
+    assert_eq!(
+        alg(&signatures[0].1),
+        ssh_key::HashAlg::Sha256,
+        "guard signs with sha256"
+    );
+    assert_eq!(alg(&signatures[1].1), ssh_key::HashAlg::Sha512);
+    assert_eq!(alg(&signatures[2].1), ssh_key::HashAlg::Sha256);
+
+    let hashed = HashedBundle::new(&bytes);
+    assert_eq!(
+        decode_hashed(&hashed).unwrap().digest(),
+        decode(&bytes).unwrap().digest()
+    );
+    for (what, signature) in &signatures {
+        let slow = verify(&bytes, signature, &trust, None, NOW).unwrap();
+        let fast = verify_bundle(&hashed, signature, &trust, None, NOW).unwrap();
+        assert_eq!(fast, slow, "{what}");
+        // Altered copies: a flipped bit anywhere (the stored digest included), a byte more
+        // or less.
+        let mut altered: Vec<Vec<u8>> = (0..bytes.len())
+            .step_by(7)
+            .chain([bytes.len() - 1])
+            .map(|i| {
+                let mut b = bytes.clone();
+                b[i] ^= 0x10;
+                b
+            })
+            .collect();
+        altered.push([&bytes[..], &[0]].concat());
+        altered.push(bytes[..bytes.len() - 1].to_vec());
+        for b in &altered {
+            let hashed = HashedBundle::new(b);
+            assert_eq!(
+                verify_bundle(&hashed, signature, &trust, None, NOW).err(),
+                Some(VerifyError::BadSignature),
+                "{what}"
+            );
+            assert_eq!(
+                verify(b, signature, &trust, None, NOW).err(),
+                Some(VerifyError::BadSignature),
+                "{what}"
+            );
+            assert!(decode_hashed(&hashed).is_err());
+        }
+    }
+}
+
 #[test]
 fn every_single_byte_change_fails_verification() {
     let keys = Keys::new();
@@ -194,6 +279,13 @@ fn every_single_byte_change_fails_verification() {
             Some(VerifyError::BadSignature),
             "byte {i}"
         );
+        let hashed = HashedBundle::new(&altered);
+        assert_eq!(
+            verify_bundle(&hashed, &signature, &trust, None, NOW).err(),
+            Some(VerifyError::BadSignature),
+            "byte {i}, one pass"
+        );
+        assert!(decode_hashed(&hashed).is_err(), "byte {i}");
     }
     let mut longer = bytes.clone();
     longer.push(0);

@@ -176,6 +176,9 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
             args.bundle.display()
         ))
     })?;
+    // One SHA-256 pass serves both the signature (when made with `hashalg=sha256`, as `guard
+    // sign` makes it) and the bundle's own digest.
+    let hashed = guard_engine::HashedBundle::new(&bytes);
     match &args.allowed_signers {
         Some(signers_path) => {
             let sig_path = signature_path(&args.bundle);
@@ -201,8 +204,8 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            if let Err(e) = guard_engine::sign::verify(
-                &bytes,
+            if let Err(e) = guard_engine::sign::verify_bundle(
+                &hashed,
                 &signature,
                 &signers,
                 args.identity.as_deref(),
@@ -234,7 +237,7 @@ fn load_bundle(args: &Args) -> Result<LoadedBundle, Status> {
             )));
         }
     }
-    let bundle = guard_engine::decode(&bytes).map_err(|e| {
+    let bundle = guard_engine::decode_hashed(&hashed).map_err(|e| {
         let help = miette::Diagnostic::help(&e)
             .map(|h| format!("\n  help: {h}"))
             .unwrap_or_default();

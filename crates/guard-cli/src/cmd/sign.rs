@@ -1,6 +1,7 @@
 //! `guard sign --key KEY FILE`: signs a bundle with an OpenSSH ed25519 key (SSHSIG, namespace
 //! `guard-bundle`) and writes the armored signature to `FILE.sig`, as
-//! `ssh-keygen -Y sign -n guard-bundle` would.
+//! `ssh-keygen -Y sign -n guard-bundle -O hashalg=sha256` would (SHA-256, so that `guard eval`
+//! hashes a signed bundle once: see `guard_engine::sign::verify_bundle`).
 
 use std::path::PathBuf;
 
@@ -14,7 +15,8 @@ use crate::output;
 The signature is an SSH signature (SSHSIG) in the `guard-bundle` namespace, the format Git uses \
 for signed commits: `ssh-keygen -Y verify -n guard-bundle` and `guard verify` both check it. Only \
 unencrypted ed25519 keys are supported; for a key behind a passphrase or in ssh-agent, sign with \
-`ssh-keygen -Y sign -n guard-bundle -f KEY FILE` instead. FILE must be a valid bundle.",
+`ssh-keygen -Y sign -n guard-bundle -O hashalg=sha256 -f KEY FILE` instead (its default hash, \
+SHA-512, also verifies, but makes loading the bundle hash it twice). FILE must be a valid bundle.",
     after_help = "Examples:\n  ssh-keygen -t ed25519 -N '' -f ci_key\n  guard sign --key ci_key policy.bundle   writes policy.bundle.sig\n\n\
 Exit status: 0 signed, 2 unreadable or invalid key, FILE not a bundle, or signature not written."
 )]

@@ -92,8 +92,10 @@ pub fn run(args: Args) -> Status {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let verified = match guard_engine::sign::verify(
-        &bytes,
+    // One SHA-256 pass for a sha256 signature and the bundle's digest (as `guard eval`).
+    let hashed = guard_engine::HashedBundle::new(&bytes);
+    let verified = match guard_engine::sign::verify_bundle(
+        &hashed,
         &signature,
         &signers,
         args.identity.as_deref(),
@@ -104,17 +106,18 @@ pub fn run(args: Args) -> Status {
     };
     // Decoding checks structure; `check_fully` also compiles every regex (which a runtime does
     // only on first use), so a bundle that would decide `error` is refused here.
-    let bundle = match guard_engine::decode(&bytes).and_then(|b| b.check_fully().map(|()| b)) {
-        Ok(bundle) => bundle,
-        Err(e) => {
-            return failed(
-                &args,
-                e.code(),
-                &format!("signature is valid but the bundle is not: {e}"),
-                None,
-            );
-        }
-    };
+    let bundle =
+        match guard_engine::decode_hashed(&hashed).and_then(|b| b.check_fully().map(|()| b)) {
+            Ok(bundle) => bundle,
+            Err(e) => {
+                return failed(
+                    &args,
+                    e.code(),
+                    &format!("signature is valid but the bundle is not: {e}"),
+                    None,
+                );
+            }
+        };
     match args.format {
         Format::Human => println!(
             "`{}`: valid signature by `{}` ({}); bundle {} revision {}",
