@@ -1225,8 +1225,10 @@ mod tests {
             "",
         ];
         let word = || prop::sample::select(VOCABULARY).prop_map(str::to_string);
-        let words =
-            || prop::collection::vec(prop::sample::select(VOCABULARY).prop_map(Str::from), 0..4);
+        let words = || {
+            prop::collection::vec(prop::sample::select(VOCABULARY).prop_map(Str::from), 0..4)
+                .prop_map(guard_model::List::from)
+        };
         (word(), words(), words(), words(), words(), any::<bool>()).prop_map(
             |(program, args, paths, reads, hosts, elevated)| {
                 let mut action = exec(&program, &[], &[]);
