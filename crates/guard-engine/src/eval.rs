@@ -1233,7 +1233,7 @@ mod tests {
             |(program, args, paths, reads, hosts, elevated)| {
                 let mut action = exec(&program, &[], &[]);
                 if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
-                    e.args = args;
+                    e.args = args.into_iter().collect();
                     e.paths = paths;
                     e.reads = reads;
                     e.hosts = hosts;

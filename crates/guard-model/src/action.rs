@@ -139,8 +139,10 @@ pub struct ExecAction {
     pub program: Str,
     /// The program as written (`/usr/bin/rm`).
     pub path: String,
-    /// Every argument after the program, unquoted, in order.
-    pub args: List,
+    /// Every argument after the program, unquoted, in order. A `Vec`, not a [`List`]: the
+    /// shell walker turns the command's words into it in place, without an allocation, and it
+    /// is rarely empty.
+    pub args: Vec<Str>,
     /// Flags, normalised to canonical long names without dashes for known programs
     /// (`rm -rf` → `["recursive", "force"]`); for others, short clusters split into letters.
     pub flags: List,

@@ -23,7 +23,8 @@ pub mod schema;
 /// plain string.
 pub type Str = compact_str::CompactString;
 
-/// The list type of every list-valued field of an action (`exec.args`, `action.via`, …): a
+/// The list type of the list-valued fields of an action (`action.via`, `exec.flags`, …; not
+/// `exec.args`, see [`ExecAction::args`]): a
 /// `thin_vec::ThinVec`, one pointer wide, and an empty one (most fields of most actions) holds
 /// no allocation and costs nothing to drop. Derefs to `&[Str]`; serialised as a plain array.
 pub type List = thin_vec::ThinVec<Str>;
