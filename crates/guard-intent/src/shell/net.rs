@@ -409,7 +409,7 @@ pub(crate) fn analyze<'a>(
                 "dict://",
             ];
             // Every scheme ends in `://`: an operand without it is no URL.
-            for o in ops().filter(|o| o.contains("://")) {
+            for o in ops().filter(|o| super::argv::has_scheme(o)) {
                 // Case-insensitive prefix test without lowercasing a copy per scheme.
                 if SCHEMES.iter().any(|s| {
                     o.as_bytes()
