@@ -500,7 +500,7 @@ impl Gen {
         }
     }
 
-    fn strings(&mut self, max: usize) -> Vec<guard_model::Str> {
+    fn strings<L: FromIterator<guard_model::Str>>(&mut self, max: usize) -> L {
         (0..self.rng.below(max + 1))
             .map(|_| guard_model::Str::from(*self.rng.pick(STRINGS)))
             .collect()

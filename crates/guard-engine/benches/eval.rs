@@ -25,7 +25,7 @@ fn cases() -> Vec<(&'static str, Request, Vec<Action>)> {
         exec("grep", &["v"], &["/var/log/app.log"]),
     ];
     if let guard_model::ActionDetail::Exec(e) = &mut pipeline[1].detail {
-        e.piped_from = vec!["curl".into()];
+        e.piped_from = guard_model::List::from(["curl".into()]);
     }
     vec![
         (

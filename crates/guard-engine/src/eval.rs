@@ -1225,13 +1225,15 @@ mod tests {
             "",
         ];
         let word = || prop::sample::select(VOCABULARY).prop_map(str::to_string);
-        let words =
-            || prop::collection::vec(prop::sample::select(VOCABULARY).prop_map(Str::from), 0..4);
+        let words = || {
+            prop::collection::vec(prop::sample::select(VOCABULARY).prop_map(Str::from), 0..4)
+                .prop_map(guard_model::List::from)
+        };
         (word(), words(), words(), words(), words(), any::<bool>()).prop_map(
             |(program, args, paths, reads, hosts, elevated)| {
                 let mut action = exec(&program, &[], &[]);
                 if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
-                    e.args = args;
+                    e.args = args.into_iter().collect();
                     e.paths = paths;
                     e.reads = reads;
                     e.hosts = hosts;

@@ -44,9 +44,9 @@
 //! let request = Request { command: "DELETE FROM billing.invoices".into(), ..Request::default() };
 //! let action = Action {
 //!     span: [0, 28],
-//!     via: vec![],
+//!     via: guard_model::List::new(),
 //!     text: String::new(),
-//!     detail: ActionDetail::Sql(SqlAction { tables: vec!["billing.invoices".into()], ..SqlAction::default() }),
+//!     detail: ActionDetail::Sql(SqlAction { tables: guard_model::List::from(["billing.invoices".into()]), ..SqlAction::default() }),
 //! };
 //! let decision = bundle.evaluate(&request, &[action]);
 //! assert_eq!(decision.decision, DecisionKind::Deny);

@@ -171,7 +171,7 @@ fn every_action_is_checked_and_matches_come_in_action_then_rule_order() {
         ],
     );
     let mut nested = exec("psql", &[], &[]);
-    nested.via = vec!["sudo".into()];
+    nested.via = guard_model::List::from(["sudo".into()]);
     nested.span = [0, 4];
     let actions = vec![
         sql(StatementKind::Select, &["a"], [5, 10]),

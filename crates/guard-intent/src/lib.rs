@@ -20,7 +20,7 @@ pub mod shell;
 pub mod sql;
 
 use guard_model::{
-    Action, ActionDetail, Channel, Dialect, OpaqueAction, OpaqueCause, Request, Str,
+    Action, ActionDetail, Channel, Dialect, List, OpaqueAction, OpaqueCause, Request, Str,
 };
 
 /// Commands longer than this are not analysed: they become one `opaque` (`too_large`) action.
@@ -36,7 +36,7 @@ pub fn opaque(
 ) -> Action {
     Action {
         span,
-        via: via.to_vec(),
+        via: via.iter().cloned().collect(),
         text: text.to_string(),
         detail: ActionDetail::Opaque(OpaqueAction {
             cause,
@@ -55,7 +55,7 @@ pub struct Origin {
     /// Byte range in the original command; `None` for top-level text (spans are then the
     /// text's own offsets).
     pub span: Option<[u32; 2]>,
-    pub via: Vec<Str>,
+    pub via: List,
 }
 
 impl Origin {
@@ -65,7 +65,8 @@ impl Origin {
 
     /// This origin, one level deeper through `step`, at `span` of the current text.
     pub fn nested(&self, step: impl Into<Str>, span: [u32; 2]) -> Origin {
-        let mut via = self.via.clone();
+        let mut via = List::with_capacity(self.via.len() + 1);
+        via.extend_from_slice(&self.via);
         via.push(step.into());
         Origin {
             span: Some(self.span.unwrap_or(span)),

@@ -27,7 +27,7 @@ mod words;
 mod wrappers;
 
 use brush_parser::ast;
-use guard_model::{Action, ActionDetail, ExecAction, OpaqueCause, Str};
+use guard_model::{Action, ActionDetail, ExecAction, List, OpaqueCause, Str};
 use smallvec::SmallVec;
 
 use crate::{Origin, lift, opaque};
@@ -237,9 +237,9 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: 
 /// The I/O of one simple command.
 #[derive(Debug, Clone, Default)]
 struct Io {
-    writes: Vec<Str>,
-    reads: Vec<Str>,
-    hosts: Vec<Str>,
+    writes: List,
+    reads: List,
+    hosts: List,
     /// Stdin set by the command's own redirections; else it inherits its caller's (a pipe),
     /// which is passed beside the `Io` by reference, never copied per command.
     stdin: Option<Stdin>,
@@ -248,7 +248,7 @@ struct Io {
     /// The literal path stdout is truncated into (`> file`), if any.
     created: Option<String>,
     /// Environment assignments in effect for the command (`NAME=value`).
-    env: Vec<Str>,
+    env: List,
 }
 
 /// Indices into the walker's actions (a pipeline's `exec` actions): inline up to eight.
@@ -446,11 +446,10 @@ impl<'a> Walker<'a> {
                 }) = self.out.get_mut(m)
                 {
                     if Some(m) == last_mark && end == upstream.len() {
-                        upstream.truncate(start);
-                        e.piped_from = std::mem::take(&mut upstream);
+                        e.piped_from = upstream.drain(..start).collect();
                     } else {
-                        e.piped_from = upstream.get(..start).unwrap_or_default().to_vec();
-                        e.piped_to = upstream.get(end..).unwrap_or_default().to_vec();
+                        e.piped_from = copied(upstream.get(..start).unwrap_or_default());
+                        e.piped_to = copied(upstream.get(end..).unwrap_or_default());
                     }
                     if !e.piped_from.is_empty()
                         && net_reads_stdin(&e.program)
@@ -845,7 +844,7 @@ impl<'a> Walker<'a> {
     fn simple(&mut self, cmd: &mut ast::SimpleCommand, stdin: Option<&Stdin>) {
         let mut assignments: Vec<(String, Var)> = vec![];
         // The same assignments as `NAME=value`, for the action's `env`.
-        let mut env: Vec<Str> = vec![];
+        let mut env = List::new();
         let mut redirects: Vec<&mut ast::IoRedirect> = vec![];
         // One field per word, usually: sized once.
         let words = cmd.prefix.as_ref().map_or(0, |p| p.0.len())
@@ -1125,7 +1124,7 @@ impl<'a> Walker<'a> {
                     keeps_stdin,
                     env,
                 } => {
-                    let mut via = Vec::with_capacity(cx.origin.via.len() + 1);
+                    let mut via = List::with_capacity(cx.origin.via.len() + 1);
                     via.extend_from_slice(&cx.origin.via);
                     via.push(step);
                     let origin = Origin {
@@ -1256,7 +1255,7 @@ fn exec_action(
     let rest = c
         .rest
         .map_or(0, |r| classified_args.len().saturating_sub(r));
-    let mut operands: Vec<Str> = Vec::with_capacity(c.operands.len() + rest);
+    let mut operands = List::with_capacity(c.operands.len() + rest);
     operands.extend(
         c.operands
             .iter()
@@ -1283,11 +1282,11 @@ fn exec_action(
     };
     // `cmd < <(producer)`: the substitution's programs feed it, as a pipe would.
     if let Some(Stdin::Pipe { programs, .. }) = &io.stdin {
-        e.piped_from.clone_from(programs);
+        e.piped_from = copied(programs);
     }
     // Each path is normalised into `e.paths` as it is found, in the order found.
-    let add_path = |paths: &mut Vec<Str>, p: &str| {
-        if !(p.is_empty() || p == "-" || p.contains("://")) {
+    let add_path = |paths: &mut List, p: &str| {
+        if !(p.is_empty() || p == "-" || argv::has_scheme(p)) {
             push_unique(paths, normalize_path(p));
         }
     };
@@ -1363,7 +1362,7 @@ fn exec_action(
     e.sends = found.sends;
     if !io.hosts.is_empty() {
         // Output to /dev/tcp sends what the program reads.
-        let mut sent: Vec<Str> = e.reads.clone();
+        let mut sent: List = e.reads.clone();
         if program != "echo" && program != "printf" {
             sent.extend(e.paths.iter().cloned());
         }
@@ -1390,7 +1389,7 @@ fn exec_action(
     Action {
         span: cx.origin.place(io.span),
         via: if cx.via_later {
-            Vec::new()
+            List::new()
         } else {
             cx.origin.via.clone()
         },
@@ -1690,22 +1689,22 @@ const ARGV_STEP: usize = {
 };
 
 /// A copy of a list that is usually empty: the empty case costs no call.
-fn copied(list: &[Str]) -> Vec<Str> {
+fn copied(list: &[Str]) -> List {
     if list.is_empty() {
-        Vec::new()
+        List::new()
     } else {
-        list.to_vec()
+        list.iter().cloned().collect()
     }
 }
 
 /// Appends `item` unless the list has it; converted to a [`Str`] only when appended.
-fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut Vec<Str>, item: S) {
+fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut List, item: S) {
     if !list.iter().any(|x| x == item.as_ref()) {
         list.push(item.into());
     }
 }
 
-fn extend_unique(list: &mut Vec<Str>, items: &[Str]) {
+fn extend_unique(list: &mut List, items: &[Str]) {
     for i in items {
         push_unique(list, i.as_str());
     }

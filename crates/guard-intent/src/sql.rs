@@ -34,7 +34,7 @@ mod pg;
 mod plpgsql;
 
 use guard_model::{
-    Action, ActionDetail, Dialect, ObjectKind, OpaqueCause, SqlAction, StatementKind, Str,
+    Action, ActionDetail, Dialect, List, ObjectKind, OpaqueCause, SqlAction, StatementKind, Str,
 };
 
 use crate::{Origin, opaque};
@@ -329,7 +329,7 @@ pub(crate) struct Facts {
     pub created_temporary: bool,
 }
 
-pub(crate) fn push_unique(list: &mut Vec<Str>, item: impl Into<Str>) {
+pub(crate) fn push_unique(list: &mut List, item: impl Into<Str>) {
     let item = item.into();
     if !item.is_empty() && !list.contains(&item) {
         list.push(item);
@@ -434,7 +434,7 @@ impl Facts {
             || (!writes.is_empty() && writes.iter().all(|w| session.is_temporary(w)));
         Action {
             span,
-            via: via.to_vec(),
+            via: via.iter().cloned().collect(),
             text: text.to_string(),
             detail: ActionDetail::Sql(self.sql),
         }
@@ -456,7 +456,7 @@ mod tests {
     fn nested_text_keeps_the_outer_span_and_via() {
         let origin = Origin {
             span: Some([10, 40]),
-            via: vec!["psql -c".into()],
+            via: List::from(["psql -c".into()]),
         };
         for dialect in Dialect::ALL {
             let actions = analyze("SELECT 1; DROP TABLE t", *dialect, &origin);
@@ -473,7 +473,7 @@ mod tests {
     fn do_bodies_extend_the_via_chain() {
         let origin = Origin {
             span: Some([3, 9]),
-            via: vec!["bash -c".into()],
+            via: List::from(["bash -c".into()]),
         };
         let actions = analyze(
             "DO $$ BEGIN DELETE FROM t; END $$",
@@ -483,7 +483,7 @@ mod tests {
         let inner = actions.iter().find(|a| a.text == "DELETE FROM t");
         assert_eq!(
             inner.map(|a| a.via.clone()),
-            Some(vec![Str::from("bash -c"), Str::from("DO")])
+            Some(List::from([Str::from("bash -c"), Str::from("DO")]))
         );
         assert_eq!(inner.map(|a| a.span), Some([3, 9]));
     }

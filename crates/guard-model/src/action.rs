@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Str;
 use crate::enums::{ActionKind, CopyTarget, Dialect, ObjectKind, OpaqueCause, StatementKind};
+use crate::{List, Str};
 
 /// One thing a command will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,7 +16,7 @@ pub struct Action {
     /// nested commands (`bash -c '…'`) it is the range of the outermost enclosing word.
     pub span: [u32; 2],
     /// How the action was reached, outermost first: `["sudo", "bash -c", "psql -c"]`.
-    pub via: Vec<Str>,
+    pub via: List,
     /// The source text of the action itself (after unquoting), for messages.
     #[serde(default)]
     pub text: String,
@@ -71,13 +71,13 @@ pub struct SqlAction {
     pub object: ObjectKind,
     pub dialect: Dialect,
     /// Every table or other named relation the statement touches (read or written).
-    pub tables: Vec<Str>,
+    pub tables: List,
     /// Tables (or dropped / altered objects) written, dropped or altered.
-    pub writes: Vec<Str>,
+    pub writes: List,
     /// Tables only read.
-    pub reads: Vec<Str>,
-    pub columns_read: Vec<Str>,
-    pub columns_written: Vec<Str>,
+    pub reads: List,
+    pub columns_read: List,
+    pub columns_written: List,
     /// A WHERE clause is present (for a row-security policy: a `USING` / `WITH CHECK`).
     pub has_where: bool,
     /// `has_where` and the predicate restricts rows: it is not constant-true after folding
@@ -91,17 +91,17 @@ pub struct SqlAction {
     /// The file path or program of a `COPY … TO/FROM` or `INTO OUTFILE`, else `""`.
     pub copy_target: String,
     /// Functions called, lowercase, without schema (`pg_read_file`, `dblink`).
-    pub functions: Vec<Str>,
+    pub functions: List,
     /// Settings changed (`SET`, `ALTER SYSTEM`, `set_config`), lowercase (`pgaudit.log`).
-    pub settings: Vec<Str>,
+    pub settings: List,
     /// `GRANT … TO` / role membership recipients, lowercase (`public`).
-    pub grantees: Vec<Str>,
+    pub grantees: List,
     /// Privileges granted or revoked, and role attributes set (`all`, `superuser`).
-    pub privileges: Vec<Str>,
+    pub privileges: List,
     /// Roles created, altered, dropped or granted.
-    pub roles: Vec<Str>,
+    pub roles: List,
     /// Sub-operations of an `ALTER` (`drop_column`, `add_column`, `rename`, `owner`, …).
-    pub operations: Vec<Str>,
+    pub operations: List,
     /// `CASCADE` was given.
     pub cascade: bool,
     /// Every object written was created earlier in the same request or is `TEMP`.
@@ -139,30 +139,32 @@ pub struct ExecAction {
     pub program: Str,
     /// The program as written (`/usr/bin/rm`).
     pub path: String,
-    /// Every argument after the program, unquoted, in order.
+    /// Every argument after the program, unquoted, in order. A `Vec`, not a [`List`]: the
+    /// shell walker turns the command's words into it in place, without an allocation, and it
+    /// is rarely empty.
     pub args: Vec<Str>,
     /// Flags, normalised to canonical long names without dashes for known programs
     /// (`rm -rf` → `["recursive", "force"]`); for others, short clusters split into letters.
-    pub flags: Vec<Str>,
+    pub flags: List,
     /// Arguments that are not flags nor flag values.
-    pub operands: Vec<Str>,
+    pub operands: List,
     /// Operands that name filesystem paths, normalised (`/var/log/` → `/var/log`).
-    pub paths: Vec<Str>,
+    pub paths: List,
     /// Files written by output redirections (`>`, `>>`, `&>`, `tee` targets), `dd of=`, and a
     /// copier's local destination (`cp`, `mv`, `ln`, `install`, `rsync`, `scp`: `-t DIR`, else
     /// the last operand).
-    pub writes: Vec<Str>,
+    pub writes: List,
     /// Files read by input redirections (`<`).
-    pub reads: Vec<Str>,
+    pub reads: List,
     /// Programs of the earlier stages of the pipeline (or of a process substitution read as
     /// stdin, `cmd < <(…)`) feeding this one's stdin.
-    pub piped_from: Vec<Str>,
+    pub piped_from: List,
     /// Programs of the later stages of the pipeline this one feeds.
-    pub piped_to: Vec<Str>,
+    pub piped_to: List,
     /// Network hosts the program connects to.
-    pub hosts: Vec<Str>,
+    pub hosts: List,
     /// Local files (or `-` for stdin) whose contents are sent over the network.
-    pub sends: Vec<Str>,
+    pub sends: List,
     /// Run with elevated privileges (`sudo`, `doas`).
     pub elevated: bool,
     /// Runs on another host (`ssh host 'cmd'`), that host; else `""`.
@@ -171,15 +173,15 @@ pub struct ExecAction {
     /// prefix (`HISTFILE=/dev/null bash`), those a wrapper passes (`env X=1 cmd`,
     /// `sudo X=1 cmd`, `docker exec -e X=1`), and those `export`/`declare`/`readonly`/`local`
     /// make. Omitted from JSON when empty, so older readers and records stay valid.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub env: Vec<Str>,
+    #[serde(default, skip_serializing_if = "List::is_empty")]
+    pub env: List,
     /// Container images the program runs or pulls, as written (`registry.example.com/api:1.3`,
     /// `busybox:1.36`): `docker|podman|nerdctl run|create|pull`, `kubectl run|create|debug
     /// --image`, `kubectl set image … c=IMAGE`, `crictl pull`, `ctr image pull|run`. An image
     /// from an unresolved expansion stays as written (`$IMG`); where an unknown option leaves
     /// the image's position ambiguous, both candidates are listed. Omitted from JSON when empty.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub images: Vec<Str>,
+    #[serde(default, skip_serializing_if = "List::is_empty")]
+    pub images: List,
 }
 
 /// A Kubernetes operation from `kubectl` or `helm`.
@@ -191,7 +193,7 @@ pub struct K8sAction {
     pub verb: String,
     /// The resource type, plural and normalised (`ns` → `namespaces`, `deploy` → `deployments`).
     pub resource: String,
-    pub names: Vec<Str>,
+    pub names: List,
     /// The namespace given, else `""`.
     pub namespace: String,
     /// `--all`.
@@ -200,7 +202,7 @@ pub struct K8sAction {
     pub all_namespaces: bool,
     /// Label selector (`-l`), else `""`.
     pub selector: String,
-    pub flags: Vec<Str>,
+    pub flags: List,
 }
 
 /// A cloud provider CLI operation.
@@ -213,8 +215,8 @@ pub struct CloudAction {
     /// The operation, lowercase (`rm`, `delete-trail`, `instances delete`).
     pub operation: String,
     /// Resources named (`s3://bucket/key`, instance ids, trail names).
-    pub resources: Vec<Str>,
-    pub flags: Vec<Str>,
+    pub resources: List,
+    pub flags: List,
     /// Where a copy, move or sync writes (`s3://bucket/key`, or a local path for a
     /// download): its last positional resource; else `""`. Omitted from JSON when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -225,12 +227,12 @@ pub struct CloudAction {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitAction {
     pub subcommand: String,
-    pub flags: Vec<Str>,
-    pub args: Vec<Str>,
+    pub flags: List,
+    pub args: List,
     /// `--force`, `-f`, `--force-with-lease` or a `+refspec` on push.
     pub force: bool,
     pub remote: String,
-    pub refs: Vec<Str>,
+    pub refs: List,
     /// The repository URL (or path) involved, as written: the one `remote add|set-url` or
     /// `config remote.NAME.url|pushurl` sets, `clone` reads, or `push`/`pull`/`fetch` names
     /// directly, through `-c remote.NAME.url=…`, or through a remote set earlier in the same
@@ -249,8 +251,8 @@ pub struct TerraformAction {
     pub auto_approve: bool,
     /// `apply -destroy` or `destroy`.
     pub destroy: bool,
-    pub targets: Vec<Str>,
-    pub flags: Vec<Str>,
+    pub targets: List,
+    pub flags: List,
 }
 
 /// A service-manager operation.
@@ -261,7 +263,7 @@ pub struct ServiceAction {
     /// `stop`, `disable`, `mask`, `restart`, `delete-rules`, …
     pub verb: String,
     /// Units, without the `.service` suffix (`auditd`).
-    pub units: Vec<Str>,
+    pub units: List,
 }
 
 /// A Redis command sent by `redis-cli`.
@@ -269,7 +271,7 @@ pub struct ServiceAction {
 pub struct RedisAction {
     /// The command, lowercase (`flushall`, `del`, `config set`).
     pub command: String,
-    pub args: Vec<Str>,
+    pub args: List,
     /// The host given with `-h`, else `""`.
     pub host: String,
 }

@@ -23,6 +23,15 @@ pub mod schema;
 /// plain string.
 pub type Str = compact_str::CompactString;
 
+/// The list type of the list-valued fields of an action (`action.via`, `exec.flags`, …; not
+/// `exec.args`, see [`ExecAction::args`]): a
+/// `thin_vec::ThinVec`, one pointer wide, and an empty one (most fields of most actions) holds
+/// no allocation and costs nothing to drop. Derefs to `&[Str]`; serialised as a plain array.
+pub type List = thin_vec::ThinVec<Str>;
+
+/// Re-exported so that users of [`List`] need no dependency of their own (`thin_vec!`).
+pub use thin_vec;
+
 pub use action::{
     Action, ActionDetail, CloudAction, ExecAction, GitAction, K8sAction, OpaqueAction, RedisAction,
     ServiceAction, SqlAction, TerraformAction,

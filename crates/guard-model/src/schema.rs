@@ -531,11 +531,11 @@ mod tests {
         };
         let action = Action {
             span: [0, 12],
-            via: vec![],
+            via: crate::List::new(),
             text: "DROP TABLE t".into(),
             detail: ActionDetail::Sql(crate::SqlAction {
                 statement: StatementKind::Drop,
-                tables: vec!["public.t".into()],
+                tables: crate::List::from(["public.t".into()]),
                 ..Default::default()
             }),
         };

@@ -10,8 +10,8 @@ use guard_engine::{Metadata, Policy, Source};
 use guard_model::schema::EnumType;
 use guard_model::{
     Action, ActionDetail, ActionKind, ActorKind, CloudAction, CopyTarget, Effect, ExecAction,
-    Field, GitAction, K8sAction, Mode, ObjectKind, OpaqueAction, Request, SqlAction, StatementKind,
-    Str, Target, TerraformAction,
+    Field, GitAction, K8sAction, List, Mode, ObjectKind, OpaqueAction, Request, SqlAction,
+    StatementKind, Str, Target, TerraformAction,
 };
 
 /// A rule with an id, effect, target, condition and message; enforce mode, no help.
@@ -60,7 +60,7 @@ pub fn request(env: &str, command: &str) -> Request {
 pub fn sql(statement: StatementKind, tables: &[&str], span: [u32; 2]) -> Action {
     Action {
         span,
-        via: Vec::new(),
+        via: List::new(),
         text: String::new(),
         detail: ActionDetail::Sql(SqlAction {
             statement,
@@ -73,7 +73,7 @@ pub fn sql(statement: StatementKind, tables: &[&str], span: [u32; 2]) -> Action 
 pub fn exec(program: &str, flags: &[&str], paths: &[&str]) -> Action {
     Action {
         span: [0, 1],
-        via: Vec::new(),
+        via: List::new(),
         text: String::new(),
         detail: ActionDetail::Exec(ExecAction {
             program: program.into(),
@@ -88,7 +88,7 @@ pub fn exec(program: &str, flags: &[&str], paths: &[&str]) -> Action {
 pub fn k8s(verb: &str, resource: &str, namespace: &str) -> Action {
     Action {
         span: [0, 1],
-        via: Vec::new(),
+        via: List::new(),
         text: String::new(),
         detail: ActionDetail::K8s(K8sAction {
             tool: "kubectl".into(),
@@ -883,8 +883,9 @@ pub fn word() -> impl Strategy<Value = String> {
     prop::sample::select(WORDS).prop_map(str::to_string)
 }
 
-pub fn words() -> impl Strategy<Value = Vec<Str>> {
+pub fn words() -> impl Strategy<Value = List> {
     prop::collection::vec(prop::sample::select(WORDS).prop_map(Str::from), 0..4)
+        .prop_map(List::from)
 }
 
 pub fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = T> {

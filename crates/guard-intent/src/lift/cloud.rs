@@ -5,7 +5,7 @@
 //! These CLIs take `--option value`; an option is boolean only when listed as such (or spelled
 //! `--no-…`), so a value is never mistaken for a resource.
 
-use guard_model::{ActionDetail, CloudAction, Str};
+use guard_model::{ActionDetail, CloudAction, List, Str};
 
 use super::{Invocation, Lifted};
 
@@ -101,14 +101,14 @@ fn names_resource(option: &str) -> bool {
 
 struct Parsed {
     operands: Vec<Str>,
-    flags: Vec<Str>,
+    flags: List,
     resources: Vec<Str>,
 }
 
 fn parse(inv: &Invocation<'_>, booleans: &[&str]) -> Parsed {
     let mut parsed = Parsed {
         operands: vec![],
-        flags: vec![],
+        flags: List::new(),
         resources: vec![],
     };
     let mut i = 0;
@@ -167,8 +167,8 @@ fn action(
     provider: &str,
     service: String,
     operation: String,
-    mut resources: Vec<Str>,
-    flags: Vec<Str>,
+    mut resources: List,
+    flags: List,
     extra: Vec<Str>,
 ) -> Lifted {
     // A copy's destination is its last positional resource (`cp SRC DST`).
@@ -202,7 +202,7 @@ pub(super) fn aws(inv: &Invocation<'_>) -> Lifted {
         .next()
         .map(|o| o.as_str().to_ascii_lowercase())
         .unwrap_or_default();
-    let rest: Vec<Str> = operands.collect();
+    let rest: List = operands.collect();
     action(
         inv,
         "aws",
@@ -285,12 +285,12 @@ fn grouped(inv: &Invocation<'_>, provider: &str, booleans: &[&str]) -> Lifted {
             || w.starts_with("set-")
             || w.starts_with("remove-")
     });
-    let (path, resources): (Vec<Str>, Vec<Str>) = match verb_at {
+    let (path, resources): (Vec<Str>, List) = match verb_at {
         Some(v) => (
             rest.iter().take(v + 1).cloned().collect(),
             rest.iter().skip(v + 1).cloned().collect(),
         ),
-        None => (rest.to_vec(), vec![]),
+        None => (rest.to_vec(), List::new()),
     };
     action(
         inv,

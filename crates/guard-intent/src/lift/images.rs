@@ -9,21 +9,21 @@
 //! an option this table does not know leaves the position ambiguous, and then both candidates
 //! (the next word and the one after) are listed rather than guessing.
 
-use guard_model::Str;
+use guard_model::{List, Str};
 
 use super::k8s::KUBECTL;
 use crate::shell::{Arg, classify};
 
 /// The images `program` run with `args` runs or pulls; empty (and unallocated) for other
 /// programs.
-pub(crate) fn images(program: &str, args: &[Arg]) -> Vec<Str> {
+pub(crate) fn images(program: &str, args: &[Arg]) -> List {
     match program {
         "docker" | "podman" | "nerdctl" => docker(args),
         "kubectl" | "oc" | "k" => kubectl(args),
         "crictl" => crictl(args),
         "ctr" => ctr(args),
         "helm" => helm(args),
-        _ => Vec::new(),
+        _ => List::new(),
     }
 }
 
@@ -32,7 +32,7 @@ fn image(text: &str) -> Str {
     Str::from(text.strip_prefix("docker://").unwrap_or(text))
 }
 
-fn push(list: &mut Vec<Str>, text: &str) {
+fn push(list: &mut List, text: &str) {
     let item = image(text);
     if !item.is_empty() && !list.contains(&item) {
         list.push(item);
@@ -279,7 +279,7 @@ fn run_option(subcommand: &str, name: &str) -> Opt {
 }
 
 /// `docker [globals] [container|image] run|create|pull [options] IMAGE …`.
-fn docker(args: &[Arg]) -> Vec<Str> {
+fn docker(args: &[Arg]) -> List {
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let text = a.text.as_str();
@@ -297,15 +297,15 @@ fn docker(args: &[Arg]) -> Vec<Str> {
         sub = args.get(i).map_or("", |a| a.text.as_str());
     }
     if !matches!(sub, "run" | "create" | "pull") {
-        return Vec::new();
+        return List::new();
     }
     image_operand(sub, args.get(i + 1..).unwrap_or_default())
 }
 
 /// The first operand after the options of `run`/`create`/`pull`, and a second candidate when
 /// an unknown option makes the first uncertain.
-fn image_operand(sub: &str, args: &[Arg]) -> Vec<Str> {
-    let mut out = Vec::new();
+fn image_operand(sub: &str, args: &[Arg]) -> List {
+    let mut out = List::new();
     let mut ambiguous = false;
     let mut i = 0;
     while let Some(a) = args.get(i) {
@@ -364,7 +364,7 @@ fn image_operand(sub: &str, args: &[Arg]) -> Vec<Str> {
 
 /// `kubectl run|create|debug … --image X` (every `--image`, before `--`, and every `"image"` of
 /// `--overrides`), and `kubectl set image RESOURCE c=IMAGE …`.
-fn kubectl(args: &[Arg]) -> Vec<Str> {
+fn kubectl(args: &[Arg]) -> List {
     let end = args
         .iter()
         .position(|a| a.text == "--")
@@ -372,7 +372,7 @@ fn kubectl(args: &[Arg]) -> Vec<Str> {
     let args = args.get(..end).unwrap_or_default();
     let c = classify(Some(&KUBECTL), args);
     let mut operands = c.operands.iter().filter_map(|&i| args.get(i));
-    let mut out = Vec::new();
+    let mut out = List::new();
     match operands.next().map(|a| a.text.as_str()) {
         Some("run" | "create" | "debug") => {
             for v in c.all_values("image") {
@@ -394,8 +394,8 @@ fn kubectl(args: &[Arg]) -> Vec<Str> {
 
 /// `kubectl run --overrides=JSON` replaces the pod spec, images included: every `"image"` of
 /// the JSON is an image; JSON that does not parse is listed as written (not a trusted image).
-fn overrides(args: &[Arg], out: &mut Vec<Str>) {
-    fn collect(value: &serde_json::Value, out: &mut Vec<Str>) {
+fn overrides(args: &[Arg], out: &mut List) {
+    fn collect(value: &serde_json::Value, out: &mut List) {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, v) in map {
@@ -427,15 +427,15 @@ fn overrides(args: &[Arg], out: &mut Vec<Str>) {
 }
 
 /// `crictl [globals] pull IMAGE`.
-fn crictl(args: &[Arg]) -> Vec<Str> {
+fn crictl(args: &[Arg]) -> List {
     let Some(at) = args.iter().position(|a| a.text == "pull") else {
-        return Vec::new();
+        return List::new();
     };
     image_operand("pull", args.get(at + 1..).unwrap_or_default())
 }
 
 /// `ctr [-n ns] image(s)|i pull IMAGE`, `ctr run [options] IMAGE ID`.
-fn ctr(args: &[Arg]) -> Vec<Str> {
+fn ctr(args: &[Arg]) -> List {
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let text = a.text.as_str();
@@ -461,7 +461,7 @@ fn ctr(args: &[Arg]) -> Vec<Str> {
         {
             image_operand("run", rest.get(1..).unwrap_or_default())
         }
-        _ => Vec::new(),
+        _ => List::new(),
     }
 }
 
@@ -506,8 +506,8 @@ const HELM_SUBCOMMANDS: &[&str] = &[
 /// `api.image.repository`) is an image; an image's registry (`image.registry=R`) is recorded
 /// as `R/`, so a policy reads which registry the chart will pull from. Values files (`-f`) are
 /// not read.
-fn helm(args: &[Arg]) -> Vec<Str> {
-    let mut out = Vec::new();
+fn helm(args: &[Arg]) -> List {
+    let mut out = List::new();
     let installs = args
         .iter()
         .find(|a| HELM_SUBCOMMANDS.contains(&a.text.as_str()))

@@ -2,7 +2,7 @@
 //! plural (`ns` → `namespaces`, `deploy` → `deployments`, `pod/web` → `pods` + `web`), names,
 //! namespace, `--all`, `--all-namespaces`, label selector and canonical flags.
 
-use guard_model::{ActionDetail, K8sAction, Str};
+use guard_model::{ActionDetail, K8sAction, List, Str};
 
 use super::{Invocation, Lifted};
 use crate::shell::{ShortIndex, Spec, Takes, classify, kubectl_verb_position};
@@ -302,7 +302,7 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
         ..K8sAction::default()
     };
     let base_verb = verb.split(' ').next().unwrap_or("");
-    let mut names: Vec<Str> = vec![];
+    let mut names = List::new();
     let mut resources: Vec<String> = vec![];
     if POD_VERBS.contains(&base_verb) {
         resources.push("pods".into());
@@ -367,9 +367,9 @@ pub(super) fn helm(inv: &Invocation<'_>) -> Lifted {
         | "test" | "get" => verb,
         other => other,
     };
-    let names: Vec<Str> = match verb {
+    let names: List = match verb {
         "uninstall" => rest.iter().map(|s| Str::from(*s)).collect(),
-        "list" | "repo" | "search" | "version" | "env" | "plugin" | "registry" => vec![],
+        "list" | "repo" | "search" | "version" | "env" | "plugin" | "registry" => List::new(),
         _ => rest.iter().take(1).map(|s| Str::from(*s)).collect(),
     };
     let action = K8sAction {

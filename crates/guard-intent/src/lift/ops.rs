@@ -1,7 +1,7 @@
 //! Operations tools: `terraform`/`tofu`, `git`, and service managers (`systemctl`, `service`,
 //! `auditctl`).
 
-use guard_model::{Action, ActionDetail, GitAction, ServiceAction, Str, TerraformAction};
+use guard_model::{Action, ActionDetail, GitAction, List, ServiceAction, Str, TerraformAction};
 
 use super::{Invocation, Lifted};
 use crate::shell::{ShortIndex, Spec, Takes, classify};
@@ -38,9 +38,9 @@ const TF_TWO_WORD: &[&str] = &[
 ];
 
 pub(super) fn terraform(inv: &Invocation<'_>) -> Lifted {
-    let mut flags: Vec<Str> = vec![];
+    let mut flags = List::new();
     let mut operands: Vec<String> = vec![];
-    let mut targets: Vec<Str> = vec![];
+    let mut targets = List::new();
     let mut auto_approve = false;
     let mut i = 0;
     while let Some(a) = inv.args.get(i) {
@@ -306,7 +306,7 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             }
         }
     }
-    let operands: Vec<Str> = c
+    let operands: List = c
         .operands
         .iter()
         .filter_map(|&k| tail.get(k))
@@ -329,11 +329,11 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
                 let rest = it.as_slice();
                 if let [.., name, u] = rest {
                     url = u.to_string();
-                    (name.to_string(), vec![])
+                    (name.to_string(), List::new())
                 } else {
                     (
                         rest.first().map(|r| r.to_string()).unwrap_or_default(),
-                        vec![],
+                        List::new(),
                     )
                 }
             }
@@ -341,10 +341,13 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
             Some("set-url") => {
                 let remote = it.next().map(|r| r.to_string()).unwrap_or_default();
                 url = it.next().map(|u| u.to_string()).unwrap_or_default();
-                (remote, vec![])
+                (remote, List::new())
             }
-            Some(_) => (it.next().map(|r| r.to_string()).unwrap_or_default(), vec![]),
-            None => (String::new(), vec![]),
+            Some(_) => (
+                it.next().map(|r| r.to_string()).unwrap_or_default(),
+                List::new(),
+            ),
+            None => (String::new(), List::new()),
         }
     } else if subcommand == "config" {
         // `git config [set] [--add] remote.NAME.url|pushurl URL`.
@@ -357,14 +360,14 @@ pub(super) fn git(inv: &Invocation<'_>) -> Lifted {
                 break;
             }
         }
-        (remote, vec![])
+        (remote, List::new())
     } else if subcommand == "clone" {
         url = operands.first().map(|u| u.to_string()).unwrap_or_default();
-        (String::new(), vec![])
+        (String::new(), List::new())
     } else if matches!(subcommand.as_str(), "push" | "pull" | "fetch") {
         let mut it = operands.iter();
         let remote = it.next().map(|r| r.to_string()).unwrap_or_default();
-        let refs: Vec<Str> = it
+        let refs: List = it
             .map(|r| {
                 if subcommand == "push" && r.starts_with('+') {
                     force = true;
@@ -523,7 +526,7 @@ fn unit_name(text: &str) -> Str {
     Str::from(text.strip_suffix(".service").unwrap_or(text))
 }
 
-fn service_action(inv: &Invocation<'_>, verb: String, units: Vec<Str>) -> Lifted {
+fn service_action(inv: &Invocation<'_>, verb: String, units: List) -> Lifted {
     let action = ServiceAction {
         manager: inv.program.to_string(),
         verb,
@@ -541,7 +544,7 @@ pub(super) fn systemctl(inv: &Invocation<'_>) -> Lifted {
         .filter_map(|&i| inv.args.get(i))
         .map(|a| a.text.as_str());
     let Some(verb) = operands.next() else {
-        return service_action(inv, "list-units".to_string(), vec![]);
+        return service_action(inv, "list-units".to_string(), List::new());
     };
     service_action(
         inv,
@@ -558,8 +561,12 @@ pub(super) fn service(inv: &Invocation<'_>) -> Lifted {
         .filter(|t| !t.starts_with('-'))
         .collect();
     match operands.as_slice() {
-        [unit, verb, ..] => service_action(inv, verb.to_ascii_lowercase(), vec![unit_name(unit)]),
-        [unit] => service_action(inv, "status".to_string(), vec![unit_name(unit)]),
+        [unit, verb, ..] => service_action(
+            inv,
+            verb.to_ascii_lowercase(),
+            List::from([unit_name(unit)]),
+        ),
+        [unit] => service_action(inv, "status".to_string(), List::from([unit_name(unit)])),
         [] => Lifted::default(),
     }
 }
@@ -595,7 +602,7 @@ pub(super) fn auditctl(inv: &Invocation<'_>) -> Lifted {
     }
     for verb in verbs {
         out.actions
-            .extend(service_action(inv, verb, vec![]).actions);
+            .extend(service_action(inv, verb, List::new()).actions);
     }
     out
 }

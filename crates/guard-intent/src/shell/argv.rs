@@ -18,7 +18,7 @@ pub(crate) enum Takes {
 
 use Takes::{No, Path as P, Value as V};
 
-use guard_model::Str;
+use guard_model::{List, Str};
 use smallvec::SmallVec;
 
 /// The options of one program: `(spelling, canonical, takes)`. A one-character spelling is
@@ -184,7 +184,7 @@ impl<'a> Classified<'a> {
     }
 
     /// The flags as owned strings (for an action).
-    pub(crate) fn owned_flags(&self) -> Vec<Str> {
+    pub(crate) fn owned_flags(&self) -> List {
         self.flags.iter().map(|f| Str::from(*f)).collect()
     }
 
@@ -418,7 +418,13 @@ pub(crate) fn looks_like_path(text: &str) -> bool {
         || text.starts_with('~')
         || text == "."
         || text == ".."
-        || (text.contains('/') && !text.contains("://"))
+        || (text.contains('/') && !has_scheme(text))
+}
+
+/// `text.contains("://")`, without the substring searcher's set-up for the texts (nearly all
+/// paths) that hold no `:` at all.
+pub(crate) fn has_scheme(text: &str) -> bool {
+    text.contains(':') && text.contains("://")
 }
 
 macro_rules! spec {
@@ -1251,6 +1257,28 @@ mod tests {
 
     fn args(words: &[&str]) -> Vec<Arg> {
         words.iter().map(|w| Arg::literal(w, [0, 0])).collect()
+    }
+
+    #[test]
+    fn has_scheme_is_contains_scheme_separator() {
+        for text in [
+            "",
+            ":",
+            "://",
+            "a:/b",
+            "a:b//c",
+            "s3://bucket/key",
+            "/var/lib/app",
+            "./x:y",
+            "https://h",
+            "x:://",
+            "::/",
+            "a:/",
+            "é://",
+            "/p/a:/b//",
+        ] {
+            assert_eq!(has_scheme(text), text.contains("://"), "{text:?}");
+        }
     }
 
     /// The one-letter lookup as first written: a scan of every option.

@@ -5,7 +5,7 @@
 //!
 //! `-` in `sends` means the program's stdin (a pipe or an input redirection) is sent.
 
-use guard_model::Str;
+use guard_model::{List, Str};
 
 use super::argv::{Arg, Classified};
 
@@ -13,7 +13,7 @@ use super::argv::{Arg, Classified};
 #[derive(Debug, Default)]
 pub(crate) struct Net {
     pub hosts: Vec<Str>,
-    pub sends: Vec<Str>,
+    pub sends: List,
 }
 
 impl Net {
@@ -409,7 +409,7 @@ pub(crate) fn analyze<'a>(
                 "dict://",
             ];
             // Every scheme ends in `://`: an operand without it is no URL.
-            for o in ops().filter(|o| o.contains("://")) {
+            for o in ops().filter(|o| super::argv::has_scheme(o)) {
                 // Case-insensitive prefix test without lowercasing a copy per scheme.
                 if SCHEMES.iter().any(|s| {
                     o.as_bytes()
