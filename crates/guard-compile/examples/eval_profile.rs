@@ -2,7 +2,8 @@
 //! e2e bench's commands and evaluates it N times. Run it with N and with 1 and subtract, or
 //! toggle collection on `evaluate`:
 //! `valgrind --tool=callgrind --toggle-collect='*evaluate*' target/release/examples/eval_profile shell_rm 1001`.
-//! (Bundle load: `guard-engine`'s `load_profile` example.)
+//! A warm-up decision runs first, outside `evaluate`, so the toggled count is N steady-state
+//! decisions. (Bundle load: `guard-engine`'s `load_profile` example.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/shipped.rs"]
@@ -19,6 +20,11 @@ fn main() {
     let (_, channel, text) = COMMANDS.iter().find(|(c, ..)| *c == name).unwrap();
     let request = shipped::production_request(*channel, text);
     let actions = guard_intent::analyze(&request);
+    // Warm-up outside `evaluate` (the plan, compiled patterns, the thread's buffers), so that
+    // toggling collection on `*evaluate*` counts only steady-state decisions.
+    policy.prepare();
+    let rcx = guard_engine::RequestContext::new(&request, &actions);
+    std::hint::black_box(guard_engine::decide(&policy, &rcx));
     let mut matched = 0;
     for _ in 0..n {
         let d = guard_engine::evaluate(&policy, std::hint::black_box(&request), &actions);

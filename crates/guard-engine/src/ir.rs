@@ -462,7 +462,7 @@ impl Pattern {
             Pattern::Regex(text) => regex::RegexBuilder::new(text)
                 .size_limit(1 << 20)
                 .build()
-                .map(Matcher::Regex)
+                .map(|r| Matcher::Regex(r, crate::prefilter::LiteralScreen::of_regex(text)))
                 .map_err(|e| IrError::BadPattern {
                     pattern: text.clone(),
                     message: e.to_string(),
@@ -476,7 +476,9 @@ impl Pattern {
 #[derive(Debug, Clone)]
 pub enum Matcher {
     Glob(regex::bytes::Regex),
-    Regex(regex::Regex),
+    /// A regex, with the literals every match starts with when there are a few (checked
+    /// first: most subjects have none of them, and that is cheaper than the regex).
+    Regex(regex::Regex, Option<Box<crate::prefilter::LiteralScreen>>),
     /// A glob without wildcards.
     Literal(String),
     /// `text*`.
@@ -491,7 +493,9 @@ impl Matcher {
     pub fn is_match(&self, text: &str) -> bool {
         match self {
             Matcher::Glob(g) => g.is_match(text.as_bytes()),
-            Matcher::Regex(r) => r.is_match(text),
+            Matcher::Regex(r, screen) => {
+                screen.as_ref().is_none_or(|s| s.admits(text.as_bytes())) && r.is_match(text)
+            }
             Matcher::Literal(l) => text == l,
             Matcher::Prefix(p) => text.starts_with(p.as_str()),
             Matcher::Suffix(p) => text.ends_with(p.as_str()),

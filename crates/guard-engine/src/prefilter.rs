@@ -1026,6 +1026,54 @@ fn starts_with(value: &[u8], needle: &[u8]) -> bool {
     }
 }
 
+/// For a regex anchored at the start of the text (`^` or `\A`, not `(?m)^`): the literals
+/// every match starts with, from `regex-syntax`'s literal extractor (its prefix sequence:
+/// when finite, every match begins with one of its literals). A subject starting with none
+/// of them cannot match, and checking that is much cheaper than running the regex (most
+/// of whose cost on the short strings of commands is per call). Built when the regex is
+/// compiled (on first use).
+#[derive(Debug, Clone)]
+pub struct LiteralScreen {
+    literals: Box<[Box<[u8]>]>,
+}
+
+/// More literals than this (say, from `(?i)`): no screen, the regex is run as is.
+const MAX_SCREEN_LITERALS: usize = 16;
+
+impl LiteralScreen {
+    /// The screen of a regex (`regex`'s syntax and defaults), `None` when it would not help:
+    /// the regex does not parse, is not anchored at the start, or its prefixes are
+    /// unbounded, too many, or include `""`.
+    pub(crate) fn of_regex(pattern: &str) -> Option<Box<LiteralScreen>> {
+        use regex_syntax::hir::Look;
+        use regex_syntax::hir::literal::Extractor;
+        let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+        // Unanchored, the regex's own prefilter (memchr, Teddy) searches for the literals
+        // faster than a scan per literal here: only a regex anchored at the start of the
+        // text, whose screen is a few prefix comparisons, is screened.
+        if !hir.properties().look_set_prefix().contains(Look::Start) {
+            return None;
+        }
+        let seq = Extractor::new().extract(&hir);
+        let literals = seq.literals()?;
+        if literals.is_empty()
+            || literals.len() > MAX_SCREEN_LITERALS
+            || literals.iter().any(|l| l.as_bytes().is_empty())
+        {
+            return None;
+        }
+        Some(Box::new(LiteralScreen {
+            literals: literals.iter().map(|l| Box::from(l.as_bytes())).collect(),
+        }))
+    }
+
+    /// `false` only when no match of the regex can be in `text`.
+    #[inline]
+    pub(crate) fn admits(&self, text: &[u8]) -> bool {
+        self.literals.iter().any(|l| text.starts_with(l))
+    }
+}
+
 /// Runs one test on one string.
 fn run(policy: &Policy, test: &Test, s: &str) -> bool {
     match test {
@@ -1497,10 +1545,68 @@ mod tests {
         assert!(fast.used_union > 0 && selective > 0);
     }
 
+    /// Regexes of the shapes the shipped library uses, and a few the screen must refuse.
+    const SCREENED: &[&str] = &[
+        r"^/var/lib/[^/]+/?$",
+        r"^-{1,2}force$",
+        r"^(/usr)?/s?bin/|^\./",
+        r"(?i)^\s*curl",
+        r"^\u{e9}x|^tcp",
+        r"^x*y",
+        r"(?i)\.(deletemany|remove|updatemany|drop)\s*\(\s*(\{\s*\})?\s*[,)]",
+        r"(?i)curl",
+        r"(?m)^foo",
+        r"foo$",
+        r"\bapp",
+        r"(^|/)lib",
+        r"x*",
+        r"\A-rf|--force\z",
+        r"\u{e9}+x|tcp",
+        r"[^a]pp",
+    ];
+
+    /// The screen is built where it helps and refused where it cannot be exact.
+    #[test]
+    fn literal_screens_are_built_only_when_sound() {
+        use super::LiteralScreen;
+        let screen = LiteralScreen::of_regex(r"^/var/lib/[^/]+/?$").unwrap();
+        assert!(screen.admits(b"/var/lib/app") && !screen.admits(b"x/var/lib/app"));
+        assert!(LiteralScreen::of_regex(r"\A-rf|--force\z").is_none());
+        // Not anchored at the start of the text (`(?m)^` is any line's start).
+        assert!(LiteralScreen::of_regex("(?m)^foo").is_none());
+        assert!(LiteralScreen::of_regex("foo").is_none());
+        // `^x*` matches the empty string; `^[^a]pp` has too many prefixes.
+        assert!(LiteralScreen::of_regex("^x*").is_none());
+        assert!(LiteralScreen::of_regex("^[^a]pp").is_none());
+        assert!(LiteralScreen::of_regex("(").is_none());
+        let built = SCREENED
+            .iter()
+            .filter(|p| LiteralScreen::of_regex(p).is_some())
+            .count();
+        assert!(built >= 3, "{built}");
+    }
+
     proptest! {
         #[test]
         fn contains_agrees_with_str_contains(h in "[a/b\u{e9}]{0,12}", n in "[a/b\u{e9}]{0,4}") {
             prop_assert_eq!(super::contains(&h, &n), h.contains(n.as_str()));
+        }
+
+        /// A regex screened by its literals ([`super::LiteralScreen`]) matches exactly what
+        /// the plain regex matches, on subjects built to hit and miss the literals.
+        #[test]
+        fn screened_regexes_agree_with_plain_ones(
+            parts in prop::collection::vec(prop::sample::select(&[
+                "/var/lib/", "app", "/", "-", "--force", "force", "x", "\u{e9}", "curl", "CURL",
+                "| sh", " ", ".deleteMany(", "({})", "\n", "foo", "-rf", "/var/lib", "tcp",
+            ][..]), 0..5),
+        ) {
+            let text: String = parts.concat();
+            for pattern in SCREENED {
+                let plain = regex::Regex::new(pattern).unwrap();
+                let matcher = crate::ir::Pattern::Regex((*pattern).to_string()).compile().unwrap();
+                prop_assert_eq!(matcher.is_match(&text), plain.is_match(&text), "{} on {:?}", pattern, text);
+            }
         }
 
         /// The indexed needle sets give what testing every item gives.
