@@ -23,7 +23,9 @@ libfuzzer_sys::fuzz_target!(|body: &[u8]| {
     let _ = loaded.check_fully();
     loaded.policy.prepare();
     for rule in loaded.policy.rules() {
-        let _ = loaded.rule_source(rule).map(|s| s.line_col(rule.source.span[0]));
+        let _ = loaded
+            .rule_source(rule)
+            .map(|s| s.line_col(rule.source.span[0]));
     }
     let _ = loaded.evaluate(&request(), &[sql()]);
 });
@@ -42,11 +44,11 @@ fn request() -> Request {
 fn sql() -> Action {
     Action {
         span: [0, 16],
-        via: Vec::new(),
+        via: guard_model::List::new(),
         text: String::new(),
         detail: ActionDetail::Sql(SqlAction {
             statement: StatementKind::Drop,
-            tables: vec!["public.users".into()],
+            tables: guard_model::List::from(["public.users".into()]),
             ..SqlAction::default()
         }),
     }
