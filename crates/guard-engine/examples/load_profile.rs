@@ -51,6 +51,19 @@ fn main() {
                 )
             })
             .count();
+        // How many children the nodes with a list of them have: 0, 1, …, 8 and more.
+        let mut lengths = [0usize; 9];
+        for n in &d.nodes {
+            if let guard_engine::ir::Node::And(v)
+            | guard_engine::ir::Node::Or(v)
+            | guard_engine::ir::Node::List(v)
+            | guard_engine::ir::Node::Call { args: v, .. } = n
+                && let Some(count) = lengths.get_mut(v.len().min(8))
+            {
+                *count += 1;
+            }
+        }
+        println!("child list lengths 0..=8+: {lengths:?}");
         let set_items: usize = d
             .sets
             .iter()

@@ -514,12 +514,19 @@ fn decode_with(
     // Encoded as a list of strings; read into one buffer (a hundred allocations fewer).
     let (schema_names, rest) =
         postcard::take_from_bytes::<ir::Strings>(rest).map_err(|e| malformed("schema names", e))?;
-    if let Some(name) = schema_names.iter().find(|n| !ir::schema_name_known(n)) {
-        return Err(BundleError::SchemaMismatch {
-            name: name.to_string(),
-            engine: env!("CARGO_PKG_VERSION").to_string(),
-            built_by: metadata.guard_version.clone(),
-        });
+    // Each name resolved once: for the error below and for `schema_names_are`.
+    let mut schema_refs = Vec::with_capacity(schema_names.len());
+    for name in schema_names.iter() {
+        match ir::resolve_schema_name(name) {
+            Some(r) => schema_refs.push(r),
+            None => {
+                return Err(BundleError::SchemaMismatch {
+                    name: name.to_string(),
+                    engine: env!("CARGO_PKG_VERSION").to_string(),
+                    built_by: metadata.guard_version.clone(),
+                });
+            }
+        }
     }
     let (mut data, rest) =
         postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
@@ -537,7 +544,7 @@ fn decode_with(
     // (checked above) covers every source text and its recorded digest. Hashing the texts
     // again was a tenth of a load; `Metadata::check_source_digests` does it on request.
     check_spans(&policy, &metadata).map_err(BundleError::Malformed)?;
-    if !policy.schema_names_are(&schema_names) {
+    if !policy.schema_names_are(&schema_names, &schema_refs) {
         return Err(BundleError::Malformed(
             "the schema name list does not match the policy".into(),
         ));

@@ -350,7 +350,7 @@ impl<'a> Evaluator<'a> {
             _ => {
                 let bits = self.plan.discriminators.get(d).and_then(|disc| {
                     match disc.field.get(&self.cx) {
-                        Value::Str(s) => disc.rules_by_value.get(s).map(|b| &**b),
+                        Value::Str(s) => disc.rules_for(s),
                         _ => None,
                     }
                 });

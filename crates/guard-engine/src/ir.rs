@@ -723,9 +723,15 @@ impl StrSet {
 
     #[inline]
     pub(crate) fn contains(&self, text: &str) -> bool {
+        self.position(text).is_some()
+    }
+
+    /// The index of item `text` (its place in the items [`Self::new`] was given).
+    #[inline]
+    pub(crate) fn position(&self, text: &str) -> Option<usize> {
         let slots = self.index.get(self.n..).unwrap_or(&[]);
         if slots.is_empty() {
-            return false;
+            return None;
         }
         let mask = slots.len() - 1;
         let hash = StrSet::hash(text);
@@ -735,14 +741,13 @@ impl StrSet {
         loop {
             match slots.get(at) {
                 Some(&k) if k != StrSet::EMPTY => {
-                    if k & !0xffff_ffff == tag
-                        && self.item((k & 0xffff_ffff) as usize) == Some(text)
-                    {
-                        return true;
+                    let i = (k & 0xffff_ffff) as usize;
+                    if k & !0xffff_ffff == tag && self.item(i) == Some(text) {
+                        return Some(i);
                     }
                     at = (at + 1) & mask;
                 }
-                _ => return false,
+                _ => return None,
             }
         }
     }
@@ -773,8 +778,22 @@ pub(crate) struct RulePlan {
 #[derive(Debug, Clone)]
 pub(crate) struct Discriminator {
     pub(crate) field: Field,
-    /// Per string value: a bit set over rule indices of the rules whose test it passes.
-    pub(crate) rules_by_value: FxHashMap<Box<str>, Box<[u64]>>,
+    /// The string values some rule tests (value `i` is item `i`).
+    values: StrSet,
+    /// Per value, in `values`' order, `words` words: a bit set over rule indices of the rules
+    /// whose test it passes. One buffer for all (it was two allocations per value, a fifth of
+    /// the plan's build).
+    bits: Box<[u64]>,
+    words: usize,
+}
+
+impl Discriminator {
+    /// The bit set of the rules whose test `value` passes; `None` when no rule tests it.
+    #[inline]
+    pub(crate) fn rules_for(&self, value: &str) -> Option<&[u64]> {
+        let i = self.values.position(value)?;
+        self.bits.get(i * self.words..(i + 1) * self.words)
+    }
 }
 
 /// What evaluation derives from a validated policy: request-invariant guards and their cache
@@ -1153,26 +1172,27 @@ impl Policy {
             .collect()
     }
 
-    /// Whether `names` is exactly [`Self::schema_names`], checked without building it: `names`
-    /// is strictly increasing (so sorted as the list is, and duplicate-free), as long as the
-    /// policy's set of names, and each of its names, cut into pieces, is one of the policy's.
-    pub(crate) fn schema_names_are(&self, names: &Strings) -> bool {
-        let mut parts = self.schema_name_parts_unordered();
-        dedup_parts(&mut parts);
-        parts.len() == names.len()
-            && names.iter().zip(names.iter().skip(1)).all(|(a, b)| a < b)
-            && names.iter().all(|name| {
-                let cut = match name.split_once(':') {
-                    Some(("field", path)) => ["field:", path, "", ""],
-                    Some(("kind", kind)) => ["kind:", kind, "", ""],
-                    Some(("enum", rest)) => match rest.split_once('.') {
-                        Some((ty, variant)) => ["enum:", ty, ".", variant],
-                        None => ["enum:", rest, "", ""],
-                    },
-                    _ => return false,
-                };
-                parts.binary_search_by(|p| p[..].cmp(&cut[..])).is_ok()
-            })
+    /// Whether `names` is exactly [`Self::schema_names`], checked without building it:
+    /// `names` is strictly increasing (so sorted as the list is, and duplicate-free), each
+    /// name is the canonical spelling of what it resolves to (`refs`, one per name, from
+    /// [`resolve_schema_name`]), and the resolved names, as a set, are the policy's. Compared
+    /// as small integers: sorting and searching the names as text was a twelfth of a decode.
+    pub(crate) fn schema_names_are(&self, names: &Strings, refs: &[SchemaRef]) -> bool {
+        if names.len() != refs.len()
+            || !names.iter().zip(names.iter().skip(1)).all(|(a, b)| a < b)
+            || !names
+                .iter()
+                .zip(refs)
+                .all(|(name, r)| name_bytes(&r.parts()).eq(name.bytes()))
+        {
+            return false;
+        }
+        let mut ours = self.schema_refs_unordered();
+        ours.sort_unstable();
+        ours.dedup();
+        let mut theirs = refs.to_vec();
+        theirs.sort_unstable();
+        ours == theirs
     }
 
     /// [`Self::schema_names`], each name in pieces to concatenate (`["field:", path, "", ""]`,
@@ -1185,9 +1205,17 @@ impl Policy {
         parts
     }
 
-    /// The pieces of every schema name the policy uses, each once, in no useful order. Many
-    /// nodes read the same field: the repeats are dropped as small integers, not as text.
+    /// The pieces of every schema name the policy uses, each once, in no useful order.
     fn schema_name_parts_unordered(&self) -> Vec<[&'static str; 4]> {
+        self.schema_refs_unordered()
+            .iter()
+            .map(SchemaRef::parts)
+            .collect()
+    }
+
+    /// Every schema reference the policy makes, each once, in no useful order. Many nodes
+    /// read the same field: the repeats are dropped as small integers, not as text.
+    fn schema_refs_unordered(&self) -> Vec<SchemaRef> {
         let mut fields: Vec<Field> = Vec::new();
         let mut variants: Vec<EnumValue> = Vec::new();
         let mut enums: Vec<EnumType> = Vec::new();
@@ -1219,22 +1247,40 @@ impl Policy {
         enums.dedup();
         kinds.sort_unstable();
         kinds.dedup();
-        let mut parts =
+        let mut refs =
             Vec::with_capacity(fields.len() + variants.len() + enums.len() + kinds.len());
-        parts.extend(fields.iter().map(|f| ["field:", f.def().path, "", ""]));
-        parts.extend(
-            variants
-                .iter()
-                .map(|v| ["enum:", v.ty.name(), ".", v.name()]),
-        );
-        parts.extend(enums.iter().map(|t| ["enum:", t.name(), "", ""]));
-        parts.extend(
+        refs.extend(fields.into_iter().map(SchemaRef::Field));
+        refs.extend(variants.into_iter().map(SchemaRef::Variant));
+        refs.extend(enums.into_iter().map(SchemaRef::Enum));
+        refs.extend(
             kinds
                 .iter()
                 .filter_map(|k| ActionKind::ALL.get(usize::from(*k)))
-                .map(|k| ["kind:", k.name(), "", ""]),
+                .map(|k| SchemaRef::Kind(*k)),
         );
-        parts
+        refs
+    }
+}
+
+/// What a schema name ([`Policy::schema_names`]) names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SchemaRef {
+    Field(Field),
+    Variant(EnumValue),
+    Enum(EnumType),
+    Kind(ActionKind),
+}
+
+impl SchemaRef {
+    /// The name in pieces to concatenate (`["field:", path, "", ""]`,
+    /// `["enum:", type, ".", variant]`).
+    fn parts(&self) -> [&'static str; 4] {
+        match self {
+            SchemaRef::Field(f) => ["field:", f.def().path, "", ""],
+            SchemaRef::Variant(v) => ["enum:", v.ty.name(), ".", v.name()],
+            SchemaRef::Enum(t) => ["enum:", t.name(), "", ""],
+            SchemaRef::Kind(k) => ["kind:", k.name(), "", ""],
+        }
     }
 }
 
@@ -1251,16 +1297,23 @@ fn name_bytes<'a>(parts: &'a [&'static str; 4]) -> impl Iterator<Item = u8> + 'a
 
 /// Whether a schema name from [`Policy::schema_names`] is known to this engine.
 pub fn schema_name_known(name: &str) -> bool {
-    match name.split_once(':') {
-        Some(("field", path)) => names::field(path).is_some(),
-        Some(("kind", kind)) => ActionKind::from_name(kind).is_some(),
-        Some(("enum", rest)) => match rest.split_once('.') {
+    resolve_schema_name(name).is_some()
+}
+
+/// What a schema name names, when this engine knows it.
+pub(crate) fn resolve_schema_name(name: &str) -> Option<SchemaRef> {
+    match name.split_once(':')? {
+        ("field", path) => names::field(path).map(SchemaRef::Field),
+        ("kind", kind) => ActionKind::from_name(kind).map(SchemaRef::Kind),
+        ("enum", rest) => match rest.split_once('.') {
             Some((ty, variant)) => {
-                names::enum_type(ty).is_some_and(|t| names::variant_index(t, variant).is_some())
+                let ty = names::enum_type(ty)?;
+                let index = names::variant_index(ty, variant)?;
+                Some(SchemaRef::Variant(EnumValue { ty, index }))
             }
-            None => names::enum_type(rest).is_some(),
+            None => names::enum_type(rest).map(SchemaRef::Enum),
         },
-        _ => false,
+        _ => None,
     }
 }
 
@@ -1593,12 +1646,21 @@ fn plan(
     }
 
     let words = data.rules.len().div_ceil(64);
-    let mut discriminators: Vec<Discriminator> = Vec::new();
+    // Per discriminator while it is built: its field, its values in first-seen order with
+    // their index, and their bit sets (`words` words per value, in that order).
+    #[allow(clippy::type_complexity)]
+    let mut discriminators: Vec<(Field, Vec<&str>, FxHashMap<&str, usize>, Vec<u64>)> = Vec::new();
 
     let mut plans = Vec::with_capacity(data.rules.len());
+    // Scratch space reused across rules: one allocation each for the whole plan, and each
+    // rule's conjuncts boxed at their exact size (only when it has guards: without them the
+    // evaluator reads the condition as is).
+    let (mut guards, mut rest, mut stack) = (Vec::new(), Vec::new(), Vec::new());
     for (index, rule) in data.rules.iter().enumerate() {
-        let (mut guards, mut rest) = (Vec::new(), Vec::new());
-        let mut stack = vec![rule.condition];
+        guards.clear();
+        rest.clear();
+        stack.clear();
+        stack.push(rule.condition);
         while let Some(id) = stack.pop() {
             if invariant(id) {
                 assign(id, &mut cache_slot);
@@ -1610,27 +1672,28 @@ fn plan(
             }
         }
         let mut discriminator = None;
-        let tested = rest.iter().find_map(|e| implied_strings(data, *e));
-        if let (Some(_), Some((field, values))) = (rule.on, tested) {
-            let at = match discriminators.iter().position(|d| d.field == field) {
+        // Only rules on an action kind have a discriminator: the others need no search.
+        let tested = rule
+            .on
+            .and_then(|_| rest.iter().find_map(|e| implied_strings(data, *e)));
+        if let Some((field, values)) = tested {
+            let at = match discriminators.iter().position(|d| d.0 == field) {
                 Some(at) => at,
                 // Beyond the evaluator's fixed table, a rule simply has no discriminator.
                 None if discriminators.len() >= MAX_DISCRIMINATORS => usize::MAX,
                 None => {
-                    discriminators.push(Discriminator {
-                        field,
-                        rules_by_value: FxHashMap::default(),
-                    });
+                    discriminators.push((field, Vec::new(), FxHashMap::default(), Vec::new()));
                     discriminators.len() - 1
                 }
             };
-            if let Some(d) = discriminators.get_mut(at) {
+            if let Some((_, order, position, bits)) = discriminators.get_mut(at) {
                 for value in values {
-                    let bits = d
-                        .rules_by_value
-                        .entry(Box::from(value))
-                        .or_insert_with(|| vec![0u64; words].into());
-                    if let Some(word) = bits.get_mut(index / 64) {
+                    let i = *position.entry(value).or_insert_with(|| {
+                        order.push(value);
+                        bits.resize(bits.len() + words, 0);
+                        order.len() - 1
+                    });
+                    if let Some(word) = bits.get_mut(i * words + index / 64) {
                         *word |= 1u64 << (index % 64);
                     }
                 }
@@ -1644,8 +1707,8 @@ fn plan(
             }
         } else {
             RulePlan {
-                guards: guards.into(),
-                rest: rest.into(),
+                guards: guards.as_slice().into(),
+                rest: rest.as_slice().into(),
                 discriminator,
             }
         });
@@ -1679,6 +1742,15 @@ fn plan(
         }
     }
 
+    let discriminators = discriminators
+        .into_iter()
+        .map(|(field, order, _, bits)| Discriminator {
+            field,
+            values: StrSet::new(&order),
+            bits: bits.into(),
+            words,
+        })
+        .collect();
     (
         cache_slot,
         action_slots as usize,
@@ -1907,6 +1979,49 @@ mod tests {
         }
     }
 
+    /// The discriminator's bit sets, read through `rules_for`, against the rules' tests
+    /// written out by hand (values repeated within and across rules, an `or` of tests).
+    #[test]
+    fn discriminator_bits_name_the_rules_each_value_passes() {
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let program = b.field(Field::ExecProgram);
+        let rm_dd = b.string_set(["dd", "rm"]);
+        let rm_dd = b.set(rm_dd);
+        let in_rm_dd = b.is_in(program, rm_dd, false);
+        let rm = b.str("rm");
+        let is_rm = b.compare(CmpOp::Eq, program, rm);
+        let ls = b.str("ls");
+        let is_ls = b.compare(CmpOp::Eq, program, ls);
+        let rm_cat = b.string_set(["cat", "rm", "rm"]);
+        let rm_cat = b.set(rm_cat);
+        let in_rm_cat = b.is_in(program, rm_cat, false);
+        let either = b.or(vec![is_ls, in_rm_cat, is_rm]);
+        for (i, condition) in [in_rm_dd, is_rm, either].into_iter().enumerate() {
+            b.rule(Rule {
+                on: Some(ActionKind::Exec),
+                condition,
+                ..rule(&format!("t.r{i}"), 0)
+            });
+        }
+        let policy = b.finish().unwrap();
+        let plan = policy.plan();
+        assert_eq!(plan.discriminators.len(), 1);
+        let d = &plan.discriminators[0];
+        let rules = |value: &str| {
+            d.rules_for(value).map(|bits| {
+                (0..3)
+                    .filter(|i| bits[i / 64] >> (i % 64) & 1 == 1)
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(rules("rm"), Some(vec![0, 1, 2]));
+        assert_eq!(rules("dd"), Some(vec![0]));
+        assert_eq!(rules("ls"), Some(vec![2]));
+        assert_eq!(rules("cat"), Some(vec![2]));
+        assert_eq!(rules("r"), None);
+        assert_eq!(rules(""), None);
+    }
+
     #[test]
     fn rejects_forward_and_self_references() {
         let mut d = base();
@@ -2098,8 +2213,20 @@ mod tests {
                     reference.contains(probe),
                     "{n}: {probe:?}"
                 );
+                assert_eq!(
+                    set.position(probe),
+                    items.iter().position(|i| *i == probe),
+                    "{n}: {probe:?}"
+                );
             }
         }
+        // Items in any order (as discriminators give them): indices are the given order's.
+        let items = ["zeta", "alpha", "", "mid", "b"];
+        let set = StrSet::new(&items);
+        for (i, item) in items.iter().enumerate() {
+            assert_eq!(set.position(item), Some(i));
+        }
+        assert_eq!(set.position("nope"), None);
     }
 
     #[test]
@@ -2226,7 +2353,14 @@ mod tests {
                 "kind:sql",
             ]
         );
-        let are = |names: &[String]| policy.schema_names_are(&names.iter().collect::<Strings>());
+        // As decode checks: every name resolves (else GB007), then the list is the policy's.
+        let are = |names: &[String]| {
+            let refs: Option<Vec<SchemaRef>> =
+                names.iter().map(|n| resolve_schema_name(n)).collect();
+            refs.is_some_and(|refs| {
+                policy.schema_names_are(&names.iter().collect::<Strings>(), &refs)
+            })
+        };
         assert!(are(&names));
         let mut reversed = names.clone();
         reversed.reverse();
