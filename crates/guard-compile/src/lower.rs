@@ -627,7 +627,7 @@ impl<'p> Compiler<'p> {
             }
             L::List(items) => {
                 let (ids, depth) = self.emit_all(items);
-                (self.builder.node(Node::List(ids)), depth + 1)
+                (self.builder.node(Node::List(ids.into())), depth + 1)
             }
             L::Not(x) => {
                 let (x, d) = self.emit(x);

@@ -145,6 +145,11 @@ pub enum Quantifier {
 /// The language's built-in functions: defined once in `guard-model`, shared with the checker.
 pub use guard_model::Builtin;
 
+/// A node's list of children: up to four inline (most lists; the shipped library has 24 longer
+/// ones in 684), so decoding a node allocates only for a long list. Encoded as a sequence,
+/// exactly as a `Vec` is.
+pub type Children = smallvec::SmallVec<[ExprId; 4]>;
+
 /// One expression node. Children are [`ExprId`]s of earlier nodes.
 ///
 /// The variant order is part of the bundle format: append only, and bump
@@ -162,12 +167,12 @@ pub enum Node {
     /// A constant set, as a value (`in`, quantifiers, `len`, interpolation).
     Set(SetId),
     /// A list literal whose elements are not all constants (`[target.env, "x"]`).
-    List(Vec<ExprId>),
+    List(Children),
     Not(ExprId),
     /// Short-circuit conjunction; `And([])` is true.
-    And(Vec<ExprId>),
+    And(Children),
     /// Short-circuit disjunction; `Or([])` is false.
-    Or(Vec<ExprId>),
+    Or(Children),
     Compare {
         op: CmpOp,
         lhs: ExprId,
@@ -186,7 +191,7 @@ pub enum Node {
     },
     Call {
         builtin: Builtin,
-        args: Vec<ExprId>,
+        args: Children,
     },
     /// `any x in over: body` / `all …`: binds each element of `over` to slot `slot`.
     Quantified {
@@ -1401,11 +1406,11 @@ impl PolicyBuilder {
     }
 
     pub fn and(&mut self, items: Vec<ExprId>) -> ExprId {
-        self.node(Node::And(items))
+        self.node(Node::And(Children::from_vec(items)))
     }
 
     pub fn or(&mut self, items: Vec<ExprId>) -> ExprId {
-        self.node(Node::Or(items))
+        self.node(Node::Or(Children::from_vec(items)))
     }
 
     pub fn compare(&mut self, op: CmpOp, lhs: ExprId, rhs: ExprId) -> ExprId {
@@ -1421,7 +1426,10 @@ impl PolicyBuilder {
     }
 
     pub fn call(&mut self, builtin: Builtin, args: Vec<ExprId>) -> ExprId {
-        self.node(Node::Call { builtin, args })
+        self.node(Node::Call {
+            builtin,
+            args: Children::from_vec(args),
+        })
     }
 
     pub fn quantified(
@@ -2022,6 +2030,21 @@ mod tests {
         assert_eq!(rules(""), None);
     }
 
+    /// Node children (inline up to four) are encoded exactly as the `Vec`s they replaced,
+    /// and read back, on both sides of the inline limit.
+    #[test]
+    fn children_encode_as_a_vec() {
+        for n in 0..10u32 {
+            let ids: Vec<ExprId> = (0..n).map(|i| ExprId(i * 300)).collect();
+            let children = Children::from_slice(&ids);
+            let bytes = postcard::to_stdvec(&children).unwrap();
+            assert_eq!(bytes, postcard::to_stdvec(&ids).unwrap(), "{n}");
+            let back: Children = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back.as_slice(), ids.as_slice());
+        }
+        assert!(std::mem::size_of::<Children>() <= std::mem::size_of::<Vec<ExprId>>());
+    }
+
     #[test]
     fn rejects_forward_and_self_references() {
         let mut d = base();
@@ -2032,7 +2055,7 @@ mod tests {
         );
         d.nodes = vec![
             Node::Bool(true),
-            Node::And(vec![ExprId(0), ExprId(2)]),
+            Node::And(smallvec::smallvec![ExprId(0), ExprId(2)]),
             Node::Bool(false),
         ];
         assert_eq!(
@@ -2113,7 +2136,7 @@ mod tests {
             Node::Bool(true),
             Node::Call {
                 builtin: Builtin::StartsWith,
-                args: vec![ExprId(0)],
+                args: smallvec::smallvec![ExprId(0)],
             },
         ];
         assert!(matches!(

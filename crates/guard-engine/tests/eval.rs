@@ -290,7 +290,7 @@ fn membership_in_list_fields_and_list_literals() {
         let env = b.field(Field::TargetEnv);
         let prog = b.field(Field::ExecProgram);
         let x = b.str("production");
-        let list = b.node(guard_engine::ir::Node::List(vec![prog, x]));
+        let list = b.node(guard_engine::ir::Node::List(vec![prog, x].into()));
         b.is_in(env, list, false)
     }));
     assert!(check(None, &r, &acts, |b| {
