@@ -3,7 +3,7 @@
 //! `valgrind --tool=callgrind target/release/examples/load_profile /tmp/std.bundle decode 11`.
 //! Modes: `decode`, `prepare` (decode + plan), `signed` / `signed512` (verify a signature made
 //! with SHA-256 / SHA-512, then decode + plan, as `guard eval --allowed-signers` does),
-//! `sha256` / `sha512` (one hash of the file), `stats`.
+//! `sha256` / `sha512` (one hash of the file), `stats`, `roundtrip` (decode, encode, compare).
 //! Under valgrind, sha2 does not see the CPU's SHA extensions: hashing's instruction counts
 //! are the portable code's, so compare them between modes, not with wall-clock time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -33,6 +33,15 @@ fn main() {
             start.elapsed() / n as u32,
             bytes.len()
         );
+        return;
+    }
+    if what == "roundtrip" {
+        // Decode, encode again: the same bytes when this engine reads and writes the format
+        // the bundle was written in (a check that a layout change kept the encoding).
+        let loaded = guard_engine::decode(&bytes).expect("decode");
+        let again = guard_engine::bundle::encode(&loaded.policy, &loaded.metadata).expect("encode");
+        assert!(again == bytes, "re-encoding changed the bytes");
+        println!("roundtrip: {} bytes, identical", bytes.len());
         return;
     }
     if what == "stats" {
