@@ -16,10 +16,7 @@
 //!   else "`FIELD` is not empty"; `any d in CONST_SET: body`: the union over the set's items;
 //! - `x in SET`, `x == "c"`, `"c" in FIELD`, `starts_with(x, "c")` (also `ends_with`,
 //!   `contains`), `x matches P`, `len(FIELD) > 0`, a boolean field, `x in ENUM_SET`: an atom;
-//!   `x` may also be `lower(x)`, `basename(x)` or `lower(basename(x))` (a [`View`] of the
-//!   field: the atom tests the value's view, computed as the evaluator computes it), so
-//!   `lower(basename(o)) in SET` is one hash lookup and `ends_with(lower(o), ".pem")` a suffix
-//!   test (patterns only on the plain value);
+//!   `basename(x) in SET`: "`x` contains an item" (a basename is a substring of its path);
 //! - anything else (`not`, `all`, calls such as `lower`): none.
 //!
 //! Per action, exact, present and enum atoms and the prefix/suffix/substring tests on action
@@ -53,9 +50,6 @@ const MAX_ATOMS: usize = 256;
 /// on hostile bundles (nested quantifiers over constant sets multiply).
 const MAX_STEPS: usize = 20_000;
 
-/// A field read through a view (the key of a [`FieldFilter`]).
-type FieldView = (Field, View);
-
 /// A string test on a field's value(s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Test<S = Box<str>> {
@@ -76,71 +70,16 @@ impl Test<&str> {
     }
 }
 
-/// What an atom reads of each string value of its field: the value itself, or `lower`,
-/// `basename` or `lower(basename(…))` of it, computed exactly as the evaluator computes them
-/// (so `lower(basename(o)) in SET` is an exact lookup of the value's lowered basename).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum View {
-    Plain,
-    Lower,
-    Base,
-    LowerBase,
-}
-
-impl View {
-    /// The view of `builtin(x)` for `x` read through `self`; `None` for other builtins and
-    /// for compositions without a view (`basename(lower(x))`, `lower(lower(x))`).
-    fn then(self, builtin: Builtin) -> Option<View> {
-        match (self, builtin) {
-            (View::Plain, Builtin::Lower) => Some(View::Lower),
-            (View::Plain, Builtin::Basename) => Some(View::Base),
-            (View::Base, Builtin::Lower) => Some(View::LowerBase),
-            _ => None,
-        }
-    }
-
-    /// The value as the view sees it: borrowed from `s`, or written into `buf` when lowering
-    /// changes it.
-    #[inline]
-    pub(crate) fn apply<'s>(self, s: &'s str, buf: &'s mut String) -> &'s str {
-        match self {
-            View::Plain => s,
-            View::Base => crate::eval::basename_str(s),
-            View::Lower => lower_into(s, buf),
-            View::LowerBase => lower_into(crate::eval::basename_str(s), buf),
-        }
-    }
-}
-
-/// `lower(s)` as the evaluator computes it (ASCII lowercase for ASCII text, Unicode
-/// lowercase otherwise), borrowing `s` when it has no uppercase ASCII letter.
-#[inline]
-fn lower_into<'s>(s: &'s str, buf: &'s mut String) -> &'s str {
-    // One pass for the common case: no uppercase ASCII letter and no non-ASCII byte.
-    if !s.bytes().any(|b| b.wrapping_sub(b'A') < 26 || b >= 0x80) {
-        return s;
-    }
-    if s.is_ascii() {
-        buf.clear();
-        buf.push_str(s);
-        buf.make_ascii_lowercase();
-    } else {
-        *buf = s.to_lowercase();
-    }
-    buf.as_str()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Atom<'p> {
-    /// The field's string value, or one of its list's values, seen through the view, is this.
-    Exact(Field, View, &'p str),
+    /// The field's string value, or one of its list's values, is this.
+    Exact(Field, &'p str),
     /// The field is `true`, a non-empty string or a non-empty list.
     Present(Field),
     /// The field's enum value is in the mask.
     Enum(Field, EnumType, u128),
-    /// The field's string value, or one of its list's values, seen through the view, passes
-    /// the test.
-    Test(Field, View, Test<&'p str>),
+    /// The field's string value, or one of its list's values, passes the test.
+    Test(Field, Test<&'p str>),
 }
 
 impl Atom<'_> {
@@ -149,7 +88,7 @@ impl Atom<'_> {
     fn score(&self) -> usize {
         match self {
             Atom::Exact(..) | Atom::Enum(..) => 0,
-            Atom::Test(_, _, Test::Pattern(_)) => 16,
+            Atom::Test(_, Test::Pattern(_)) => 16,
             Atom::Test(..) => 2,
             Atom::Present(_) => 4,
         }
@@ -160,7 +99,7 @@ impl Atom<'_> {
 /// (prefix, suffix and substring tests on action fields, through [`StringTests`]); the other
 /// tests (patterns, request-level fields) run on demand.
 fn eager(atom: &Atom<'_>) -> bool {
-    matches!(atom, Atom::Test(f, _, t) if !matches!(t, Test::Pattern(_)) && !matches!(f.def().scope, Scope::Everywhere))
+    matches!(atom, Atom::Test(f, t) if !matches!(t, Test::Pattern(_)) && !matches!(f.def().scope, Scope::Everywhere))
 }
 
 fn score(atoms: &[Atom<'_>]) -> usize {
@@ -256,8 +195,8 @@ enum Binding<'p> {
 
 /// An operand as the reduction sees it.
 enum Operand<'p> {
-    /// A field's value or, for a bound variable, one of its values, through a view.
-    Field(Field, View),
+    /// A field's value or, for a bound variable, one of its values.
+    Field(Field),
     Const(&'p str),
     Other,
 }
@@ -387,12 +326,6 @@ impl StringTests {
 #[derive(Debug, Clone)]
 struct FieldFilter {
     field: Field,
-    /// What the atoms read of each value (one filter per field and view).
-    view: View,
-    /// Scanned for every action (an atom of a rule's first group reads it); else deferred:
-    /// scanned once per action when a rule's later group needs it (see
-    /// [`Prefilter::satisfied`]).
-    eager: bool,
     /// Value → offset of the groups it satisfies in [`KindFilter::arena`] (may be empty).
     exact: FxHashMap<Box<str>, u32>,
     /// A Bloom filter of `exact`'s keys (see [`bloom_bit`]): most values are in no set, and
@@ -427,11 +360,6 @@ struct Group {
     /// On-demand test ids, by the field they read (a field with no value skips all of its
     /// tests).
     tests: Box<[(Field, Box<[u32]>)]>,
-    /// The action kind of the group's rule (by `ActionKind::index()`).
-    kind: u8,
-    /// The group's atoms in deferred field filters (indices into its kind's
-    /// [`KindFilter::fields`]): scanned when the group is first asked about in an action.
-    deferred: Box<[u32]>,
 }
 
 /// The prefilter of a whole policy (see the module docs).
@@ -452,10 +380,9 @@ pub(crate) struct Prefilter {
     /// Per rule: its groups after the first, cheapest first.
     more: Vec<Box<[u32]>>,
     groups: Vec<Group>,
-    /// Per test id: the view of the value it reads, and the test. Tests that read only
-    /// request-level fields come first (`request_tests` of them): they run at most once per
-    /// request, the others once per action.
-    tests: Vec<(View, Test)>,
+    /// Per test id. Tests that read only request-level fields come first (`request_tests`
+    /// of them): they run at most once per request, the others once per action.
+    tests: Vec<Test>,
     request_tests: usize,
 }
 
@@ -469,11 +396,6 @@ pub(crate) struct Scratch {
     /// Per test: 0 not run yet, 1 failed, 2 passed (request-level tests keep their state for
     /// the whole request).
     tests: Vec<u8>,
-    /// Where a value's lowercase view is written (see [`View::apply`]).
-    text: String,
-    /// The deferred field filters of the current action's kind already scanned (a bit per
-    /// index below 128 in [`KindFilter::fields`]; higher ones are scanned every time asked).
-    scanned: u128,
 }
 
 /// At most this many groups per rule (the cheapest): more rarely filter more.
@@ -485,18 +407,15 @@ impl Prefilter {
         type Bits = Vec<u64>;
         #[derive(Default)]
         struct Building<'p> {
-            exact: FxHashMap<(Field, View, &'p str), u32>,
+            exact: FxHashMap<(Field, &'p str), u32>,
             arena: Bits,
             present: FxHashMap<Field, Bits>,
             enums: FxHashMap<(Field, EnumType, u128), Bits>,
             /// Eager string tests → their group set's offset in `string_groups`.
-            strings: FxHashMap<(Field, View, Test<&'p str>), u32>,
+            strings: FxHashMap<(Field, Test<&'p str>), u32>,
             string_groups: Bits,
             pending: Bits,
             active: bool,
-            /// The (field, view) pairs read by an atom of a rule's first group: scanned for
-            /// every action; the others are deferred.
-            eager: Vec<(Field, View)>,
         }
         let rule_count = data.rules.len();
         let rule_words = rule_count.div_ceil(64);
@@ -594,40 +513,17 @@ impl Prefilter {
         for (b, n) in building.iter_mut().zip(&per_kind) {
             b.exact.reserve(*n);
         }
-        let mut test_ids: FxHashMap<(Field, View, Test<&str>), u32> = FxHashMap::default();
-        let mut tests: Vec<(bool, (View, Test))> = Vec::new();
+        let mut test_ids: FxHashMap<(Field, Test<&str>), u32> = FxHashMap::default();
+        let mut tests: Vec<(bool, Test)> = Vec::new();
         let mut groups = Vec::with_capacity(group_count);
-        let mut group_keys: Vec<Vec<(Field, View)>> = Vec::with_capacity(group_count);
         for (g, (kind, atoms)) in first.into_iter().chain(others).enumerate() {
             let mut by_field: Vec<(Field, Vec<u32>)> = Vec::new();
-            let mut keys: Vec<(Field, View)> = Vec::new();
             if let Some(b) = building.get_mut(kind) {
                 for atom in atoms.iter().copied() {
-                    let key = match atom {
-                        Atom::Exact(f, view, _) => Some((f, view)),
-                        Atom::Present(f) => Some((f, View::Plain)),
-                        Atom::Test(f, view, t)
-                            if eager(&atom)
-                                && (g < rule_count || !matches!(t, Test::Contains(_))) =>
-                        {
-                            Some((f, view))
-                        }
-                        _ => None,
-                    };
-                    if let Some(key) = key {
-                        let list = if g < rule_count {
-                            &mut b.eager
-                        } else {
-                            &mut keys
-                        };
-                        if !list.contains(&key) {
-                            list.push(key);
-                        }
-                    }
                     match atom {
-                        Atom::Exact(f, view, v) => {
+                        Atom::Exact(f, v) => {
                             let next = len_u32(b.arena.len() / group_words.max(1));
-                            let at = *b.exact.entry((f, view, v)).or_insert(next);
+                            let at = *b.exact.entry((f, v)).or_insert(next);
                             if at == next {
                                 b.arena.resize(b.arena.len() + group_words, 0);
                             }
@@ -641,12 +537,12 @@ impl Prefilter {
                         // A substring test scans every byte of every value: decided for
                         // every action only in a rule's first group, else on demand (when
                         // the rule's earlier groups hold).
-                        Atom::Test(f, view, t)
-                            if eager(&Atom::Test(f, view, t))
+                        Atom::Test(f, t)
+                            if eager(&Atom::Test(f, t))
                                 && (g < rule_count || !matches!(t, Test::Contains(_))) =>
                         {
                             let next = len_u32(b.string_groups.len());
-                            let at = *b.strings.entry((f, view, t)).or_insert(next);
+                            let at = *b.strings.entry((f, t)).or_insert(next);
                             if at == next {
                                 b.string_groups
                                     .resize(b.string_groups.len() + group_words, 0);
@@ -657,10 +553,10 @@ impl Prefilter {
                                 set_group(bits, g);
                             }
                         }
-                        Atom::Test(f, view, t) => {
-                            let id = *test_ids.entry((f, view, t)).or_insert_with(|| {
+                        Atom::Test(f, t) => {
+                            let id = *test_ids.entry((f, t)).or_insert_with(|| {
                                 let action_level = !matches!(f.def().scope, Scope::Everywhere);
-                                tests.push((action_level, (view, t.owned())));
+                                tests.push((action_level, t.owned()));
                                 len_u32(tests.len() - 1)
                             });
                             match by_field.iter_mut().find(|(g, _)| *g == f) {
@@ -676,10 +572,7 @@ impl Prefilter {
                     .into_iter()
                     .map(|(f, ids)| (f, ids.into()))
                     .collect(),
-                kind: u8::try_from(kind).unwrap_or(u8::MAX),
-                deferred: Box::default(),
             });
-            group_keys.push(keys);
         }
         let more = more_local
             .into_iter()
@@ -705,9 +598,8 @@ impl Prefilter {
             .iter()
             .filter(|(action_level, _)| !action_level)
             .count();
-        let mut tests: Vec<Option<(View, Test)>> =
-            tests.into_iter().map(|(_, t)| Some(t)).collect();
-        let tests: Vec<(View, Test)> = order
+        let mut tests: Vec<Option<Test>> = tests.into_iter().map(|(_, t)| Some(t)).collect();
+        let tests: Vec<Test> = order
             .iter()
             .filter_map(|i| tests.get_mut(*i).and_then(Option::take))
             .collect();
@@ -715,16 +607,15 @@ impl Prefilter {
         let kinds = building
             .into_iter()
             .map(|b| {
-                let mut exact: Vec<(FieldView, FxHashMap<Box<str>, u32>)> = Vec::new();
-                let mut keys: Vec<((Field, View), usize)> = Vec::new();
-                for (f, view, _) in b.exact.keys() {
-                    match keys.iter_mut().find(|(g, _)| *g == (*f, *view)) {
+                let mut exact: Vec<(Field, FxHashMap<Box<str>, u32>)> = Vec::new();
+                let mut keys: Vec<(Field, usize)> = Vec::new();
+                for (f, _) in b.exact.keys() {
+                    match keys.iter_mut().find(|(g, _)| g == f) {
                         Some((_, n)) => *n += 1,
-                        None => keys.push(((*f, *view), 1)),
+                        None => keys.push((*f, 1)),
                     }
                 }
-                for ((f, view, v), at) in b.exact {
-                    let f = (f, view);
+                for ((f, v), at) in b.exact {
                     let at_field = match exact.iter().position(|(g, _)| *g == f) {
                         Some(i) => i,
                         None => {
@@ -753,9 +644,8 @@ impl Prefilter {
                     .map(|((f, t, m), bits)| (f, t, m, bits.into()))
                     .collect();
                 enums.sort_by_key(|(f, t, m, _)| (*f, t.name(), *m));
-                let mut strings: Vec<((Field, View), StringParts)> = Vec::new();
-                for ((f, view, t), at) in b.strings {
-                    let f = (f, view);
+                let mut strings: Vec<(Field, StringParts)> = Vec::new();
+                for ((f, t), at) in b.strings {
                     let i = match strings.iter().position(|(g, _)| *g == f) {
                         Some(i) => i,
                         None => {
@@ -768,25 +658,22 @@ impl Prefilter {
                     }
                 }
                 let mut fields: Vec<FieldFilter> = Vec::new();
-                let at_field =
-                    |(f, view): (Field, View), fields: &mut Vec<FieldFilter>| match fields
-                        .iter()
-                        .position(|g| (g.field, g.view) == (f, view))
-                    {
-                        Some(i) => i,
-                        None => {
-                            fields.push(FieldFilter {
-                                field: f,
-                                view,
-                                eager: true,
-                                exact: FxHashMap::default(),
-                                bloom: [0; BLOOM_WORDS],
-                                present: None,
-                                strings: None,
-                            });
-                            fields.len() - 1
-                        }
-                    };
+                let at_field = |f: Field, fields: &mut Vec<FieldFilter>| match fields
+                    .iter()
+                    .position(|g| g.field == f)
+                {
+                    Some(i) => i,
+                    None => {
+                        fields.push(FieldFilter {
+                            field: f,
+                            exact: FxHashMap::default(),
+                            bloom: [0; BLOOM_WORDS],
+                            present: None,
+                            strings: None,
+                        });
+                        fields.len() - 1
+                    }
+                };
                 for (f, map) in exact {
                     let i = at_field(f, &mut fields);
                     if let Some(ff) = fields.get_mut(i) {
@@ -800,7 +687,7 @@ impl Prefilter {
                     }
                 }
                 for (f, bits) in present {
-                    let i = at_field((f, View::Plain), &mut fields);
+                    let i = at_field(f, &mut fields);
                     if let Some(ff) = fields.get_mut(i) {
                         ff.present = Some(bits);
                     }
@@ -811,10 +698,7 @@ impl Prefilter {
                         ff.strings = Some(parts.finish());
                     }
                 }
-                fields.sort_by_key(|ff| (ff.field, ff.view));
-                for ff in &mut fields {
-                    ff.eager = b.eager.contains(&(ff.field, ff.view));
-                }
+                fields.sort_by_key(|ff| ff.field);
                 KindFilter {
                     fields,
                     arena: b.arena.into(),
@@ -825,21 +709,6 @@ impl Prefilter {
                 }
             })
             .collect();
-        let kinds: Vec<KindFilter> = kinds;
-        for (group, keys) in groups.iter_mut().zip(group_keys) {
-            let Some(k) = kinds.get(usize::from(group.kind)) else {
-                continue;
-            };
-            group.deferred = keys
-                .iter()
-                .filter_map(|key| {
-                    k.fields
-                        .iter()
-                        .position(|ff| !ff.eager && (ff.field, ff.view) == *key)
-                })
-                .map(len_u32)
-                .collect();
-        }
         Prefilter {
             rule_words,
             group_words,
@@ -873,15 +742,13 @@ impl Prefilter {
             groups: vec![0; self.group_words],
             todo: vec![0; self.rule_words],
             tests: vec![0; self.tests.len()],
-            text: String::new(),
-            scanned: 0,
         }
     }
 
     /// Whether `test` is among the tests run on demand (on any field).
     #[cfg(test)]
     pub(crate) fn tests_on_demand(&self, test: &Test) -> bool {
-        self.tests.iter().any(|(_, t)| t == test)
+        self.tests.contains(test)
     }
 
     /// Decides the cheap atoms of the action in `cx` (of kind `kind`), forgets the previous
@@ -905,11 +772,52 @@ impl Prefilter {
         if let Some(action_tests) = scratch.tests.get_mut(self.request_tests..) {
             action_tests.fill(0);
         }
-        scratch.scanned = 0;
-        let buf = &mut scratch.text;
+        let or = |out: &mut [u64], bits: &[u64]| {
+            for (o, b) in out.iter_mut().zip(bits) {
+                *o |= *b;
+            }
+        };
         let w = self.group_words;
-        for ff in filter.fields.iter().filter(|ff| ff.eager) {
-            scan(filter, ff, w, cx, out, buf);
+        let bits_at = |at: &u32| {
+            let start = *at as usize * w;
+            filter.arena.get(start..start + w).unwrap_or(&[])
+        };
+        let groups = &filter.string_groups;
+        for ff in &filter.fields {
+            let value = ff.field.get(cx);
+            let present = match value {
+                Value::Bool(b) => b,
+                Value::Str(s) => !s.is_empty(),
+                Value::StrList(l) => !l.is_empty(),
+                Value::EnumList(_, l) => !l.is_empty(),
+                Value::Int(_) | Value::Enum(..) => false,
+            };
+            if present && let Some(bits) = &ff.present {
+                or(out, bits);
+            }
+            let one = |s: &str, out: &mut [u64]| {
+                let bit = bloom_bit(s);
+                if ff
+                    .bloom
+                    .get(bit / 64)
+                    .is_some_and(|w| (w >> (bit % 64)) & 1 == 1)
+                    && let Some(at) = ff.exact.get(s)
+                {
+                    or(out, bits_at(at));
+                }
+                if let Some(tests) = &ff.strings {
+                    tests.run(s.as_bytes(), groups, w, out);
+                }
+            };
+            match value {
+                Value::Str(s) => one(s, out),
+                Value::StrList(list) => {
+                    for s in list {
+                        one(s, out);
+                    }
+                }
+                _ => {}
+            }
         }
         for (field, ty, mask, bits) in &filter.enums {
             let hit = |t: EnumType, i: u16| t == *ty && i < 128 && (mask >> i) & 1 == 1;
@@ -919,7 +827,7 @@ impl Prefilter {
                 _ => false,
             };
             if passed {
-                or_into(out, bits);
+                or(out, bits);
             }
         }
         // Group `i` < rule count is rule `i`'s first group.
@@ -972,35 +880,6 @@ impl Prefilter {
         let Some(group) = self.groups.get(g) else {
             return true;
         };
-        if !group.deferred.is_empty()
-            && let Some(filter) = self.kinds.get(usize::from(group.kind))
-        {
-            for at in group.deferred.iter() {
-                let at = *at as usize;
-                let bit = 1u128.checked_shl(u32::try_from(at).unwrap_or(u32::MAX));
-                if bit.is_some_and(|b| scratch.scanned & b != 0) {
-                    continue;
-                }
-                if let Some(ff) = filter.fields.get(at) {
-                    scan(
-                        filter,
-                        ff,
-                        self.group_words,
-                        cx,
-                        &mut scratch.groups,
-                        &mut scratch.text,
-                    );
-                }
-                scratch.scanned |= bit.unwrap_or(0);
-            }
-            if scratch
-                .groups
-                .get(g / 64)
-                .is_some_and(|w| (w >> (g % 64)) & 1 == 1)
-            {
-                return true;
-            }
-        }
         for (field, ids) in group.tests.iter() {
             let value = field.get(cx);
             match value {
@@ -1015,15 +894,12 @@ impl Prefilter {
                     Some(1) => false,
                     Some(2) => true,
                     _ => {
-                        let Some((view, test)) = self.tests.get(id) else {
+                        let Some(test) = self.tests.get(id) else {
                             return true;
                         };
-                        let buf = &mut scratch.text;
                         let passed = match value {
-                            Value::Str(s) => run(policy, test, view.apply(s, buf)),
-                            Value::StrList(l) => {
-                                l.iter().any(|s| run(policy, test, view.apply(s, buf)))
-                            }
+                            Value::Str(s) => run(policy, test, s),
+                            Value::StrList(l) => l.iter().any(|s| run(policy, test, s)),
                             _ => false,
                         };
                         if let Some(slot) = scratch.tests.get_mut(id) {
@@ -1038,67 +914,6 @@ impl Prefilter {
             }
         }
         false
-    }
-}
-
-#[inline]
-fn or_into(out: &mut [u64], bits: &[u64]) {
-    for (o, b) in out.iter_mut().zip(bits) {
-        *o |= *b;
-    }
-}
-
-/// Decides the atoms of one field filter of `filter` on the action in `cx`: ORs the group
-/// sets they satisfy into `out`.
-#[inline]
-fn scan(
-    filter: &KindFilter,
-    ff: &FieldFilter,
-    w: usize,
-    cx: &Context<'_>,
-    out: &mut [u64],
-    buf: &mut String,
-) {
-    let bits_at = |at: &u32| {
-        let start = *at as usize * w;
-        filter.arena.get(start..start + w).unwrap_or(&[])
-    };
-    let groups = &filter.string_groups;
-    let value = ff.field.get(cx);
-    let present = match value {
-        Value::Bool(b) => b,
-        Value::Str(s) => !s.is_empty(),
-        Value::StrList(l) => !l.is_empty(),
-        Value::EnumList(_, l) => !l.is_empty(),
-        Value::Int(_) | Value::Enum(..) => false,
-    };
-    if present && let Some(bits) = &ff.present {
-        or_into(out, bits);
-    }
-    let view = ff.view;
-    let one = |s: &str, out: &mut [u64], buf: &mut String| {
-        let s = view.apply(s, buf);
-        let bit = bloom_bit(s);
-        if ff
-            .bloom
-            .get(bit / 64)
-            .is_some_and(|w| (w >> (bit % 64)) & 1 == 1)
-            && let Some(at) = ff.exact.get(s)
-        {
-            or_into(out, bits_at(at));
-        }
-        if let Some(tests) = &ff.strings {
-            tests.run(s.as_bytes(), groups, w, out);
-        }
-    };
-    match value {
-        Value::Str(s) => one(s, out, buf),
-        Value::StrList(list) => {
-            for s in list {
-                one(s, out, buf);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -1372,34 +1187,34 @@ impl<'p> Reducer<'p> {
         self.data.strings.get(id.index())
     }
 
-    /// What node `id` is to the reduction: a field's value (or, for a variable bound to a
-    /// list field, one of its values), possibly through `lower`/`basename` (a [`View`]); a
-    /// constant string; or something else.
     fn operand(&self, id: ExprId) -> Operand<'p> {
         match self.node(id) {
-            Some(Node::Field(f)) => Operand::Field(*f, View::Plain),
+            Some(Node::Field(f)) => Operand::Field(*f),
             Some(Node::Str(s)) => self.string(*s).map_or(Operand::Other, Operand::Const),
             Some(Node::Local(slot)) => match self.env.get(usize::from(*slot)) {
-                Some(Binding::Element(f)) => Operand::Field(*f, View::Plain),
+                Some(Binding::Element(f)) => Operand::Field(*f),
                 Some(Binding::Const(c)) => Operand::Const(c),
                 _ => Operand::Other,
             },
-            // Not of request-level fields: `config.protected` (`lower(target.env) in …`) is
-            // decided once per request by the evaluator's cache, and as an atom it would be
-            // every rule's cheapest group, re-decided for every action.
-            Some(Node::Call {
-                builtin: builtin @ (Builtin::Lower | Builtin::Basename),
-                args,
-            }) => match args.as_slice() {
-                [arg] => match self.operand(*arg) {
-                    Operand::Field(f, view) if !matches!(f.def().scope, Scope::Everywhere) => view
-                        .then(*builtin)
-                        .map_or(Operand::Other, |v| Operand::Field(f, v)),
-                    _ => Operand::Other,
-                },
-                _ => Operand::Other,
-            },
             _ => Operand::Other,
+        }
+    }
+
+    /// The field `f` when node `id` is `basename(f)` (or `basename(x)` with `x` bound to the
+    /// values of `f`).
+    fn basename_of(&self, id: ExprId) -> Option<Field> {
+        match self.node(id)? {
+            Node::Call {
+                builtin: Builtin::Basename,
+                args,
+            } => match args.as_slice() {
+                [arg] => match self.operand(*arg) {
+                    Operand::Field(f) => Some(f),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -1589,20 +1404,28 @@ impl<'p> Reducer<'p> {
                 collection,
                 negated: false,
             } => match (self.operand(*item), self.node(*collection)?) {
-                (Operand::Field(f, view), Node::Set(set)) => {
-                    match self.data.sets.get(set.index())? {
-                        SetData::Str(items) => self.each(items, |s| Atom::Exact(f, view, s)),
-                        SetData::Enum(ty, items) if view == View::Plain => {
-                            let mask = items
-                                .iter()
-                                .filter(|v| v.index < 128)
-                                .fold(0u128, |m, v| m | (1u128 << v.index));
-                            Some(vec![Atom::Enum(f, *ty, mask)])
+                (Operand::Field(f), Node::Set(set)) => match self.data.sets.get(set.index())? {
+                    SetData::Str(items) => self.each(items, |s| Atom::Exact(f, s)),
+                    SetData::Enum(ty, items) => {
+                        let mask = items
+                            .iter()
+                            .filter(|v| v.index < 128)
+                            .fold(0u128, |m, v| m | (1u128 << v.index));
+                        Some(vec![Atom::Enum(f, *ty, mask)])
+                    }
+                    SetData::Int(_) => None,
+                },
+                (Operand::Const(c), Node::Field(f)) => Some(vec![Atom::Exact(*f, c)]),
+                // `basename(x)` is always a substring of `x`, so `basename(x) in SET` needs
+                // `x` to contain an item of the set.
+                (Operand::Other, Node::Set(set)) => {
+                    match (self.basename_of(*item), self.data.sets.get(set.index())?) {
+                        (Some(f), SetData::Str(items)) => {
+                            self.each(items, |s| Atom::Test(f, Test::Contains(s)))
                         }
-                        SetData::Enum(..) | SetData::Int(_) => None,
+                        _ => None,
                     }
                 }
-                (Operand::Const(c), Node::Field(f)) => Some(vec![Atom::Exact(*f, View::Plain, c)]),
                 _ => None,
             },
             Node::Compare {
@@ -1610,9 +1433,8 @@ impl<'p> Reducer<'p> {
                 lhs,
                 rhs,
             } => match (self.operand(*lhs), self.operand(*rhs)) {
-                (Operand::Field(f, view), Operand::Const(c))
-                | (Operand::Const(c), Operand::Field(f, view)) => {
-                    Some(vec![Atom::Exact(f, view, c)])
+                (Operand::Field(f), Operand::Const(c)) | (Operand::Const(c), Operand::Field(f)) => {
+                    Some(vec![Atom::Exact(f, c)])
                 }
                 _ => match (self.node(*lhs)?, self.node(*rhs)?) {
                     (Node::Field(f), Node::Enum(e)) | (Node::Enum(e), Node::Field(f))
@@ -1667,13 +1489,13 @@ impl<'p> Reducer<'p> {
                 args,
             } => match args.as_slice() {
                 [subject, arg] => match (self.operand(*subject), self.operand(*arg)) {
-                    (Operand::Field(f, view), Operand::Const(c)) => {
+                    (Operand::Field(f), Operand::Const(c)) => {
                         let test = match builtin {
                             Builtin::StartsWith => Test::Prefix(c),
                             Builtin::EndsWith => Test::Suffix(c),
                             _ => Test::Contains(c),
                         };
-                        Some(vec![Atom::Test(f, view, test)])
+                        Some(vec![Atom::Test(f, test)])
                     }
                     _ => None,
                 },
@@ -1681,22 +1503,16 @@ impl<'p> Reducer<'p> {
             },
             Node::Matches { subject, pattern } => match self.operand(*subject) {
                 // A glob that is a plain string test is that test (`Pattern::compile`).
-                // Patterns are run on demand on the plain value only.
-                Operand::Field(f, View::Plain) => {
-                    let view = View::Plain;
-                    Some(vec![match self.data.patterns.get(pattern.index())? {
-                        Pattern::Glob(text) => match simple_glob_parts(text) {
-                            Some((GlobShape::Literal, t)) => Atom::Exact(f, view, t),
-                            Some((GlobShape::Prefix, t)) => Atom::Test(f, view, Test::Prefix(t)),
-                            Some((GlobShape::Suffix, t)) => Atom::Test(f, view, Test::Suffix(t)),
-                            Some((GlobShape::Contains, t)) => {
-                                Atom::Test(f, view, Test::Contains(t))
-                            }
-                            None => Atom::Test(f, view, Test::Pattern(*pattern)),
-                        },
-                        Pattern::Regex(_) => Atom::Test(f, view, Test::Pattern(*pattern)),
-                    }])
-                }
+                Operand::Field(f) => Some(vec![match self.data.patterns.get(pattern.index())? {
+                    Pattern::Glob(text) => match simple_glob_parts(text) {
+                        Some((GlobShape::Literal, t)) => Atom::Exact(f, t),
+                        Some((GlobShape::Prefix, t)) => Atom::Test(f, Test::Prefix(t)),
+                        Some((GlobShape::Suffix, t)) => Atom::Test(f, Test::Suffix(t)),
+                        Some((GlobShape::Contains, t)) => Atom::Test(f, Test::Contains(t)),
+                        None => Atom::Test(f, Test::Pattern(*pattern)),
+                    },
+                    Pattern::Regex(_) => Atom::Test(f, Test::Pattern(*pattern)),
+                }]),
                 _ => None,
             },
             _ => None,
@@ -1790,27 +1606,6 @@ mod tests {
                 let plain = regex::Regex::new(pattern).unwrap();
                 let matcher = crate::ir::Pattern::Regex((*pattern).to_string()).compile().unwrap();
                 prop_assert_eq!(matcher.is_match(&text), plain.is_match(&text), "{} on {:?}", pattern, text);
-            }
-        }
-
-        /// A view computes what the evaluator's `lower`/`basename` compute, on ASCII and
-        /// non-ASCII text, with and without uppercase letters and trailing slashes (the
-        /// buffer is reused across values, as in a scan).
-        #[test]
-        fn views_agree_with_the_evaluators_builtins(
-            values in prop::collection::vec("[aA/.\u{e9}\u{c9}\u{130}\u{3a3}]{0,8}", 1..4),
-        ) {
-            use super::View;
-            use std::borrow::Cow;
-            let mut buf = String::new();
-            for x in &values {
-                let base = crate::eval::basename_str(x);
-                prop_assert_eq!(View::Plain.apply(x, &mut buf), x.as_str());
-                prop_assert_eq!(View::Base.apply(x, &mut buf), base);
-                let lowered = crate::eval::lower(Cow::Borrowed(x));
-                prop_assert_eq!(View::Lower.apply(x, &mut buf), lowered.as_ref());
-                let lowered_base = crate::eval::lower(Cow::Borrowed(base));
-                prop_assert_eq!(View::LowerBase.apply(x, &mut buf), lowered_base.as_ref());
             }
         }
 
