@@ -3,7 +3,8 @@
 //! toggle collection on `evaluate`:
 //! `valgrind --tool=callgrind --toggle-collect='*evaluate*' target/release/examples/eval_profile shell_rm 1001`.
 //! A warm-up decision runs first, outside `evaluate`, so the toggled count is N steady-state
-//! decisions. (Bundle load: `guard-engine`'s `load_profile` example.)
+//! decisions. With `GUARD_LIST_ADMITTED=1` it first lists, per action, the rules the prefilter
+//! does not rule out. (Bundle load: `guard-engine`'s `load_profile` example.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/shipped.rs"]
@@ -25,6 +26,13 @@ fn main() {
     policy.prepare();
     let rcx = guard_engine::RequestContext::new(&request, &actions);
     std::hint::black_box(guard_engine::decide(&policy, &rcx));
+    if std::env::var_os("GUARD_LIST_ADMITTED").is_some() {
+        // The rules the prefilter lets through, per action (each is interpreted).
+        for (a, rule) in guard_engine::eval::prefilter_admitted(&policy, &rcx) {
+            let text = actions.get(a).map_or("", |x| x.text.as_str());
+            println!("action {a} `{text}`: {rule}");
+        }
+    }
     let mut matched = 0;
     for _ in 0..n {
         let d = guard_engine::evaluate(&policy, std::hint::black_box(&request), &actions);

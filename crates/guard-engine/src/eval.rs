@@ -91,6 +91,36 @@ pub fn decide_reference(policy: &Policy, rcx: &RequestContext<'_>) -> Decision {
     decide_with(policy, rcx, true)
 }
 
+/// For profiling the prefilter: per action (by index), the ids of the rules on its kind that
+/// the prefilter does not rule out (every one of them is interpreted by [`decide`]), in policy
+/// order. Nothing is evaluated beyond the prefilter's own tests.
+#[doc(hidden)]
+pub fn prefilter_admitted(policy: &Policy, rcx: &RequestContext<'_>) -> Vec<(usize, String)> {
+    let mut ev = Evaluator::new(policy, rcx.context(None));
+    let mut out = Vec::new();
+    for (a, action) in rcx.actions.iter().enumerate() {
+        ev.cx = rcx.context(Some(action));
+        let kind = action.kind();
+        let filtered = policy.prefilter().prepare(kind, &ev.cx, &mut ev.prefilter);
+        for (index, rule) in policy.indexed_rules_on(Some(kind)) {
+            let todo = ev
+                .prefilter
+                .todo
+                .get(index / 64)
+                .is_some_and(|w| (w >> (index % 64)) & 1 == 1);
+            if !filtered
+                || todo
+                    && policy
+                        .prefilter()
+                        .admits(policy, index, &ev.cx, &mut ev.prefilter)
+            {
+                out.push((a, rule.id.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// `reference`: evaluate without the shape-specific fast paths (tests compare both).
 fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> Decision {
     let mut ev = Evaluator::new(policy, rcx.context(None));
@@ -1186,6 +1216,67 @@ mod tests {
         let elevated = b.field(Field::ExecElevated);
         let forced = b.and(vec![elevated, any_force]);
         conditions.push((exec_kind, b.or(vec![rm_etc, forced])));
+        // `lower`, `basename` and `lower(basename(…))` of list values and of a string field,
+        // as in the credential-file rules:
+        // any o in exec.paths: o not in exec.reads and (lower(basename(o)) in {"id_rsa",
+        //   ".pgpass", "credentials", "é"} or (any s in {".pem", "/.aws/credentials"}:
+        //   ends_with(lower(o), s)) or basename(o) == ".env" or starts_with(basename(o),
+        //   ".env.") and not ends_with(lower(o), ".example"))
+        let not_read = b.is_in(x0, reads, true);
+        let base = b.call(Builtin::Basename, vec![x0]);
+        let lower_base = b.call(Builtin::Lower, vec![base]);
+        let secret_names = b.string_set(["id_rsa", ".pgpass", "credentials", "\u{e9}"]);
+        let secret_names = b.set(secret_names);
+        let named = b.is_in(lower_base, secret_names, false);
+        let lower_o = b.call(Builtin::Lower, vec![x0]);
+        let suffixes = b.string_set([".pem", "/.aws/credentials"]);
+        let suffixes = b.set(suffixes);
+        let ends_lower = b.call(Builtin::EndsWith, vec![lower_o, x1]);
+        let any_suffix = b.quantified(Quantifier::Any, 1, suffixes, ends_lower);
+        let dot_env = b.str(".env");
+        let is_env = b.compare(CmpOp::Eq, base, dot_env);
+        let dot_env_dot = b.str(".env.");
+        let env_prefixed = b.call(Builtin::StartsWith, vec![base, dot_env_dot]);
+        let example = b.str(".example");
+        let is_example = b.call(Builtin::EndsWith, vec![lower_o, example]);
+        let not_example = b.not(is_example);
+        let env_file = b.and(vec![env_prefixed, not_example]);
+        let secret = b.or(vec![named, any_suffix, is_env, env_file]);
+        let secret_path = b.and(vec![not_read, secret]);
+        conditions.push((
+            exec_kind,
+            b.quantified(Quantifier::Any, 0, paths, secret_path),
+        ));
+        // Negated: not (any p in exec.paths: basename(p) == "passwd") — no condition.
+        let passwd = b.str("passwd");
+        let is_passwd = b.compare(CmpOp::Eq, base, passwd);
+        let any_passwd = b.quantified(Quantifier::Any, 0, paths, is_passwd);
+        conditions.push((exec_kind, b.not(any_passwd)));
+        // A string field through views: basename(exec.program) == "rm" or
+        //   lower(exec.program) in {"dd", "\u{e9}x"}
+        let program_base = b.call(Builtin::Basename, vec![program]);
+        let base_rm = b.compare(CmpOp::Eq, program_base, rm);
+        let program_lower = b.call(Builtin::Lower, vec![program]);
+        let lowered_names = b.string_set(["dd", "\u{e9}x"]);
+        let lowered_names = b.set(lowered_names);
+        let lower_in = b.is_in(program_lower, lowered_names, false);
+        conditions.push((exec_kind, b.or(vec![base_rm, lower_in])));
+        // Empty needles and a suffix equal to the whole value: any a in exec.args:
+        //   ends_with(lower(a), "") and exec.program == "ls" or ends_with(basename(a), "tcp/")
+        let empty = b.str("");
+        let ends_empty = b.call(Builtin::EndsWith, vec![lowered, empty]);
+        let empty_ls = b.and(vec![ends_empty, is_ls]);
+        let tcp_slash = b.str("tcp/");
+        let arg_base = b.call(Builtin::Basename, vec![x0]);
+        let base_tcp = b.call(Builtin::EndsWith, vec![arg_base, tcp_slash]);
+        let either = b.or(vec![empty_ls, base_tcp]);
+        conditions.push((exec_kind, b.quantified(Quantifier::Any, 0, args, either)));
+        // A substring of a lowered path after a program clause:
+        // exec.program in {"dd", "rm"} and any p in exec.paths: contains(lower(p), "hist")
+        let lower_p = b.call(Builtin::Lower, vec![x0]);
+        let lower_hist = b.call(Builtin::Contains, vec![lower_p, hist]);
+        let any_lower_hist = b.quantified(Quantifier::Any, 0, paths, lower_hist);
+        conditions.push((exec_kind, b.and(vec![in_programs, any_lower_hist])));
 
         let message = [TemplatePiece::Text("m")];
         for (i, (on, condition)) in conditions.into_iter().enumerate() {
@@ -1223,6 +1314,29 @@ mod tests {
             "run.sh",
             "RM",
             "",
+            // For `lower`/`basename`: cases, non-ASCII, trailing slashes, whole-value suffixes.
+            "/HOME/deploy/.ssh/ID_RSA",
+            "id_rsa/",
+            "/",
+            "//",
+            ".pem",
+            "/x/\u{c9}a.PEM",
+            "\u{c9}",
+            "\u{130}",
+            "/root/.aws/CREDENTIALS",
+            "a/.aws/credentials/",
+            ".env",
+            "app/.env.production",
+            "app/.ENV.example",
+            ".env.Example",
+            "x/.env/",
+            "/var/hist",
+            "/HIST",
+            "\u{c9}X",
+            "/usr/bin/rm",
+            "/bin/",
+            "passwd",
+            "/etc/passwd/",
         ];
         let word = || prop::sample::select(VOCABULARY).prop_map(str::to_string);
         let words = || {
@@ -1284,12 +1398,14 @@ mod tests {
             .filter(|i| (todo[i / 64] >> (i % 64)) & 1 == 1)
             .filter(|i| policy.prefilter().admits(&policy, *i, &cx, &mut scratch))
             .collect();
-        // `not`, `all` and `and()` have no necessary condition; `lower(a)` needs arguments.
-        assert_eq!(admitted, [5, 11, 14]);
+        // `not`, `all` and `and()` have no necessary condition; `lower(a)` needs arguments;
+        // the rules quantified over paths or arguments need them; `basename(exec.program)`
+        // and `lower(exec.program)` have no atom.
+        assert_eq!(admitted, [5, 11, 14, 22, 23]);
 
         // `rm` meets the cheapest clause of the last rule (a program in its sets) but not the
         // selective one (a path under `/etc/`, or a force flag): it is skipped.
-        let last = policy.rules().len() - 1;
+        let last = 20;
         // Whether the prefilter lets rule `rule` be interpreted for `action`.
         let admitted = |rule: usize, action: &guard_model::Action| {
             let actions = [action.clone()];
