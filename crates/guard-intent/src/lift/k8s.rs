@@ -317,7 +317,9 @@ pub(super) fn kubectl(inv: &Invocation<'_>) -> Lifted {
         }
     } else if NODE_VERBS.contains(&base_verb) {
         resources.push("nodes".into());
-        names.extend(rest.iter().take(1).map(|s| Str::from(*s)));
+        // `taint NODE KEY=VAL:EFFECT…` names one node; `cordon`/`uncordon`/`drain` take several.
+        let nodes = if base_verb == "taint" { 1 } else { rest.len() };
+        names.extend(rest.iter().take(nodes).map(|s| Str::from(*s)));
     } else if NO_RESOURCE.contains(&base_verb) && !verb.starts_with("rollout") {
         names.extend(rest.iter().map(|s| Str::from(*s)));
     } else if let Some((first, tail)) = rest.split_first() {
