@@ -1386,8 +1386,15 @@ fn exec_action(
         stdin_reads,
         piped && net_reads_stdin(program),
     );
-    e.hosts = copied(&io.hosts);
-    extend_unique(&mut e.hosts, &found.hosts);
+    // The program's own hosts are distinct already (see `net::Net`): taken as they are when no
+    // redirection added one.
+    e.hosts = if io.hosts.is_empty() {
+        found.hosts
+    } else {
+        let mut hosts = copied(&io.hosts);
+        extend_unique(&mut hosts, &found.hosts);
+        hosts
+    };
     e.sends = found.sends;
     if !io.hosts.is_empty() {
         // Output to /dev/tcp sends what the program reads.
