@@ -430,13 +430,17 @@ impl<'a> Walker<'a> {
             let first_mark = marks.len();
             self.stage = Some(std::mem::take(&mut marks));
             self.literal_output = None;
-            let before = self.vars.clone();
+            // Not cloned when empty (usually): then restoring it is clearing.
+            let before = (!self.vars.is_empty()).then(|| self.vars.clone());
             self.command(command, stage_stdin);
             if let Some(Stdin::Pipe { programs, .. }) = pipe.take() {
                 upstream = programs;
             }
             // Each stage runs in a subshell: its assignments do not outlive it.
-            self.vars = before;
+            match before {
+                Some(before) => self.vars = before,
+                None => self.vars.clear(),
+            }
             let first_program = upstream.len();
             marks = self.stage.take().unwrap_or_default();
             for &m in marks.get(first_mark..).unwrap_or_default() {
@@ -1729,7 +1733,9 @@ fn copied(list: &[Str]) -> List {
     if list.is_empty() {
         List::new()
     } else {
-        list.iter().cloned().collect()
+        let mut copy = List::with_capacity(list.len());
+        copy.extend_from_slice(list);
+        copy
     }
 }
 
