@@ -194,6 +194,11 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: 
     }
     match parse(text) {
         Ok(mut program) => {
+            // Sized once, before anything is pushed: growing a buffer of large actions copies
+            // them, and the growth of a many-stage pipeline's buffer is a large reallocation.
+            if out.capacity() == 0 {
+                out.reserve_exact(expected_actions(&program));
+            }
             // The walker appends to `out` itself (its indices are into that list).
             let mut walker = Walker::new(text, ctx, vars, std::mem::take(out));
             for list in &mut program.complete_commands {
@@ -233,6 +238,30 @@ fn parse_and_walk(text: &str, ctx: &Ctx, vars: Vars, stdin: Option<Stdin>, out: 
         }
     }
 }
+
+/// How many actions a parsed text usually yields, to size the result buffer (never more than
+/// [`MAX_RESERVED`]): one per program of its top-level pipelines and one more for each pipeline
+/// of several stages (what it feeds an interpreter, a lifted tool), at least two (a program and
+/// what it wraps or lifts to). Only a capacity: a wrong guess costs a reallocation, nothing else.
+fn expected_actions(program: &ast::Program) -> usize {
+    let mut n = 0usize;
+    for list in &program.complete_commands {
+        for item in &list.0 {
+            let and_or = &item.0;
+            let rest = and_or
+                .additional
+                .iter()
+                .map(|(ast::AndOr::And(p) | ast::AndOr::Or(p))| p);
+            for p in std::iter::once(&and_or.first).chain(rest) {
+                n = n.saturating_add(p.seq.len() + usize::from(p.seq.len() > 1));
+            }
+        }
+    }
+    n.clamp(2, MAX_RESERVED)
+}
+
+/// The most actions the result buffer is sized for up front.
+const MAX_RESERVED: usize = 64;
 
 /// The I/O of one simple command.
 #[derive(Debug, Clone, Default)]
@@ -285,10 +314,10 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     /// A walker appending to `out` (usually empty; a nested analysis's is its parent's).
     fn new(text: &'a str, ctx: &'a Ctx, vars: Vars, mut out: Vec<Action>) -> Walker<'a> {
-        // Most texts yield one or two actions (a program, and what it lifts to or wraps): room
-        // for two keeps this buffer small enough for the allocator's fast path (a `Vec`'s
-        // first growth would hold four). Allocated here, after the parse, so that a later
-        // growth (a pipeline's stages) can usually extend it in place.
+        // A parsed text's buffer is sized from its tree (`expected_actions`); any other (the
+        // lines of a text that does not parse) starts with room for two, a program and what
+        // it lifts to or wraps. Allocated after the parse, so that a later growth can usually
+        // extend it in place.
         if out.capacity() == 0 {
             out.reserve_exact(2);
         }
@@ -401,13 +430,17 @@ impl<'a> Walker<'a> {
             let first_mark = marks.len();
             self.stage = Some(std::mem::take(&mut marks));
             self.literal_output = None;
-            let before = self.vars.clone();
+            // Not cloned when empty (usually): then restoring it is clearing.
+            let before = (!self.vars.is_empty()).then(|| self.vars.clone());
             self.command(command, stage_stdin);
             if let Some(Stdin::Pipe { programs, .. }) = pipe.take() {
                 upstream = programs;
             }
             // Each stage runs in a subshell: its assignments do not outlive it.
-            self.vars = before;
+            match before {
+                Some(before) => self.vars = before,
+                None => self.vars.clear(),
+            }
             let first_program = upstream.len();
             marks = self.stage.take().unwrap_or_default();
             for &m in marks.get(first_mark..).unwrap_or_default() {
@@ -1357,8 +1390,15 @@ fn exec_action(
         stdin_reads,
         piped && net_reads_stdin(program),
     );
-    e.hosts = copied(&io.hosts);
-    extend_unique(&mut e.hosts, &found.hosts);
+    // The program's own hosts are distinct already (see `net::Net`): taken as they are when no
+    // redirection added one.
+    e.hosts = if io.hosts.is_empty() {
+        found.hosts
+    } else {
+        let mut hosts = copied(&io.hosts);
+        extend_unique(&mut hosts, &found.hosts);
+        hosts
+    };
     e.sends = found.sends;
     if !io.hosts.is_empty() {
         // Output to /dev/tcp sends what the program reads.
@@ -1693,7 +1733,9 @@ fn copied(list: &[Str]) -> List {
     if list.is_empty() {
         List::new()
     } else {
-        list.iter().cloned().collect()
+        let mut copy = List::with_capacity(list.len());
+        copy.extend_from_slice(list);
+        copy
     }
 }
 

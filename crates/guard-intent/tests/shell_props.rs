@@ -257,3 +257,23 @@ fn unterminated_constructs_are_parse_errors() {
         );
     }
 }
+
+/// Each pipeline stage runs in a subshell: what it assigns is gone after the pipeline, whether
+/// the shell had variables before it (restored from a copy) or none (cleared, not copied).
+#[test]
+fn pipeline_stage_assignments_do_not_outlive_the_pipeline() {
+    for text in ["X=rm | cat; $X -rf /", "Y=1; X=rm | cat; $X -rf /"] {
+        let actions = shell(text);
+        assert!(
+            !has_exec(&actions, "rm"),
+            "{text:?} resolved $X: {actions:?}"
+        );
+        assert_eq!(
+            opaque_cause(&actions),
+            Some(OpaqueCause::DynamicProgram),
+            "{text:?}"
+        );
+    }
+    // Assignments before the pipeline still hold after it.
+    assert!(has_exec(&shell("X=rm; true | cat; $X -rf /"), "rm"));
+}

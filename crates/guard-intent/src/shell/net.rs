@@ -12,7 +12,9 @@ use super::argv::{Arg, Classified};
 /// What one program sends where.
 #[derive(Debug, Default)]
 pub(crate) struct Net {
-    pub hosts: Vec<Str>,
+    /// Distinct and non-empty (only [`Net::host`] and [`Net::host_owned`] add to it), so the
+    /// `exec` action can take it as it is.
+    pub hosts: List,
     pub sends: List,
 }
 
@@ -26,12 +28,13 @@ impl Net {
 
     /// [`Net::host`] of a name already owned (as the URL parsers return it): kept as is
     /// unless it needs trimming, not copied again.
-    fn host_owned(&mut self, host: String) {
-        if host.trim().len() != host.len() {
-            return self.host(&host);
+    fn host_owned<S: AsRef<str> + Into<Str>>(&mut self, host: S) {
+        let name = host.as_ref();
+        if name.trim().len() != name.len() {
+            return self.host(name);
         }
-        if !host.is_empty() && !self.hosts.iter().any(|h| *h == host) {
-            self.hosts.push(Str::from(host));
+        if !name.is_empty() && !self.hosts.iter().any(|h| h == name) {
+            self.hosts.push(host.into());
         }
     }
 
@@ -45,6 +48,21 @@ impl Net {
 /// The host of a URL or `host[:port]` (`https://user@api.example.com:8443/x` → `api.example.com`).
 /// Every delimiter is ASCII, so the text is cut by byte positions.
 pub(crate) fn url_host(text: &str) -> Option<String> {
+    url_host_raw(text).map(str::to_ascii_lowercase)
+}
+
+/// [`url_host`] as a [`Str`]: a host of up to 24 bytes is lowercased inline, without an
+/// allocation.
+fn url_host_str(text: &str) -> Option<Str> {
+    url_host_raw(text).map(|host| {
+        let mut host = Str::from(host);
+        host.make_ascii_lowercase();
+        host
+    })
+}
+
+/// The host of a URL as written (not lowercased); see [`url_host`].
+fn url_host_raw(text: &str) -> Option<&str> {
     let bytes = text.as_bytes();
     let rest = match bytes.windows(3).position(|w| w == b"://") {
         Some(at) => {
@@ -77,7 +95,7 @@ pub(crate) fn url_host(text: &str) -> Option<String> {
     if host.is_empty() || host.bytes().any(|c| matches!(c, b'$' | b'`' | b' ')) {
         return None;
     }
-    Some(host.to_ascii_lowercase())
+    Some(host)
 }
 
 /// The host of an ssh destination (`user@host`, `ssh://user@host:22`).
@@ -136,8 +154,8 @@ fn outside_expansions(text: &str, stop: impl Fn(u8) -> bool) -> Option<usize> {
 /// [`url_host`], or, when the host is built from an unresolved expansion (`curl $URL`,
 /// `https://${H:-x}/up`), that part as written: an unknown host, as `nc $H` records `$H`,
 /// rather than no host at all.
-pub(crate) fn url_host_or_unresolved(text: &str) -> Option<String> {
-    if let Some(host) = url_host(text) {
+pub(crate) fn url_host_or_unresolved(text: &str) -> Option<Str> {
+    if let Some(host) = url_host_str(text) {
         return Some(host);
     }
     if !text.contains(['$', '`']) {
@@ -150,7 +168,7 @@ pub(crate) fn url_host_or_unresolved(text: &str) -> Option<String> {
         Some(at) => authority.get(at + 1..)?,
         None => authority,
     };
-    (!host.is_empty() && host.contains(['$', '`'])).then(|| host.to_string())
+    (!host.is_empty() && host.contains(['$', '`'])).then(|| Str::from(host))
 }
 
 /// `/dev/tcp/host/port` or `/dev/udp/host/port` → host.
@@ -428,6 +446,46 @@ pub(crate) fn analyze<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hosts of the one `exec` action of `command`.
+    fn exec_hosts(command: &str) -> Vec<String> {
+        let actions = crate::shell::analyze(command, &crate::Origin::top());
+        let hosts = actions.iter().find_map(|a| match &a.detail {
+            guard_model::ActionDetail::Exec(e) => Some(&e.hosts),
+            _ => None,
+        });
+        hosts
+            .map(|h| h.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// An `exec` action takes the program's own hosts without deduplicating them again when no
+    /// redirection adds one: they must already be distinct, non-empty and in order.
+    #[test]
+    fn hosts_taken_as_they_are_are_distinct() {
+        assert_eq!(
+            exec_hosts("curl http://A.example/x https://a.example/y http://b.example"),
+            ["a.example", "b.example"]
+        );
+        assert_eq!(
+            exec_hosts("wget ftp://h.example/f ftp://h.example/g"),
+            ["h.example"]
+        );
+        assert_eq!(
+            exec_hosts("nslookup x.example @ns.example x.example"),
+            ["x.example", "ns.example"]
+        );
+        // A redirection's host first, then the program's, each once.
+        assert_eq!(
+            exec_hosts("curl http://h.example/a http://g.example > /dev/tcp/h.example/80"),
+            ["h.example", "g.example"]
+        );
+        // A long host (heap-allocated as a `Str`) is lowercased like a short one.
+        assert_eq!(
+            exec_hosts("curl https://A-VERY-LONG-HOST-NAME.EXAMPLE.COM/x"),
+            ["a-very-long-host-name.example.com"]
+        );
+    }
 
     #[test]
     fn unresolved_url_hosts_are_kept_as_written() {
