@@ -381,14 +381,31 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `a && b || c`: what `a` or `b` sets (a variable, the directory) reaches the commands
+    /// that only run after it succeeded (`&&` carries it on). A part after `||` runs because
+    /// something before it failed, perhaps before setting anything, so what the list set so far
+    /// is unknown to it; and what it sets is unknown after it (it may not have run). After the
+    /// whole list, what its conditional parts set is unknown.
     fn and_or(&mut self, list: &mut ast::AndOrList, stdin: Option<&Stdin>) {
-        self.pipeline(&mut list.first, stdin);
-        for next in &mut list.additional {
-            let (ast::AndOr::And(p) | ast::AndOr::Or(p)) = next;
-            let before = self.vars.clone();
-            self.pipeline(p, stdin);
-            merge(&before, &mut self.vars);
+        if list.additional.is_empty() {
+            self.pipeline(&mut list.first, stdin);
+            return;
         }
+        let start = self.vars.clone();
+        self.pipeline(&mut list.first, stdin);
+        let before = self.vars.clone();
+        for next in &mut list.additional {
+            match next {
+                ast::AndOr::And(p) => self.pipeline(p, stdin),
+                ast::AndOr::Or(p) => {
+                    merge(&start, &mut self.vars);
+                    let skipped = self.vars.clone();
+                    self.pipeline(p, stdin);
+                    merge(&skipped, &mut self.vars);
+                }
+            }
+        }
+        merge(&before, &mut self.vars);
     }
 
     fn pipeline(&mut self, pipeline: &mut ast::Pipeline, stdin: Option<&Stdin>) {
@@ -996,8 +1013,14 @@ impl<'a> Walker<'a> {
                 self.vars.remove(&a.text);
             }
         }
+        // `cd DIR` moves the shell: later commands' relative paths are read from DIR.
+        let moved = directory_change(&argv, self.vars.get(CWD));
         let cx = self.root_cx();
         self.run(argv, &io, stdin, &cx);
+        if let Some(cwd) = moved {
+            self.vars.insert(CWD.to_string(), cwd.clone());
+            self.vars.insert("PWD".to_string(), cwd);
+        }
         // After the run: `literal_output` is now this command's.
         if io.created.is_some() || !self.files.is_empty() {
             let output = self.literal_output.take();
@@ -1055,11 +1078,35 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn push_exec(&mut self, action: Action) {
+    fn push_exec(&mut self, mut action: Action) {
         if let Some(marks) = &mut self.stage {
             marks.push(self.out.len());
         }
+        if !self.vars.is_empty()
+            && let Some(Var::Const(cwd)) = self.vars.get(CWD)
+            && let ActionDetail::Exec(e) = &mut action.detail
+            // A command run elsewhere (`ssh`, `docker exec`) starts in its own directory.
+            && e.remote_host == self.ctx.remote
+        {
+            for list in [&mut e.paths, &mut e.writes, &mut e.reads, &mut e.sends] {
+                resolve_relative(list, cwd);
+            }
+        }
         self.out.push(action);
+    }
+
+    /// What a shell started by this one (`bash -c`, `find -exec sh -c`) inherits: its working
+    /// directory, not its unexported variables. A shell on another host starts afresh.
+    fn child_shell_vars(&self, remote: &str) -> Vars {
+        let mut vars = Vars::new();
+        if remote == self.ctx.remote {
+            for key in [CWD, "PWD"] {
+                if let Some(v) = self.vars.get(key) {
+                    vars.insert(key.to_string(), v.clone());
+                }
+            }
+        }
+        vars
     }
 
     /// Runs one program: its `exec` action, what it wraps, and what it lifts to. `stdin` is
@@ -1203,7 +1250,8 @@ impl<'a> Walker<'a> {
                         elevated: cx.elevated || elevated,
                         remote: remote.unwrap_or_else(|| cx.remote.to_string()),
                     };
-                    analyze_nested(&text, &ctx, Vars::new(), stdin, &mut self.out);
+                    let vars = self.child_shell_vars(&ctx.remote);
+                    analyze_nested(&text, &ctx, vars, stdin, &mut self.out);
                 }
                 wrappers::Inner::Opaque { cause, reason } => {
                     let shown = self
@@ -1230,7 +1278,8 @@ impl<'a> Walker<'a> {
                 elevated: cx.elevated,
                 remote: cx.remote.to_string(),
             };
-            analyze_nested(&nested.text, &ctx, Vars::new(), None, &mut self.out);
+            let vars = self.child_shell_vars(&ctx.remote);
+            analyze_nested(&nested.text, &ctx, vars, None, &mut self.out);
         }
         Some(exec_index)
     }
@@ -1740,6 +1789,70 @@ fn copied(list: &[Str]) -> List {
 }
 
 /// Appends `item` unless the list has it; converted to a [`Str`] only when appended.
+/// The walker's working directory, kept among the variables so that it is scoped like them
+/// (a subshell's or a pipeline stage's `cd` does not outlive it; after a conditional one it is
+/// unknown). Not a valid variable name, so no expansion can read or set it.
+const CWD: &str = "\0cwd";
+
+/// Where `cd DIR` / `pushd DIR` (argv) leaves the shell, given where it was: a directory when
+/// it is known statically, else [`Var::Unknown`] (`cd` alone or `cd ~` is `$HOME`, `cd -` the
+/// previous one, a relative move from an unknown place, an expansion). `None` when argv is
+/// not a directory change. `CDPATH` is not consulted.
+fn directory_change(argv: &[Arg], current: Option<&Var>) -> Option<Var> {
+    let (first, rest) = argv.split_first()?;
+    if first.dynamic {
+        return None;
+    }
+    match first.text.as_str() {
+        "cd" | "pushd" => {}
+        "popd" => return Some(Var::Unknown),
+        _ => return None,
+    }
+    let mut operands = rest.iter().skip_while(|a| {
+        !a.dynamic && a.text.len() > 1 && a.text.starts_with('-') && a.text != "--"
+    });
+    let mut target = operands.next();
+    if target.is_some_and(|a| a.text == "--") {
+        target = operands.next();
+    }
+    let Some(target) = target else {
+        return Some(Var::Unknown);
+    };
+    let dir = target.text.as_str();
+    if target.dynamic || dir.is_empty() || dir == "-" || dir.starts_with(['~', '+']) {
+        return Some(Var::Unknown);
+    }
+    if dir.starts_with('/') {
+        return Some(Var::Const(normalize_path(dir).into()));
+    }
+    match current {
+        Some(Var::Const(base)) if base.starts_with('/') => {
+            Some(Var::Const(normalize_path(&format!("{base}/{dir}")).into()))
+        }
+        _ => Some(Var::Unknown),
+    }
+}
+
+/// Rewrites the relative paths of `list` as seen from `cwd` (an absolute directory), keeping
+/// the order and dropping duplicates. Left as they are: absolute paths, `-` (stdin/stdout),
+/// URLs, and paths that start with an unresolved expansion or `~` (not relative to `cwd`).
+fn resolve_relative(list: &mut List, cwd: &str) {
+    let relative = |p: &str| {
+        !(p.is_empty() || p == "-" || p.starts_with(['/', '$', '`', '~']) || argv::has_scheme(p))
+    };
+    if !list.iter().any(|p| relative(p)) {
+        return;
+    }
+    let old = std::mem::take(list);
+    for p in &old {
+        if relative(p) {
+            push_unique(list, normalize_path(&format!("{cwd}/{p}")));
+        } else {
+            push_unique(list, p.as_str());
+        }
+    }
+}
+
 fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut List, item: S) {
     if !list.iter().any(|x| x == item.as_ref()) {
         list.push(item.into());

@@ -148,7 +148,10 @@ pub struct ExecAction {
     pub flags: List,
     /// Arguments that are not flags nor flag values.
     pub operands: List,
-    /// Operands that name filesystem paths, normalised (`/var/log/` → `/var/log`).
+    /// Operands that name filesystem paths, normalised (`/var/log/` → `/var/log`). A relative
+    /// path (here and in `writes`, `reads`, `sends`) is resolved against the working directory
+    /// when an earlier `cd` in the same command made it known (`cd /srv && rm -rf x` →
+    /// `/srv/x`); otherwise it stays relative.
     pub paths: List,
     /// Files written by output redirections (`>`, `>>`, `&>`, `tee` targets), `dd of=`, and a
     /// copier's local destination (`cp`, `mv`, `ln`, `install`, `rsync`, `scp`: `-t DIR`, else

@@ -377,7 +377,7 @@ fields! {
     ExecArgs => "exec.args": l(S), K_EXEC, "every argument, unquoted", |cx| detail!(cx, Exec, |x| Value::StrList(&x.args), Value::StrList(EMPTY));
     ExecFlags => "exec.flags": l(S), K_EXEC, "flags, canonical long names without dashes (`recursive`, `force`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.flags), Value::StrList(EMPTY));
     ExecOperands => "exec.operands": l(S), K_EXEC, "arguments that are not flags", |cx| detail!(cx, Exec, |x| Value::StrList(&x.operands), Value::StrList(EMPTY));
-    ExecPaths => "exec.paths": l(S), K_EXEC, "operands that are filesystem paths, normalised", |cx| detail!(cx, Exec, |x| Value::StrList(&x.paths), Value::StrList(EMPTY));
+    ExecPaths => "exec.paths": l(S), K_EXEC, "operands that are filesystem paths, normalised; relative ones resolved against a directory an earlier `cd` in the command made known (`cd /srv && rm -rf x` → `/srv/x`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.paths), Value::StrList(EMPTY));
     ExecWrites => "exec.writes": l(S), K_EXEC, "files written: redirections, `tee`, `dd of=`, a copier's destination (`cp`/`mv`/`ln`/`install`/`rsync`/`scp`, `-t DIR`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.writes), Value::StrList(EMPTY));
     ExecReads => "exec.reads": l(S), K_EXEC, "files read by redirections", |cx| detail!(cx, Exec, |x| Value::StrList(&x.reads), Value::StrList(EMPTY));
     ExecPipedFrom => "exec.piped_from": l(S), K_EXEC, "programs of earlier pipeline stages (or a `< <(…)` substitution) feeding this one", |cx| detail!(cx, Exec, |x| Value::StrList(&x.piped_from), Value::StrList(EMPTY));
