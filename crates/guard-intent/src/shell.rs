@@ -1788,7 +1788,6 @@ fn copied(list: &[Str]) -> List {
     }
 }
 
-/// Appends `item` unless the list has it; converted to a [`Str`] only when appended.
 /// The walker's working directory, kept among the variables so that it is scoped like them
 /// (a subshell's or a pipeline stage's `cd` does not outlive it; after a conditional one it is
 /// unknown). Not a valid variable name, so no expansion can read or set it.
@@ -1853,6 +1852,7 @@ fn resolve_relative(list: &mut List, cwd: &str) {
     }
 }
 
+/// Appends `item` unless the list has it; converted to a [`Str`] only when appended.
 fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut List, item: S) {
     if !list.iter().any(|x| x == item.as_ref()) {
         list.push(item.into());
