@@ -325,7 +325,8 @@ pub(crate) struct Facts {
     pub sql: SqlAction,
     /// Fold depth or walk depth was exceeded: the statement is too deep to judge.
     pub too_deep: bool,
-    /// The statement creates a temporary relation (MySQL has no temporary schema to tell).
+    /// The statement creates (or, `DROP TEMPORARY TABLE`, drops) only a temporary relation
+    /// (MySQL has no temporary schema to tell).
     pub created_temporary: bool,
 }
 

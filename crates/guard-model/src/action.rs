@@ -166,7 +166,9 @@ pub struct ExecAction {
     pub piped_to: List,
     /// Network hosts the program connects to.
     pub hosts: List,
-    /// Local files (or `-` for stdin) whose contents are sent over the network.
+    /// Local files (or `-` for stdin) whose contents are sent over the network; for a copy from
+    /// one remote host to another (`scp db:/x.dump backup@host:/in/`), the remote source as
+    /// written.
     pub sends: List,
     /// Run with elevated privileges (`sudo`, `doas`).
     pub elevated: bool,

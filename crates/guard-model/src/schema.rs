@@ -383,7 +383,7 @@ fields! {
     ExecPipedFrom => "exec.piped_from": l(S), K_EXEC, "programs of earlier pipeline stages (or a `< <(…)` substitution) feeding this one", |cx| detail!(cx, Exec, |x| Value::StrList(&x.piped_from), Value::StrList(EMPTY));
     ExecPipedTo => "exec.piped_to": l(S), K_EXEC, "programs of later pipeline stages this one feeds", |cx| detail!(cx, Exec, |x| Value::StrList(&x.piped_to), Value::StrList(EMPTY));
     ExecHosts => "exec.hosts": l(S), K_EXEC, "network hosts contacted", |cx| detail!(cx, Exec, |x| Value::StrList(&x.hosts), Value::StrList(EMPTY));
-    ExecSends => "exec.sends": l(S), K_EXEC, "local files whose contents are sent over the network (`-` = stdin)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.sends), Value::StrList(EMPTY));
+    ExecSends => "exec.sends": l(S), K_EXEC, "local files whose contents are sent over the network (`-` = stdin); a remote source copied to another host (`scp db:/x h:/y`) as written", |cx| detail!(cx, Exec, |x| Value::StrList(&x.sends), Value::StrList(EMPTY));
     ExecElevated => "exec.elevated": sc(B), K_EXEC, "runs under sudo / doas", |cx| detail!(cx, Exec, |x| Value::Bool(x.elevated), Value::Bool(false));
     ExecRemoteHost => "exec.remote_host": sc(S), K_EXEC, "the host it runs on via ssh, else empty", |cx| detail!(cx, Exec, |x| Value::Str(&x.remote_host), Value::Str(""));
     ExecEnv => "exec.env": l(S), K_EXEC, "environment assignments in effect, as `NAME=value` (its own prefix, `env`/`sudo` wrappers, `export`)", |cx| detail!(cx, Exec, |x| Value::StrList(&x.env), Value::StrList(EMPTY));

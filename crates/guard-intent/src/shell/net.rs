@@ -309,14 +309,16 @@ pub(crate) fn analyze<'a>(
             for h in remotes.iter().flatten() {
                 net.host(h);
             }
-            // An upload: the last operand is remote; every local operand before it is sent.
-            if remotes.last().is_some_and(Option::is_some) {
+            // An upload: the last operand is remote; every local operand before it is sent,
+            // and so is a source on another host (`scp db:/x.dump backup@203.0.113.9:/in/`
+            // copies from one remote to the other: the data still leaves for the destination).
+            if let Some(Some(dest)) = remotes.last() {
                 for (o, r) in operands
                     .iter()
                     .zip(&remotes)
                     .take(operands.len().saturating_sub(1))
                 {
-                    if r.is_none() {
+                    if r.as_ref().is_none_or(|h| h != dest) {
                         net.send(o);
                     }
                 }

@@ -863,11 +863,17 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             names,
             cascade,
             table,
+            temporary,
             ..
         } => {
             f.sql.statement = K::Drop;
             f.sql.object = object_kind(object_type);
             f.sql.cascade = *cascade;
+            // MySQL's `DROP TEMPORARY TABLE t` drops only a temporary table (it fails on a
+            // permanent `t`), so what it writes is temporary whatever the session knows.
+            if *temporary && f.sql.object == ObjectKind::Table {
+                f.created_temporary = true;
+            }
             for n in names {
                 match f.sql.object {
                     ObjectKind::Table
@@ -882,6 +888,16 @@ fn statement_facts(stmt: &Statement, session: &Session) -> (Facts, Vec<Statement
             }
             if let Some(t) = table {
                 f.write(relation_name(t, session));
+            }
+        }
+        // MySQL and SQLite `DROP TRIGGER name` (no table): the trigger itself is what goes;
+        // with `ON table` (the PostgreSQL spelling) the table is written, as PostgreSQL's is.
+        Statement::DropTrigger(t) => {
+            f.sql.statement = K::Drop;
+            f.sql.object = ObjectKind::Trigger;
+            match &t.table_name {
+                Some(table) => f.write(relation_name(table, session)),
+                None => f.write(object_name(&t.trigger_name, d)),
             }
         }
         Statement::Truncate(t) => {
