@@ -16,8 +16,11 @@
 //!   else "`FIELD` is not empty"; `any d in CONST_SET: body`: the union over the set's items;
 //! - `x in SET`, `x == "c"`, `"c" in FIELD`, `starts_with(x, "c")` (also `ends_with`,
 //!   `contains`), `x matches P`, `len(FIELD) > 0`, a boolean field, `x in ENUM_SET`: an atom;
-//!   `basename(x) in SET`: "`x` contains an item" (a basename is a substring of its path);
-//! - anything else (`not`, `all`, calls such as `lower`): none.
+//!   `basename(x) in SET` (also `==`, `starts_with`, …): "`x` contains an item" (a basename
+//!   is a substring of its path); the same tests on `lower(x)` or `lower(basename(x))` of an
+//!   action field: a *folded* test on `x` ("`x` is not ASCII, or ends with `.pem` ignoring
+//!   ASCII case", see [`view_atom`]), decided on demand;
+//! - anything else (`not`, `all`, other calls, `lower` of request-level fields): none.
 //!
 //! Per action, exact, present and enum atoms and the prefix/suffix/substring tests on action
 //! fields are decided at once (one read per field; one hash lookup per value; the string tests
@@ -57,6 +60,27 @@ pub(crate) enum Test<S = Box<str>> {
     Suffix(S),
     Contains(S),
     Pattern(PatternId),
+    /// A test on `lower(x)` (or `lower(basename(x))`) read on `x`: passes when `x` is not
+    /// ASCII (Unicode lowercasing can turn non-ASCII text into anything, e.g. the Kelvin sign
+    /// into `k`), else when `x` — its trailing `/`s removed when `trim` — has the needle at
+    /// the place `shape` says, ignoring ASCII case (`lower` of ASCII text is
+    /// `to_ascii_lowercase`). Decided on demand, with the others of its group on the same
+    /// field ([`FoldTests`]).
+    Folded {
+        shape: Shape,
+        needle: S,
+        trim: bool,
+    },
+}
+
+/// Where a [`Test::Folded`] needle must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Shape {
+    /// The whole value.
+    Eq,
+    Prefix,
+    Suffix,
+    Contains,
 }
 
 impl Test<&str> {
@@ -66,6 +90,15 @@ impl Test<&str> {
             Test::Suffix(s) => Test::Suffix(Box::from(*s)),
             Test::Contains(s) => Test::Contains(Box::from(*s)),
             Test::Pattern(p) => Test::Pattern(*p),
+            Test::Folded {
+                shape,
+                needle,
+                trim,
+            } => Test::Folded {
+                shape: *shape,
+                needle: Box::from(*needle),
+                trim: *trim,
+            },
         }
     }
 }
@@ -89,6 +122,7 @@ impl Atom<'_> {
         match self {
             Atom::Exact(..) | Atom::Enum(..) => 0,
             Atom::Test(_, Test::Pattern(_)) => 16,
+            Atom::Test(_, Test::Folded { .. }) => 3,
             Atom::Test(..) => 2,
             Atom::Present(_) => 4,
         }
@@ -99,7 +133,7 @@ impl Atom<'_> {
 /// (prefix, suffix and substring tests on action fields, through [`StringTests`]); the other
 /// tests (patterns, request-level fields) run on demand.
 fn eager(atom: &Atom<'_>) -> bool {
-    matches!(atom, Atom::Test(f, t) if !matches!(t, Test::Pattern(_)) && !matches!(f.def().scope, Scope::Everywhere))
+    matches!(atom, Atom::Test(f, t) if !matches!(t, Test::Pattern(_) | Test::Folded { .. }) && !matches!(f.def().scope, Scope::Everywhere))
 }
 
 fn score(atoms: &[Atom<'_>]) -> usize {
@@ -197,8 +231,48 @@ enum Binding<'p> {
 enum Operand<'p> {
     /// A field's value or, for a bound variable, one of its values.
     Field(Field),
+    /// `lower(…)` and/or `basename(…)` of a string field's value or of one of a string list
+    /// field's values (see [`view_atom`]).
+    View {
+        field: Field,
+        lower: bool,
+        basename: bool,
+    },
     Const(&'p str),
     Other,
+}
+
+/// The atom on `field`'s value(s) `x` implied by "`view(x)` `shape` `needle`" (`Eq`:
+/// equals), where `view` is `lower`, `basename` or both:
+/// - `basename` alone: `x` contains the needle (`basename(x)` is a substring of `x`: its last
+///   segment, `/` for an all-`/` value, `""` for `""`);
+/// - `lower`: a [`Test::Folded`] of the same shape;
+/// - both: for ASCII `x`, `lower(basename(x))` is `basename(x)` lowercased, a suffix of `x`
+///   without its trailing `/`s unless it is `/`: equal to or ending with a needle without `/`
+///   needs that suffix (`trim`); anything else needs `x` to contain the needle, ignoring case.
+fn view_atom<'p>(
+    field: Field,
+    lower: bool,
+    basename: bool,
+    shape: Shape,
+    needle: &'p str,
+) -> Atom<'p> {
+    if !lower {
+        return Atom::Test(field, Test::Contains(needle));
+    }
+    let (shape, trim) = match (basename, shape) {
+        (false, shape) => (shape, false),
+        (true, Shape::Eq | Shape::Suffix) if !needle.contains('/') => (Shape::Suffix, true),
+        (true, _) => (Shape::Contains, false),
+    };
+    Atom::Test(
+        field,
+        Test::Folded {
+            shape,
+            needle,
+            trim,
+        },
+    )
 }
 
 /// Per action kind: which groups the cheap atoms of an action satisfy.
@@ -357,9 +431,105 @@ fn bloom_bit(s: &str) -> usize {
 /// on-demand tests passes.
 #[derive(Debug, Clone, Default)]
 struct Group {
+    /// Its [`Test::Folded`] atoms, by the field they read, each field's decided together
+    /// (tried before `tests`: they run no regex).
+    folded: Box<[(Field, FoldTests)]>,
     /// On-demand test ids, by the field they read (a field with no value skips all of its
     /// tests).
     tests: Box<[(Field, Box<[u32]>)]>,
+}
+
+/// The [`Test::Folded`] atoms of one group on one field: whether a value passes one of them
+/// is decided by looking only at the needles whose first (prefix, equality, substring) or
+/// last (suffix) byte, ASCII-lowercased, is the value's there. Agrees with running each
+/// test ([`run`]): `folded_tests_agree_with_each_test`.
+#[derive(Debug, Clone, Default)]
+struct FoldTests {
+    /// A test has an empty needle: every ASCII value passes.
+    always: bool,
+    /// Equality (payload 1) and prefix (payload 0) needles, keyed by their first byte.
+    head: ByteIndex,
+    /// Suffix needles on the value (payload 0) or on the value without its trailing `/`s
+    /// (payload 1), keyed by their last byte.
+    tail: ByteIndex,
+    /// Substring needles, keyed by their first byte.
+    inner: ByteIndex,
+}
+
+impl FoldTests {
+    fn new<'s>(tests: impl IntoIterator<Item = (Shape, &'s str, bool)>) -> FoldTests {
+        let (mut head, mut tail, mut inner) = (Vec::new(), Vec::new(), Vec::new());
+        let mut always = false;
+        for (shape, needle, trim) in tests {
+            let bytes = needle.to_ascii_lowercase().into_bytes().into_boxed_slice();
+            let (list, key, payload) = match shape {
+                Shape::Eq => (&mut head, bytes.first().copied(), 1),
+                Shape::Prefix => (&mut head, bytes.first().copied(), 0),
+                Shape::Suffix => (&mut tail, bytes.last().copied(), u32::from(trim)),
+                Shape::Contains => (&mut inner, bytes.first().copied(), 0),
+            };
+            match (key, shape) {
+                (Some(key), _) => list.push((key, bytes, payload)),
+                // `lower(x) == ""` needs an empty `x`, which every other test passes too.
+                (None, Shape::Eq) => head.push((0, bytes, 1)),
+                (None, _) => always = true,
+            }
+        }
+        FoldTests {
+            always,
+            head: ByteIndex::new(head),
+            tail: ByteIndex::new(tail),
+            inner: ByteIndex::new(inner),
+        }
+    }
+
+    /// Whether `value` passes one of the tests.
+    fn any(&self, value: &str) -> bool {
+        if !value.is_ascii() {
+            return true;
+        }
+        if self.always {
+            return true;
+        }
+        let v = value.as_bytes();
+        let lower = |b: &u8| b.to_ascii_lowercase();
+        let head = v.first().map_or(0, lower);
+        if self.head.get(head).iter().any(|(n, eq)| {
+            v.get(..n.len()).is_some_and(|p| p.eq_ignore_ascii_case(n))
+                && (*eq == 0 || v.len() == n.len())
+        }) {
+            return true;
+        }
+        if !self.tail.needles.is_empty() {
+            let trimmed = value.trim_end_matches('/').as_bytes();
+            for (w, trim) in [(v, 0), (trimmed, 1)] {
+                let Some(last) = w.last() else {
+                    continue;
+                };
+                if self.tail.get(lower(last)).iter().any(|(n, t)| {
+                    *t == trim
+                        && w.len() >= n.len()
+                        && w.get(w.len() - n.len()..)
+                            .is_some_and(|s| s.eq_ignore_ascii_case(n))
+                }) {
+                    return true;
+                }
+            }
+        }
+        if !self.inner.needles.is_empty() {
+            for i in 0..v.len() {
+                let rest = v.get(i..).unwrap_or(&[]);
+                let Some(b) = rest.first() else { break };
+                if self.inner.get(lower(b)).iter().any(|(n, _)| {
+                    rest.get(..n.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(n))
+                }) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 /// The prefilter of a whole policy (see the module docs).
@@ -518,9 +688,18 @@ impl Prefilter {
         let mut groups = Vec::with_capacity(group_count);
         for (g, (kind, atoms)) in first.into_iter().chain(others).enumerate() {
             let mut by_field: Vec<(Field, Vec<u32>)> = Vec::new();
+            let mut folded: Vec<(Field, Shape, &str, bool)> = Vec::new();
             if let Some(b) = building.get_mut(kind) {
                 for atom in atoms.iter().copied() {
                     match atom {
+                        Atom::Test(
+                            f,
+                            Test::Folded {
+                                shape,
+                                needle,
+                                trim,
+                            },
+                        ) => folded.push((f, shape, needle, trim)),
                         Atom::Exact(f, v) => {
                             let next = len_u32(b.arena.len() / group_words.max(1));
                             let at = *b.exact.entry((f, v)).or_insert(next);
@@ -567,7 +746,19 @@ impl Prefilter {
                     }
                 }
             }
+            folded.sort_unstable_by_key(|(f, ..)| *f);
+            let folded = folded
+                .chunk_by(|a, b| a.0 == b.0)
+                .map(|chunk| {
+                    let f = chunk.first().map_or(Field::ExecProgram, |c| c.0);
+                    (
+                        f,
+                        FoldTests::new(chunk.iter().map(|(_, s, n, t)| (*s, *n, *t))),
+                    )
+                })
+                .collect();
             groups.push(Group {
+                folded,
                 tests: by_field
                     .into_iter()
                     .map(|(f, ids)| (f, ids.into()))
@@ -880,6 +1071,16 @@ impl Prefilter {
         let Some(group) = self.groups.get(g) else {
             return true;
         };
+        for (field, tests) in group.folded.iter() {
+            let passed = match field.get(cx) {
+                Value::Str(s) => tests.any(s),
+                Value::StrList(l) => l.iter().any(|s| tests.any(s)),
+                _ => false,
+            };
+            if passed {
+                return true;
+            }
+        }
         for (field, ids) in group.tests.iter() {
             let value = field.get(cx);
             match value {
@@ -932,7 +1133,7 @@ impl StringParts {
             Test::Prefix(n) => (&mut self.prefix, *n, n.as_bytes().first()),
             Test::Suffix(n) => (&mut self.suffix, *n, n.as_bytes().last()),
             Test::Contains(n) => (&mut self.contains, *n, n.as_bytes().first()),
-            Test::Pattern(_) => return,
+            Test::Pattern(_) | Test::Folded { .. } => return,
         };
         match key {
             Some(key) => list.push((*key, Box::from(needle.as_bytes()), at)),
@@ -1083,6 +1284,26 @@ fn run(policy: &Policy, test: &Test, s: &str) -> bool {
         // A pattern that does not compile admits the rule, so that evaluating it reports
         // the error (fail closed).
         Test::Pattern(id) => policy.matcher(*id).is_none_or(|m| m.is_match(s)),
+        Test::Folded {
+            shape,
+            needle,
+            trim,
+        } => folded(*shape, needle, *trim, s),
+    }
+}
+
+/// One [`Test::Folded`] on one string, plainly (the reference for [`FoldTests::any`]).
+fn folded(shape: Shape, needle: &str, trim: bool, s: &str) -> bool {
+    if !s.is_ascii() {
+        return true;
+    }
+    let x = if trim { s.trim_end_matches('/') } else { s }.to_ascii_lowercase();
+    let n = needle.to_ascii_lowercase();
+    match shape {
+        Shape::Eq => x == n,
+        Shape::Prefix => x.starts_with(&n),
+        Shape::Suffix => x.ends_with(&n),
+        Shape::Contains => x.contains(&n),
     }
 }
 
@@ -1196,26 +1417,59 @@ impl<'p> Reducer<'p> {
                 Some(Binding::Const(c)) => Operand::Const(c),
                 _ => Operand::Other,
             },
+            Some(Node::Call {
+                builtin: builtin @ (Builtin::Lower | Builtin::Basename),
+                args,
+            }) => {
+                let (lower, basename) = (
+                    matches!(builtin, Builtin::Lower),
+                    matches!(builtin, Builtin::Basename),
+                );
+                let [arg] = args.as_slice() else {
+                    return Operand::Other;
+                };
+                // Only on string values: of anything else the view is `""`, which the atoms
+                // on the field's values would not see. Not `lower` of a request-level field
+                // (`lower(target.env)`): its folded tests would run again for every action
+                // (they are not kept per request) and rarely rule anything out.
+                let request_level = |f: Field| lower && matches!(f.def().scope, Scope::Everywhere);
+                match self.operand(*arg) {
+                    Operand::Field(field) | Operand::View { field, .. } if request_level(field) => {
+                        Operand::Other
+                    }
+                    Operand::Field(field) if self.string_valued(*arg, field) => Operand::View {
+                        field,
+                        lower,
+                        basename,
+                    },
+                    Operand::View {
+                        field,
+                        lower: l,
+                        basename: b,
+                    } => Operand::View {
+                        field,
+                        lower: lower || l,
+                        basename: basename || b,
+                    },
+                    _ => Operand::Other,
+                }
+            }
             _ => Operand::Other,
         }
     }
 
-    /// The field `f` when node `id` is `basename(f)` (or `basename(x)` with `x` bound to the
-    /// values of `f`).
-    fn basename_of(&self, id: ExprId) -> Option<Field> {
-        match self.node(id)? {
-            Node::Call {
-                builtin: Builtin::Basename,
-                args,
-            } => match args.as_slice() {
-                [arg] => match self.operand(*arg) {
-                    Operand::Field(f) => Some(f),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        }
+    /// Whether operand `id`, read as `field`'s value(s) by [`Self::operand`], is a string: a
+    /// string field, or a variable bound to the values of a string list field.
+    fn string_valued(&self, id: ExprId, field: Field) -> bool {
+        use guard_model::schema::{Scalar, Type};
+        matches!(
+            (self.node(id), field.def().ty),
+            (Some(Node::Field(_)), Type::Scalar(Scalar::Str))
+                | (
+                    Some(Node::Local(_)),
+                    Type::List(Scalar::Str) | Type::Set(Scalar::Str)
+                )
+        )
     }
 
     /// The necessary conditions of node `id` being true (see the module docs), memoised for
@@ -1416,16 +1670,19 @@ impl<'p> Reducer<'p> {
                     SetData::Int(_) => None,
                 },
                 (Operand::Const(c), Node::Field(f)) => Some(vec![Atom::Exact(*f, c)]),
-                // `basename(x)` is always a substring of `x`, so `basename(x) in SET` needs
-                // `x` to contain an item of the set.
-                (Operand::Other, Node::Set(set)) => {
-                    match (self.basename_of(*item), self.data.sets.get(set.index())?) {
-                        (Some(f), SetData::Str(items)) => {
-                            self.each(items, |s| Atom::Test(f, Test::Contains(s)))
-                        }
-                        _ => None,
+                (
+                    Operand::View {
+                        field,
+                        lower,
+                        basename,
+                    },
+                    Node::Set(set),
+                ) => match self.data.sets.get(set.index())? {
+                    SetData::Str(items) => {
+                        self.each(items, |s| view_atom(field, lower, basename, Shape::Eq, s))
                     }
-                }
+                    _ => None,
+                },
                 _ => None,
             },
             Node::Compare {
@@ -1436,6 +1693,22 @@ impl<'p> Reducer<'p> {
                 (Operand::Field(f), Operand::Const(c)) | (Operand::Const(c), Operand::Field(f)) => {
                     Some(vec![Atom::Exact(f, c)])
                 }
+                (
+                    Operand::View {
+                        field,
+                        lower,
+                        basename,
+                    },
+                    Operand::Const(c),
+                )
+                | (
+                    Operand::Const(c),
+                    Operand::View {
+                        field,
+                        lower,
+                        basename,
+                    },
+                ) => Some(vec![view_atom(field, lower, basename, Shape::Eq, c)]),
                 _ => match (self.node(*lhs)?, self.node(*rhs)?) {
                     (Node::Field(f), Node::Enum(e)) | (Node::Enum(e), Node::Field(f))
                         if e.index < 128 =>
@@ -1496,6 +1769,21 @@ impl<'p> Reducer<'p> {
                             _ => Test::Contains(c),
                         };
                         Some(vec![Atom::Test(f, test)])
+                    }
+                    (
+                        Operand::View {
+                            field,
+                            lower,
+                            basename,
+                        },
+                        Operand::Const(c),
+                    ) => {
+                        let shape = match builtin {
+                            Builtin::StartsWith => Shape::Prefix,
+                            Builtin::EndsWith => Shape::Suffix,
+                            _ => Shape::Contains,
+                        };
+                        Some(vec![view_atom(field, lower, basename, shape, c)])
                     }
                     _ => None,
                 },
@@ -1584,6 +1872,90 @@ mod tests {
             .filter(|p| LiteralScreen::of_regex(p).is_some())
             .count();
         assert!(built >= 3, "{built}");
+    }
+
+    /// What `lower` and `basename` do in the evaluator (`eval.rs`), for checking the atoms
+    /// the reduction reads through them.
+    fn lower(s: &str) -> String {
+        s.to_lowercase()
+    }
+
+    fn basename(s: &str) -> &str {
+        let trimmed = s.trim_end_matches('/');
+        if trimmed.is_empty() {
+            return if s.is_empty() { "" } else { "/" };
+        }
+        trimmed.rsplit('/').next().unwrap_or(trimmed)
+    }
+
+    const SHAPES: [super::Shape; 4] = [
+        super::Shape::Eq,
+        super::Shape::Prefix,
+        super::Shape::Suffix,
+        super::Shape::Contains,
+    ];
+
+    proptest! {
+        /// Soundness of [`super::view_atom`]: whenever `view(x)` equals (starts with, ends
+        /// with, contains) the needle, the atom it yields holds of `x`; on values with case
+        /// differences, non-ASCII text (the Kelvin sign lowercases to `k`, `İ` to two
+        /// characters), trailing `/`s, empty needles and needles equal to the whole value.
+        #[test]
+        fn view_atoms_hold_whenever_the_view_does(
+            x in "[aAkK/.\u{e9}\u{c9}\u{212a}\u{130}i]{0,8}",
+            needle in "[aAkK/.\u{e9}i]{0,4}",
+            whole in any::<bool>(),
+            lower_it in any::<bool>(),
+            base_it in any::<bool>(),
+        ) {
+            use super::{Atom, Shape, Test, view_atom};
+            let f = guard_model::Field::ExecPaths;
+            let mut view = x.clone();
+            if base_it {
+                view = basename(&view).to_string();
+            }
+            if lower_it {
+                view = lower(&view);
+            }
+            // A needle taken from the view itself half the time, so that the tests hold.
+            let needle = if whole { view.clone() } else { needle };
+            for shape in SHAPES {
+                let holds = match shape {
+                    Shape::Eq => view == needle,
+                    Shape::Prefix => view.starts_with(&needle),
+                    Shape::Suffix => view.ends_with(&needle),
+                    Shape::Contains => view.contains(&needle),
+                };
+                if !holds || !(lower_it || base_it) {
+                    continue;
+                }
+                let atom = view_atom(f, lower_it, base_it, shape, &needle);
+                let passes = match atom {
+                    Atom::Test(_, Test::Contains(n)) => x.contains(n),
+                    Atom::Test(_, Test::Folded { shape, needle, trim }) => {
+                        super::folded(shape, needle, trim, &x)
+                            && super::FoldTests::new([(shape, needle, trim)]).any(&x)
+                    }
+                    other => panic!("{other:?}"),
+                };
+                prop_assert!(passes, "{:?} of {:?} ({:?}) {:?} {:?}", atom, x, view, shape, needle);
+            }
+        }
+
+        /// [`super::FoldTests`] (indexed by byte) agrees with running each of its tests.
+        #[test]
+        fn folded_tests_agree_with_each_test(
+            x in "[aAbB/.\u{e9}]{0,8}",
+            tests in prop::collection::vec((0..4usize, "[aAbB/.\u{e9}]{0,3}", any::<bool>()), 1..6),
+        ) {
+            let tests: Vec<(super::Shape, String, bool)> = tests
+                .into_iter()
+                .map(|(s, n, t)| (SHAPES[s], n, t && SHAPES[s] == super::Shape::Suffix))
+                .collect();
+            let set = super::FoldTests::new(tests.iter().map(|(s, n, t)| (*s, n.as_str(), *t)));
+            let each = tests.iter().any(|(s, n, t)| super::folded(*s, n, *t, &x));
+            prop_assert_eq!(set.any(&x), each, "{:?}", tests);
+        }
     }
 
     proptest! {
