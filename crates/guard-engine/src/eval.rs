@@ -582,11 +582,13 @@ impl<'a> Evaluator<'a> {
             Node::Str(s) => Val::Str(Cow::Borrowed(policy.string(*s))),
             Node::Enum(v) => Val::Enum(v.ty, v.index),
             Node::Field(f) => Val::from(f.get(&self.cx)),
-            Node::Local(slot) => self
-                .locals
-                .get(usize::from(*slot))
-                .cloned()
-                .unwrap_or(FALSE),
+            Node::Local(slot) => match self.locals.get(usize::from(*slot)) {
+                // Quantifier variables are nearly always borrowed text: copy it without the
+                // generic clone.
+                Some(Val::Str(Cow::Borrowed(s))) => Val::Str(Cow::Borrowed(s)),
+                Some(v) => v.clone(),
+                None => FALSE,
+            },
             Node::Set(id) => Val::Set(*id),
             Node::List(items) => Val::List(items),
             Node::Not(_) | Node::And(_) | Node::Or(_) => Val::Bool(self.truthy(id)),
@@ -639,7 +641,11 @@ impl<'a> Evaluator<'a> {
         if len == 0 {
             return !want;
         }
-        let saved = self.locals.get(slot).cloned().unwrap_or(FALSE);
+        // The outer binding is moved out and back, not cloned.
+        let saved = match self.locals.get_mut(slot) {
+            Some(local) => std::mem::replace(local, FALSE),
+            None => FALSE,
+        };
         let mut result = !want;
         for i in 0..len {
             let element = self.element(&over, i);
