@@ -468,7 +468,7 @@ impl Verdict {
             .matches
             .iter()
             .filter(|m| m.mode == Mode::Enforce)
-            .map(|m| m.rule.clone())
+            .map(|m| m.rule.to_string())
             .collect();
         Ok(Verdict { effect, rules })
     }

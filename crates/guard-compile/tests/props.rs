@@ -832,7 +832,14 @@ fn reference(program: &Program, request: &Request, actions: &[Action]) -> (Vec<S
 fn summary(d: &Decision) -> Vec<Seen> {
     d.matches
         .iter()
-        .map(|m| (m.rule.clone(), m.span, m.message.clone(), m.help.clone()))
+        .map(|m| {
+            (
+                m.rule.to_string(),
+                m.span,
+                m.message.clone(),
+                m.help.to_string(),
+            )
+        })
         .collect()
 }
 

@@ -22,6 +22,7 @@
 //! does none of this, and tests compare the two.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use guard_model::schema::{Context, EnumType, Value};
 use guard_model::{Action, Decision, DecisionKind, Effect, Match, Mode, Request, Str};
@@ -134,7 +135,15 @@ fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> De
 
     for (index, rule) in policy.indexed_rules_on(None) {
         if ev.rule_matches(index, rule) {
-            record(&mut ev, rule, whole, &[], &mut matches, &mut strongest);
+            record(
+                &mut ev,
+                index,
+                rule,
+                whole,
+                &[],
+                &mut matches,
+                &mut strongest,
+            );
         }
     }
     for action in rcx.actions {
@@ -162,6 +171,7 @@ fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> De
                     {
                         record(
                             &mut ev,
+                            index,
                             rule,
                             action.span,
                             &action.via,
@@ -177,6 +187,7 @@ fn decide_with(policy: &Policy, rcx: &RequestContext<'_>, reference: bool) -> De
             if ev.rule_matches(index, rule) {
                 record(
                     &mut ev,
+                    index,
                     rule,
                     action.span,
                     &action.via,
@@ -228,6 +239,7 @@ fn broken_pattern(policy: &Policy, rcx: &RequestContext<'_>, pattern: PatternId)
 
 fn record(
     ev: &mut Evaluator<'_>,
+    index: usize,
     rule: &Rule,
     span: [u32; 2],
     via: &[Str],
@@ -237,16 +249,76 @@ fn record(
     if rule.mode == Mode::Enforce {
         *strongest = Some(strongest.map_or(rule.effect, |s| s.max(rule.effect)));
     }
+    let message: String = ev.render(&rule.message);
+    let built;
+    // The reference path builds the text afresh, so the differential tests check the plan's.
+    let planned = if ev.reference {
+        None
+    } else {
+        ev.plan.texts.get(index)
+    };
+    let text = match planned {
+        Some(text) => text,
+        None => {
+            built = RuleText::new(ev.policy, rule);
+            &built
+        }
+    };
+    let help = match &text.help {
+        Some(help) => help.clone(),
+        None => ev.render::<Arc<str>>(&rule.help),
+    };
     matches.push(Match {
-        rule: rule.id.clone(),
+        rule: text.id.clone(),
         effect: rule.effect,
         mode: rule.mode,
-        message: ev.render(&rule.message),
-        help: ev.render(&rule.help),
-        controls: rule.controls.clone(),
+        message,
+        help,
+        controls: text.controls.clone(),
         span,
         via: via.to_vec(),
     });
+}
+
+/// The parts of a rule's matches that are the same for every match, built once with the plan
+/// and shared by each [`Match`]: its id, its controls and its help when it has no placeholder.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleText {
+    id: Arc<str>,
+    controls: Arc<[Str]>,
+    /// `None` when the help has placeholders (then it is rendered per match).
+    help: Option<Arc<str>>,
+}
+
+impl RuleText {
+    pub(crate) fn new(policy: &Policy, rule: &Rule) -> RuleText {
+        let mut help = String::new();
+        let constant = rule.help.parts.iter().all(|part| match part {
+            Part::Text(id) => {
+                help.push_str(policy.string(*id));
+                true
+            }
+            Part::Expr(_) => false,
+        });
+        RuleText {
+            id: Arc::from(rule.id.as_str()),
+            controls: rule
+                .controls
+                .iter()
+                .map(|c| Str::from(c.as_str()))
+                .collect(),
+            help: constant.then(|| Arc::from(help)),
+        }
+    }
+}
+
+/// The [`RuleText`] of every rule, in policy order (part of the plan).
+pub(crate) fn rule_texts(policy: &Policy) -> Vec<RuleText> {
+    policy
+        .rules()
+        .iter()
+        .map(|rule| RuleText::new(policy, rule))
+        .collect()
 }
 
 /// A run-time value. Borrowed from the policy and the request; only `lower`/`upper` of
@@ -510,11 +582,13 @@ impl<'a> Evaluator<'a> {
             Node::Str(s) => Val::Str(Cow::Borrowed(policy.string(*s))),
             Node::Enum(v) => Val::Enum(v.ty, v.index),
             Node::Field(f) => Val::from(f.get(&self.cx)),
-            Node::Local(slot) => self
-                .locals
-                .get(usize::from(*slot))
-                .cloned()
-                .unwrap_or(FALSE),
+            Node::Local(slot) => match self.locals.get(usize::from(*slot)) {
+                // Quantifier variables are nearly always borrowed text: copy it without the
+                // generic clone.
+                Some(Val::Str(Cow::Borrowed(s))) => Val::Str(Cow::Borrowed(s)),
+                Some(v) => v.clone(),
+                None => FALSE,
+            },
             Node::Set(id) => Val::Set(*id),
             Node::List(items) => Val::List(items),
             Node::Not(_) | Node::And(_) | Node::Or(_) => Val::Bool(self.truthy(id)),
@@ -567,7 +641,11 @@ impl<'a> Evaluator<'a> {
         if len == 0 {
             return !want;
         }
-        let saved = self.locals.get(slot).cloned().unwrap_or(FALSE);
+        // The outer binding is moved out and back, not cloned.
+        let saved = match self.locals.get_mut(slot) {
+            Some(local) => std::mem::replace(local, FALSE),
+            None => FALSE,
+        };
         let mut result = !want;
         for i in 0..len {
             let element = self.element(&over, i);
@@ -706,11 +784,11 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The template's text: rendered into the reused scratch buffer, then copied once into
-    /// a string of exactly its size (one allocation, none for an empty template).
-    fn render(&mut self, template: &Template) -> String {
+    /// a `String` or an `Arc<str>` of exactly its size (one allocation).
+    fn render<T: for<'s> From<&'s str>>(&mut self, template: &Template) -> T {
         match template.parts.as_slice() {
-            [] => return String::new(),
-            [Part::Text(id)] => return self.policy.string(*id).to_owned(),
+            [] => return T::from(""),
+            [Part::Text(id)] => return T::from(self.policy.string(*id)),
             _ => {}
         }
         let mut out = std::mem::take(&mut self.text);
@@ -724,7 +802,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        let rendered = out.as_str().to_owned();
+        let rendered = T::from(out.as_str());
         self.text = out;
         rendered
     }
@@ -865,7 +943,7 @@ mod tests {
             let audit: Vec<&str> = fast
                 .matches
                 .iter()
-                .map(|m| m.rule.as_str())
+                .map(|m| &*m.rule)
                 .filter(|r| r.starts_with("shell.audit.log"))
                 .collect();
             assert_eq!(audit, expected, "{writes:?} {paths:?}");
@@ -989,7 +1067,7 @@ mod tests {
                         request.actor.groups
                     );
                     if env == "production" && request.actor.groups.is_empty() {
-                        let ids: Vec<&str> = fast.matches.iter().map(|m| m.rule.as_str()).collect();
+                        let ids: Vec<&str> = fast.matches.iter().map(|m| &*m.rule).collect();
                         assert_eq!(
                             ids,
                             [
@@ -1065,6 +1143,91 @@ mod tests {
             assert_eq!(decision.decision, DecisionKind::Allow);
             assert_eq!(decision.error, None);
         }
+    }
+
+    /// A match's rule id, controls and help come from the plan's shared [`RuleText`]: each is
+    /// the matching rule's own (by index, over rules on several kinds), constant help is shared
+    /// and help with a placeholder is rendered per match; the JSON omits an empty help.
+    #[test]
+    fn matches_carry_their_rules_text() {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{PolicyBuilder, TemplatePiece as T};
+
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let program = b.field(Field::ExecProgram);
+        let env = b.field(Field::TargetEnv);
+        let always = b.and(vec![]);
+        for (i, (on, help)) in [
+            (Some(ActionKind::Sql), vec![T::Text("sql help")]),
+            (Some(ActionKind::Exec), vec![]),
+            (None, vec![T::Text("on "), T::Expr(env)]),
+            (
+                Some(ActionKind::Exec),
+                vec![T::Text("run "), T::Expr(program)],
+            ),
+            (
+                Some(ActionKind::Exec),
+                vec![T::Text("constant "), T::Text("help")],
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = format!("t.r{i}");
+            let mut r = rule(&mut b, &id, Effect::Warn, on, always, &[T::Text("m")]);
+            r.help = b.template(&help);
+            r.controls = (0..i).map(|c| format!("C{i}.{c}")).collect();
+            b.rule(r);
+        }
+        let policy = b.finish().unwrap();
+        let request = request("production", "x");
+        let actions = [
+            exec("rm", &[], &[]),
+            sql(guard_model::StatementKind::Select, &["t"], [0, 1]),
+            exec("ls", &[], &[]),
+        ];
+        let rcx = RequestContext::new(&request, &actions);
+        let decision = decide_with(&policy, &rcx, false);
+        assert_eq!(decision, decide_with(&policy, &rcx, true));
+        let seen: Vec<(String, String, Vec<String>)> = decision
+            .matches
+            .iter()
+            .map(|m| {
+                let controls = m.controls.iter().map(|c| c.to_string()).collect();
+                (m.rule.to_string(), m.help.to_string(), controls)
+            })
+            .collect();
+        let expected = |i: usize, help: &str| {
+            let controls = (0..i).map(|c| format!("C{i}.{c}")).collect();
+            (format!("t.r{i}"), help.to_string(), controls)
+        };
+        assert_eq!(
+            seen,
+            [
+                expected(2, "on production"),
+                expected(1, ""),
+                expected(3, "run rm"),
+                expected(4, "constant help"),
+                expected(0, "sql help"),
+                expected(1, ""),
+                expected(3, "run ls"),
+                expected(4, "constant help"),
+            ]
+        );
+        assert!(
+            std::sync::Arc::ptr_eq(&decision.matches[3].help, &decision.matches[7].help),
+            "constant help is shared"
+        );
+        let json = serde_json::to_value(&decision.matches[1]).unwrap();
+        assert_eq!(json.get("help"), None);
+        assert_eq!(json["rule"], "t.r1");
+        assert_eq!(json["controls"], serde_json::json!(["C1.0"]));
+        let json = serde_json::to_value(&decision.matches[0]).unwrap();
+        assert_eq!(json["help"], "on production");
+        assert_eq!(json["controls"], serde_json::json!(["C2.0", "C2.1"]));
+        let back: Match = serde_json::from_value(json).unwrap();
+        assert_eq!(back, decision.matches[0]);
     }
 
     /// A policy with every shape the prefilter reduces (and some it cannot), for comparing

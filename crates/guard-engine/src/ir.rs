@@ -823,6 +823,8 @@ pub(crate) struct Plan {
     pub(crate) needle_at: Vec<u32>,
     /// The subject and the set's needles of those quantifiers.
     pub(crate) needle_sets: Vec<(ExprId, NeedleSet)>,
+    /// Per rule, the text its matches share ([`crate::eval::RuleText`]).
+    pub(crate) texts: Vec<crate::eval::RuleText>,
 }
 
 /// A validated, ready-to-evaluate policy. See the module docs for its invariants.
@@ -1078,6 +1080,7 @@ impl Policy {
                 plans,
                 discriminators,
                 prefilter: Prefilter::new(&self.data),
+                texts: crate::eval::rule_texts(self),
             }
         })
     }

@@ -124,7 +124,7 @@ fn audit_matches_are_recorded_but_do_not_decide() {
     assert_eq!(d.decision, DecisionKind::Warn);
     assert_eq!(d.matches.len(), 2);
     assert_eq!(
-        (d.matches[0].rule.as_str(), d.matches[0].mode),
+        (&*d.matches[0].rule, d.matches[0].mode),
         ("t.audit", Mode::Audit)
     );
     assert_eq!(d.matches[0].effect, Effect::Deny);
@@ -179,11 +179,7 @@ fn every_action_is_checked_and_matches_come_in_action_then_rule_order() {
         sql(StatementKind::Drop, &["b"], [11, 20]),
     ];
     let d = evaluate(&policy, &request("", "0123456789012345678901"), &actions);
-    let got: Vec<(&str, [u32; 2])> = d
-        .matches
-        .iter()
-        .map(|m| (m.rule.as_str(), m.span))
-        .collect();
+    let got: Vec<(&str, [u32; 2])> = d.matches.iter().map(|m| (&*m.rule, m.span)).collect();
     assert_eq!(
         got,
         [
@@ -616,10 +612,10 @@ fn messages_interpolate_typed_values() {
         m.message,
         "drop of public.users, billing.invoices is blocked on production (1 action, where=false, envs prod-eu, production, kinds sql)"
     );
-    assert_eq!(m.help, "ship this change as a migration on production");
-    assert_eq!(m.controls, ["SOC2 CC8.1", "ISO 27001 A.8.32"]);
+    assert_eq!(&*m.help, "ship this change as a migration on production");
+    assert_eq!(*m.controls, ["SOC2 CC8.1", "ISO 27001 A.8.32"]);
     assert_eq!(m.span, [0, 16]);
-    assert_eq!(m.rule, "sql.destructive.no_schema_drop");
+    assert_eq!(&*m.rule, "sql.destructive.no_schema_drop");
 }
 
 #[test]

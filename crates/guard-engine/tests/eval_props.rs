@@ -35,7 +35,7 @@ proptest! {
         prop_assert_eq!(first.decision, DecisionKind::from(strongest));
 
         for rule in policy.rules() {
-            let matched = first.matches.iter().filter(|m| m.rule == rule.id).count();
+            let matched = first.matches.iter().filter(|m| *m.rule == *rule.id).count();
             let eligible = match rule.on {
                 Some(kind) => actions.iter().filter(|a| a.kind() == kind).count(),
                 None => 1,
@@ -44,7 +44,7 @@ proptest! {
         }
         let kinds: Vec<ActionKind> = actions.iter().map(Action::kind).collect();
         for m in &first.matches {
-            let rule = policy.rules().iter().find(|r| r.id == m.rule).unwrap();
+            let rule = policy.rules().iter().find(|r| *r.id == *m.rule).unwrap();
             if let Some(kind) = rule.on {
                 prop_assert!(kinds.contains(&kind));
             }
@@ -85,7 +85,7 @@ fn the_standard_like_policy_matches_what_it_should() {
     rm.span = [0, 11];
     let d = evaluate(&policy, &request("production", "rm -rf /etc"), &[rm]);
     assert_eq!(d.decision, DecisionKind::Deny);
-    assert_eq!(d.matches[0].rule, "shell.fs.rm_rf_critical");
+    assert_eq!(&*d.matches[0].rule, "shell.fs.rm_rf_critical");
     assert_eq!(d.matches[0].message, "recursive delete of /etc");
     let mut agent = request("production", "SELECT * FROM billing.invoices");
     agent.actor.kind = ActorKind::Agent;

@@ -1,5 +1,7 @@
 //! The canonical decision record (DESIGN.md §5).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Str;
@@ -74,22 +76,29 @@ impl From<Effect> for DecisionKind {
 }
 
 /// One rule that matched one action.
+///
+/// The rule's id, controls and constant help are shared (`Arc`) with the policy, so recording a
+/// match copies no text but the rendered message; they serialise as plain strings and arrays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
     /// `module.rule`.
-    pub rule: String,
+    pub rule: Arc<str>,
     pub effect: Effect,
     pub mode: Mode,
     pub message: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub help: String,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub help: Arc<str>,
     #[serde(default)]
-    pub controls: Vec<String>,
+    pub controls: Arc<[Str]>,
     /// Span of the matched action in the command (`[start, end)`).
     pub span: [u32; 2],
     /// The matched action's `via` chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<Str>,
+}
+
+fn is_empty(text: &Arc<str>) -> bool {
+    text.is_empty()
 }
 
 /// Which bundle decided.

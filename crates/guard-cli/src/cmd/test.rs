@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Status {
     let matched: BTreeSet<&str> = outcomes
         .iter()
         .filter_map(|o| o.decision.as_ref().ok())
-        .flat_map(|d| d.matches.iter().map(|m| m.rule.as_str()))
+        .flat_map(|d| d.matches.iter().map(|m| &*m.rule))
         .collect();
     let uncovered: Vec<&guard_sema::program::Rule> = if args.coverage {
         program
@@ -231,7 +231,7 @@ pub fn passes(case: &TestCase, decision: &Decision) -> bool {
 }
 
 fn deciding(m: &Match, rule: &str, effect: Effect) -> bool {
-    m.rule == rule && m.mode == Mode::Enforce && m.effect == effect
+    &*m.rule == rule && m.mode == Mode::Enforce && m.effect == effect
 }
 
 fn decision_name(kind: DecisionKind) -> &'static str {
