@@ -344,9 +344,12 @@ impl<'de> Deserialize<'de> for Strings {
                 self,
                 mut seq: A,
             ) -> Result<Strings, A::Error> {
-                let mut bytes = Vec::new();
                 // The hint comes from the input: cap what it can reserve.
-                let mut spans = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+                let count = seq.size_hint().unwrap_or(0).min(1 << 16);
+                let mut spans = Vec::with_capacity(count);
+                // Sixteen bytes a string (the shipped library averages 15.5): growing the
+                // buffer from empty was a dozen reallocations, each copying what was read.
+                let mut bytes = Vec::with_capacity(count * 16);
                 while seq
                     .next_element_seed(Append(&mut bytes, &mut spans))?
                     .is_some()
@@ -559,10 +562,15 @@ pub enum Part {
     Expr(ExprId),
 }
 
+/// A template's parts: up to four inline (every help text and most messages of the shipped
+/// library: 212 of 262), so decoding a rule allocates nothing for them. Encoded as a sequence,
+/// exactly as a `Vec` is.
+pub type Parts = smallvec::SmallVec<[Part; 4]>;
+
 /// A message or help text, pre-split into literal text and expressions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Template {
-    pub parts: Vec<Part>,
+    pub parts: Parts,
 }
 
 impl Template {
@@ -1507,7 +1515,7 @@ impl PolicyBuilder {
 
     /// A template; adjacent text pieces are merged.
     pub fn template(&mut self, pieces: &[TemplatePiece<'_>]) -> Template {
-        let mut parts = Vec::new();
+        let mut parts = Parts::new();
         let mut text = String::new();
         for piece in pieces {
             match piece {
@@ -2188,6 +2196,30 @@ mod tests {
             assert_eq!(back.as_slice(), ids.as_slice());
         }
         assert!(std::mem::size_of::<Children>() <= std::mem::size_of::<Vec<ExprId>>());
+    }
+
+    /// Template parts (inline up to four) are encoded exactly as the `Vec`s they replaced,
+    /// and read back, on both sides of the inline limit.
+    #[test]
+    fn template_parts_encode_as_a_vec() {
+        for n in 0..9u32 {
+            let parts: Vec<Part> = (0..n)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        Part::Text(StrId(i * 200))
+                    } else {
+                        Part::Expr(ExprId(i))
+                    }
+                })
+                .collect();
+            let template = Template {
+                parts: parts.iter().cloned().collect(),
+            };
+            let bytes = postcard::to_stdvec(&template).unwrap();
+            assert_eq!(bytes, postcard::to_stdvec(&(&parts,)).unwrap(), "{n}");
+            let back: Template = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back.parts.as_slice(), parts.as_slice());
+        }
     }
 
     #[test]
