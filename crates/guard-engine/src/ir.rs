@@ -595,8 +595,8 @@ pub enum Part {
     Expr(ExprId),
 }
 
-/// A template's parts: up to four inline (every help text and most messages of the shipped
-/// library: 212 of 262), so decoding a rule allocates nothing for them. Encoded as a sequence,
+/// A template's parts: up to four inline (213 of the shipped library's 262 templates),
+/// so decoding a rule mostly allocates nothing for them. Encoded as a sequence,
 /// exactly as a `Vec` is.
 pub type Parts = smallvec::SmallVec<[Part; 4]>;
 
