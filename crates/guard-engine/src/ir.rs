@@ -701,54 +701,25 @@ pub(crate) enum SetLookup {
     Enum(EnumType, u128),
 }
 
-/// A constant string set for membership tests: the items' text and an open-addressing table
-/// (Fx hash, linear probing, at most half full), both in buffers shared by every string set of
-/// the policy ([`StrSetArena`]). Each slot holds the item's index and the high half of its
-/// hash, so a miss rarely touches the text. Two allocations for all of a policy's sets: one
-/// per set's text and one per set's table (530 for the shipped library) were the largest
-/// share of the decoder's allocations.
+/// A constant string set for membership tests: the items' text in one buffer and an
+/// open-addressing table (Fx hash, linear probing, at most half full). Each slot holds the
+/// item's index and the high half of its hash, so a miss rarely touches the text. Two
+/// allocations per set instead of one per item, which was a tenth of a bundle load.
 #[derive(Debug, Clone)]
 pub(crate) struct StrSet {
-    arena: std::sync::Arc<StrSetArena>,
-    /// Where the set's items start in the arena's text.
-    text_at: usize,
-    /// Where the set's `n` item ends (relative to `text_at`; item `i` starts where item
-    /// `i - 1` ends) start in the arena's index; its `table_len` slots follow them.
-    index_at: usize,
+    /// The items, concatenated.
+    text: Box<str>,
+    /// `n` item ends in `text` (item `i` starts where item `i - 1` ends), then the table: a
+    /// power of two of slots, each `hash >> 32 << 32 | index` or [`StrSet::EMPTY`].
+    index: Box<[u64]>,
     n: usize,
-    /// A power of two of slots, each `hash >> 32 << 32 | index` or [`StrSet::EMPTY`]; 0 for
-    /// an empty set.
-    table_len: usize,
 }
 
-/// The buffers every [`StrSet`] of one policy lives in (see there).
-#[derive(Debug, Default)]
-pub(crate) struct StrSetArena {
-    text: String,
-    index: Vec<u64>,
-}
+impl StrSet {
+    const EMPTY: u64 = u64::MAX;
 
-/// Where one set was put in a [`StrSetArena`] ([`StrSetArena::push`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StrSetSlot {
-    text_at: usize,
-    index_at: usize,
-    n: usize,
-    table_len: usize,
-}
-
-impl StrSetArena {
-    /// An arena with room for `sets` sets of `items` items and `bytes` bytes of text in all.
-    pub(crate) fn with_capacity(items: usize, bytes: usize) -> StrSetArena {
-        StrSetArena {
-            text: String::with_capacity(bytes),
-            // Item ends plus tables of at most four slots an item.
-            index: Vec::with_capacity(items * 5),
-        }
-    }
-
-    /// Adds the set of `items` (distinct; order is kept for item indices).
-    pub(crate) fn push(&mut self, items: &[&str]) -> StrSetSlot {
+    /// The set of `items` (distinct; order is kept for item indices).
+    fn new(items: &[&str]) -> StrSet {
         let n = items.len();
         let table_len = if n == 0 {
             0
@@ -756,55 +727,27 @@ impl StrSetArena {
             (2 * n).next_power_of_two()
         };
         let mask = table_len.wrapping_sub(1);
-        let text_at = self.text.len();
-        let index_at = self.index.len();
+        let mut text = String::with_capacity(items.iter().map(|s| s.len()).sum());
+        let mut index = Vec::with_capacity(n + table_len);
         for item in items {
-            self.text.push_str(item);
-            self.index.push((self.text.len() - text_at) as u64);
+            text.push_str(item);
+            index.push(text.len() as u64);
         }
-        self.index.resize(index_at + n + table_len, StrSet::EMPTY);
-        let table_at = index_at + n;
+        index.resize(n + table_len, StrSet::EMPTY);
         for (i, item) in items.iter().enumerate() {
             let hash = StrSet::hash(item);
             let mut at = hash as usize & mask;
-            while self
-                .index
-                .get(table_at + at)
-                .is_some_and(|k| *k != StrSet::EMPTY)
-            {
+            while index.get(n + at).is_some_and(|k| *k != StrSet::EMPTY) {
                 at = (at + 1) & mask;
             }
-            if let Some(slot) = self.index.get_mut(table_at + at) {
+            if let Some(slot) = index.get_mut(n + at) {
                 *slot = (hash & !0xffff_ffff) | u64::from(len_u32(i));
             }
         }
-        StrSetSlot {
-            text_at,
-            index_at,
-            n,
-            table_len,
-        }
-    }
-}
-
-impl StrSet {
-    const EMPTY: u64 = u64::MAX;
-
-    /// The set of `items` (distinct; order is kept for item indices), in an arena of its own.
-    fn new(items: &[&str]) -> StrSet {
-        let mut arena = StrSetArena::with_capacity(items.len(), 0);
-        let slot = arena.push(items);
-        StrSet::at(&std::sync::Arc::new(arena), slot)
-    }
-
-    /// The set put at `slot` of `arena`.
-    pub(crate) fn at(arena: &std::sync::Arc<StrSetArena>, slot: StrSetSlot) -> StrSet {
         StrSet {
-            arena: std::sync::Arc::clone(arena),
-            text_at: slot.text_at,
-            index_at: slot.index_at,
-            n: slot.n,
-            table_len: slot.table_len,
+            text: text.into_boxed_str(),
+            index: index.into_boxed_slice(),
+            n,
         }
     }
 
@@ -816,18 +759,12 @@ impl StrSet {
     }
 
     fn item(&self, i: usize) -> Option<&str> {
-        let ends = self
-            .arena
-            .index
-            .get(self.index_at..self.index_at + self.n)?;
         let start = match i.checked_sub(1) {
-            Some(p) => *ends.get(p)? as usize,
+            Some(p) => *self.index.get(p)? as usize,
             None => 0,
         };
-        let end = *ends.get(i)? as usize;
-        self.arena
-            .text
-            .get(self.text_at + start..self.text_at + end)
+        let end = *self.index.get(..self.n)?.get(i)? as usize;
+        self.text.get(start..end)
     }
 
     #[inline]
@@ -835,18 +772,10 @@ impl StrSet {
         self.position(text).is_some()
     }
 
-    /// The index of item `text` (its place in the items the set was built from).
+    /// The index of item `text` (its place in the items [`Self::new`] was given).
     #[inline]
     pub(crate) fn position(&self, text: &str) -> Option<usize> {
-        if self.table_len == 0 {
-            return None;
-        }
-        let table_at = self.index_at + self.n;
-        let slots = self
-            .arena
-            .index
-            .get(table_at..table_at + self.table_len)
-            .unwrap_or(&[]);
+        let slots = self.index.get(self.n..).unwrap_or(&[]);
         if slots.is_empty() {
             return None;
         }
@@ -973,22 +902,7 @@ impl Policy {
             })
         };
 
-        // Every string set in one arena: first where each is in it, then the sets.
-        enum Pending {
-            Str(StrSetSlot),
-            Ready(SetLookup),
-        }
-        let mut pending = Vec::with_capacity(data.sets.len());
-        let (mut items_in_all, mut bytes_in_all) = (0, 0);
-        for set in &data.sets {
-            if let SetData::Str(items) = set {
-                items_in_all += items.len();
-                for id in items {
-                    bytes_in_all += data.strings.get(id.index()).map_or(0, str::len);
-                }
-            }
-        }
-        let mut arena = StrSetArena::with_capacity(items_in_all, bytes_in_all);
+        let mut lookups = Vec::with_capacity(data.sets.len());
         // One buffer for every string set's texts.
         let mut texts: Vec<&str> = Vec::new();
         for (i, set) in data.sets.iter().enumerate() {
@@ -1004,8 +918,7 @@ impl Policy {
                         }
                         texts.push(text);
                     }
-                    pending.push(Pending::Str(arena.push(&texts)));
-                    continue;
+                    SetLookup::Str(StrSet::new(&texts))
                 }
                 SetData::Int(items) => {
                     if !items.windows(2).all(|w| w.first() < w.get(1)) {
@@ -1033,16 +946,8 @@ impl Policy {
                     SetLookup::Enum(*ty, mask)
                 }
             };
-            pending.push(Pending::Ready(lookup));
+            lookups.push(lookup);
         }
-        let arena = std::sync::Arc::new(arena);
-        let lookups: Vec<SetLookup> = pending
-            .into_iter()
-            .map(|p| match p {
-                Pending::Str(slot) => SetLookup::Str(StrSet::at(&arena, slot)),
-                Pending::Ready(lookup) => lookup,
-            })
-            .collect();
 
         let matchers = match compiled {
             Some(compiled) if compiled.len() == data.patterns.len() => compiled
@@ -2601,39 +2506,23 @@ mod tests {
                 _ => format!("{i}"),
             })
             .collect();
-        // Each set on its own, and all of them (from different stretches of `words`) in one
-        // shared arena, as `Policy::new` builds them.
-        let mut arena = StrSetArena::with_capacity(0, 0);
-        let mut all = Vec::new();
-        for (k, n) in [0, 1, 2, 3, 7, 8, 9, 64, 200, 0, 5].into_iter().enumerate() {
-            let mut items: Vec<&str> = words
-                .iter()
-                .skip(k * 7)
-                .take(n)
-                .map(String::as_str)
-                .collect();
+        for n in [0, 1, 2, 3, 7, 8, 9, 64, 200] {
+            let mut items: Vec<&str> = words.iter().take(n).map(String::as_str).collect();
             items.sort_unstable();
             items.dedup();
-            let slot = arena.push(&items);
-            all.push((items, slot));
-        }
-        let arena = std::sync::Arc::new(arena);
-        for (items, slot) in &all {
-            let n = items.len();
+            let set = StrSet::new(&items);
             let reference: std::collections::HashSet<&str> = items.iter().copied().collect();
-            for set in [StrSet::new(items), StrSet::at(&arena, *slot)] {
-                for probe in words.iter().map(String::as_str).chain(["", "w", "zz", "x"]) {
-                    assert_eq!(
-                        set.contains(probe),
-                        reference.contains(probe),
-                        "{n}: {probe:?}"
-                    );
-                    assert_eq!(
-                        set.position(probe),
-                        items.iter().position(|i| *i == probe),
-                        "{n}: {probe:?}"
-                    );
-                }
+            for probe in words.iter().map(String::as_str).chain(["", "w", "zz", "x"]) {
+                assert_eq!(
+                    set.contains(probe),
+                    reference.contains(probe),
+                    "{n}: {probe:?}"
+                );
+                assert_eq!(
+                    set.position(probe),
+                    items.iter().position(|i| *i == probe),
+                    "{n}: {probe:?}"
+                );
             }
         }
         // Items in any order (as discriminators give them): indices are the given order's.
