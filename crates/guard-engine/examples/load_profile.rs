@@ -73,6 +73,24 @@ fn main() {
             }
         }
         println!("child list lengths 0..=8+: {lengths:?}");
+        // How many parts messages and help texts have: 0, 1, …, 8 and more.
+        let mut parts = [0usize; 9];
+        for t in d.rules.iter().flat_map(|r| [&r.message, &r.help]) {
+            if let Some(count) = parts.get_mut(t.parts.len().min(8)) {
+                *count += 1;
+            }
+        }
+        println!("template part counts 0..=8+: {parts:?}");
+        // How many items string sets have: 0, 1, …, 8 and more.
+        let mut items = [0usize; 9];
+        for s in &d.sets {
+            if let guard_engine::ir::SetData::Str(v) = s
+                && let Some(count) = items.get_mut(v.len().min(8))
+            {
+                *count += 1;
+            }
+        }
+        println!("string set sizes 0..=8+: {items:?}");
         let set_items: usize = d
             .sets
             .iter()
