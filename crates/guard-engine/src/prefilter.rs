@@ -28,7 +28,9 @@
 //! rules whose first group holds plus the rules whose first group has on-demand tests
 //! (patterns, request-level fields, and substring tests in a rule's later groups, which would
 //! otherwise make every action scan every byte of its values for needles that rarely decide);
-//! those run at most once per action (once per request for request-level fields). A rule with an unsatisfied
+//! those run at most once per action (once per request for request-level fields), but a
+//! group's substring tests on one action field run together, in one pass over each value
+//! ([`ContainsTests`]), and so do its folded tests ([`FoldTests`]). A rule with an unsatisfied
 //! group is skipped; any other rule is evaluated as usual, so the prefilter can only save
 //! work, never change a result: soundness needs only "conjunct true ⇒ some atom of its group
 //! true", which each case above preserves (an atom may hold when the conjunct does not; never
@@ -434,9 +436,56 @@ struct Group {
     /// Its [`Test::Folded`] atoms, by the field they read, each field's decided together
     /// (tried before `tests`: they run no regex).
     folded: Box<[(Field, FoldTests)]>,
+    /// Its substring tests on action fields (a later group's: not decided for every action,
+    /// see [`Prefilter::new`]), by the field they read, each field's decided in one pass over
+    /// each value (tried before `tests`: they run no regex).
+    contains: Box<[(Field, ContainsTests)]>,
     /// On-demand test ids, by the field they read (a field with no value skips all of its
     /// tests).
     tests: Box<[(Field, Box<[u32]>)]>,
+}
+
+/// The on-demand substring tests of one group on one field: whether a value contains one of
+/// the needles, found in one pass over the value (the needles keyed by their first byte)
+/// instead of one scan of the value per needle. Agrees with testing each needle:
+/// `contains_tests_agree_with_each_needle`.
+#[derive(Debug, Clone, Default)]
+struct ContainsTests {
+    /// A needle is empty: every value contains it.
+    always: bool,
+    needles: ByteIndex,
+}
+
+impl ContainsTests {
+    fn new<'s>(needles: impl IntoIterator<Item = &'s str>) -> ContainsTests {
+        let mut always = false;
+        let mut keyed = Vec::new();
+        for needle in needles {
+            match needle.as_bytes().first() {
+                Some(first) => keyed.push((*first, Box::from(needle.as_bytes()), 0)),
+                None => always = true,
+            }
+        }
+        ContainsTests {
+            always,
+            needles: ByteIndex::new(keyed),
+        }
+    }
+
+    /// Whether `value` contains one of the needles.
+    fn any(&self, value: &str) -> bool {
+        if self.always {
+            return true;
+        }
+        let v = value.as_bytes();
+        v.iter().enumerate().any(|(i, b)| {
+            let candidates = self.needles.get(*b);
+            !candidates.is_empty() && {
+                let rest = v.get(i..).unwrap_or(&[]);
+                candidates.iter().any(|(n, _)| starts_with(rest, n))
+            }
+        })
+    }
 }
 
 /// The [`Test::Folded`] atoms of one group on one field: whether a value passes one of them
@@ -689,6 +738,7 @@ impl Prefilter {
         for (g, (kind, atoms)) in first.into_iter().chain(others).enumerate() {
             let mut by_field: Vec<(Field, Vec<u32>)> = Vec::new();
             let mut folded: Vec<(Field, Shape, &str, bool)> = Vec::new();
+            let mut contains: Vec<(Field, &str)> = Vec::new();
             if let Some(b) = building.get_mut(kind) {
                 for atom in atoms.iter().copied() {
                     match atom {
@@ -732,6 +782,13 @@ impl Prefilter {
                                 set_group(bits, g);
                             }
                         }
+                        // A later group's substring test on an action field: with the
+                        // group's others on the same field, in one pass per value.
+                        Atom::Test(f, Test::Contains(needle))
+                            if eager(&Atom::Test(f, Test::Contains(needle))) =>
+                        {
+                            contains.push((f, needle));
+                        }
                         Atom::Test(f, t) => {
                             let id = *test_ids.entry((f, t)).or_insert_with(|| {
                                 let action_level = !matches!(f.def().scope, Scope::Everywhere);
@@ -757,8 +814,17 @@ impl Prefilter {
                     )
                 })
                 .collect();
+            contains.sort_unstable_by_key(|(f, _)| *f);
+            let contains = contains
+                .chunk_by(|a, b| a.0 == b.0)
+                .map(|chunk| {
+                    let f = chunk.first().map_or(Field::ExecProgram, |c| c.0);
+                    (f, ContainsTests::new(chunk.iter().map(|(_, n)| *n)))
+                })
+                .collect();
             groups.push(Group {
                 folded,
+                contains,
                 tests: by_field
                     .into_iter()
                     .map(|(f, ids)| (f, ids.into()))
@@ -936,10 +1002,21 @@ impl Prefilter {
         }
     }
 
-    /// Whether `test` is among the tests run on demand (on any field).
+    /// Whether `test` is among the tests run on demand (on any field; a substring test on an
+    /// action field is among its group's [`ContainsTests`]).
     #[cfg(test)]
     pub(crate) fn tests_on_demand(&self, test: &Test) -> bool {
-        self.tests.contains(test)
+        let in_group = |needle: &str| {
+            self.groups.iter().any(|g| {
+                g.contains.iter().any(|(_, c)| {
+                    c.needles
+                        .needles
+                        .iter()
+                        .any(|(n, _)| &n[..] == needle.as_bytes())
+                })
+            })
+        };
+        self.tests.contains(test) || matches!(test, Test::Contains(n) if in_group(n))
     }
 
     /// Decides the cheap atoms of the action in `cx` (of kind `kind`), forgets the previous
@@ -1075,6 +1152,16 @@ impl Prefilter {
             let passed = match field.get(cx) {
                 Value::Str(s) => tests.any(s),
                 Value::StrList(l) => l.iter().any(|s| tests.any(s)),
+                _ => false,
+            };
+            if passed {
+                return true;
+            }
+        }
+        for (field, needles) in group.contains.iter() {
+            let passed = match field.get(cx) {
+                Value::Str(s) => needles.any(s),
+                Value::StrList(l) => l.iter().any(|s| needles.any(s)),
                 _ => false,
             };
             if passed {
@@ -1959,6 +2046,18 @@ mod tests {
     }
 
     proptest! {
+        /// [`super::ContainsTests`] (one pass, needles indexed by first byte) agrees with
+        /// testing each needle.
+        #[test]
+        fn contains_tests_agree_with_each_needle(
+            x in "[ab/.\u{e9}]{0,10}",
+            needles in prop::collection::vec("[ab/.\u{e9}]{0,3}", 1..6),
+        ) {
+            let set = super::ContainsTests::new(needles.iter().map(String::as_str));
+            let each = needles.iter().any(|n| x.contains(n.as_str()));
+            prop_assert_eq!(set.any(&x), each, "{:?}", needles);
+        }
+
         #[test]
         fn contains_agrees_with_str_contains(h in "[a/b\u{e9}]{0,12}", n in "[a/b\u{e9}]{0,4}") {
             prop_assert_eq!(super::contains(&h, &n), h.contains(n.as_str()));
