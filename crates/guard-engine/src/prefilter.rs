@@ -304,6 +304,9 @@ struct ByteIndex {
     /// when the index is empty).
     starts: Box<[u32]>,
     needles: Box<[(Box<[u8]>, u32)]>,
+    /// A bit per byte value that keys a needle: most bytes of most values key none, and this
+    /// rules them out before any lookup in `starts`.
+    keys: [u64; 4],
 }
 
 impl ByteIndex {
@@ -324,15 +327,29 @@ impl ByteIndex {
                 *s += before;
             }
         }
+        let mut keys = [0u64; 4];
+        for (key, ..) in &needles {
+            if let Some(w) = keys.get_mut(usize::from(*key) / 64) {
+                *w |= 1u64 << (key % 64);
+            }
+        }
         ByteIndex {
             starts: starts.into(),
             needles: needles.into_iter().map(|(_, n, at)| (n, at)).collect(),
+            keys,
         }
     }
 
     #[inline]
     fn get(&self, byte: u8) -> &[(Box<[u8]>, u32)] {
         let b = usize::from(byte);
+        if self
+            .keys
+            .get(b / 64)
+            .is_none_or(|w| (w >> (b % 64)) & 1 == 0)
+        {
+            return &[];
+        }
         match (self.starts.get(b), self.starts.get(b + 1)) {
             (Some(start), Some(end)) => self
                 .needles
