@@ -1165,25 +1165,22 @@ impl Prefilter {
         let Some(group) = self.groups.get(g) else {
             return true;
         };
-        for (field, tests) in group.folded.iter() {
-            let passed = match field.get(cx) {
-                Value::Str(s) => tests.any(s),
-                Value::StrList(l) => l.iter().any(|s| tests.any(s)),
-                _ => false,
-            };
-            if passed {
-                return true;
-            }
-        }
-        for (field, needles) in group.contains.iter() {
-            let passed = match field.get(cx) {
-                Value::Str(s) => needles.any(s),
-                Value::StrList(l) => l.iter().any(|s| needles.any(s)),
-                _ => false,
-            };
-            if passed {
-                return true;
-            }
+        // Whether a string value of `field`, or one of its list's, passes `test`.
+        let any_value = |field: &Field, test: &dyn Fn(&str) -> bool| match field.get(cx) {
+            Value::Str(s) => test(s),
+            Value::StrList(l) => l.iter().any(|s| test(s)),
+            _ => false,
+        };
+        if group
+            .folded
+            .iter()
+            .any(|(f, t)| any_value(f, &|s| t.any(s)))
+            || group
+                .contains
+                .iter()
+                .any(|(f, n)| any_value(f, &|s| n.any(s)))
+        {
+            return true;
         }
         for (field, ids) in group.tests.iter() {
             let value = field.get(cx);
