@@ -30,7 +30,7 @@
 //! otherwise make every action scan every byte of its values for needles that rarely decide);
 //! those run at most once per action (once per request for request-level fields), but a
 //! group's substring tests on one action field run together, in one pass over each value
-//! ([`ContainsTests`]), and so do its folded tests ([`FoldTests`]). A rule with an unsatisfied
+//! (a [`NeedleSet`]), and so do its folded tests ([`FoldTests`]). A rule with an unsatisfied
 //! group is skipped; any other rule is evaluated as usual, so the prefilter can only save
 //! work, never change a result: soundness needs only "conjunct true ⇒ some atom of its group
 //! true", which each case above preserves (an atom may hold when the conjunct does not; never
@@ -456,53 +456,10 @@ struct Group {
     /// Its substring tests on action fields (a later group's: not decided for every action,
     /// see [`Prefilter::new`]), by the field they read, each field's decided in one pass over
     /// each value (tried before `tests`: they run no regex).
-    contains: Box<[(Field, ContainsTests)]>,
+    contains: Box<[(Field, NeedleSet)]>,
     /// On-demand test ids, by the field they read (a field with no value skips all of its
     /// tests).
     tests: Box<[(Field, Box<[u32]>)]>,
-}
-
-/// The on-demand substring tests of one group on one field: whether a value contains one of
-/// the needles, found in one pass over the value (the needles keyed by their first byte)
-/// instead of one scan of the value per needle. Agrees with testing each needle:
-/// `contains_tests_agree_with_each_needle`.
-#[derive(Debug, Clone, Default)]
-struct ContainsTests {
-    /// A needle is empty: every value contains it.
-    always: bool,
-    needles: ByteIndex,
-}
-
-impl ContainsTests {
-    fn new<'s>(needles: impl IntoIterator<Item = &'s str>) -> ContainsTests {
-        let mut always = false;
-        let mut keyed = Vec::new();
-        for needle in needles {
-            match needle.as_bytes().first() {
-                Some(first) => keyed.push((*first, Box::from(needle.as_bytes()), 0)),
-                None => always = true,
-            }
-        }
-        ContainsTests {
-            always,
-            needles: ByteIndex::new(keyed),
-        }
-    }
-
-    /// Whether `value` contains one of the needles.
-    fn any(&self, value: &str) -> bool {
-        if self.always {
-            return true;
-        }
-        let v = value.as_bytes();
-        v.iter().enumerate().any(|(i, b)| {
-            let candidates = self.needles.get(*b);
-            !candidates.is_empty() && {
-                let rest = v.get(i..).unwrap_or(&[]);
-                candidates.iter().any(|(n, _)| starts_with(rest, n))
-            }
-        })
-    }
 }
 
 /// The [`Test::Folded`] atoms of one group on one field: whether a value passes one of them
@@ -836,7 +793,7 @@ impl Prefilter {
                 .chunk_by(|a, b| a.0 == b.0)
                 .map(|chunk| {
                     let f = chunk.first().map_or(Field::ExecProgram, |c| c.0);
-                    (f, ContainsTests::new(chunk.iter().map(|(_, n)| *n)))
+                    (f, NeedleSet::containing(chunk.iter().map(|(_, n)| *n)))
                 })
                 .collect();
             groups.push(Group {
@@ -1020,13 +977,13 @@ impl Prefilter {
     }
 
     /// Whether `test` is among the tests run on demand (on any field; a substring test on an
-    /// action field is among its group's [`ContainsTests`]).
+    /// action field is among its group's [`NeedleSet`]s).
     #[cfg(test)]
     pub(crate) fn tests_on_demand(&self, test: &Test) -> bool {
         let in_group = |needle: &str| {
             self.groups.iter().any(|g| {
                 g.contains.iter().any(|(_, c)| {
-                    c.needles
+                    c.index
                         .needles
                         .iter()
                         .any(|(n, _)| &n[..] == needle.as_bytes())
@@ -1178,7 +1135,7 @@ impl Prefilter {
             || group
                 .contains
                 .iter()
-                .any(|(f, n)| any_value(f, &|s| n.any(s)))
+                .any(|(f, n)| any_value(f, &|s| n.any_inside(s)))
         {
             return true;
         }
@@ -1276,6 +1233,19 @@ impl NeedleSet {
             Builtin::EndsWith => true,
             _ => return None,
         };
+        Some(NeedleSet::keyed(builtin, by_last, needles))
+    }
+
+    /// `contains(x, d)` for any needle `d`.
+    pub(crate) fn containing<'s>(needles: impl IntoIterator<Item = &'s str>) -> NeedleSet {
+        NeedleSet::keyed(Builtin::Contains, false, needles)
+    }
+
+    fn keyed<'s>(
+        builtin: Builtin,
+        by_last: bool,
+        needles: impl IntoIterator<Item = &'s str>,
+    ) -> NeedleSet {
         let mut empty = false;
         let mut keyed = Vec::new();
         for needle in needles {
@@ -1285,11 +1255,11 @@ impl NeedleSet {
                 None => empty = true,
             }
         }
-        Some(NeedleSet {
+        NeedleSet {
             builtin,
             empty,
             index: ByteIndex::new(keyed),
-        })
+        }
     }
 
     /// Whether `x` starts with (ends with, contains) one of the needles.
@@ -1306,14 +1276,25 @@ impl NeedleSet {
             Builtin::EndsWith => x
                 .last()
                 .is_some_and(|b| self.index.get(*b).iter().any(|(n, _)| x.ends_with(n))),
-            _ => x.iter().enumerate().any(|(i, b)| {
-                let candidates = self.index.get(*b);
-                !candidates.is_empty() && {
-                    let rest = x.get(i..).unwrap_or(&[]);
-                    candidates.iter().any(|(n, _)| starts_with(rest, n))
-                }
-            }),
+            _ => self.inside(x),
         }
+    }
+
+    /// Whether `x` contains one of the needles, for a set built by [`Self::containing`].
+    #[inline]
+    pub(crate) fn any_inside(&self, x: &str) -> bool {
+        self.empty || self.inside(x.as_bytes())
+    }
+
+    #[inline]
+    fn inside(&self, x: &[u8]) -> bool {
+        x.iter().enumerate().any(|(i, b)| {
+            let candidates = self.index.get(*b);
+            !candidates.is_empty() && {
+                let rest = x.get(i..).unwrap_or(&[]);
+                candidates.iter().any(|(n, _)| starts_with(rest, n))
+            }
+        })
     }
 }
 
@@ -2060,18 +2041,6 @@ mod tests {
     }
 
     proptest! {
-        /// [`super::ContainsTests`] (one pass, needles indexed by first byte) agrees with
-        /// testing each needle.
-        #[test]
-        fn contains_tests_agree_with_each_needle(
-            x in "[ab/.\u{e9}]{0,10}",
-            needles in prop::collection::vec("[ab/.\u{e9}]{0,3}", 1..6),
-        ) {
-            let set = super::ContainsTests::new(needles.iter().map(String::as_str));
-            let each = needles.iter().any(|n| x.contains(n.as_str()));
-            prop_assert_eq!(set.any(&x), each, "{:?}", needles);
-        }
-
         #[test]
         fn contains_agrees_with_str_contains(h in "[a/b\u{e9}]{0,12}", n in "[a/b\u{e9}]{0,4}") {
             prop_assert_eq!(super::contains(&h, &n), h.contains(n.as_str()));
@@ -2110,6 +2079,8 @@ mod tests {
                 });
                 prop_assert_eq!(set.any(&x), scan, "{:?}", builtin);
             }
+            let inside = super::NeedleSet::containing(needles.iter().map(String::as_str));
+            prop_assert_eq!(inside.any_inside(&x), needles.iter().any(|n| x.contains(n.as_str())));
         }
     }
 }
