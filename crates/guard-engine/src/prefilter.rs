@@ -42,11 +42,17 @@ use guard_model::{ActionKind, Builtin, Field};
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::ir::{
     CmpOp, ExprId, GlobShape, MAX_LOCALS, Node, Pattern, PatternId, Policy, PolicyData, Quantifier,
     SetData, simple_glob_parts,
 };
+
+mod reduced;
+pub(crate) use reduced::{Reduced, reduce};
+#[cfg(test)]
+pub(crate) use reduced::{StoredAtom, Text};
 
 /// More atoms than this in one necessary condition: give up on it (the rule is always
 /// evaluated), which bounds the index's size.
@@ -76,7 +82,7 @@ pub(crate) enum Test<S = Box<str>> {
 }
 
 /// Where a [`Test::Folded`] needle must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum Shape {
     /// The whole value.
     Eq,
@@ -632,6 +638,12 @@ impl Prefilter {
     /// Builds the index. `data` must be validated (ids in range, children before parents).
     pub(crate) fn new(data: &PolicyData) -> Prefilter {
         Prefilter::build(data, reduce_groups(data))
+    }
+
+    /// Builds the index from a stored reduction of `data` (see [`Reduced`]), which must be
+    /// validated against it ([`Reduced::validate`]).
+    pub(crate) fn from_reduced(data: &PolicyData, reduced: &Reduced) -> Prefilter {
+        Prefilter::build(data, reduced.groups(data))
     }
 
     /// Builds the index from each rule's groups as [`reduce_groups`] gives them (one entry
