@@ -6,14 +6,14 @@
 //! itself. A wrong one can make the prefilter skip a rule that would have matched, so it can
 //! only come from a different engine version (the format version says which reduction the
 //! bundle carries) or from whoever signed the bundle, who could as well have written an `allow`
-//! rule. [`crate::bundle::decode`] checks that every id is in range, every field is one a rule
-//! on its action kind may read and every bound holds ([`Reduced::validate`]);
+//! rule. [`crate::bundle::decode`] checks that every id is in range and every bound holds
+//! ([`Reduced::validate`]);
 //! [`crate::bundle::LoadedBundle::check_fully`], which the tools that vouch for a bundle
 //! (`guard build`, `verify`, `inspect`) call, recomputes the reduction and refuses a bundle whose
 //! stored one differs.
 
 use guard_model::Field;
-use guard_model::schema::{EnumType, Scope};
+use guard_model::schema::EnumType;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -51,21 +51,6 @@ pub(crate) enum StoredAtom {
         needle: Text,
         trim: bool,
     },
-}
-
-impl StoredAtom {
-    fn field(&self) -> Field {
-        match self {
-            StoredAtom::Exact(f, _)
-            | StoredAtom::Present(f)
-            | StoredAtom::Enum(f, ..)
-            | StoredAtom::Prefix(f, _)
-            | StoredAtom::Suffix(f, _)
-            | StoredAtom::Contains(f, _)
-            | StoredAtom::Pattern(f, _)
-            | StoredAtom::Folded { field: f, .. } => *f,
-        }
-    }
 }
 
 /// Per rule, its groups (each a list of atoms one of which holds whenever the rule's
@@ -129,9 +114,10 @@ impl Reduced {
     /// Checks the reduction against the policy it was stored with: a count of groups per
     /// rule (none for a rule on requests), at most [`MAX_GROUPS`] groups of at most
     /// [`MAX_ATOMS`] atoms, the counts adding up, every string and pattern id in range, every
-    /// enum mask within its type's variants, every field one that a rule on the rule's action
-    /// kind may read. It does not check that this is the reduction of the policy
-    /// ([`reduce`] does, in `check_fully`).
+    /// enum mask within its type's variants (fields are known: they are read by name). Not
+    /// that every field is one a rule on the rule's action kind may read: the IR does not
+    /// require it of a rule's condition, so its reduction need not either. It does not check
+    /// that this is the reduction of the policy ([`reduce`] does, in `check_fully`).
     pub(crate) fn validate(&self, data: &PolicyData) -> Result<(), String> {
         if self.groups.len() != data.rules.len() {
             return Err(format!(
@@ -145,11 +131,9 @@ impl Reduced {
         for (rule, count) in data.rules.iter().zip(&self.groups) {
             let count = usize::from(*count);
             let bad = |what: &str| format!("the prefilter reduction of rule `{}` {what}", rule.id);
-            let kind = match rule.on {
-                Some(kind) => kind,
-                None if count == 0 => continue,
-                None => return Err(bad("has groups, but the rule is on requests")),
-            };
+            if rule.on.is_none() && count > 0 {
+                return Err(bad("has groups, but the rule is on requests"));
+            }
             if count > MAX_GROUPS {
                 return Err(bad("has too many groups"));
             }
@@ -160,18 +144,6 @@ impl Reduced {
                 }
                 for _ in 0..size {
                     let atom = atoms.next().ok_or_else(|| bad("lacks an atom"))?;
-                    let field = atom.field();
-                    let readable = match field.def().scope {
-                        Scope::Everywhere | Scope::AnyAction => true,
-                        Scope::Kind(k) => k == kind,
-                    };
-                    if !readable {
-                        return Err(bad(&format!(
-                            "reads `{}`, which a rule on `{}` cannot",
-                            field.def().path,
-                            kind.name()
-                        )));
-                    }
                     let text_ok = |t: &Text| match t {
                         Text::Str(id) => id.index() < data.strings.len(),
                         Text::Inline(_) => true,
