@@ -866,6 +866,13 @@ mod tests {
         cases.push(("pattern id", r));
         let mut r = right.clone();
         for a in &mut r.atoms {
+            if let StoredAtom::Present(f) = a {
+                *f = u16::try_from(r.fields.len()).unwrap();
+            }
+        }
+        cases.push(("field index", r));
+        let mut r = right.clone();
+        for a in &mut r.atoms {
             if let StoredAtom::Enum(_, _, mask) = a {
                 *mask |= 1 << 120;
             }
@@ -879,7 +886,7 @@ mod tests {
         r.sizes.push(0);
         cases.push(("groups on a request rule", r));
         let mut r = right.clone();
-        r.atoms.push(StoredAtom::Present(Field::ExecElevated));
+        r.atoms.push(StoredAtom::Present(0));
         cases.push(("an atom too many", r));
         let mut r = right.clone();
         r.atoms.pop();
@@ -891,8 +898,7 @@ mod tests {
         let mut r = right.clone();
         r.groups[3] = 1;
         r.sizes.push(257);
-        r.atoms
-            .extend((0..257).map(|_| StoredAtom::Present(Field::ExecElevated)));
+        r.atoms.extend((0..257).map(|_| StoredAtom::Present(0)));
         cases.push(("too many atoms", r));
         for (what, altered) in cases {
             let err = sealed(&altered)

@@ -30,23 +30,27 @@ pub(crate) enum Text {
     Inline(Box<str>),
 }
 
-/// A stored [`Atom`] (see there): fields and enum types by name, as the IR stores them.
+/// A field of [`Reduced::fields`], by its name as the IR stores fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FieldName(#[serde(with = "names::serde_field")] pub(crate) Field);
+
+/// A stored [`Atom`] (see there): a field as its index in [`Reduced::fields`] (names once,
+/// not once per atom: per atom they were 80 KB for the shipped library), enum types by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum StoredAtom {
-    Exact(#[serde(with = "names::serde_field")] Field, Text),
-    Present(#[serde(with = "names::serde_field")] Field),
+    Exact(u16, Text),
+    Present(u16),
     Enum(
-        #[serde(with = "names::serde_field")] Field,
+        u16,
         #[serde(with = "names::serde_enum_type")] EnumType,
         u128,
     ),
-    Prefix(#[serde(with = "names::serde_field")] Field, Text),
-    Suffix(#[serde(with = "names::serde_field")] Field, Text),
-    Contains(#[serde(with = "names::serde_field")] Field, Text),
-    Pattern(#[serde(with = "names::serde_field")] Field, PatternId),
+    Prefix(u16, Text),
+    Suffix(u16, Text),
+    Contains(u16, Text),
+    Pattern(u16, PatternId),
     Folded {
-        #[serde(with = "names::serde_field")]
-        field: Field,
+        field: u16,
         shape: Shape,
         needle: Text,
         trim: bool,
@@ -59,6 +63,8 @@ pub(crate) enum StoredAtom {
 /// function of the policy data alone ([`reduce`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Reduced {
+    /// The fields the atoms read, in order of first use.
+    pub(crate) fields: Vec<FieldName>,
     pub(crate) groups: Vec<u8>,
     pub(crate) sizes: Vec<u16>,
     pub(crate) atoms: Vec<StoredAtom>,
@@ -77,34 +83,44 @@ pub(crate) fn reduce(data: &PolicyData) -> Reduced {
         None => Text::Inline(Box::from(s)),
     };
     let mut out = Reduced::default();
+    let mut field_ix: FxHashMap<Field, u16> = FxHashMap::default();
     for needs in reduce_groups(data) {
         out.groups
             .push(u8::try_from(needs.len()).unwrap_or(u8::MAX));
         for clause in &needs {
             out.sizes
                 .push(u16::try_from(clause.len()).unwrap_or(u16::MAX));
-            out.atoms.extend(clause.iter().map(|atom| match *atom {
-                Atom::Exact(f, s) => StoredAtom::Exact(f, text(s)),
-                Atom::Present(f) => StoredAtom::Present(f),
-                Atom::Enum(f, t, m) => StoredAtom::Enum(f, t, m),
-                Atom::Test(f, Test::Prefix(s)) => StoredAtom::Prefix(f, text(s)),
-                Atom::Test(f, Test::Suffix(s)) => StoredAtom::Suffix(f, text(s)),
-                Atom::Test(f, Test::Contains(s)) => StoredAtom::Contains(f, text(s)),
-                Atom::Test(f, Test::Pattern(p)) => StoredAtom::Pattern(f, p),
-                Atom::Test(
-                    f,
-                    Test::Folded {
+            for atom in clause.iter() {
+                let (Atom::Exact(f, _) | Atom::Present(f) | Atom::Enum(f, ..) | Atom::Test(f, _)) =
+                    *atom;
+                let fields = &mut out.fields;
+                let at = *field_ix.entry(f).or_insert_with(|| {
+                    fields.push(FieldName(f));
+                    u16::try_from(fields.len() - 1).unwrap_or(u16::MAX)
+                });
+                out.atoms.push(match *atom {
+                    Atom::Exact(_, s) => StoredAtom::Exact(at, text(s)),
+                    Atom::Present(_) => StoredAtom::Present(at),
+                    Atom::Enum(_, t, m) => StoredAtom::Enum(at, t, m),
+                    Atom::Test(_, Test::Prefix(s)) => StoredAtom::Prefix(at, text(s)),
+                    Atom::Test(_, Test::Suffix(s)) => StoredAtom::Suffix(at, text(s)),
+                    Atom::Test(_, Test::Contains(s)) => StoredAtom::Contains(at, text(s)),
+                    Atom::Test(_, Test::Pattern(p)) => StoredAtom::Pattern(at, p),
+                    Atom::Test(
+                        _,
+                        Test::Folded {
+                            shape,
+                            needle,
+                            trim,
+                        },
+                    ) => StoredAtom::Folded {
+                        field: at,
                         shape,
-                        needle,
+                        needle: text(needle),
                         trim,
                     },
-                ) => StoredAtom::Folded {
-                    field: f,
-                    shape,
-                    needle: text(needle),
-                    trim,
-                },
-            }));
+                });
+            }
         }
     }
     out
@@ -148,19 +164,30 @@ impl Reduced {
                         Text::Str(id) => id.index() < data.strings.len(),
                         Text::Inline(_) => true,
                     };
-                    let ok = match atom {
-                        StoredAtom::Exact(_, t)
-                        | StoredAtom::Prefix(_, t)
-                        | StoredAtom::Suffix(_, t)
-                        | StoredAtom::Contains(_, t)
-                        | StoredAtom::Folded { needle: t, .. } => text_ok(t),
-                        StoredAtom::Present(_) => true,
-                        StoredAtom::Enum(_, ty, mask) => {
-                            let count = names::variant_count(*ty);
-                            count >= 128 || mask >> count == 0
-                        }
-                        StoredAtom::Pattern(_, p) => p.index() < data.patterns.len(),
+                    let field = match atom {
+                        StoredAtom::Exact(f, _)
+                        | StoredAtom::Present(f)
+                        | StoredAtom::Enum(f, ..)
+                        | StoredAtom::Prefix(f, _)
+                        | StoredAtom::Suffix(f, _)
+                        | StoredAtom::Contains(f, _)
+                        | StoredAtom::Pattern(f, _)
+                        | StoredAtom::Folded { field: f, .. } => *f,
                     };
+                    let ok = usize::from(field) < self.fields.len()
+                        && match atom {
+                            StoredAtom::Exact(_, t)
+                            | StoredAtom::Prefix(_, t)
+                            | StoredAtom::Suffix(_, t)
+                            | StoredAtom::Contains(_, t)
+                            | StoredAtom::Folded { needle: t, .. } => text_ok(t),
+                            StoredAtom::Present(_) => true,
+                            StoredAtom::Enum(_, ty, mask) => {
+                                let count = names::variant_count(*ty);
+                                count >= 128 || mask >> count == 0
+                            }
+                            StoredAtom::Pattern(_, p) => p.index() < data.patterns.len(),
+                        };
                     if !ok {
                         return Err(bad("has an id out of range"));
                     }
@@ -183,22 +210,23 @@ impl Reduced {
                 Text::Inline(s) => Some(s),
             }
         };
+        let field = |ix: &u16| self.fields.get(usize::from(*ix)).map(|f| f.0);
         let atom = |a: &'p StoredAtom| -> Option<Atom<'p>> {
             Some(match a {
-                StoredAtom::Exact(f, t) => Atom::Exact(*f, text(t)?),
-                StoredAtom::Present(f) => Atom::Present(*f),
-                StoredAtom::Enum(f, ty, m) => Atom::Enum(*f, *ty, *m),
-                StoredAtom::Prefix(f, t) => Atom::Test(*f, Test::Prefix(text(t)?)),
-                StoredAtom::Suffix(f, t) => Atom::Test(*f, Test::Suffix(text(t)?)),
-                StoredAtom::Contains(f, t) => Atom::Test(*f, Test::Contains(text(t)?)),
-                StoredAtom::Pattern(f, p) => Atom::Test(*f, Test::Pattern(*p)),
+                StoredAtom::Exact(f, t) => Atom::Exact(field(f)?, text(t)?),
+                StoredAtom::Present(f) => Atom::Present(field(f)?),
+                StoredAtom::Enum(f, ty, m) => Atom::Enum(field(f)?, *ty, *m),
+                StoredAtom::Prefix(f, t) => Atom::Test(field(f)?, Test::Prefix(text(t)?)),
+                StoredAtom::Suffix(f, t) => Atom::Test(field(f)?, Test::Suffix(text(t)?)),
+                StoredAtom::Contains(f, t) => Atom::Test(field(f)?, Test::Contains(text(t)?)),
+                StoredAtom::Pattern(f, p) => Atom::Test(field(f)?, Test::Pattern(*p)),
                 StoredAtom::Folded {
-                    field,
+                    field: f,
                     shape,
                     needle,
                     trim,
                 } => Atom::Test(
-                    *field,
+                    field(f)?,
                     Test::Folded {
                         shape: *shape,
                         needle: text(needle)?,
@@ -207,20 +235,32 @@ impl Reduced {
                 ),
             })
         };
+        // Every atom resolved in one buffer (a bad one as `None`), each group then copied out
+        // of it at its exact size: collecting each group into an `Rc` grew a `Vec` per group.
+        let resolved: Vec<Option<Atom<'p>>> = self.atoms.iter().map(atom).collect();
+        let mut all: Vec<Atom<'p>> = Vec::with_capacity(resolved.len());
         let mut sizes = self.sizes.iter();
-        let mut rest = self.atoms.as_slice();
+        let mut at = 0usize;
         let mut out = Vec::with_capacity(self.groups.len());
         for count in &self.groups {
             let mut needs: Need<'p> = Vec::with_capacity(usize::from(*count));
             let mut whole = true;
             for _ in 0..*count {
                 let size = sizes.next().map_or(0, |s| usize::from(*s));
-                let (these, after) = rest.split_at_checked(size).unwrap_or((rest, &[]));
-                rest = after;
-                match these.iter().map(atom).collect::<Option<Rc<[Atom<'p>]>>>() {
-                    Some(clause) if these.len() == size => needs.push(clause),
-                    _ => whole = false,
+                let end = at.saturating_add(size);
+                all.clear();
+                match resolved.get(at..end) {
+                    Some(these) => {
+                        all.extend(these.iter().map_while(|a| *a));
+                        if all.len() == size {
+                            needs.push(Rc::from(all.as_slice()));
+                        } else {
+                            whole = false;
+                        }
+                    }
+                    None => whole = false,
                 }
+                at = end;
             }
             out.push(if whole { needs } else { Vec::new() });
         }
