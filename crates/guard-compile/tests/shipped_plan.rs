@@ -1,7 +1,8 @@
 //! The engine's load-time plan (prefilter, hoisted request guards, per-request cache, fast
 //! paths) decides exactly as plain interpretation of every rule, on the shipped standard
 //! library and every request of the labelled corpus (`tests/corpus/*.jsonl`), plus variants
-//! of each request on other environments and actors.
+//! of each request on other environments and actors; and a bundle of it, whose prefilter is
+//! built from the reduction the bundle stores, decides as the compiled policy.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support {
@@ -15,9 +16,13 @@ use support::shipped::{root, shipped_sources};
 
 #[test]
 fn the_plan_decides_the_corpus_as_plain_interpretation() {
-    let policy = guard_compile::compile_sources(&shipped_sources())
+    let sources = shipped_sources();
+    let policy = guard_compile::compile_sources(&sources)
         .policy
         .expect("the shipped policies compile");
+    let metadata = guard_compile::metadata(&sources, |_, f| f.name.clone(), 1, None);
+    let loaded = guard_engine::decode(&guard_engine::encode(&policy, &metadata).unwrap()).unwrap();
+    loaded.check_fully().unwrap();
 
     let mut checked = 0;
     for name in ["benign.jsonl", "dangerous.jsonl"] {
@@ -42,6 +47,14 @@ fn the_plan_decides_the_corpus_as_plain_interpretation() {
                     planned,
                     decide_reference(&policy, &rcx),
                     "{}: {:?} on {:?}",
+                    request.id,
+                    request.command,
+                    request.target.env
+                );
+                assert_eq!(
+                    decide(&loaded.policy, &rcx),
+                    planned,
+                    "{}: {:?} on {:?}, from the bundle",
                     request.id,
                     request.command,
                     request.target.env

@@ -6,9 +6,10 @@
 //! ```text
 //! offset  size  content
 //! 0       8     magic `GUARDBDL`
-//! 8       2     format version (u16), currently 2
+//! 8       2     format version (u16), currently 3
 //! 10      8     body length n (u64)
-//! 18      n     body: postcard of (Metadata, schema names, PolicyData, doc spans), in that order
+//! 18      n     body: postcard of (Metadata, schema names, PolicyData, prefilter reduction,
+//!               doc spans), in that order
 //! 18+n    32    SHA-256 of bytes [0, 18+n)
 //! ```
 //!
@@ -24,6 +25,18 @@
 //! The encoder uses a span only when reading it back gives the rule's doc exactly; `None`
 //! keeps the doc in the rule. Version 1 stored every doc in its rule; this engine refuses it
 //! (GB002: rebuild the bundle).
+//!
+//! Prefilter reduction (version 3): what the rule prefilter makes of each rule's condition,
+//! its *groups* (necessary conditions, each a list of atoms such as "`exec.args` has the value
+//! `--force`"), which was two thirds of building the prefilter at load. Per rule its number of
+//! groups, per group its number of atoms, then the atoms; strings by their id in the policy's
+//! string table (or inline, for the part of a glob a simple glob tests), fields and enum types
+//! by name, patterns by id. [`decode`] checks ranges and bounds (GB005), and the prefilter is
+//! built from it without reducing. It is covered by the digest and the signature like the IR
+//! itself: a wrong one can only come from a different engine version (which this format
+//! version rules out) or from a signer who could as well have written an `allow` rule; the
+//! tools that vouch for a bundle recompute it ([`LoadedBundle::check_fully`]). Version 2 had
+//! no reduction; this engine refuses it (GB002: rebuild the bundle).
 //!
 //! The source texts are carried whole, test blocks included: each source's recorded SHA-256 is
 //! then the file's own (`sha256sum` of the file at the recorded commit), and
@@ -42,11 +55,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ir::{self, Policy, PolicyData, Rule};
+use crate::prefilter::{Reduced, reduce};
 
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"GUARDBDL";
 /// The format version this engine writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 const HEADER_LEN: usize = 18;
 const DIGEST_LEN: usize = 32;
 
@@ -147,16 +161,24 @@ impl LoadedBundle {
         decision
     }
 
-    /// Checks what [`decode`] leaves to first use: every pattern compiles
-    /// ([`Policy::check_patterns`]) and every source's digest matches its text
-    /// ([`Metadata::check_source_digests`]). A runtime need not call it (a regex that does not
-    /// compile makes the decisions needing it `error`), but tools that vouch for a bundle
+    /// Checks what [`decode`] leaves to first use or takes on trust: every pattern compiles
+    /// ([`Policy::check_patterns`]), every source's digest matches its text
+    /// ([`Metadata::check_source_digests`]) and the stored prefilter reduction is this
+    /// engine's reduction of the policy (see the module docs). A runtime need not call it (a
+    /// regex that does not compile makes the decisions needing it `error`; the reduction is
+    /// covered by the digest and the signature), but tools that vouch for a bundle
     /// (`guard build`, `verify`, `inspect`) do, so such a bundle is refused before it is
-    /// deployed. Both failures are [`BundleError::Malformed`] (GB005).
+    /// deployed. Every failure is [`BundleError::Malformed`] (GB005).
     pub fn check_fully(&self) -> Result<(), BundleError> {
         self.policy
             .check_patterns()
             .map_err(|e| BundleError::Malformed(e.to_string()))?;
+        if self.policy.stored_reduction() != Some(&reduce(self.policy.data())) {
+            return Err(BundleError::Malformed(
+                "the stored prefilter reduction is not this engine's reduction of the policy"
+                    .into(),
+            ));
+        }
         self.metadata
             .check_source_digests()
             .map_err(BundleError::Malformed)
@@ -284,6 +306,7 @@ struct BodyRef<'a> {
     metadata: &'a Metadata,
     schema_names: &'a [String],
     policy: &'a PolicyData,
+    reduction: &'a Reduced,
     docs: &'a [Option<[u32; 2]>],
 }
 
@@ -359,6 +382,15 @@ fn doc_text(lines: &str) -> Option<String> {
 /// Fails (GB008) only when the metadata does not fit the policy: a rule points at a source
 /// file the metadata lacks, or a source's digest does not match its text.
 pub fn encode(policy: &Policy, metadata: &Metadata) -> Result<Vec<u8>, BundleError> {
+    encode_with(policy, metadata, &reduce(policy.data()))
+}
+
+/// [`encode`] with the given prefilter reduction (tests store altered ones).
+fn encode_with(
+    policy: &Policy,
+    metadata: &Metadata,
+    reduction: &Reduced,
+) -> Result<Vec<u8>, BundleError> {
     check_sources(policy, metadata).map_err(BundleError::Encode)?;
     let schema_names = policy.schema_names();
     let docs = doc_spans(policy, metadata);
@@ -372,6 +404,7 @@ pub fn encode(policy: &Policy, metadata: &Metadata) -> Result<Vec<u8>, BundleErr
         metadata,
         schema_names: &schema_names,
         policy: &data,
+        reduction,
         docs: &docs,
     })
     .map_err(|e| BundleError::Encode(e.to_string()))?;
@@ -530,6 +563,8 @@ fn decode_with(
     }
     let (mut data, rest) =
         postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
+    let (reduction, rest) = postcard::take_from_bytes::<Reduced>(rest)
+        .map_err(|e| malformed("prefilter reduction", e))?;
     let (docs, rest) = postcard::take_from_bytes::<Vec<Option<[u32; 2]>>>(rest)
         .map_err(|e| malformed("doc comments", e))?;
     if !rest.is_empty() {
@@ -539,7 +574,10 @@ fn decode_with(
         )));
     }
     read_docs(&mut data, &docs, &metadata).map_err(BundleError::Malformed)?;
-    let policy = Policy::new(data).map_err(|e| BundleError::Malformed(e.to_string()))?;
+    let policy = Policy::new(data)
+        .map_err(|e| BundleError::Malformed(e.to_string()))?
+        .with_reduction(reduction)
+        .map_err(BundleError::Malformed)?;
     // Spans only: the per-source digests were checked by `encode`, and the bundle's digest
     // (checked above) covers every source text and its recorded digest. Hashing the texts
     // again was a tenth of a load; `Metadata::check_source_digests` does it on request.
@@ -635,6 +673,240 @@ fn check_spans(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::{CmpOp, Pattern, PolicyBuilder, Quantifier, SourceLoc, TemplatePiece};
+    use crate::prefilter::{Prefilter, StoredAtom, Text};
+    use guard_model::schema::EnumType;
+    use guard_model::{ActionKind, Builtin, Effect, Field, Mode};
+
+    const SOURCE: &str = "module demo\nrule a: deny on exec\n";
+
+    /// A policy whose reduction has every kind of atom: exact, present, enum, prefix (from a
+    /// simple glob: an inline text), contains, pattern, folded; several groups; a rule on
+    /// requests; a rule without a necessary condition.
+    fn reduced_policy() -> Policy {
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let rule = |b: &mut PolicyBuilder, id: &str, on: Option<ActionKind>, condition| {
+            let message = b.template(&[TemplatePiece::Text("m")]);
+            b.rule(Rule {
+                id: id.to_string(),
+                doc: String::new(),
+                effect: Effect::Deny,
+                mode: Mode::Enforce,
+                on,
+                condition,
+                message,
+                help: Default::default(),
+                controls: Vec::new(),
+                source: SourceLoc {
+                    file: 0,
+                    span: [0, 4],
+                },
+            });
+        };
+        // exec.program in {rm, shred} and any p in exec.paths: p matches "/etc/*" and
+        // (lower(exec.path) ends with ".pem" or exec.elevated)
+        let program = b.field(Field::ExecProgram);
+        let set = b.string_set(["rm", "shred"]);
+        let set = b.set(set);
+        let is_rm = b.is_in(program, set, false);
+        let p = b.local(0);
+        let under_etc = b.matches(p, Pattern::Glob("/etc/*".into())).unwrap_or(p);
+        let paths = b.field(Field::ExecPaths);
+        let any_etc = b.quantified(Quantifier::Any, 0, paths, under_etc);
+        let path = b.field(Field::ExecPath);
+        let lower = b.call(Builtin::Lower, vec![path]);
+        let pem = b.str(".pem");
+        let ends = b.call(Builtin::EndsWith, vec![lower, pem]);
+        let elevated = b.field(Field::ExecElevated);
+        let either = b.or(vec![ends, elevated]);
+        let cond = b.and(vec![is_rm, any_etc, either]);
+        rule(&mut b, "demo.a", Some(ActionKind::Exec), cond);
+        // stmt.kind in {drop} and contains(exec-free text) and stmt.tables matches a regex
+        let kind = b.field(Field::StmtKind);
+        let drop = crate::ir::EnumValue::named(EnumType::StatementKind, "drop");
+        let kinds = b.enum_set(EnumType::StatementKind, drop);
+        let kinds = b.set(kinds);
+        let is_drop = b.is_in(kind, kinds, false);
+        let t = b.local(0);
+        let secret = b.str("secret");
+        let has_secret = b.call(Builtin::Contains, vec![t, secret]);
+        let tables = b.field(Field::StmtTables);
+        let any_secret = b.quantified(Quantifier::Any, 0, tables, has_secret);
+        let t = b.local(0);
+        let re = b.matches(t, Pattern::Regex("^a+b$".into())).unwrap_or(t);
+        let tables = b.field(Field::StmtTables);
+        let any_re = b.quantified(Quantifier::Any, 0, tables, re);
+        let cond = b.and(vec![is_drop, any_secret, any_re]);
+        rule(&mut b, "demo.b", Some(ActionKind::Sql), cond);
+        // On requests, and a rule with nothing to reduce.
+        let env = b.field(Field::TargetEnv);
+        let prod = b.str("production");
+        let is_prod = b.compare(CmpOp::Eq, env, prod);
+        rule(&mut b, "demo.c", None, is_prod);
+        let elevated = b.field(Field::ExecElevated);
+        let not = b.not(elevated);
+        rule(&mut b, "demo.d", Some(ActionKind::Exec), not);
+        b.finish().unwrap()
+    }
+
+    fn reduced_metadata() -> Metadata {
+        Metadata {
+            guard_version: "0.1.0".into(),
+            revision: 1,
+            git_commit: None,
+            sources: vec![Source::new("demo.guard", SOURCE)],
+        }
+    }
+
+    #[test]
+    fn the_sample_reduction_has_every_kind_of_atom() {
+        let reduced = reduce(reduced_policy().data());
+        assert_eq!(reduced.groups, [3, 3, 0, 0]);
+        let has = |f: fn(&StoredAtom) -> bool| reduced.atoms.iter().any(f);
+        assert!(has(|a| matches!(a, StoredAtom::Exact(_, Text::Str(_)))));
+        assert!(has(|a| matches!(a, StoredAtom::Present(_))));
+        assert!(has(|a| matches!(a, StoredAtom::Enum(..))));
+        assert!(has(|a| matches!(a, StoredAtom::Prefix(_, Text::Inline(_)))));
+        assert!(has(|a| matches!(a, StoredAtom::Contains(..))));
+        assert!(has(|a| matches!(a, StoredAtom::Pattern(..))));
+        assert!(has(|a| matches!(a, StoredAtom::Folded { .. })));
+    }
+
+    /// The prefilter built from a decoded bundle's stored reduction is the one built by
+    /// reducing the policy, field for field.
+    #[test]
+    fn a_stored_reduction_builds_the_same_prefilter() {
+        let policy = reduced_policy();
+        let bytes = encode(&policy, &reduced_metadata()).unwrap();
+        let loaded = decode(&bytes).unwrap();
+        let stored = loaded.policy.stored_reduction().unwrap();
+        assert_eq!(stored, &reduce(policy.data()));
+        loaded.check_fully().unwrap();
+        let fresh = format!("{:?}", Prefilter::new(policy.data()));
+        assert_eq!(
+            format!(
+                "{:?}",
+                Prefilter::from_reduced(loaded.policy.data(), stored)
+            ),
+            fresh
+        );
+        assert_eq!(format!("{:?}", loaded.policy.prefilter()), fresh);
+    }
+
+    fn sealed(reduction: &Reduced) -> Result<LoadedBundle, BundleError> {
+        decode(&encode_with(&reduced_policy(), &reduced_metadata(), reduction).unwrap())
+    }
+
+    /// A reduction that is in range but not the policy's loads (the digest and the signature
+    /// vouch for it), and `check_fully` refuses it.
+    #[test]
+    fn an_altered_reduction_fails_check_fully() {
+        let right = reduce(reduced_policy().data());
+        let mut alterations = Vec::new();
+        // Another string of the policy.
+        let mut r = right.clone();
+        let at = r
+            .atoms
+            .iter()
+            .position(|a| matches!(a, StoredAtom::Exact(..)))
+            .unwrap();
+        if let Some(StoredAtom::Exact(_, Text::Str(id))) = r.atoms.get_mut(at) {
+            id.0 = (id.0 + 1) % u32::try_from(reduced_policy().data().strings.len()).unwrap();
+        }
+        alterations.push(r);
+        // One group fewer for the first rule.
+        let mut r = right.clone();
+        r.groups[0] -= 1;
+        let last = usize::from(r.groups[0]);
+        let size = usize::from(r.sizes.remove(last));
+        let start: usize = r.sizes[..last].iter().map(|s| usize::from(*s)).sum();
+        r.atoms.drain(start..start + size);
+        alterations.push(r);
+        // No groups at all: the same index as a policy nothing can be ruled out in.
+        alterations.push(Reduced {
+            groups: vec![0; 4],
+            ..Reduced::default()
+        });
+        // An inline text changed.
+        let mut r = right.clone();
+        for a in &mut r.atoms {
+            if let StoredAtom::Prefix(_, t @ Text::Inline(_)) = a {
+                *t = Text::Inline("/usr/".into());
+            }
+        }
+        alterations.push(r);
+        for altered in alterations {
+            assert_ne!(altered, right);
+            let loaded = sealed(&altered).unwrap();
+            let err = loaded.check_fully().unwrap_err();
+            assert_eq!(err.code(), "GB005", "{err}");
+        }
+        sealed(&right).unwrap().check_fully().unwrap();
+    }
+
+    /// Out-of-range ids and broken counts are malformed at decode.
+    #[test]
+    fn an_invalid_reduction_is_malformed() {
+        let right = reduce(reduced_policy().data());
+        let strings = u32::try_from(reduced_policy().data().strings.len()).unwrap();
+        let mut cases: Vec<(&str, Reduced)> = Vec::new();
+        let mut r = right.clone();
+        for a in &mut r.atoms {
+            if let StoredAtom::Exact(_, Text::Str(id)) = a {
+                id.0 = strings;
+            }
+        }
+        cases.push(("string id", r));
+        let mut r = right.clone();
+        for a in &mut r.atoms {
+            if let StoredAtom::Pattern(_, p) = a {
+                p.0 = 9;
+            }
+        }
+        cases.push(("pattern id", r));
+        let mut r = right.clone();
+        for a in &mut r.atoms {
+            if let StoredAtom::Present(f) = a {
+                *f = u16::try_from(r.fields.len()).unwrap();
+            }
+        }
+        cases.push(("field index", r));
+        let mut r = right.clone();
+        for a in &mut r.atoms {
+            if let StoredAtom::Enum(_, _, mask) = a {
+                *mask |= 1 << 120;
+            }
+        }
+        cases.push(("enum mask", r));
+        let mut r = right.clone();
+        r.groups.pop();
+        cases.push(("a rule short", r));
+        let mut r = right.clone();
+        r.groups[2] = 1;
+        r.sizes.push(0);
+        cases.push(("groups on a request rule", r));
+        let mut r = right.clone();
+        r.atoms.push(StoredAtom::Present(0));
+        cases.push(("an atom too many", r));
+        let mut r = right.clone();
+        r.atoms.pop();
+        cases.push(("an atom short", r));
+        let mut r = right.clone();
+        r.groups[3] = 7;
+        r.sizes.extend([0; 7]);
+        cases.push(("too many groups", r));
+        let mut r = right.clone();
+        r.groups[3] = 1;
+        r.sizes.push(257);
+        r.atoms.extend((0..257).map(|_| StoredAtom::Present(0)));
+        cases.push(("too many atoms", r));
+        for (what, altered) in cases {
+            let err = sealed(&altered)
+                .err()
+                .unwrap_or_else(|| panic!("{what}: accepted"));
+            assert_eq!(err.code(), "GB005", "{what}: {err}");
+        }
+    }
 
     /// `doc_text` as it was written first, with `str::split`: the reference for the
     /// memchr version.

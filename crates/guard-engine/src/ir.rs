@@ -33,7 +33,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::names;
-use crate::prefilter::{NeedleSet, Prefilter};
+use crate::prefilter::{NeedleSet, Prefilter, Reduced};
 
 /// The deepest expression a policy may contain (node depth, root = 1).
 pub const MAX_DEPTH: usize = 64;
@@ -882,6 +882,9 @@ pub struct Policy {
     /// The evaluation plan, derived from `data` on first evaluation (it was a third of a
     /// bundle load) or by [`Self::prepare`].
     plan: OnceLock<Plan>,
+    /// The prefilter's reduction of `data` as a bundle stored it (validated against `data`):
+    /// the plan builds the prefilter from it instead of reducing. `None`: the plan reduces.
+    reduced: Option<Reduced>,
     /// Rule indices per `ActionKind::index()`, in rule order.
     pub(crate) by_kind: Vec<Vec<u32>>,
     pub(crate) on_request: Vec<u32>,
@@ -1077,6 +1080,7 @@ impl Policy {
             lookups,
             matchers,
             plan: OnceLock::new(),
+            reduced: None,
             by_kind,
             on_request,
         })
@@ -1124,10 +1128,28 @@ impl Policy {
                 cache_slots,
                 plans,
                 discriminators,
-                prefilter: Prefilter::new(&self.data),
+                prefilter: match &self.reduced {
+                    Some(reduced) => Prefilter::from_reduced(&self.data, reduced),
+                    None => Prefilter::new(&self.data),
+                },
                 texts: crate::eval::rule_texts(self),
             }
         })
+    }
+
+    /// The policy with the prefilter's reduction of its data as a bundle stored it, checked
+    /// for ranges and bounds ([`Reduced::validate`]) but not recomputed: the plan builds the
+    /// prefilter from it. Before the plan is built only.
+    pub(crate) fn with_reduction(mut self, reduced: Reduced) -> Result<Policy, String> {
+        reduced.validate(&self.data)?;
+        self.reduced = Some(reduced);
+        self.plan = OnceLock::new();
+        Ok(self)
+    }
+
+    /// The reduction [`Self::with_reduction`] stored, if any.
+    pub(crate) fn stored_reduction(&self) -> Option<&Reduced> {
+        self.reduced.as_ref()
     }
 
     /// The rule prefilter (part of the plan).

@@ -42,11 +42,17 @@ use guard_model::{ActionKind, Builtin, Field};
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::ir::{
     CmpOp, ExprId, GlobShape, MAX_LOCALS, Node, Pattern, PatternId, Policy, PolicyData, Quantifier,
     SetData, simple_glob_parts,
 };
+
+mod reduced;
+pub(crate) use reduced::{Reduced, reduce};
+#[cfg(test)]
+pub(crate) use reduced::{StoredAtom, Text};
 
 /// More atoms than this in one necessary condition: give up on it (the rule is always
 /// evaluated), which bounds the index's size.
@@ -76,7 +82,7 @@ pub(crate) enum Test<S = Box<str>> {
 }
 
 /// Where a [`Test::Folded`] needle must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum Shape {
     /// The whole value.
     Eq,
@@ -594,9 +600,55 @@ pub(crate) struct Scratch {
 /// At most this many groups per rule (the cheapest): more rarely filter more.
 const MAX_GROUPS: usize = 6;
 
+/// Each rule's groups: its top-level conjuncts' necessary conditions, those decided for
+/// every action first, each part cheapest first, at most [`MAX_GROUPS`] (none for a rule on
+/// requests, or whose reduction went past [`MAX_STEPS`]). `data` must be validated.
+fn reduce_groups(data: &PolicyData) -> Vec<Need<'_>> {
+    let mut reducer = Reducer::new(data);
+    let mut out = Vec::with_capacity(data.rules.len());
+    for rule in &data.rules {
+        if rule.on.is_none() {
+            out.push(Vec::new());
+            continue;
+        }
+        reducer.steps = 0;
+        // The top-level conjuncts, nested `and`s flattened.
+        let mut needs: Need<'_> = Vec::new();
+        let mut stack = vec![rule.condition];
+        while let Some(id) = stack.pop() {
+            match data.nodes.get(id.index()) {
+                Some(Node::And(items)) => stack.extend(items.iter().rev()),
+                _ => needs.extend(reducer.need(id)),
+            }
+        }
+        if reducer.steps > MAX_STEPS {
+            needs.clear();
+        }
+        // Clauses decided for every action first (bit tests), then the ones with tests
+        // run on demand; each part cheapest first.
+        needs.sort_by_key(|atoms| (on_demand(atoms), score(atoms)));
+        needs.dedup();
+        needs.truncate(MAX_GROUPS);
+        out.push(needs);
+    }
+    out
+}
+
 impl Prefilter {
     /// Builds the index. `data` must be validated (ids in range, children before parents).
     pub(crate) fn new(data: &PolicyData) -> Prefilter {
+        Prefilter::build(data, reduce_groups(data))
+    }
+
+    /// Builds the index from a stored reduction of `data` (see [`Reduced`]), which must be
+    /// validated against it ([`Reduced::validate`]).
+    pub(crate) fn from_reduced(data: &PolicyData, reduced: &Reduced) -> Prefilter {
+        Prefilter::build(data, reduced.groups(data))
+    }
+
+    /// Builds the index from each rule's groups as [`reduce_groups`] gives them (one entry
+    /// per rule, in rule order; a rule without an entry, or on requests, has no group).
+    fn build<'p>(data: &'p PolicyData, groups: Vec<Need<'p>>) -> Prefilter {
         type Bits = Vec<u64>;
         #[derive(Default)]
         struct Building<'p> {
@@ -626,35 +678,18 @@ impl Prefilter {
         // Group atoms by group id: the first group of each rule, then the others.
         let mut first: Vec<(usize, Clause<'_>)> = Vec::with_capacity(rule_count);
         let mut others: Vec<(usize, Clause<'_>)> = Vec::new();
-        let mut reducer = Reducer::new(data);
         let mut more_local: Vec<Vec<usize>> = Vec::with_capacity(rule_count);
         let mut filtered = Vec::with_capacity(rule_count);
+        let mut groups = groups.into_iter();
         for (index, rule) in data.rules.iter().enumerate() {
             more_local.push(Vec::new());
+            let needs = groups.next().unwrap_or_default();
             let Some(kind) = rule.on else {
                 first.push((usize::MAX, Rc::from([])));
                 filtered.push(false);
                 continue;
             };
             let k = usize::from(kind.index());
-            reducer.steps = 0;
-            // The top-level conjuncts, nested `and`s flattened.
-            let mut needs: Need<'_> = Vec::new();
-            let mut stack = vec![rule.condition];
-            while let Some(id) = stack.pop() {
-                match data.nodes.get(id.index()) {
-                    Some(Node::And(items)) => stack.extend(items.iter().rev()),
-                    _ => needs.extend(reducer.need(id)),
-                }
-            }
-            if reducer.steps > MAX_STEPS {
-                needs.clear();
-            }
-            // Clauses decided for every action first (bit tests), then the ones with tests
-            // run on demand; each part cheapest first.
-            needs.sort_by_key(|atoms| (on_demand(atoms), score(atoms)));
-            needs.dedup();
-            needs.truncate(MAX_GROUPS);
             let mut needs = needs.into_iter();
             let Some(cheapest) = needs.next() else {
                 // No necessary condition: always looked at.
