@@ -272,7 +272,7 @@ fn expected_actions(program: &ast::Program) -> usize {
 fn has_quoted_text(command: &ast::SimpleCommand) -> bool {
     command.suffix.iter().flat_map(|s| s.0.iter()).any(|item| {
         matches!(item, ast::CommandPrefixOrSuffixItem::Word(w)
-            if w.value.starts_with(['\'', '"']) && w.value.contains(' '))
+            if matches!(w.value.as_bytes().first(), Some(b'\'' | b'"')) && w.value.contains(' '))
     })
 }
 
@@ -1191,7 +1191,7 @@ impl<'a> Walker<'a> {
         let mut inners = if moves {
             vec![]
         } else {
-            wrappers::unwrap(&program, argv.get_mut(1..).unwrap_or_default(), stdin)
+            wrappers::unwrap(&program, &mut argv, stdin)
         };
         // Pushed as it is built: the action is large, and each move copies it.
         self.push_exec(exec_action(
@@ -1204,7 +1204,7 @@ impl<'a> Walker<'a> {
             shown,
         ));
         if moves {
-            inners = wrappers::unwrap(&program, argv.get_mut(1..).unwrap_or_default(), stdin);
+            inners = wrappers::unwrap(&program, &mut argv, stdin);
         }
         inners.extend(script);
         drop(argv);
