@@ -88,7 +88,7 @@ struct Ctx {
 #[derive(Debug, Clone)]
 pub(crate) enum Stdin {
     /// Another pipeline stage; `programs` are all earlier stages' programs.
-    Pipe { programs: Vec<Str>, data: PipeData },
+    Pipe { programs: List, data: PipeData },
     /// A here-document (`step` `<<`) or here-string (`<<<`) with its expanded text.
     Here {
         text: String,
@@ -438,7 +438,8 @@ impl<'a> Walker<'a> {
         let mut marks = Marks::new();
         let mut ranges: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
-        let mut upstream: Vec<Str> = Vec::with_capacity(n);
+        // A `List`, so that the last stage takes it as its `piped_from` without a copy.
+        let mut upstream = List::with_capacity(n);
         let mut bounds: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
@@ -512,7 +513,13 @@ impl<'a> Walker<'a> {
                 }) = self.out.get_mut(m)
                 {
                     if Some(m) == last_mark && end == upstream.len() {
-                        e.piped_from = upstream.drain(..start).collect();
+                        // The programs before it: the list itself, cut after them.
+                        upstream.truncate(start);
+                        e.piped_from = if start == 0 {
+                            List::new()
+                        } else {
+                            std::mem::take(&mut upstream)
+                        };
                     } else {
                         e.piped_from = copied(upstream.get(..start).unwrap_or_default());
                         e.piped_to = copied(upstream.get(end..).unwrap_or_default());
