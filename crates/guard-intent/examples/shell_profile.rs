@@ -1,5 +1,6 @@
-//! Loops the shell bench's cases for callgrind: `shell_profile <case|all> <parse|analyze> <n>`.
-//! Run with n and 1 and subtract to get the instructions of one iteration.
+//! Loops the shell bench's cases for callgrind: `shell_profile <case|all> <parse|analyze|count> <n>`.
+//! Run with n and 1 and subtract to get the instructions of one iteration; `count` prints how
+//! many actions each case yields and the capacity of the result buffer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use guard_intent::Origin;
@@ -68,6 +69,14 @@ fn main() {
                 }
                 "analyze" => {
                     std::hint::black_box(analyze(std::hint::black_box(text), &Origin::top()));
+                }
+                "count" => {
+                    let actions = analyze(text, &Origin::top());
+                    println!(
+                        "{name}: {} actions, capacity {}",
+                        actions.len(),
+                        actions.capacity()
+                    );
                 }
                 _ => panic!("mode"),
             }

@@ -88,7 +88,7 @@ struct Ctx {
 #[derive(Debug, Clone)]
 pub(crate) enum Stdin {
     /// Another pipeline stage; `programs` are all earlier stages' programs.
-    Pipe { programs: Vec<Str>, data: PipeData },
+    Pipe { programs: List, data: PipeData },
     /// A here-document (`step` `<<`) or here-string (`<<<`) with its expanded text.
     Here {
         text: String,
@@ -254,10 +254,26 @@ fn expected_actions(program: &ast::Program) -> usize {
                 .map(|(ast::AndOr::And(p) | ast::AndOr::Or(p))| p);
             for p in std::iter::once(&and_or.first).chain(rest) {
                 n = n.saturating_add(p.seq.len() + usize::from(p.seq.len() > 1));
+                // A quoted argument with a blank is often code run by the program (`bash -c
+                // '…'`, `ssh host '…'`): room for it, a wrapper in it and what it lifts to.
+                let quoted_code = p
+                    .seq
+                    .iter()
+                    .filter(|c| matches!(c, ast::Command::Simple(s) if has_quoted_text(s)))
+                    .count();
+                n = n.saturating_add(3 * quoted_code);
             }
         }
     }
     n.clamp(2, MAX_RESERVED)
+}
+
+/// Whether a simple command has an argument written in quotes with a blank inside (`'a b'`).
+fn has_quoted_text(command: &ast::SimpleCommand) -> bool {
+    command.suffix.iter().flat_map(|s| s.0.iter()).any(|item| {
+        matches!(item, ast::CommandPrefixOrSuffixItem::Word(w)
+            if matches!(w.value.as_bytes().first(), Some(b'\'' | b'"')) && w.value.contains(' '))
+    })
 }
 
 /// The most actions the result buffer is sized for up front.
@@ -422,7 +438,8 @@ impl<'a> Walker<'a> {
         let mut marks = Marks::new();
         let mut ranges: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         // Programs of every stage so far, in order; `bounds[i]` is stage i's range in it.
-        let mut upstream: Vec<Str> = Vec::with_capacity(n);
+        // A `List`, so that the last stage takes it as its `piped_from` without a copy.
+        let mut upstream = List::with_capacity(n);
         let mut bounds: SmallVec<[[usize; 2]; 8]> = SmallVec::with_capacity(n);
         let mut decoded: Option<String> = None;
         let mut previous_literal: Option<(String, [u32; 2])> = None;
@@ -496,7 +513,13 @@ impl<'a> Walker<'a> {
                 }) = self.out.get_mut(m)
                 {
                     if Some(m) == last_mark && end == upstream.len() {
-                        e.piped_from = upstream.drain(..start).collect();
+                        // The programs before it: the list itself, cut after them.
+                        upstream.truncate(start);
+                        e.piped_from = if start == 0 {
+                            List::new()
+                        } else {
+                            std::mem::take(&mut upstream)
+                        };
                     } else {
                         e.piped_from = copied(upstream.get(..start).unwrap_or_default());
                         e.piped_to = copied(upstream.get(end..).unwrap_or_default());
@@ -1175,7 +1198,7 @@ impl<'a> Walker<'a> {
         let mut inners = if moves {
             vec![]
         } else {
-            wrappers::unwrap(&program, argv.get_mut(1..).unwrap_or_default(), stdin)
+            wrappers::unwrap(&program, &mut argv, stdin)
         };
         // Pushed as it is built: the action is large, and each move copies it.
         self.push_exec(exec_action(
@@ -1188,7 +1211,7 @@ impl<'a> Walker<'a> {
             shown,
         ));
         if moves {
-            inners = wrappers::unwrap(&program, argv.get_mut(1..).unwrap_or_default(), stdin);
+            inners = wrappers::unwrap(&program, &mut argv, stdin);
         }
         inners.extend(script);
         drop(argv);
@@ -1842,12 +1865,27 @@ fn resolve_relative(list: &mut List, cwd: &str) {
     if !list.iter().any(|p| relative(p)) {
         return;
     }
-    let old = std::mem::take(list);
-    for p in &old {
+    // Rewritten in place: `cwd/p` is built in an inline `Str` (no heap for up to 24 bytes).
+    for p in list.iter_mut() {
         if relative(p) {
-            push_unique(list, normalize_path(&format!("{cwd}/{p}")));
+            let mut joined = Str::with_capacity(cwd.len() + 1 + p.len());
+            joined.push_str(cwd);
+            joined.push('/');
+            joined.push_str(p);
+            *p = normalize_path(&joined);
+        }
+    }
+    // A rewritten path may now equal another: keep each first occurrence, in order.
+    let mut i = 1;
+    while i < list.len() {
+        let seen = match (list.get(..i), list.get(i)) {
+            (Some(before), Some(p)) => before.contains(p),
+            _ => false,
+        };
+        if seen {
+            list.remove(i);
         } else {
-            push_unique(list, p.as_str());
+            i += 1;
         }
     }
 }
@@ -1862,5 +1900,55 @@ fn push_unique<S: AsRef<str> + Into<Str>>(list: &mut List, item: S) {
 fn extend_unique(list: &mut List, items: &[Str]) {
     for i in items {
         push_unique(list, i.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    /// The earlier `resolve_relative`: a new list, each entry joined through `format!`.
+    fn resolve_relative_reference(list: &List, cwd: &str) -> List {
+        let relative = |p: &str| {
+            !(p.is_empty()
+                || p == "-"
+                || p.starts_with(['/', '$', '`', '~'])
+                || argv::has_scheme(p))
+        };
+        let mut out = List::new();
+        for p in list {
+            if relative(p) {
+                push_unique(&mut out, normalize_path(&format!("{cwd}/{p}")));
+            } else {
+                push_unique(&mut out, p.as_str());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn resolve_relative_agrees_with_the_reference() {
+        let lists: &[&[&str]] = &[
+            &["backup.tgz", "data"],
+            &["a", "/srv/a", "./a", "a/", "-", ""],
+            &["../x", "x", "/x", "$HOME/y", "~/z", "`pwd`/w", "s3://b/k"],
+            &["a/../b", "b", "./b/.", "c//d", "c/d"],
+            &["/only/absolute", "/only/absolute/"],
+            &["a-very-long-relative-directory-name/and/a/file.txt", "x"],
+        ];
+        for cwd in ["/srv", "/", "/var/lib/app-with-a-long-name/sub", "/a/.."] {
+            for items in lists {
+                let list: List = items.iter().map(|s| Str::from(*s)).collect();
+                let mut fast = list.clone();
+                resolve_relative(&mut fast, cwd);
+                assert_eq!(
+                    fast,
+                    resolve_relative_reference(&list, cwd),
+                    "{items:?} from {cwd}"
+                );
+            }
+        }
     }
 }

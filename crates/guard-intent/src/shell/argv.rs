@@ -185,7 +185,13 @@ impl<'a> Classified<'a> {
 
     /// The flags as owned strings (for an action).
     pub(crate) fn owned_flags(&self) -> List {
-        self.flags.iter().map(|f| Str::from(*f)).collect()
+        // Sized once (a collected `ThinVec` grows as it goes); none for no flags.
+        if self.flags.is_empty() {
+            return List::new();
+        }
+        let mut list = List::with_capacity(self.flags.len());
+        list.extend(self.flags.iter().map(|f| Str::from(*f)));
+        list
     }
 
     fn add_flag(&mut self, name: &'a str) {

@@ -100,11 +100,18 @@ fn url_host_raw(text: &str) -> Option<&str> {
 
 /// The host of an ssh destination (`user@host`, `ssh://user@host:22`).
 pub(crate) fn ssh_host(text: &str) -> String {
-    if text.contains("://") {
+    if has_scheme_separator(text) {
         return url_host(text).unwrap_or_else(|| text.to_string());
     }
     let host = text.rsplit_once('@').map_or(text, |(_, h)| h);
     host.to_ascii_lowercase()
+}
+
+/// Whether `text` holds `://` (a byte scan: a substring search costs more on these short words).
+fn has_scheme_separator(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| matches!(w, [b':', b'/', b'/']))
 }
 
 /// The host of an scp/rsync operand that names a remote (`host:path`, `user@host:path`,
@@ -581,6 +588,11 @@ mod tests {
         assert_eq!(url_host("example.com/path").as_deref(), Some("example.com"));
         assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
         assert_eq!(ssh_host("root@db.internal"), "db.internal");
+        for text in [
+            "", ":", "://", "a://b", "ssh://h", "a:/b", "a//b", "x:", "h://", "é://ü",
+        ] {
+            assert_eq!(has_scheme_separator(text), text.contains("://"), "{text}");
+        }
         assert_eq!(remote_operand("user@h:/tmp/x").as_deref(), Some("h"));
         assert_eq!(remote_operand("./local:file"), None);
         assert_eq!(

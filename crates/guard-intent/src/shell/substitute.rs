@@ -7,7 +7,7 @@
 //! the input unknown (an opaque action or a pipe of unknown data), never a guess.
 
 use brush_parser::ast;
-use guard_model::{ActionDetail, Str};
+use guard_model::{ActionDetail, List, Str};
 
 use super::argv::{Arg, classify, normalize_path};
 use super::wrappers::{self, Inner};
@@ -75,7 +75,7 @@ impl Walker<'_> {
         } else {
             None
         };
-        let mut programs: Vec<Str> = vec![];
+        let mut programs = List::new();
         let mut decoded: Option<String> = None;
         self.out = walker.out;
         for action in self.out.get(start..).unwrap_or_default() {

@@ -643,18 +643,17 @@ fn rest_argv(args: &[Arg], from: Option<usize>) -> Vec<Arg> {
     rest_of(args, from).to_vec()
 }
 
-/// The arguments from `from` on, moved out of `args` (their texts are left empty): the
+/// The arguments from `from` on (an index into the arguments, after the program's word),
+/// moved out: `words`'s buffer itself, its leading words dropped, with no new allocation. The
 /// wrapper's own `exec` action has already copied them.
-fn take_rest(args: &mut [Arg], from: Option<usize>) -> Vec<Arg> {
-    let rest = from.and_then(|i| args.get_mut(i..)).unwrap_or_default();
-    rest.iter_mut()
-        .map(|a| Arg {
-            text: std::mem::take(&mut a.text),
-            span: a.span,
-            dynamic: a.dynamic,
-            decoded: a.decoded,
-        })
-        .collect()
+fn take_rest(words: &mut Vec<Arg>, from: Option<usize>) -> Vec<Arg> {
+    match from {
+        Some(i) if i < words.len() => {
+            words.drain(..=i);
+            std::mem::take(words)
+        }
+        _ => vec![],
+    }
 }
 
 /// The arguments from `from` on, borrowed (for wrappers that only read them).
@@ -761,10 +760,12 @@ pub(crate) fn moves_words(program: &str) -> bool {
     )
 }
 
-/// What the program `program` (basename) with arguments `args` runs, if it is a wrapper.
-/// Only for the programs of [`moves_words`] it moves words out of `args`.
-pub(crate) fn unwrap(program: &str, args: &mut [Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
+/// What the program `program` (basename) of `words` (the program's word, then its arguments)
+/// runs, if it is a wrapper. Only the programs of [`moves_words`] take words out of `words`:
+/// what they run is `words` itself with their own words drained from its front.
+pub(crate) fn unwrap(program: &str, words: &mut Vec<Arg>, stdin: Option<&Stdin>) -> Vec<Inner> {
     let one = |inner: Option<Inner>| inner.into_iter().collect::<Vec<_>>();
+    let args: &[Arg] = words.get(1..).unwrap_or_default();
     match program {
         "sudo" | "doas" => {
             let c = classify(Some(if program == "sudo" { &SUDO } else { &DOAS }), args);
@@ -774,7 +775,7 @@ pub(crate) fn unwrap(program: &str, args: &mut [Arg], stdin: Option<&Stdin>) -> 
             let shell = c.has("shell") || c.has("login");
             let from = c.rest;
             drop(c);
-            let mut rest = take_rest(args, from);
+            let mut rest = take_rest(words, from);
             let env = super::env::split_leading(&mut rest);
             if shell && rest.len() == 1 && rest.iter().any(|a| a.text.contains(' ')) {
                 return one(shell_text(&rest, program, program, None).map(|i| elevate(i, true)));
@@ -821,7 +822,7 @@ pub(crate) fn unwrap(program: &str, args: &mut [Arg], stdin: Option<&Stdin>) -> 
         | "proxychains4" | "torsocks" | "strace" | "ltrace" | "fakeroot" => {
             let spec = if program == "setsid" { &SETSID } else { &PLAIN };
             let from = classify(Some(spec), args).rest;
-            one(argv(take_rest(args, from), program))
+            one(argv(take_rest(words, from), program))
         }
         "command" => {
             let c = classify(Some(&COMMAND), args);
@@ -888,9 +889,10 @@ pub(crate) fn unwrap(program: &str, args: &mut [Arg], stdin: Option<&Stdin>) -> 
         }
         "xargs" => {
             let from = classify(Some(&XARGS), args).rest;
-            let mut rest = take_rest(args, from);
+            let end = args.last().map_or([0, 0], |a| a.span);
+            let mut rest = take_rest(words, from);
             if rest.is_empty() {
-                rest.push(Arg::literal("echo", args.last().map_or([0, 0], |a| a.span)));
+                rest.push(Arg::literal("echo", end));
             }
             vec![Inner::Argv {
                 argv: rest,
