@@ -560,6 +560,13 @@ impl<'a> Evaluator<'a> {
                     (Some(Node::Field(f)), Some(Node::Enum(e))) => {
                         f.get(&self.cx) == Value::Enum(e.ty, e.index)
                     }
+                    // `x == "text"` for a quantifier variable `x` (`any f in exec.flags: f ==
+                    // "recursive"`): the bound value, without evaluating either side.
+                    (Some(Node::Local(slot)), Some(Node::Str(s)))
+                    | (Some(Node::Str(s)), Some(Node::Local(slot))) => matches!(
+                        self.locals.get(usize::from(*slot)),
+                        Some(Val::Str(v)) if v.as_ref() == policy.string(*s)
+                    ),
                     _ => {
                         let (l, r) = (self.eval(*lhs), self.eval(*rhs));
                         equal(&l, &r)
@@ -1228,6 +1235,84 @@ mod tests {
         assert_eq!(json["controls"], serde_json::json!(["C2.0", "C2.1"]));
         let back: Match = serde_json::from_value(json).unwrap();
         assert_eq!(back, decision.matches[0]);
+    }
+
+    /// `x == "text"` and `"text" != x` for quantifier variables (the fast path in
+    /// `truthy_node`), on string and enum variables, under `any`, `all` and `not`.
+    fn local_compare_policy() -> Policy {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{PolicyBuilder, TemplatePiece};
+
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let args = b.field(Field::ExecArgs);
+        let flags = b.field(Field::ExecFlags);
+        let kinds = b.field(Field::RequestActionKinds);
+        let x0 = b.local(0);
+        let force = b.str("--force");
+        let rm = b.str("rm");
+        let r = b.str("r");
+        let empty = b.str("");
+        let exec_text = b.str("exec");
+        let mut conditions = Vec::new();
+        let is_force = b.compare(CmpOp::Eq, x0, force);
+        conditions.push(b.quantified(Quantifier::Any, 0, args, is_force));
+        let not_rm = b.compare(CmpOp::Ne, rm, x0);
+        conditions.push(b.quantified(Quantifier::Any, 0, args, not_rm));
+        let is_r = b.compare(CmpOp::Eq, r, x0);
+        conditions.push(b.quantified(Quantifier::All, 0, flags, is_r));
+        let is_empty = b.compare(CmpOp::Eq, x0, empty);
+        let any_empty = b.quantified(Quantifier::Any, 0, args, is_empty);
+        conditions.push(b.not(any_empty));
+        // An enum variable against a string: never equal.
+        let kind_text = b.compare(CmpOp::Eq, x0, exec_text);
+        conditions.push(b.quantified(Quantifier::Any, 0, kinds, kind_text));
+        let kind_not_text = b.compare(CmpOp::Ne, x0, exec_text);
+        conditions.push(b.quantified(Quantifier::Any, 0, kinds, kind_not_text));
+        let message = [TemplatePiece::Text("m")];
+        for (i, condition) in conditions.into_iter().enumerate() {
+            let r = rule(
+                &mut b,
+                &format!("t.c{i}"),
+                Effect::Warn,
+                Some(ActionKind::Exec),
+                condition,
+                &message,
+            );
+            b.rule(r);
+        }
+        b.finish().unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// The comparison fast path on quantifier variables agrees with plain evaluation.
+        #[test]
+        fn local_comparisons_agree_with_reference_evaluation(
+            actions in prop::collection::vec(
+                (
+                    prop::collection::vec(prop::sample::select(&["--force", "rm", "RM", "", "r", "\u{e9}"][..]), 0..4),
+                    prop::collection::vec(prop::sample::select(&["r", "R", "rf", ""][..]), 0..3),
+                ),
+                0..3,
+            ),
+        ) {
+            let policy = local_compare_policy();
+            let request = request("production", "x");
+            let actions: Vec<guard_model::Action> = actions
+                .into_iter()
+                .map(|(args, flags)| {
+                    let mut action = exec("rm", &flags, &[]);
+                    if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
+                        e.args = args.into_iter().map(Str::from).collect();
+                    }
+                    action
+                })
+                .collect();
+            let rcx = RequestContext::new(&request, &actions);
+            prop_assert_eq!(decide_with(&policy, &rcx, false), decide_with(&policy, &rcx, true));
+        }
     }
 
     /// A policy with every shape the prefilter reduces (and some it cannot), for comparing
