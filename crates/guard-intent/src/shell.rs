@@ -1114,6 +1114,13 @@ impl<'a> Walker<'a> {
             for list in [&mut e.paths, &mut e.writes, &mut e.reads, &mut e.sends] {
                 resolve_relative(list, cwd);
             }
+            // `git clean` with no pathspec cleans the working tree it runs in.
+            if e.program == "git"
+                && e.operands.first().is_some_and(|o| o == "clean")
+                && e.paths.is_empty()
+            {
+                e.paths.push(cwd.clone().into());
+            }
         }
         self.out.push(action);
     }

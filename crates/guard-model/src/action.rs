@@ -100,7 +100,8 @@ pub struct SqlAction {
     pub privileges: List,
     /// Roles created, altered, dropped or granted.
     pub roles: List,
-    /// Sub-operations of an `ALTER` (`drop_column`, `add_column`, `rename`, `owner`, …).
+    /// Sub-operations of an `ALTER` (`drop_column`, `add_column`, `rename`, `owner`, …); `or_replace`
+    /// for `CREATE OR REPLACE FUNCTION|PROCEDURE|TRIGGER` (it may overwrite an existing one).
     pub operations: List,
     /// `CASCADE` was given.
     pub cascade: bool,

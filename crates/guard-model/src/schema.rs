@@ -366,7 +366,7 @@ fields! {
     StmtGrantees => "stmt.grantees": l(S), K_SQL, "grant recipients (`public`)", |cx| detail!(cx, Sql, |s| Value::StrList(&s.grantees), Value::StrList(EMPTY));
     StmtPrivileges => "stmt.privileges": l(S), K_SQL, "privileges granted or revoked and role attributes set (`all`, `superuser`)", |cx| detail!(cx, Sql, |s| Value::StrList(&s.privileges), Value::StrList(EMPTY));
     StmtRoles => "stmt.roles": l(S), K_SQL, "roles created, altered, dropped or granted", |cx| detail!(cx, Sql, |s| Value::StrList(&s.roles), Value::StrList(EMPTY));
-    StmtOperations => "stmt.operations": l(S), K_SQL, "sub-operations of an ALTER (`drop_column`, `rename`, …)", |cx| detail!(cx, Sql, |s| Value::StrList(&s.operations), Value::StrList(EMPTY));
+    StmtOperations => "stmt.operations": l(S), K_SQL, "sub-operations of an ALTER (`drop_column`, `rename`, …); `or_replace` for `CREATE OR REPLACE FUNCTION|PROCEDURE|TRIGGER`", |cx| detail!(cx, Sql, |s| Value::StrList(&s.operations), Value::StrList(EMPTY));
     StmtCascade => "stmt.cascade": sc(B), K_SQL, "CASCADE was given", |cx| detail!(cx, Sql, |s| Value::Bool(s.cascade), Value::Bool(false));
     StmtTemporary => "stmt.temporary": sc(B), K_SQL, "every object written is TEMP or was created earlier in the same request", |cx| detail!(cx, Sql, |s| Value::Bool(s.temporary), Value::Bool(false));
     StmtDynamic => "stmt.dynamic": sc(B), K_SQL, "runs SQL built at run time (EXECUTE, DO, PREPARE)", |cx| detail!(cx, Sql, |s| Value::Bool(s.dynamic), Value::Bool(false));

@@ -753,10 +753,18 @@ fn statement_facts<'a>(
                 ObjectKind::Function
             };
             f.write(routine_name(&s.funcname, session));
+            // `CREATE OR REPLACE` may overwrite a function that already exists (and every
+            // trigger calling it): a new function cannot.
+            if s.replace {
+                f.operation("or_replace");
+            }
         }
         N::CreateTrigStmt(s) => {
             f.sql.statement = K::Create;
             f.sql.object = ObjectKind::Trigger;
+            if s.replace {
+                f.operation("or_replace");
+            }
             if let Some(rv) = &s.relation {
                 let name = w.relation(rv);
                 w.facts.write(name);
