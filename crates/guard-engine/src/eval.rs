@@ -739,6 +739,7 @@ impl<'a> Evaluator<'a> {
                 .needle_sets
                 .get(*at as usize)
                 .is_some_and(|(_, needles)| needles.any(v)),
+            Atom::Prefixes(prefixes) => prefixes.any(v),
         }
     }
 
@@ -1753,6 +1754,14 @@ mod tests {
             Field::ExecPaths,
             b.quantified(Quantifier::Any, 1, prefixes, eq_or_starts),
         ));
+        // Nested prefixes (only the shortest matters), non-ASCII ones, one equal to a value.
+        let nested = b.string_set(["/var", "/var/lib/", "/\u{e9}t", "/\u{e9}", "app"]);
+        let nested = b.set(nested);
+        let starts_nested = b.call(Builtin::StartsWith, vec![x, d]);
+        bodies.push((
+            Field::ExecPaths,
+            b.quantified(Quantifier::Any, 1, nested, starts_nested),
+        ));
         let suffixes = b.string_set([".pem", "\u{e9}", "/"]);
         let suffixes = b.set(suffixes);
         let ends = b.call(Builtin::EndsWith, vec![x, d]);
@@ -1856,6 +1865,9 @@ mod tests {
             "/tmp/app",
             "app",
             "/x/APP",
+            "/var",
+            "/vara",
+            "/\u{e9}tat",
             "/home/d/.ssh/ID_RSA",
             "id_rsa/",
             "\u{e9}t\u{e9}",

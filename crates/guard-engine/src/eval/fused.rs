@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use guard_model::Field;
 
-use crate::ir::{Builtin, CmpOp, ExprId, Node, PatternId, PolicyData, Quantifier, SetId};
+use crate::ir::{Builtin, CmpOp, ExprId, Node, PatternId, PolicyData, Quantifier, SetData, SetId};
 use crate::prefilter::NeedleSet;
 
 /// A test on the bound value `x` (a string).
@@ -57,6 +57,44 @@ pub(crate) enum Atom {
     Matches(PatternId),
     /// `any d in SET: starts_with(v, d)` and its kin: the plan's needle set at this index.
     Needles(u32),
+    /// `any d in SET: starts_with(v, d)` (or `v == d or starts_with(v, d)`) as a
+    /// [`Prefixes`] (one binary search rather than a scan of the needles sharing a first byte:
+    /// the standard library's prefix sets all start with `/`).
+    Prefixes(Prefixes),
+}
+
+/// A set of prefixes, sorted, without any that has another as a prefix (it adds nothing to
+/// "starts with one of them"). Then at most one can be a prefix of a string `x`, and it is the
+/// greatest one not after `x`: every string between a prefix `p` of `x` and `x` itself starts
+/// with `p`, so another prefix there would start with `p`.
+#[derive(Debug, Clone)]
+pub(crate) struct Prefixes(Box<[Box<str>]>);
+
+impl Prefixes {
+    pub(crate) fn new<'s>(items: impl IntoIterator<Item = &'s str>) -> Prefixes {
+        let mut sorted: Vec<&str> = items.into_iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut kept: Vec<Box<str>> = Vec::with_capacity(sorted.len());
+        for item in sorted {
+            // In sorted order, a kept prefix of `item` is the last one kept.
+            if kept.last().is_some_and(|last| item.starts_with(&**last)) {
+                continue;
+            }
+            kept.push(item.into());
+        }
+        Prefixes(kept.into())
+    }
+
+    /// Whether `x` starts with one of the prefixes.
+    #[inline]
+    pub(crate) fn any(&self, x: &str) -> bool {
+        let after = self.0.partition_point(|p| p.as_bytes() <= x.as_bytes());
+        after
+            .checked_sub(1)
+            .and_then(|i| self.0.get(i))
+            .is_some_and(|p| x.starts_with(&**p))
+    }
 }
 
 /// A fused quantifier: `quantifier x in field: test(x)`.
@@ -235,8 +273,29 @@ fn test(
             if at & FUSED != 0 {
                 return None;
             }
-            let (subject, _) = needle_sets.get(at as usize)?;
-            Test::Atom(view(subject)?, Atom::Needles(at))
+            let (subject, needles) = needle_sets.get(at as usize)?;
+            let v = view(subject)?;
+            // The set's items, for a prefix set.
+            let items = match nodes.get(id.index()) {
+                Some(Node::Quantified { over, .. }) => match nodes.get(over.index()) {
+                    Some(Node::Set(set)) => match data.sets.get(set.index()) {
+                        Some(SetData::Str(items)) => Some(items),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            };
+            match items {
+                Some(items) if needles.builtin() == Builtin::StartsWith => {
+                    let items = items.iter().map(|s| data.strings.get(s.index()));
+                    Test::Atom(
+                        v,
+                        Atom::Prefixes(Prefixes::new(items.collect::<Option<Vec<_>>>()?)),
+                    )
+                }
+                _ => Test::Atom(v, Atom::Needles(at)),
+            }
         }
         Node::Not(e) => Test::Not(Box::new(inner(e)?)),
         Node::And(items) => Test::And(items.iter().map(inner).collect::<Option<_>>()?),
@@ -269,4 +328,23 @@ fn view(data: &PolicyData, slot: u16, id: ExprId) -> Option<View> {
     }
     let (inner, arg) = unary(arg)?;
     bound(arg).then_some(View([Some(inner), Some(outer)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::Prefixes;
+
+    proptest! {
+        /// A prefix set answers as a scan of its items would.
+        #[test]
+        fn prefixes_agree_with_a_scan(
+            items in prop::collection::vec("(/|a|b|\u{e9}){0,4}", 0..8),
+            x in "(/|a|b|\u{e9}){0,6}",
+        ) {
+            let set = Prefixes::new(items.iter().map(String::as_str));
+            prop_assert_eq!(set.any(&x), items.iter().any(|p| x.starts_with(p.as_str())));
+        }
+    }
 }
