@@ -1163,6 +1163,63 @@ mod tests {
         assert_eq!(expected_production, 2);
     }
 
+    /// A regex that does not compile, inside a fused quantifier: the decision is `error` exactly
+    /// when the general path would reach it (see the next test).
+    #[test]
+    fn a_broken_regex_in_a_fused_quantifier_is_an_error_decision() {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{Pattern, PolicyBuilder, TemplatePiece};
+
+        // allow on exec when not (any a in exec.args: a matches re"(") — broken, fused
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let args = b.field(Field::ExecArgs);
+        let a = b.local(0);
+        let bad = b.matches(a, Pattern::Regex("placeholder".into())).unwrap();
+        let any_bad = b.quantified(Quantifier::Any, 0, args, bad);
+        let condition = b.not(any_bad);
+        let message = [TemplatePiece::Text("m")];
+        let r = rule(
+            &mut b,
+            "t.allow",
+            Effect::Allow,
+            Some(ActionKind::Exec),
+            condition,
+            &message,
+        );
+        b.rule(r);
+        let mut data = b.finish().unwrap().into_data();
+        data.patterns = vec![Pattern::Regex("(".into())];
+        let policy = Policy::new(data).unwrap();
+        let plan = policy.plan();
+        let at = plan.needle_at[any_bad.index()];
+        assert!(
+            plan.fused
+                .get(at, policy.data(), &plan.needle_at, &plan.needle_sets)
+                .is_some()
+        );
+
+        let request = request("production", "rm x");
+        for reference in [false, true] {
+            // Reached: the decision is `error`, never the rule's allow.
+            let mut action = exec("rm", &[], &[]);
+            if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
+                e.args = vec![Str::from("-rf")].into_iter().collect();
+            }
+            let actions = [action];
+            let decision =
+                decide_with(&policy, &RequestContext::new(&request, &actions), reference);
+            assert_eq!(decision.decision, DecisionKind::Error, "{reference}");
+            assert!(decision.matches.is_empty());
+            // Not reached (no arguments): decided as usual.
+            let actions = [exec("rm", &[], &[])];
+            let decision =
+                decide_with(&policy, &RequestContext::new(&request, &actions), reference);
+            assert_eq!(decision.decision, DecisionKind::Allow, "{reference}");
+            assert_eq!(decision.matches.len(), 1);
+        }
+    }
+
     /// A regex that does not compile (possible only in a hand-made bundle: the compiler
     /// compiles every pattern) makes the decision `error` whenever evaluation needs it, under
     /// `not` too, never an allow; requests that do not need it are decided as usual.
