@@ -34,6 +34,8 @@ use crate::ir::{
 use crate::names;
 use crate::prefilter::Scratch;
 
+pub(crate) mod fused;
+
 /// Per-request precomputation shared by every rule and action: labels as `key=value` strings
 /// and the kind of every action. Build it once per request.
 #[derive(Debug, Clone)]
@@ -636,11 +638,30 @@ impl<'a> Evaluator<'a> {
         over: ExprId,
         body: ExprId,
     ) -> bool {
-        if quantifier == Quantifier::Any
-            && !self.reference
-            && let Some(found) = self.any_in_string_set(id)
+        if !self.reference
+            && let Some(at) = self.plan.needle_at.get(id.index()).copied()
+            && at != NO_SLOT
         {
-            return found;
+            let plan = self.plan;
+            if at & fused::FUSED != 0 {
+                if let Some(shape) =
+                    plan.fused
+                        .get(at, self.policy.data(), &plan.needle_at, &plan.needle_sets)
+                    && let Value::StrList(values) = shape.field.get(&self.cx)
+                {
+                    let want = shape.quantifier == Quantifier::Any;
+                    for x in values.iter() {
+                        if self.test(&shape.test, x) == want {
+                            return want;
+                        }
+                    }
+                    return !want;
+                }
+            } else if quantifier == Quantifier::Any
+                && let Some(found) = self.any_in_string_set(at)
+            {
+                return found;
+            }
         }
         let over = self.eval(over);
         let want = quantifier == Quantifier::Any;
@@ -670,13 +691,64 @@ impl<'a> Evaluator<'a> {
         result
     }
 
+    /// A fused quantifier's test ([`fused::Test`]) on one value `x` of its field: what the
+    /// general path computes with `x` bound, in the same order.
+    fn test(&mut self, test: &fused::Test, x: &str) -> bool {
+        use fused::Test;
+        match test {
+            Test::Atom(fused::View([None, None]), atom) => self.atom(atom, x),
+            Test::Atom(fused::View(views), atom) => {
+                let mut v = Cow::Borrowed(x);
+                for builtin in views.iter().flatten() {
+                    v = match builtin {
+                        Builtin::Lower => lower(v),
+                        Builtin::Upper => upper(v),
+                        _ => basename(v),
+                    };
+                }
+                self.atom(atom, &v)
+            }
+            Test::Not(t) => !self.test(t, x),
+            Test::And(tests) => tests.iter().all(|t| self.test(t, x)),
+            Test::Or(tests) => tests.iter().any(|t| self.test(t, x)),
+        }
+    }
+
+    /// One [`fused::Atom`] on the (viewed) value `v`.
+    #[inline(always)]
+    fn atom(&mut self, atom: &fused::Atom, v: &str) -> bool {
+        use fused::Atom;
+        match atom {
+            Atom::In { set, negated } => {
+                set_contains(self.policy.lookups.get(set.index()), Value::Str(v)) != *negated
+            }
+            Atom::Eq { text, equal } => (v == &**text) == *equal,
+            Atom::StartsWith(s) => v.starts_with(&**s),
+            Atom::EndsWith(s) => v.ends_with(&**s),
+            Atom::Contains(s) => v.contains(&**s),
+            Atom::Matches(pattern) => match self.policy.matcher(*pattern) {
+                Some(matcher) => matcher.is_match(v),
+                None => {
+                    // Fail closed: the whole decision becomes `error`.
+                    self.broken = Some(*pattern);
+                    false
+                }
+            },
+            Atom::Needles(at) => self
+                .plan
+                .needle_sets
+                .get(*at as usize)
+                .is_some_and(|(_, needles)| needles.any(v)),
+            Atom::Prefixes(prefixes) => prefixes.any(v),
+        }
+    }
+
     /// The common shape `any d in STRING_SET: starts_with(x, d)` (also `ends_with`,
     /// `contains`, and `x == d or starts_with(x, d)`), where `x` does not depend on `d`: `x`
     /// is evaluated once and tested against the set's [`crate::prefilter::NeedleSet`], built
-    /// with the plan ([`crate::ir::set_quantifier`]). `None` when node `id` is not of that
-    /// shape.
-    fn any_in_string_set(&mut self, id: ExprId) -> Option<bool> {
-        let at = *self.plan.needle_at.get(id.index())?;
+    /// with the plan ([`crate::ir::set_quantifier`]); `at` is the node's entry in the plan's
+    /// quantifier table. `None` when it is not a needle set.
+    fn any_in_string_set(&mut self, at: u32) -> Option<bool> {
         let (subject, needles) = self.plan.needle_sets.get(at as usize)?;
         let Val::Str(x) = self.eval(*subject) else {
             // The body is false for every element: `any` over it is false.
@@ -1089,6 +1161,63 @@ mod tests {
             }
         }
         assert_eq!(expected_production, 2);
+    }
+
+    /// A regex that does not compile, inside a fused quantifier: the decision is `error` exactly
+    /// when the general path would reach it (see the next test).
+    #[test]
+    fn a_broken_regex_in_a_fused_quantifier_is_an_error_decision() {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{Pattern, PolicyBuilder, TemplatePiece};
+
+        // allow on exec when not (any a in exec.args: a matches re"(") — broken, fused
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let args = b.field(Field::ExecArgs);
+        let a = b.local(0);
+        let bad = b.matches(a, Pattern::Regex("placeholder".into())).unwrap();
+        let any_bad = b.quantified(Quantifier::Any, 0, args, bad);
+        let condition = b.not(any_bad);
+        let message = [TemplatePiece::Text("m")];
+        let r = rule(
+            &mut b,
+            "t.allow",
+            Effect::Allow,
+            Some(ActionKind::Exec),
+            condition,
+            &message,
+        );
+        b.rule(r);
+        let mut data = b.finish().unwrap().into_data();
+        data.patterns = vec![Pattern::Regex("(".into())];
+        let policy = Policy::new(data).unwrap();
+        let plan = policy.plan();
+        let at = plan.needle_at[any_bad.index()];
+        assert!(
+            plan.fused
+                .get(at, policy.data(), &plan.needle_at, &plan.needle_sets)
+                .is_some()
+        );
+
+        let request = request("production", "rm x");
+        for reference in [false, true] {
+            // Reached: the decision is `error`, never the rule's allow.
+            let mut action = exec("rm", &[], &[]);
+            if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
+                e.args = vec![Str::from("-rf")].into_iter().collect();
+            }
+            let actions = [action];
+            let decision =
+                decide_with(&policy, &RequestContext::new(&request, &actions), reference);
+            assert_eq!(decision.decision, DecisionKind::Error, "{reference}");
+            assert!(decision.matches.is_empty());
+            // Not reached (no arguments): decided as usual.
+            let actions = [exec("rm", &[], &[])];
+            let decision =
+                decide_with(&policy, &RequestContext::new(&request, &actions), reference);
+            assert_eq!(decision.decision, DecisionKind::Allow, "{reference}");
+            assert_eq!(decision.matches.len(), 1);
+        }
     }
 
     /// A regex that does not compile (possible only in a hand-made bundle: the compiler
@@ -1621,6 +1750,251 @@ mod tests {
         ) {
             let policy = prefilter_shapes_policy();
             let request = request(env, "x");
+            let rcx = RequestContext::new(&request, &actions);
+            prop_assert_eq!(decide_with(&policy, &rcx, false), decide_with(&policy, &rcx, true));
+        }
+    }
+
+    /// One rule per fused quantifier shape ([`fused`]), each with `any` and `all`, plain and
+    /// negated, over string list fields (and an enum list field, which keeps the general
+    /// path), and one rule whose body is not fusable (a comparison with another variable).
+    fn fused_shapes_policy() -> Policy {
+        use guard_model::{ActionKind, Effect, Field};
+
+        use crate::ir::{Pattern, PolicyBuilder, TemplatePiece};
+
+        let mut b = PolicyBuilder::new(Effect::Allow);
+        let x = b.local(0);
+        let d = b.local(1);
+        let mut bodies: Vec<(Field, ExprId)> = Vec::new();
+        // x in {…} / x not in {…}
+        let words = b.string_set(["-r", "recursive", "\u{e9}t\u{e9}", "/etc/", ""]);
+        let words = b.set(words);
+        let x_in = b.is_in(x, words, false);
+        bodies.push((Field::ExecFlags, x_in));
+        let x_not_in = b.is_in(x, words, true);
+        bodies.push((Field::ExecArgs, x_not_in));
+        // x in an int set (never true for a string)
+        let ints = b.int_set([1, 2]);
+        let ints = b.set(ints);
+        bodies.push((Field::ExecArgs, b.is_in(x, ints, false)));
+        // x == "s", "s" == x, x != "s"
+        let rm = b.str("--no-preserve-root");
+        bodies.push((Field::ExecArgs, b.compare(CmpOp::Eq, x, rm)));
+        let etc = b.str("/etc/");
+        bodies.push((Field::ExecPaths, b.compare(CmpOp::Eq, etc, x)));
+        bodies.push((Field::ExecPaths, b.compare(CmpOp::Ne, x, etc)));
+        // starts_with / ends_with / contains against a constant, including ""
+        bodies.push((Field::ExecPaths, b.call(Builtin::StartsWith, vec![x, etc])));
+        let tail = b.str("\u{e9}");
+        bodies.push((Field::ExecPaths, b.call(Builtin::EndsWith, vec![x, tail])));
+        let empty = b.str("");
+        bodies.push((Field::ExecArgs, b.call(Builtin::Contains, vec![x, empty])));
+        let lib = b.str("/lib");
+        bodies.push((Field::ExecPaths, b.call(Builtin::Contains, vec![x, lib])));
+        // x matches re / glob
+        let re = b
+            .matches(x, Pattern::Regex("^-[a-zA-Z]*[rR]".into()))
+            .unwrap();
+        bodies.push((Field::ExecArgs, re));
+        let glob = b.matches(x, Pattern::Glob("/var/lib/*".into())).unwrap();
+        bodies.push((Field::ExecPaths, glob));
+        // any d in {…}: starts_with(x, d), and `x == d or starts_with(x, d)`
+        let prefixes = b.string_set(["/etc/", "/usr", "/var/lib/", "/\u{e9}"]);
+        let prefixes = b.set(prefixes);
+        let starts = b.call(Builtin::StartsWith, vec![x, d]);
+        let needles = b.quantified(Quantifier::Any, 1, prefixes, starts);
+        bodies.push((Field::ExecPaths, needles));
+        let eq_d = b.compare(CmpOp::Eq, x, d);
+        let eq_or_starts = b.or(vec![eq_d, starts]);
+        bodies.push((
+            Field::ExecPaths,
+            b.quantified(Quantifier::Any, 1, prefixes, eq_or_starts),
+        ));
+        // Nested prefixes (only the shortest matters), non-ASCII ones, one equal to a value.
+        let nested = b.string_set(["/var", "/var/lib/", "/\u{e9}t", "/\u{e9}", "app"]);
+        let nested = b.set(nested);
+        let starts_nested = b.call(Builtin::StartsWith, vec![x, d]);
+        bodies.push((
+            Field::ExecPaths,
+            b.quantified(Quantifier::Any, 1, nested, starts_nested),
+        ));
+        let suffixes = b.string_set([".pem", "\u{e9}", "/"]);
+        let suffixes = b.set(suffixes);
+        let ends = b.call(Builtin::EndsWith, vec![x, d]);
+        bodies.push((
+            Field::ExecPaths,
+            b.quantified(Quantifier::Any, 1, suffixes, ends),
+        ));
+        // Views: lower(x), basename(x), lower(basename(x)), upper(x)
+        let lower_x = b.call(Builtin::Lower, vec![x]);
+        let secret = b.string_set(["id_rsa", "\u{e9}t\u{e9}", "-r"]);
+        let secret = b.set(secret);
+        bodies.push((Field::ExecArgs, b.is_in(lower_x, secret, false)));
+        let base = b.call(Builtin::Basename, vec![x]);
+        let lower_base = b.call(Builtin::Lower, vec![base]);
+        bodies.push((Field::ExecPaths, b.is_in(lower_base, secret, false)));
+        let app = b.str("app");
+        bodies.push((Field::ExecPaths, b.compare(CmpOp::Eq, base, app)));
+        let upper_x = b.call(Builtin::Upper, vec![x]);
+        let upper_etc = b.str("/ETC/");
+        bodies.push((
+            Field::ExecPaths,
+            b.call(Builtin::StartsWith, vec![upper_x, upper_etc]),
+        ));
+        let contains_lower = b.call(Builtin::Contains, vec![lower_x, d]);
+        let markers = b.string_set(["audit", "\u{e9}"]);
+        let markers = b.set(markers);
+        bodies.push((
+            Field::ExecArgs,
+            b.quantified(Quantifier::Any, 1, markers, contains_lower),
+        ));
+        // and / or / not of atoms, with a regex after a cheap test (as in `bulk.guard`)
+        let var_lib = b.str("/var/lib/");
+        let under_var_lib = b.call(Builtin::StartsWith, vec![x, var_lib]);
+        let state = b
+            .matches(x, Pattern::Regex("^/var/lib/[^/]+/?$".into()))
+            .unwrap();
+        let not_needles = b.not(needles);
+        bodies.push((
+            Field::ExecPaths,
+            b.and(vec![under_var_lib, not_needles, state]),
+        ));
+        let recursive = b.str("--recursive");
+        let is_recursive = b.compare(CmpOp::Eq, x, recursive);
+        bodies.push((Field::ExecArgs, b.or(vec![re, is_recursive])));
+        let slash = b.str("/");
+        let is_root = b.compare(CmpOp::Eq, x, slash);
+        bodies.push((Field::ExecPaths, b.or(vec![is_root, x_in, needles])));
+        // An enum list field: fused in the table, general at run time.
+        let sql = crate::ir::EnumValue::named(EnumType::ActionKind, "sql").unwrap();
+        let sql = b.enum_set(EnumType::ActionKind, [sql]);
+        let sql = b.set(sql);
+        bodies.push((Field::RequestActionKinds, b.is_in(x, sql, false)));
+        bodies.push((Field::RequestActionKinds, b.compare(CmpOp::Eq, x, rm)));
+        // Not fusable: the body compares with another field.
+        let program = b.field(Field::ExecProgram);
+        bodies.push((Field::ExecArgs, b.compare(CmpOp::Eq, x, program)));
+
+        let message = [TemplatePiece::Text("m")];
+        let mut n = 0;
+        for (field, body) in bodies {
+            let over = b.field(field);
+            for quantifier in [Quantifier::Any, Quantifier::All] {
+                let q = b.quantified(quantifier, 0, over, body);
+                for condition in [q, b.not(q)] {
+                    let r = rule(
+                        &mut b,
+                        &format!("t.f{n}"),
+                        Effect::Warn,
+                        Some(ActionKind::Exec),
+                        condition,
+                        &message,
+                    );
+                    b.rule(r);
+                    n += 1;
+                }
+            }
+        }
+        b.finish().unwrap()
+    }
+
+    fn fused_exec() -> impl Strategy<Value = guard_model::Action> {
+        const VOCABULARY: &[&str] = &[
+            "",
+            "-r",
+            "-rf",
+            "-fR",
+            "-f",
+            "recursive",
+            "--recursive",
+            "--no-preserve-root",
+            "/",
+            "/etc/",
+            "/etc",
+            "/etc/passwd",
+            "/usr",
+            "/usr/lib/x",
+            "/var/lib/app",
+            "/var/lib/app/",
+            "/var/lib/app/tmp",
+            "/var/lib/",
+            "/tmp/app",
+            "app",
+            "/x/APP",
+            "/var",
+            "/vara",
+            "/\u{e9}tat",
+            "/home/d/.ssh/ID_RSA",
+            "id_rsa/",
+            "\u{e9}t\u{e9}",
+            "\u{c9}T\u{c9}",
+            "/\u{e9}",
+            "/x/\u{e9}",
+            "\u{130}",
+            "key.PEM",
+            "audit_log",
+            "AUDIT",
+            "x\u{c9}",
+        ];
+        let words = || {
+            prop::collection::vec(prop::sample::select(VOCABULARY).prop_map(Str::from), 0..4)
+                .prop_map(guard_model::List::from)
+        };
+        (words(), words(), words()).prop_map(|(flags, args, paths)| {
+            let mut action = exec("rm", &[], &[]);
+            if let guard_model::ActionDetail::Exec(e) = &mut action.detail {
+                e.flags = flags;
+                e.args = args.into_iter().collect();
+                e.paths = paths;
+            }
+            action
+        })
+    }
+
+    /// Every shape the fused table is meant to recognise is recognised (so the differential
+    /// test below exercises the fused loop, not the general path).
+    #[test]
+    fn fused_shapes_are_recognised() {
+        let policy = fused_shapes_policy();
+        let plan = policy.plan();
+        let fused: Vec<usize> = policy
+            .data()
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                plan.fused
+                    .get(
+                        plan.needle_at[*i],
+                        policy.data(),
+                        &plan.needle_at,
+                        &plan.needle_sets,
+                    )
+                    .is_some()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        // Two quantifiers (`any`, `all`) per body; all but the last body are fused.
+        let bodies = policy.rules().len() / 4;
+        assert_eq!(fused.len(), 2 * (bodies - 1));
+        assert_eq!(plan.fused.len(), fused.len() + 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// Fused quantifiers decide as the general path does: `any`/`all` over empty and
+        /// non-empty lists, negated, non-ASCII values, views, several actions per request.
+        #[test]
+        fn fused_quantifiers_agree_with_reference_evaluation(
+            actions in prop::collection::vec(
+                prop_oneof![3 => fused_exec(), 1 => action()],
+                0..4,
+            ),
+        ) {
+            let policy = fused_shapes_policy();
+            let request = request("production", "x");
             let rcx = RequestContext::new(&request, &actions);
             prop_assert_eq!(decide_with(&policy, &rcx, false), decide_with(&policy, &rcx, true));
         }

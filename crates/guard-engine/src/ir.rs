@@ -864,10 +864,14 @@ pub(crate) struct Plan {
     /// Which rules can match an action, from cheap facts about it.
     pub(crate) prefilter: Prefilter,
     /// Per node: its index in `needle_sets` when it is a quantifier of the shape
-    /// [`set_quantifier`] recognises, else [`NO_SLOT`].
+    /// [`set_quantifier`] recognises; [`crate::eval::fused::FUSED`] plus its index in `fused`
+    /// when it quantifies over a field (and may be fused); else [`NO_SLOT`].
     pub(crate) needle_at: Vec<u32>,
     /// The subject and the set's needles of those quantifiers.
     pub(crate) needle_sets: Vec<(ExprId, NeedleSet)>,
+    /// The quantifiers over list fields whose body only tests the bound value against
+    /// constants, evaluated as one loop ([`crate::eval::fused`]).
+    pub(crate) fused: crate::eval::fused::Fused,
     /// Per rule, the text its matches share ([`crate::eval::RuleText`]).
     pub(crate) texts: Vec<crate::eval::RuleText>,
 }
@@ -1100,6 +1104,7 @@ impl Policy {
                 plan(&self.data);
             let mut needle_at = vec![NO_SLOT; self.data.nodes.len()];
             let mut needle_sets = Vec::new();
+            let mut fused = crate::eval::fused::Fused::default();
             for (i, node) in self.data.nodes.iter().enumerate() {
                 if !matches!(node, Node::Quantified { .. }) {
                     continue;
@@ -1107,6 +1112,11 @@ impl Policy {
                 let id = ExprId(len_u32(i));
                 let Some((builtin, subject, set)) = set_quantifier(&self.data, &free_locals, id)
                 else {
+                    if let Some(at) = fused.add(&self.data, id)
+                        && let Some(slot) = needle_at.get_mut(i)
+                    {
+                        *slot = at;
+                    }
                     continue;
                 };
                 let Some(SetData::Str(items)) = self.data.sets.get(set.index()) else {
@@ -1121,6 +1131,7 @@ impl Policy {
                 }
             }
             Plan {
+                fused,
                 needle_at,
                 needle_sets,
                 cache_slot,

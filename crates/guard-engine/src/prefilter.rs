@@ -1297,6 +1297,11 @@ impl NeedleSet {
         }
     }
 
+    /// The test: `starts_with`, `ends_with` or `contains`.
+    pub(crate) fn builtin(&self) -> Builtin {
+        self.builtin
+    }
+
     /// Whether `x` starts with (ends with, contains) one of the needles.
     #[inline]
     pub(crate) fn any(&self, x: &str) -> bool {
