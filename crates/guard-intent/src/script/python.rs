@@ -644,6 +644,24 @@ fn expr_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
                 _ => Val::Unknown,
             })
         }
+        "assignment" => {
+            let v = match node.child_by_field_name("right") {
+                Some(right) => expr(cx, right)?,
+                // `x: int` declares without assigning.
+                None => return Ok(Val::Null),
+            };
+            bind_target(cx, field(node, "left")?, v.clone())?;
+            Ok(v)
+        }
+        "augmented_assignment" => {
+            let left = field(node, "left")?;
+            let old = expr(cx, left)?;
+            let r = expr(cx, field(node, "right")?)?;
+            let op = cx.text(field(node, "operator")?);
+            let v = binary(&old, op.trim_end_matches('='), &r);
+            bind_target(cx, left, v.clone())?;
+            Ok(v)
+        }
         "named_expression" => {
             let v = expr(cx, field(node, "value")?)?;
             let name = cx.text(field(node, "name")?).to_string();
