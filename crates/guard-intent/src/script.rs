@@ -72,6 +72,15 @@ pub struct Analysis {
 
 /// Analyses `code` in `lang`. Never panics; anything not understood is `unknown`.
 pub fn analyze(lang: Lang, code: &str) -> Analysis {
+    analyze_with(lang, code, false)
+}
+
+/// [`analyze`] for code whose last expression's value is printed (`node -p`).
+pub fn analyze_printed(lang: Lang, code: &str) -> Analysis {
+    analyze_with(lang, code, true)
+}
+
+fn analyze_with(lang: Lang, code: &str, printed: bool) -> Analysis {
     let whole = [0, u32::try_from(code.len()).unwrap_or(u32::MAX)];
     if code.len() > MAX_CODE_BYTES {
         return Analysis {
@@ -110,7 +119,7 @@ pub fn analyze(lang: Lang, code: &str) -> Analysis {
     let mut cx = Cx::new(lang, code);
     let result = match lang {
         Lang::Python => python::program(&mut cx, root),
-        Lang::JavaScript => javascript::program(&mut cx, root),
+        Lang::JavaScript => javascript::program(&mut cx, root, printed),
     };
     Analysis {
         effects: cx.effects,

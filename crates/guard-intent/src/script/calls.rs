@@ -757,6 +757,20 @@ pub(crate) fn db_method(
     args: Args,
     node: Node<'_>,
 ) -> R<Val> {
+    // A callback given to a connection (`pool.connect((err, client) => …)`, `.then(client =>
+    // …)`) may receive a client, which guard would take for plain data there.
+    let runs_sql = matches!(
+        name,
+        "execute" | "executemany" | "executescript" | "query" | "exec"
+    );
+    if !runs_sql && args.pos.contains(&Val::Func) {
+        return stop(
+            format!(
+                "passes a callback to `{name}` on a database connection, which guard does not follow"
+            ),
+            node,
+        );
+    }
     match name {
         "execute" | "executemany" | "executescript" | "query" | "exec" | "prepare" | "mogrify" => {
             let sql = match args.pos.first() {

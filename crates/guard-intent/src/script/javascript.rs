@@ -22,9 +22,27 @@ const BANNED: &[&str] = &[
     "mainModule",
 ];
 
-pub(crate) fn program(cx: &mut Cx<'_>, root: Node<'_>) -> R<()> {
+/// `printed`: the value of the last expression statement is printed (`node -p`).
+pub(crate) fn program(cx: &mut Cx<'_>, root: Node<'_>, printed: bool) -> R<()> {
     count_bindings(cx, root);
-    block(cx, root)
+    let statements = named_children(root);
+    let last = statements
+        .last()
+        .copied()
+        .filter(|s| printed && s.kind() == "expression_statement");
+    for s in statements {
+        match last {
+            Some(l) if l.id() == s.id() => {
+                let mut value = Val::Null;
+                for child in named_children(s) {
+                    value = expr(cx, child)?;
+                }
+                check_arg(cx, &value, s, "console.log")?;
+            }
+            _ => statement(cx, s)?,
+        }
+    }
+    Ok(())
 }
 
 fn count_bindings(cx: &mut Cx<'_>, root: Node<'_>) {

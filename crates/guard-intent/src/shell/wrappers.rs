@@ -1123,7 +1123,12 @@ fn interpreter(
             .and_then(|w| w.strip_suffix('\''))
             .filter(|inner| *inner == word.text)
             .map(|_| word.span[0] + 1 + u32::try_from(offset).unwrap_or(u32::MAX));
-        return lifted(lang, code, base, word.span, step);
+        let analysis = if flag == "print" {
+            script::analyze_printed(lang, code)
+        } else {
+            script::analyze(lang, code)
+        };
+        return lifted(analysis, base, word.span, step);
     }
     if c.has("module") {
         return vec![];
@@ -1165,17 +1170,10 @@ fn unanalysed(program: &str) -> Inner {
     }
 }
 
-/// Inline `code` analysed (`script`) and what it does lifted into the shell commands that do
+/// Inline code's `analysis` (`script`): what it does lifted into the shell commands that do
 /// the same. `base`: where the code starts in the walker's text when it is a literal slice of
 /// it (each effect then gets its call's span), else every effect gets `whole`.
-fn lifted(
-    lang: script::Lang,
-    code: &str,
-    base: Option<u32>,
-    whole: [u32; 2],
-    step: Str,
-) -> Vec<Inner> {
-    let analysis = script::analyze(lang, code);
+fn lifted(analysis: script::Analysis, base: Option<u32>, whole: [u32; 2], step: Str) -> Vec<Inner> {
     let mut out = Vec::with_capacity(analysis.effects.len() + 1);
     for effect in analysis.effects {
         let span = match base {
@@ -1248,7 +1246,12 @@ fn from_stdin(
                     .slice(*span)
                     .filter(|t| t.starts_with(text.as_str()))
                     .map(|_| span[0]);
-                lifted(lang, text, base, *span, format_compact!("{program} {step}"))
+                lifted(
+                    script::analyze(lang, text),
+                    base,
+                    *span,
+                    format_compact!("{program} {step}"),
+                )
             }
             None => vec![Inner::Opaque {
                 cause: OpaqueCause::Unsupported,
@@ -1268,7 +1271,12 @@ fn from_stdin(
             super::PipeData::Literal { text, span }
                 if let Some(lang) = script::Lang::of_program(program) =>
             {
-                lifted(lang, text, None, *span, format_compact!("| {program}"))
+                lifted(
+                    script::analyze(lang, text),
+                    None,
+                    *span,
+                    format_compact!("| {program}"),
+                )
             }
             super::PipeData::Decoded(source) => {
                 // Concatenated directly: `curl … | sh` is common, and `format!` costs more.
