@@ -16,6 +16,7 @@
 //! - Pure: no I/O, no environment lookups, deterministic.
 
 pub mod lift;
+pub mod script;
 pub mod shell;
 pub mod sql;
 

@@ -355,6 +355,13 @@ impl<'a> Walker<'a> {
         }
     }
 
+    fn source(&self) -> wrappers::Source<'a> {
+        wrappers::Source {
+            text: self.text,
+            base: self.base,
+        }
+    }
+
     fn offset(&self, char_index: usize) -> u32 {
         let byte = match &self.chars {
             Some(map) => map
@@ -1205,7 +1212,7 @@ impl<'a> Walker<'a> {
         let mut inners = if moves {
             vec![]
         } else {
-            wrappers::unwrap(&program, &mut argv, stdin)
+            wrappers::unwrap(&program, &mut argv, stdin, self.source())
         };
         // Pushed as it is built: the action is large, and each move copies it.
         self.push_exec(exec_action(
@@ -1218,7 +1225,7 @@ impl<'a> Walker<'a> {
             shown,
         ));
         if moves {
-            inners = wrappers::unwrap(&program, &mut argv, stdin);
+            inners = wrappers::unwrap(&program, &mut argv, stdin, self.source());
         }
         inners.extend(script);
         drop(argv);

@@ -11,6 +11,7 @@ use guard_model::{OpaqueCause, Str};
 
 use super::Stdin;
 use super::argv::{Arg, ShortIndex, Spec, Takes, classify};
+use crate::script;
 
 use Takes::{No, Path as P, Value as V};
 
@@ -763,7 +764,12 @@ pub(crate) fn moves_words(program: &str) -> bool {
 /// What the program `program` (basename) of `words` (the program's word, then its arguments)
 /// runs, if it is a wrapper. Only the programs of [`moves_words`] take words out of `words`:
 /// what they run is `words` itself with their own words drained from its front.
-pub(crate) fn unwrap(program: &str, words: &mut Vec<Arg>, stdin: Option<&Stdin>) -> Vec<Inner> {
+pub(crate) fn unwrap(
+    program: &str,
+    words: &mut Vec<Arg>,
+    stdin: Option<&Stdin>,
+    source: Source<'_>,
+) -> Vec<Inner> {
     let one = |inner: Option<Inner>| inner.into_iter().collect::<Vec<_>>();
     let args: &[Arg] = words.get(1..).unwrap_or_default();
     match program {
@@ -960,11 +966,13 @@ pub(crate) fn unwrap(program: &str, words: &mut Vec<Arg>, stdin: Option<&Stdin>)
         "find" => find_exec(args),
         "source" | "." => match args.first() {
             Some(a) if a.dynamic => vec![dynamic_code(a, program)],
-            Some(a) if a.text == "/dev/stdin" || a.text == "-" => from_stdin(program, stdin, true),
+            Some(a) if a.text == "/dev/stdin" || a.text == "-" => {
+                from_stdin(program, stdin, true, source)
+            }
             _ => vec![],
         },
-        p if is_shell(p) => shell(program, args, stdin),
-        p if is_interpreter(p) => interpreter(program, args, stdin),
+        p if is_shell(p) => shell(program, args, stdin, source),
+        p if is_interpreter(p) => interpreter(program, args, stdin, source),
         _ => vec![],
     }
 }
@@ -1049,7 +1057,7 @@ pub(crate) fn is_assignment(text: &str) -> bool {
     }
 }
 
-fn shell(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
+fn shell(program: &str, args: &[Arg], stdin: Option<&Stdin>, source: Source<'_>) -> Vec<Inner> {
     let c = classify(Some(&SHELL), args);
     let rest = rest_of(args, c.rest);
     if c.has("command") {
@@ -1074,19 +1082,53 @@ fn shell(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
     match rest.first() {
         Some(script) if script.dynamic => vec![dynamic_code(script, program)],
         Some(script) if script.text != "-" && script.text != "/dev/stdin" => vec![],
-        _ => from_stdin(program, stdin, true),
+        _ => from_stdin(program, stdin, true, source),
     }
 }
 
-fn interpreter(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner> {
+fn interpreter(
+    program: &str,
+    args: &[Arg],
+    stdin: Option<&Stdin>,
+    source: Source<'_>,
+) -> Vec<Inner> {
     let c = classify(Some(&INTERP), args);
-    for flag in ["command", "eval", "run", "print"] {
-        if c.has(flag) {
-            return vec![Inner::Opaque {
-                cause: OpaqueCause::Unsupported,
-                reason: format!("inline `{program}` code is not analysed"),
-            }];
+    for (flag, spelled) in [
+        ("command", "-c"),
+        ("eval", "-e"),
+        ("run", "-r"),
+        ("print", "-p"),
+    ] {
+        let Some(code) = c.value(flag) else {
+            if c.has(flag) {
+                return vec![unanalysed(program)];
+            }
+            continue;
+        };
+        let Some(lang) = script::Lang::of_program(program) else {
+            return vec![unanalysed(program)];
+        };
+        let Some(word) = args.iter().find(|a| contains(&a.text, code)) else {
+            return vec![unanalysed(program)];
+        };
+        let step = format_compact!("{program} {spelled}");
+        if word.dynamic {
+            return vec![dynamic_code(word, &step)];
         }
+        // Where the code starts in the text, when the word is a single-quoted literal slice.
+        let offset = code.as_ptr() as usize - word.text.as_ptr() as usize;
+        let base = source
+            .slice(word.span)
+            .and_then(|w| w.strip_prefix('\''))
+            .and_then(|w| w.strip_suffix('\''))
+            .filter(|inner| *inner == word.text)
+            .map(|_| word.span[0] + 1 + u32::try_from(offset).unwrap_or(u32::MAX));
+        let analysis = if flag == "print" {
+            script::analyze_printed(lang, code)
+        } else {
+            script::analyze(lang, code)
+        };
+        return lifted(analysis, base, word.span, step);
     }
     if c.has("module") {
         return vec![];
@@ -1094,12 +1136,88 @@ fn interpreter(program: &str, args: &[Arg], stdin: Option<&Stdin>) -> Vec<Inner>
     match rest_of(args, c.rest).first() {
         Some(script) if script.dynamic => vec![dynamic_code(script, program)],
         Some(script) if script.text != "-" && script.text != "/dev/stdin" => vec![],
-        _ => from_stdin(program, stdin, false),
+        _ => from_stdin(program, stdin, false, source),
     }
 }
 
+/// The text a walker is walking and the offset its spans carry (see [`Source::slice`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub text: &'a str,
+    /// Added to every local offset (a line re-parsed on its own).
+    pub base: u32,
+}
+
+impl<'a> Source<'a> {
+    /// The text at `span` (in the walker's coordinates).
+    fn slice(&self, span: [u32; 2]) -> Option<&'a str> {
+        let start = span[0].checked_sub(self.base)? as usize;
+        let end = span[1].checked_sub(self.base)? as usize;
+        self.text.get(start..end)
+    }
+}
+
+/// `part` is a slice of `whole` (a value the classifier borrowed from an argument).
+fn contains(whole: &str, part: &str) -> bool {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    w <= p && p + part.len() <= w + whole.len()
+}
+
+fn unanalysed(program: &str) -> Inner {
+    Inner::Opaque {
+        cause: OpaqueCause::Unsupported,
+        reason: format!("inline `{program}` code is not analysed"),
+    }
+}
+
+/// Inline code's `analysis` (`script`): what it does lifted into the shell commands that do
+/// the same. `base`: where the code starts in the walker's text when it is a literal slice of
+/// it (each effect then gets its call's span), else every effect gets `whole`.
+fn lifted(analysis: script::Analysis, base: Option<u32>, whole: [u32; 2], step: Str) -> Vec<Inner> {
+    let mut out = Vec::with_capacity(analysis.effects.len() + 1);
+    for effect in analysis.effects {
+        let span = match base {
+            Some(b) => [
+                b.saturating_add(effect.span[0]),
+                b.saturating_add(effect.span[1]),
+            ],
+            None => whole,
+        };
+        out.push(match effect.effect {
+            script::Effect::Argv(words) => Inner::Argv {
+                argv: words.iter().map(|w| Arg::literal(w, span)).collect(),
+                step: step.clone(),
+                elevated: false,
+                remote: None,
+                keeps_stdin: false,
+                env: vec![],
+            },
+            script::Effect::Shell(text) => Inner::Shell {
+                text,
+                span,
+                step: step.clone(),
+                elevated: false,
+                remote: None,
+                stdin: None,
+            },
+        });
+    }
+    if let Some((reason, _)) = analysis.unknown {
+        out.push(Inner::Opaque {
+            cause: OpaqueCause::Unsupported,
+            reason: format!("`{step}` {reason}"),
+        });
+    }
+    out
+}
+
 /// An interpreter reading its program from stdin.
-fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner> {
+fn from_stdin(
+    program: &str,
+    stdin: Option<&Stdin>,
+    is_shell: bool,
+    source: Source<'_>,
+) -> Vec<Inner> {
     match stdin {
         Some(Stdin::Here {
             text, span, step, ..
@@ -1111,12 +1229,35 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
             remote: None,
             stdin: None,
         }],
-        Some(Stdin::Here { .. }) => {
-            vec![Inner::Opaque {
+        Some(Stdin::Here {
+            text,
+            span,
+            step,
+            dynamic,
+        }) => match script::Lang::of_program(program) {
+            Some(_) if *dynamic => vec![Inner::Opaque {
+                cause: OpaqueCause::DynamicCode,
+                reason: format!(
+                    "`{program}` runs code from a here-document with parts only known at run time"
+                ),
+            }],
+            Some(lang) => {
+                let base = source
+                    .slice(*span)
+                    .filter(|t| t.starts_with(text.as_str()))
+                    .map(|_| span[0]);
+                lifted(
+                    script::analyze(lang, text),
+                    base,
+                    *span,
+                    format_compact!("{program} {step}"),
+                )
+            }
+            None => vec![Inner::Opaque {
                 cause: OpaqueCause::Unsupported,
                 reason: format!("`{program}` code from a here-document is not analysed"),
-            }]
-        }
+            }],
+        },
         Some(Stdin::Pipe { programs, data }) => match data {
             super::PipeData::Literal { text, span } if is_shell => vec![Inner::Shell {
                 text: text.clone(),
@@ -1126,6 +1267,17 @@ fn from_stdin(program: &str, stdin: Option<&Stdin>, is_shell: bool) -> Vec<Inner
                 remote: None,
                 stdin: None,
             }],
+            // `echo 'print(1)' | python3`: the code is known exactly.
+            super::PipeData::Literal { text, span }
+                if let Some(lang) = script::Lang::of_program(program) =>
+            {
+                lifted(
+                    script::analyze(lang, text),
+                    None,
+                    *span,
+                    format_compact!("| {program}"),
+                )
+            }
             super::PipeData::Decoded(source) => {
                 // Concatenated directly: `curl … | sh` is common, and `format!` costs more.
                 let mut reason = String::with_capacity(program.len() + source.len() + 40);
