@@ -82,13 +82,14 @@ fn same_sources_give_byte_identical_bundles_anywhere() {
 
     let loaded = guard_engine::decode(&first).unwrap();
     let names: Vec<&str> = loaded
-        .metadata
+        .metadata()
+        .unwrap()
         .sources
         .iter()
         .map(|s| s.name.as_str())
         .collect();
     assert_eq!(names, ["config.guard", "shell/shell.guard", "sql.guard"]);
-    for source in &loaded.metadata.sources {
+    for source in &loaded.metadata().unwrap().sources {
         let on_disk =
             std::fs::read_to_string(a.path().join("policies").join(&source.name)).unwrap();
         assert_eq!(source.text, on_disk);
@@ -102,13 +103,13 @@ fn outside_a_repository_there_is_no_commit_and_revision_is_0() {
     let dir = tempfile::tempdir().unwrap();
     copy_policies(dir.path());
     let bytes = build(dir.path(), &["policies"]);
-    let meta = guard_engine::decode(&bytes).unwrap().metadata;
+    let meta = guard_engine::decode(&bytes).unwrap().info;
     assert_eq!(meta.git_commit, None);
     assert_eq!(meta.revision, 0);
     assert_eq!(meta.guard_version, env!("CARGO_PKG_VERSION"));
 
     let bytes = build(dir.path(), &["policies", "--revision", "41"]);
-    assert_eq!(guard_engine::decode(&bytes).unwrap().metadata.revision, 41);
+    assert_eq!(guard_engine::decode(&bytes).unwrap().info.revision, 41);
 }
 
 #[test]
@@ -120,7 +121,7 @@ fn inside_a_repository_the_commit_and_history_length_are_recorded() {
     // A repository without commits: no commit to record.
     copy_policies(&repo);
     let bytes = build(&repo, &["policies"]);
-    let meta = guard_engine::decode(&bytes).unwrap().metadata;
+    let meta = guard_engine::decode(&bytes).unwrap().info;
     assert_eq!((meta.git_commit, meta.revision), (None, 0));
 
     git(&repo, &["add", "."]);
@@ -146,7 +147,7 @@ fn inside_a_repository_the_commit_and_history_length_are_recorded() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let meta = guard_engine::decode(&std::fs::read(dir.path().join("b.bundle")).unwrap())
         .unwrap()
-        .metadata;
+        .info;
     assert_eq!(meta.git_commit.as_deref(), Some(head.as_str()));
     assert_eq!(
         meta.revision, 2,
@@ -160,7 +161,7 @@ fn inside_a_repository_the_commit_and_history_length_are_recorded() {
     assert!(summary["digest"].as_str().unwrap().starts_with("sha256:"));
 
     let bytes = build(&repo, &["policies", "--revision", "100"]);
-    let meta = guard_engine::decode(&bytes).unwrap().metadata;
+    let meta = guard_engine::decode(&bytes).unwrap().info;
     assert_eq!(
         (meta.git_commit.as_deref(), meta.revision),
         (Some(head.as_str()), 100)

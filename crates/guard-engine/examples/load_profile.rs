@@ -39,7 +39,7 @@ fn main() {
         // Decode, encode again: the same bytes when this engine reads and writes the format
         // the bundle was written in (a check that a layout change kept the encoding).
         let loaded = guard_engine::decode(&bytes).expect("decode");
-        let again = guard_engine::bundle::encode(&loaded.policy, &loaded.metadata).expect("encode");
+        let again = loaded.encode().expect("encode");
         assert!(again == bytes, "re-encoding changed the bytes");
         println!("roundtrip: {} bytes, identical", bytes.len());
         return;
@@ -101,9 +101,9 @@ fn main() {
             .sum();
         let str_bytes: usize = d.strings.iter().map(str::len).sum();
         let doc_bytes: usize = d.rules.iter().map(|r| r.doc.len()).sum();
-        let src: usize = loaded.metadata.sources.iter().map(|s| s.text.len()).sum();
+        let src: usize = loaded.info.sources.iter().map(|s| s.len as usize).sum();
         println!(
-            "strings {} ({} bytes), sets {} (str items {}), patterns {}, nodes {} (with vec {}), rules {} (doc {} bytes), sources {} bytes",
+            "strings {} ({} bytes), sets {} (str items {}), patterns {}, nodes {} (with vec {}), rules {} (doc {} bytes not in spans), sources {} bytes inflated",
             d.strings.len(),
             str_bytes,
             d.sets.len(),

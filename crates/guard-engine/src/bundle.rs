@@ -6,10 +6,10 @@
 //! ```text
 //! offset  size  content
 //! 0       8     magic `GUARDBDL`
-//! 8       2     format version (u16), currently 3
+//! 8       2     format version (u16), currently 4
 //! 10      8     body length n (u64)
-//! 18      n     body: postcard of (Metadata, schema names, PolicyData, prefilter reduction,
-//!               doc spans), in that order
+//! 18      n     body: postcard of (BundleInfo, schema names, PolicyData, prefilter reduction,
+//!               doc spans, compressed sources), in that order
 //! 18+n    32    SHA-256 of bytes [0, 18+n)
 //! ```
 //!
@@ -42,6 +42,18 @@
 //! then the file's own (`sha256sum` of the file at the recorded commit), and
 //! [`LoadedBundle::check_fully`] can prove every carried text is that file.
 //!
+//! Compressed sources (version 4): [`BundleInfo`] lists each source's name, SHA-256 and
+//! length in bytes; the texts themselves, concatenated in that order, are one raw deflate
+//! stream (`miniz_oxide`, pinned version, level 9: deterministic), stored last as a byte string.
+//! Evaluation never reads them (they serve messages, `inspect` and `check_fully`), so
+//! [`decode`] keeps them compressed and checks rule and doc spans against the recorded
+//! lengths; [`LoadedBundle::metadata`] inflates them on first use into a buffer of exactly the
+//! recorded total (at most [`MAX_SOURCE_BYTES`], refused at decode past it) and refuses
+//! (GB009) a stream that is corrupt, ends early, would write more, leaves input over, or is
+//! not UTF-8 with each file's end a character boundary. The shipped library's ~300 KB of
+//! sources were two thirds of a bundle's bytes, hashed at every load. Version 3 stored them
+//! as text in the metadata; this engine refuses it (GB002: rebuild the bundle).
+//!
 //! Why postcard: the body is serde-derived data with no maps and no floats, so postcard's
 //! encoding (varints, length-prefixed sequences, declaration-order fields) is canonical: the
 //! same policy and metadata always give the same bytes. The IR keeps expressions in a flat
@@ -60,7 +72,7 @@ use crate::prefilter::{Reduced, reduce};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"GUARDBDL";
 /// The format version this engine writes and reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 const HEADER_LEN: usize = 18;
 const DIGEST_LEN: usize = 32;
 
@@ -71,30 +83,7 @@ pub struct Source {
     pub name: String,
     /// Hex SHA-256 of `text`.
     pub sha256: String,
-    #[serde(deserialize_with = "utf8_text")]
     pub text: String,
-}
-
-/// A source text, read as bytes and checked with `simdutf8`: postcard encodes a `str` and a
-/// byte string alike (a length and the bytes), and `str`'s own check of the carried sources
-/// (about 250 KB for the shipped library) was a tenth of a decode.
-fn utf8_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    struct Text;
-    impl serde::de::Visitor<'_> for Text {
-        type Value = String;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a UTF-8 text")
-        }
-        fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<String, E> {
-            simdutf8::basic::from_utf8(bytes)
-                .map(str::to_owned)
-                .map_err(|_| E::custom("a source text is not UTF-8"))
-        }
-        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
-            Ok(text.to_owned())
-        }
-    }
-    d.deserialize_bytes(Text)
 }
 
 impl Source {
@@ -119,7 +108,9 @@ impl Source {
     }
 }
 
-/// What a bundle says about itself.
+/// What a bundle says about itself: what [`encode`] writes. A decoded bundle keeps the source
+/// texts compressed until asked ([`LoadedBundle::metadata`]); [`LoadedBundle::info`] is the
+/// rest, read at load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// The guard version that built it (`env!("CARGO_PKG_VERSION")` of the builder).
@@ -132,13 +123,59 @@ pub struct Metadata {
     pub sources: Vec<Source>,
 }
 
+/// [`Metadata`] without the source texts: what a bundle stores uncompressed and a load reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleInfo {
+    pub guard_version: String,
+    pub revision: u64,
+    pub git_commit: Option<String>,
+    /// Every source file (name, digest, length), in [`ir::SourceLoc::file`] order.
+    pub sources: Vec<SourceInfo>,
+}
+
+/// A carried source file without its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// The path shown to users, relative to where the bundle was built.
+    pub name: String,
+    /// Hex SHA-256 of the text.
+    pub sha256: String,
+    /// The text's length in bytes.
+    pub len: u32,
+}
+
+/// Most bytes of source text a bundle may carry (all files together): the compressed section
+/// is never inflated past this, whatever its header says (a decompression bomb in a bundle
+/// someone signed is refused, GB009, not allocated). The shipped library carries ~300 KB.
+pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// The deflate level the sources are compressed with. With the pinned `miniz_oxide` version,
+/// the same texts always give the same bytes (`encode` is deterministic).
+const DEFLATE_LEVEL: u8 = 9;
+
 /// A decoded, validated bundle, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct LoadedBundle {
     pub format_version: u16,
-    pub metadata: Metadata,
+    /// Everything the bundle says about itself but the source texts.
+    pub info: BundleInfo,
+    /// The policy. Rule docs stored as spans of the sources are empty here (the sources are
+    /// not inflated at load): [`LoadedBundle::rule_docs`] has every rule's doc.
     pub policy: Policy,
+    /// The sources' compressed section, as stored (raw deflate of the texts, concatenated).
+    packed: Box<[u8]>,
+    /// Per rule, where its doc is in its source file (format 2's doc spans).
+    doc_spans: Box<[Option<[u32; 2]>]>,
+    /// The inflated sources and docs, on first request.
+    unpacked: std::sync::OnceLock<Result<Unpacked, BundleError>>,
     digest: [u8; DIGEST_LEN],
+}
+
+/// What inflating the sources gives: the full metadata and every rule's doc.
+#[derive(Debug, Clone)]
+struct Unpacked {
+    metadata: Metadata,
+    docs: Vec<String>,
 }
 
 impl LoadedBundle {
@@ -150,7 +187,7 @@ impl LoadedBundle {
     pub fn bundle_ref(&self) -> BundleRef {
         BundleRef {
             digest: self.digest(),
-            revision: self.metadata.revision,
+            revision: self.info.revision,
         }
     }
 
@@ -161,14 +198,49 @@ impl LoadedBundle {
         decision
     }
 
+    /// The bundle's metadata with the source texts, inflated on the first call (evaluation
+    /// never needs them). Fails (GB009) when the compressed section does not inflate to the
+    /// texts its header describes, and (GB005) when a rule's doc span is not `///` lines of
+    /// its source; every later call gives the same answer.
+    pub fn metadata(&self) -> Result<&Metadata, BundleError> {
+        self.unpacked().map(|u| &u.metadata)
+    }
+
+    /// Every rule's doc comment, in [`Policy::rules`] order (those stored as spans of the
+    /// sources read back from them): inflates the sources as [`Self::metadata`] does.
+    pub fn rule_docs(&self) -> Result<&[String], BundleError> {
+        self.unpacked().map(|u| u.docs.as_slice())
+    }
+
+    fn unpacked(&self) -> Result<&Unpacked, BundleError> {
+        self.unpacked
+            .get_or_init(|| unpack(&self.info, &self.packed, &self.doc_spans, &self.policy))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The bundle's bytes again, from what was loaded (docs and sources restored): equal to
+    /// the bytes it was decoded from when this engine wrote them.
+    pub fn encode(&self) -> Result<Vec<u8>, BundleError> {
+        let docs = self.rule_docs()?;
+        let mut data = self.policy.data().clone();
+        for (rule, doc) in data.rules.iter_mut().zip(docs) {
+            rule.doc.clone_from(doc);
+        }
+        let policy = Policy::new(data).map_err(|e| BundleError::Encode(e.to_string()))?;
+        encode(&policy, self.metadata()?)
+    }
+
     /// Checks what [`decode`] leaves to first use or takes on trust: every pattern compiles
-    /// ([`Policy::check_patterns`]), every source's digest matches its text
+    /// ([`Policy::check_patterns`]), the sources inflate and every doc span reads back
+    /// ([`Self::metadata`]), every source's digest matches its text
     /// ([`Metadata::check_source_digests`]) and the stored prefilter reduction is this
     /// engine's reduction of the policy (see the module docs). A runtime need not call it (a
     /// regex that does not compile makes the decisions needing it `error`; the reduction is
-    /// covered by the digest and the signature), but tools that vouch for a bundle
-    /// (`guard build`, `verify`, `inspect`) do, so such a bundle is refused before it is
-    /// deployed. Every failure is [`BundleError::Malformed`] (GB005).
+    /// covered by the digest and the signature; evaluation never reads the sources), but tools
+    /// that vouch for a bundle (`guard build`, `verify`, `inspect`) do, so such a bundle is
+    /// refused before it is deployed. Failures are [`BundleError::Malformed`] (GB005) or, for
+    /// the compressed sources, [`BundleError::Sources`] (GB009).
     pub fn check_fully(&self) -> Result<(), BundleError> {
         self.policy
             .check_patterns()
@@ -179,15 +251,103 @@ impl LoadedBundle {
                     .into(),
             ));
         }
-        self.metadata
+        self.metadata()?
             .check_source_digests()
             .map_err(BundleError::Malformed)
     }
 
-    /// The source file a rule was written in.
-    pub fn rule_source(&self, rule: &Rule) -> Option<&Source> {
-        self.metadata.sources.get(rule.source.file as usize)
+    /// The source file a rule was written in (inflates the sources, as [`Self::metadata`]).
+    pub fn rule_source(&self, rule: &Rule) -> Result<Option<&Source>, BundleError> {
+        Ok(self.metadata()?.sources.get(rule.source.file as usize))
     }
+}
+
+/// Inflates the sources' compressed section into the texts `info` describes, exactly (no byte
+/// more or less, UTF-8, each file's end a character boundary), and reads the doc spans back.
+fn unpack(
+    info: &BundleInfo,
+    packed: &[u8],
+    doc_spans: &[Option<[u32; 2]>],
+    policy: &Policy,
+) -> Result<Unpacked, BundleError> {
+    use miniz_oxide::inflate::TINFLStatus;
+    use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
+    let total = source_bytes(info)?;
+    let bad = |what: String| BundleError::Sources(what);
+    // `total` is at most `MAX_SOURCE_BYTES` (checked at decode and here), so this is bounded.
+    let mut out = vec![0u8; usize::try_from(total).map_err(|_| bad("too large".into()))?];
+    let mut inflater = Box::<DecompressorOxide>::default();
+    // The whole input at once, into a buffer of exactly the declared size: a stream that
+    // would write more stops with `HasMoreOutput`, one that ends early with `NeedsMoreInput`.
+    let (status, read, written) = decompress(
+        &mut inflater,
+        packed,
+        &mut out,
+        0,
+        inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+    );
+    match status {
+        TINFLStatus::Done if read == packed.len() && written == out.len() => {}
+        TINFLStatus::Done if read != packed.len() => {
+            return Err(bad(format!(
+                "{} bytes after the end of the compressed sources",
+                packed.len() - read.min(packed.len())
+            )));
+        }
+        TINFLStatus::Done => {
+            return Err(bad(format!(
+                "the compressed sources inflate to {written} bytes, the header says {total}"
+            )));
+        }
+        TINFLStatus::HasMoreOutput => {
+            return Err(bad(format!(
+                "the compressed sources inflate to more than the {total} bytes the header says"
+            )));
+        }
+        other => {
+            return Err(bad(format!(
+                "the compressed sources are truncated or corrupt ({other:?})"
+            )));
+        }
+    }
+    let text = String::from_utf8(out).map_err(|_| bad("a source text is not UTF-8".into()))?;
+    let mut sources = Vec::with_capacity(info.sources.len());
+    let mut at = 0usize;
+    for source in &info.sources {
+        let end = at + source.len as usize;
+        let Some(piece) = text.get(at..end) else {
+            return Err(bad(format!(
+                "source `{}` does not end on a character boundary",
+                source.name
+            )));
+        };
+        sources.push(Source {
+            name: source.name.clone(),
+            sha256: source.sha256.clone(),
+            text: piece.to_owned(),
+        });
+        at = end;
+    }
+    let metadata = Metadata {
+        guard_version: info.guard_version.clone(),
+        revision: info.revision,
+        git_commit: info.git_commit.clone(),
+        sources,
+    };
+    let docs = read_docs(policy.rules(), doc_spans, &metadata).map_err(BundleError::Malformed)?;
+    Ok(Unpacked { metadata, docs })
+}
+
+/// The total length of the source texts `info` describes, refused (GB009) past
+/// [`MAX_SOURCE_BYTES`].
+fn source_bytes(info: &BundleInfo) -> Result<u64, BundleError> {
+    let total: u64 = info.sources.iter().map(|s| u64::from(s.len)).sum();
+    if total > MAX_SOURCE_BYTES {
+        return Err(BundleError::Sources(format!(
+            "the header says the sources are {total} bytes, more than the {MAX_SOURCE_BYTES} a bundle may carry"
+        )));
+    }
+    Ok(total)
 }
 
 /// Why a byte string is not a loadable bundle. Each variant has a stable code ([`Self::code`]).
@@ -239,6 +399,13 @@ pub enum BundleError {
     #[error("cannot encode bundle: {0}")]
     #[diagnostic(code(GB008))]
     Encode(String),
+    /// GB009
+    #[error("the bundle's carried sources cannot be read: {0}")]
+    #[diagnostic(
+        code(GB009),
+        help("rebuild the bundle with `guard build`; never edit it by hand")
+    )]
+    Sources(String),
 }
 
 /// Every bundle error code: id, kebab-case name, one-line summary.
@@ -283,6 +450,11 @@ pub const CODES: &[crate::ErrorCode] = &[
         name: "guard::bundle::encode-failed",
         summary: "the policy and metadata cannot be written as a bundle",
     },
+    crate::ErrorCode {
+        id: "GB009",
+        name: "guard::bundle::bad-sources",
+        summary: "the bundle's compressed source texts do not inflate to what its header describes (corrupt, truncated, or over the size cap): found when the sources are read (`guard build`, `verify`, `inspect`), or at decode for a size over the cap",
+    },
 ];
 
 impl BundleError {
@@ -297,17 +469,48 @@ impl BundleError {
             BundleError::TrailingData { .. } => "GB006",
             BundleError::SchemaMismatch { .. } => "GB007",
             BundleError::Encode(_) => "GB008",
+            BundleError::Sources(_) => "GB009",
         }
     }
 }
 
 #[derive(Serialize)]
 struct BodyRef<'a> {
-    metadata: &'a Metadata,
+    info: &'a BundleInfo,
     schema_names: &'a [String],
     policy: &'a PolicyData,
     reduction: &'a Reduced,
     docs: &'a [Option<[u32; 2]>],
+    sources: Packed<'a>,
+}
+
+/// The sources' compressed section: a byte string (postcard: its length, then the bytes; a
+/// `&[u8]` would be a sequence of varints), borrowed from the bundle at decode.
+struct Packed<'a>(&'a [u8]);
+
+impl Serialize for Packed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Packed<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl<'de> serde::de::Visitor<'de> for Bytes {
+            type Value = Packed<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the compressed sources")
+            }
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                bytes: &'de [u8],
+            ) -> Result<Packed<'de>, E> {
+                Ok(Packed(bytes))
+            }
+        }
+        d.deserialize_bytes(Bytes)
+    }
 }
 
 /// Where each rule's doc comment is in its source file, when it can be read back from there
@@ -391,6 +594,17 @@ fn encode_with(
     metadata: &Metadata,
     reduction: &Reduced,
 ) -> Result<Vec<u8>, BundleError> {
+    encode_raw(policy, metadata, reduction, |_, _| {})
+}
+
+/// [`encode_with`], with `alter` given the source list and compressed section before they are
+/// written (tests write damaged ones).
+fn encode_raw(
+    policy: &Policy,
+    metadata: &Metadata,
+    reduction: &Reduced,
+    alter: impl FnOnce(&mut BundleInfo, &mut Vec<u8>),
+) -> Result<Vec<u8>, BundleError> {
     check_sources(policy, metadata).map_err(BundleError::Encode)?;
     let schema_names = policy.schema_names();
     let docs = doc_spans(policy, metadata);
@@ -400,12 +614,39 @@ fn encode_with(
             rule.doc.clear();
         }
     }
+    let mut sources = Vec::with_capacity(metadata.sources.len());
+    let mut texts = Vec::new();
+    for source in &metadata.sources {
+        let len = u32::try_from(source.text.len())
+            .map_err(|_| BundleError::Encode(format!("source `{}` is over 4 GiB", source.name)))?;
+        sources.push(SourceInfo {
+            name: source.name.clone(),
+            sha256: source.sha256.clone(),
+            len,
+        });
+        texts.extend_from_slice(source.text.as_bytes());
+    }
+    let mut info = BundleInfo {
+        guard_version: metadata.guard_version.clone(),
+        revision: metadata.revision,
+        git_commit: metadata.git_commit.clone(),
+        sources,
+    };
+    if texts.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(BundleError::Encode(format!(
+            "the sources are {} bytes, more than the {MAX_SOURCE_BYTES} a bundle may carry",
+            texts.len()
+        )));
+    }
+    let mut packed = miniz_oxide::deflate::compress_to_vec(&texts, DEFLATE_LEVEL);
+    alter(&mut info, &mut packed);
     let body = postcard::to_stdvec(&BodyRef {
-        metadata,
+        info: &info,
         schema_names: &schema_names,
         policy: &data,
         reduction,
         docs: &docs,
+        sources: Packed(&packed),
     })
     .map_err(|e| BundleError::Encode(e.to_string()))?;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + DIGEST_LEN);
@@ -542,8 +783,8 @@ fn decode_with(
     let body = signed.get(HEADER_LEN..).unwrap_or(&[]);
 
     let malformed = |what: &str, e: postcard::Error| BundleError::Malformed(format!("{what}: {e}"));
-    let (metadata, rest) =
-        postcard::take_from_bytes::<Metadata>(body).map_err(|e| malformed("metadata", e))?;
+    let (info, rest) =
+        postcard::take_from_bytes::<BundleInfo>(body).map_err(|e| malformed("metadata", e))?;
     // Encoded as a list of strings; read into one buffer (a hundred allocations fewer).
     let (schema_names, rest) =
         postcard::take_from_bytes::<ir::Strings>(rest).map_err(|e| malformed("schema names", e))?;
@@ -556,32 +797,38 @@ fn decode_with(
                 return Err(BundleError::SchemaMismatch {
                     name: name.to_string(),
                     engine: env!("CARGO_PKG_VERSION").to_string(),
-                    built_by: metadata.guard_version.clone(),
+                    built_by: info.guard_version.clone(),
                 });
             }
         }
     }
-    let (mut data, rest) =
+    let (data, rest) =
         postcard::take_from_bytes::<PolicyData>(rest).map_err(|e| malformed("policy", e))?;
     let (reduction, rest) = postcard::take_from_bytes::<Reduced>(rest)
         .map_err(|e| malformed("prefilter reduction", e))?;
     let (docs, rest) = postcard::take_from_bytes::<Vec<Option<[u32; 2]>>>(rest)
         .map_err(|e| malformed("doc comments", e))?;
+    let (Packed(packed), rest) = postcard::take_from_bytes::<Packed<'_>>(rest)
+        .map_err(|e| malformed("compressed sources", e))?;
     if !rest.is_empty() {
         return Err(BundleError::Malformed(format!(
-            "{} unexpected bytes after the doc comments",
+            "{} unexpected bytes after the compressed sources",
             rest.len()
         )));
     }
-    read_docs(&mut data, &docs, &metadata).map_err(BundleError::Malformed)?;
+    // Over the cap: refused now, never inflated.
+    source_bytes(&info)?;
     let policy = Policy::new(data)
         .map_err(|e| BundleError::Malformed(e.to_string()))?
         .with_reduction(reduction)
         .map_err(BundleError::Malformed)?;
-    // Spans only: the per-source digests were checked by `encode`, and the bundle's digest
-    // (checked above) covers every source text and its recorded digest. Hashing the texts
-    // again was a tenth of a load; `Metadata::check_source_digests` does it on request.
-    check_spans(&policy, &metadata).map_err(BundleError::Malformed)?;
+    // Spans against the recorded lengths: the texts stay compressed until asked for (and
+    // are then checked to have exactly those lengths). The per-source digests were checked by
+    // `encode`, and the bundle's digest (checked above) covers the compressed texts and every
+    // recorded digest; `Metadata::check_source_digests` checks them on request.
+    let lens: Vec<u32> = info.sources.iter().map(|s| s.len).collect();
+    check_spans(&policy, &lens).map_err(BundleError::Malformed)?;
+    check_doc_spans(&policy, &docs, &lens).map_err(BundleError::Malformed)?;
     if !policy.schema_names_are(&schema_names, &schema_refs) {
         return Err(BundleError::Malformed(
             "the schema name list does not match the policy".into(),
@@ -589,33 +836,65 @@ fn decode_with(
     }
     Ok(LoadedBundle {
         format_version: version,
-        metadata,
+        info,
         policy,
+        packed: packed.into(),
+        doc_spans: docs.into(),
+        unpacked: std::sync::OnceLock::new(),
         digest,
     })
 }
 
-/// Fills in the docs stored as spans of the sources (see [`doc_spans`]).
-fn read_docs(
-    data: &mut PolicyData,
-    docs: &[Option<[u32; 2]>],
-    metadata: &Metadata,
-) -> Result<(), String> {
-    if docs.len() != data.rules.len() {
+/// The doc spans fit the rules (one per rule; a spanned rule stores no doc) and their files
+/// (within the recorded length). Whether each is `///` lines is seen when the sources are
+/// inflated ([`read_docs`]).
+fn check_doc_spans(policy: &Policy, docs: &[Option<[u32; 2]>], lens: &[u32]) -> Result<(), String> {
+    let rules = policy.rules();
+    if docs.len() != rules.len() {
         return Err(format!(
             "{} doc comment entries for {} rules",
             docs.len(),
-            data.rules.len()
+            rules.len()
         ));
     }
-    for (rule, span) in data.rules.iter_mut().zip(docs) {
+    for (rule, span) in rules.iter().zip(docs) {
         let Some([start, end]) = *span else { continue };
+        let len = lens.get(rule.source.file as usize).copied().unwrap_or(0);
+        if !rule.doc.is_empty() || start > end || end > len {
+            return Err(format!(
+                "rule `{}` has a doc comment span outside its source or a doc besides",
+                rule.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every rule's doc: its own, or read back from the span of its source (see [`doc_spans`]).
+fn read_docs(
+    rules: &[Rule],
+    docs: &[Option<[u32; 2]>],
+    metadata: &Metadata,
+) -> Result<Vec<String>, String> {
+    if docs.len() != rules.len() {
+        return Err(format!(
+            "{} doc comment entries for {} rules",
+            docs.len(),
+            rules.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(rules.len());
+    for (rule, span) in rules.iter().zip(docs) {
+        let Some([start, end]) = *span else {
+            out.push(rule.doc.clone());
+            continue;
+        };
         let text = metadata
             .sources
             .get(rule.source.file as usize)
             .and_then(|s| s.text.get(start as usize..end as usize));
         match text.and_then(doc_text) {
-            Some(doc) if rule.doc.is_empty() => rule.doc = doc,
+            Some(doc) if rule.doc.is_empty() => out.push(doc),
             _ => {
                 return Err(format!(
                     "rule `{}` has a doc comment span that is not `///` lines of its source",
@@ -624,7 +903,7 @@ fn read_docs(
             }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 impl Metadata {
@@ -646,24 +925,29 @@ impl Metadata {
 
 fn check_sources(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
     metadata.check_source_digests()?;
-    check_spans(policy, metadata)
+    let lens: Vec<u32> = metadata
+        .sources
+        .iter()
+        .map(|s| u32::try_from(s.text.len()).unwrap_or(u32::MAX))
+        .collect();
+    check_spans(policy, &lens)
 }
 
-/// Every rule points into a source file of the bundle, within its text.
-fn check_spans(policy: &Policy, metadata: &Metadata) -> Result<(), String> {
+/// Every rule points into a source file of the bundle (`lens`: their lengths), within its text.
+fn check_spans(policy: &Policy, lens: &[u32]) -> Result<(), String> {
     for rule in policy.rules() {
         let file = rule.source.file as usize;
-        let Some(source) = metadata.sources.get(file) else {
+        let Some(&len) = lens.get(file) else {
             return Err(format!(
                 "rule `{}` points at source file {file}, which the bundle lacks",
                 rule.id
             ));
         };
         let [start, end] = rule.source.span;
-        if start > end || end as usize > source.text.len() {
+        if start > end || end > len {
             return Err(format!(
-                "rule `{}` has a span outside `{}`",
-                rule.id, source.name
+                "rule `{}` has a span outside source file {file}",
+                rule.id
             ));
         }
     }
@@ -908,6 +1192,127 @@ mod tests {
         }
     }
 
+    /// A bundle of [`reduced_policy`] whose source list and compressed section `alter` has
+    /// changed (the digest is then computed over the changed bytes, as a signer would).
+    fn repacked(
+        alter: impl FnOnce(&mut BundleInfo, &mut Vec<u8>),
+    ) -> Result<LoadedBundle, BundleError> {
+        let policy = reduced_policy();
+        decode(&encode_raw(&policy, &reduced_metadata(), &reduce(policy.data()), alter).unwrap())
+    }
+
+    /// Sources that inflate to exactly what the header says load and read back.
+    #[test]
+    fn compressed_sources_inflate_on_request() {
+        let loaded = repacked(|_, _| {}).unwrap();
+        assert_eq!(loaded.metadata().unwrap(), &reduced_metadata());
+        assert_eq!(loaded.info.sources[0].len as usize, SOURCE.len());
+        loaded.check_fully().unwrap();
+        // Replacing the stream by an equivalent one (another level) is still the same texts.
+        let loaded = repacked(|_, packed| {
+            *packed = miniz_oxide::deflate::compress_to_vec(SOURCE.as_bytes(), 1);
+        })
+        .unwrap();
+        assert_eq!(loaded.metadata().unwrap(), &reduced_metadata());
+    }
+
+    /// Every way the compressed section can fail to be the texts its header describes is
+    /// GB009 when the sources are read, and `check_fully` refuses the bundle; the policy
+    /// itself loads and evaluates as it would (evaluation never reads the sources).
+    #[test]
+    fn damaged_compressed_sources_are_refused_when_read() {
+        let zeros = vec![0u8; 8 << 20];
+        type Alter = Box<dyn FnOnce(&mut BundleInfo, &mut Vec<u8>)>;
+        let cases: Vec<(&str, Alter)> = vec![
+            ("garbage", Box::new(|_, p| *p = vec![0xff; 40])),
+            ("empty", Box::new(|_, p| p.clear())),
+            ("truncated", Box::new(|_, p| p.truncate(p.len() / 2))),
+            (
+                "last byte cut",
+                Box::new(|_, p| {
+                    p.pop();
+                }),
+            ),
+            (
+                "bytes after the stream",
+                Box::new(|_, p| p.extend_from_slice(&[0, 1, 2])),
+            ),
+            ("inflates to more", Box::new(|i, _| i.sources[0].len -= 1)),
+            ("inflates to less", Box::new(|i, _| i.sources[0].len += 10)),
+            (
+                "a bomb: 8 MiB for a header of 35 bytes",
+                Box::new(move |_, p| *p = miniz_oxide::deflate::compress_to_vec(&zeros, 9)),
+            ),
+            (
+                "not UTF-8",
+                Box::new(|i, p| {
+                    let mut text = SOURCE.as_bytes().to_vec();
+                    text[3] = 0xc3;
+                    i.sources[0].len = u32::try_from(text.len()).unwrap();
+                    *p = miniz_oxide::deflate::compress_to_vec(&text, 9);
+                }),
+            ),
+            (
+                "a file ending inside a character",
+                Box::new(|i, p| {
+                    let text = format!("{SOURCE}é");
+                    i.sources[0].len = u32::try_from(text.len()).unwrap() - 1;
+                    i.sources.push(SourceInfo {
+                        name: "b.guard".into(),
+                        sha256: String::new(),
+                        len: 1,
+                    });
+                    *p = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+                }),
+            ),
+        ];
+        let request = crate::test_support::request("production", "x");
+        let action = crate::test_support::sql(guard_model::StatementKind::Drop, &["t"], [0, 1]);
+        let expected = repacked(|_, _| {})
+            .unwrap()
+            .evaluate(&request, std::slice::from_ref(&action));
+        for (what, alter) in cases {
+            let loaded = repacked(alter).unwrap_or_else(|e| panic!("{what}: {e}"));
+            for err in [
+                loaded.metadata().unwrap_err(),
+                loaded.rule_docs().unwrap_err(),
+                loaded.check_fully().unwrap_err(),
+                loaded.encode().unwrap_err(),
+            ] {
+                assert_eq!(err.code(), "GB009", "{what}: {err}");
+            }
+            let decision = loaded.evaluate(&request, std::slice::from_ref(&action));
+            assert_eq!(decision.decision, expected.decision, "{what}");
+            assert_eq!(decision.matches.len(), expected.matches.len(), "{what}");
+        }
+    }
+
+    /// A header claiming more source text than the cap is refused at decode, before anything
+    /// is inflated or allocated.
+    #[test]
+    fn sources_over_the_cap_are_refused_at_decode() {
+        let err = repacked(|i, _| {
+            i.sources[0].len = u32::MAX;
+            for n in 0..16 {
+                i.sources.push(SourceInfo {
+                    name: format!("{n}.guard"),
+                    sha256: String::new(),
+                    len: u32::MAX,
+                });
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "GB009", "{err}");
+        // Exactly at the cap is not refused for its size (it fails for its content).
+        let loaded = repacked(|i, _| {
+            i.sources[0].len = u32::try_from(MAX_SOURCE_BYTES).unwrap();
+        })
+        .unwrap();
+        let err = loaded.metadata().unwrap_err();
+        assert_eq!(err.code(), "GB009", "{err}");
+        assert!(err.to_string().contains("inflate to"), "{err}");
+    }
+
     /// `doc_text` as it was written first, with `str::split`: the reference for the
     /// memchr version.
     fn doc_text_reference(lines: &str) -> Option<String> {
@@ -963,6 +1368,7 @@ mod tests {
                 built_by: String::new(),
             },
             BundleError::Encode(String::new()),
+            BundleError::Sources(String::new()),
         ];
         let ids: Vec<&str> = errors.iter().map(BundleError::code).collect();
         let listed: Vec<&str> = CODES.iter().map(|c| c.id).collect();

@@ -86,7 +86,8 @@ pub struct ErrorCode {
 }
 
 pub use bundle::{
-    BundleError, HashedBundle, LoadedBundle, Metadata, Source, decode, decode_hashed, encode,
+    BundleError, BundleInfo, HashedBundle, LoadedBundle, Metadata, Source, SourceInfo, decode,
+    decode_hashed, encode,
 };
 pub use eval::{RequestContext, decide, evaluate};
 pub use ir::{IrError, Policy, PolicyBuilder, PolicyData};

@@ -23,20 +23,63 @@ fn reseal(bytes: &mut [u8]) {
     bytes[n..].copy_from_slice(&digest);
 }
 
+/// The policy's data as it was encoded: the decoded rules with their docs read back.
+fn data_with_docs(loaded: &guard_engine::LoadedBundle) -> guard_engine::PolicyData {
+    let mut data = loaded.policy.data().clone();
+    for (rule, doc) in data.rules.iter_mut().zip(loaded.rule_docs().unwrap()) {
+        rule.doc.clone_from(doc);
+    }
+    data
+}
+
+fn varint(mut n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out
+}
+
+/// `bytes` with the compressed sources (the last field of the body: its length, then the
+/// stream of `texts` as `encode` compresses it) replaced by `packed`, and with the header's
+/// length and the digest made right for the new body.
+fn repack(bytes: &[u8], texts: &[u8], packed: &[u8]) -> Vec<u8> {
+    let n = bytes.len() - 32;
+    let old = miniz_oxide::deflate::compress_to_vec(texts, 9);
+    let prefix = varint(old.len());
+    let start = n - old.len() - prefix.len();
+    assert_eq!(
+        &bytes[start..n],
+        [prefix, old].concat(),
+        "the stream is last"
+    );
+    let mut out = bytes[..start].to_vec();
+    out.extend_from_slice(&varint(packed.len()));
+    out.extend_from_slice(packed);
+    let body_len = (out.len() - 18) as u64;
+    out[10..18].copy_from_slice(&body_len.to_le_bytes());
+    out.extend_from_slice(&[0; 32]);
+    reseal(&mut out);
+    out
+}
+
 #[test]
 fn round_trips_policy_and_metadata() {
     let policy = small_policy();
     let loaded = decode(&encode(&policy, &metadata()).unwrap()).unwrap();
-    assert_eq!(loaded.policy.data(), policy.data());
-    assert_eq!(loaded.metadata, metadata());
+    assert_eq!(&data_with_docs(&loaded), policy.data());
+    assert_eq!(loaded.metadata().unwrap(), &metadata());
+    assert_eq!(loaded.info.revision, metadata().revision);
     assert_eq!(loaded.format_version, FORMAT_VERSION);
     let rule = &loaded.policy.rules()[0];
     assert_eq!(
-        loaded.rule_source(rule).map(|s| s.name.as_str()),
+        loaded.rule_source(rule).unwrap().map(|s| s.name.as_str()),
         Some("policies/demo.guard")
     );
     assert_eq!(
-        loaded.metadata.sources[0].line_col(rule.source.span[0]),
+        loaded.metadata().unwrap().sources[0].line_col(rule.source.span[0]),
         (3, 1)
     );
 
@@ -59,7 +102,7 @@ fn encoding_is_deterministic() {
     assert_eq!(a, b);
     // Decode and re-encode: still identical.
     let loaded = decode(&a).unwrap();
-    assert_eq!(encode(&loaded.policy, &loaded.metadata).unwrap(), a);
+    assert_eq!(loaded.encode().unwrap(), a);
 }
 
 #[test]
@@ -130,8 +173,9 @@ fn header_errors_are_specific() {
     assert_eq!(decode(b"").err().map(|e| e.code()), Some("GB003"));
     assert_eq!(decode(b"XYZ").err(), Some(BundleError::BadMagic));
 
-    // Version 1 (before docs were read from the sources) and a future version.
-    for version in [1u16, FORMAT_VERSION + 1] {
+    // Versions 1 (before docs were read from the sources), 3 (sources not compressed) and a
+    // future version.
+    for version in [1u16, 3, FORMAT_VERSION + 1] {
         let mut other = bundle();
         other[8..10].copy_from_slice(&version.to_le_bytes());
         let err = decode(&other).err();
@@ -264,26 +308,39 @@ fn doc_bundle() -> (guard_engine::Policy, Metadata, Vec<u8>) {
 fn docs_are_read_from_the_sources_when_they_spell_them() {
     let (policy, m, bytes) = doc_bundle();
     let loaded = decode(&bytes).unwrap();
-    assert_eq!(loaded.policy.data(), policy.data());
-    assert_eq!(loaded.metadata, m);
-    assert_eq!(encode(&loaded.policy, &loaded.metadata).unwrap(), bytes);
+    assert_eq!(&data_with_docs(&loaded), policy.data());
+    assert_eq!(loaded.metadata().unwrap(), &m);
+    assert_eq!(loaded.encode().unwrap(), bytes);
+    // Read from the source on request; the rule itself stores none.
+    assert_eq!(loaded.policy.rules()[0].doc, "");
+    assert_eq!(loaded.rule_docs().unwrap()[0], "Drops empty\nproduction.\n");
     let count = |needle: &[u8]| bytes.windows(needle.len()).filter(|w| *w == needle).count();
-    // Once (in the source), not twice; the doc the source does not spell is stored as is.
-    assert_eq!(count(b"Drops empty"), 1);
+    // Only in the (compressed) source; the doc the source does not spell is stored as is.
+    assert_eq!(count(b"Drops empty"), 0);
     assert_eq!(count(b"Not the source's text."), 1);
-    assert_eq!(count(b"Other text."), 1);
+    assert_eq!(count(b"Other text."), 0);
+}
+
+/// Where the doc list (`3, Some(start, end), None, None` in postcard) is in [`doc_bundle`].
+fn doc_list_at(bytes: &[u8]) -> usize {
+    let start = DOC_SOURCE.find("/// Drops").unwrap() as u8;
+    let end = DOC_SOURCE.find("\nrule no_drop").unwrap() as u8;
+    let list = [3, 1, start, end, 0, 0];
+    let at: Vec<usize> = (0..bytes.len() - list.len())
+        .filter(|&i| bytes[i..i + list.len()] == list)
+        .collect();
+    assert_eq!(at.len(), 1, "the doc list is found once");
+    at[0]
 }
 
 #[test]
 fn a_doc_span_that_is_not_doc_lines_is_malformed() {
     let (_, _, bytes) = doc_bundle();
     assert!(DOC_SOURCE.len() < 120);
-    // The body ends with the doc list: `3, Some(start, end), None, None` in postcard.
-    let n = bytes.len() - 32;
+    let list = doc_list_at(&bytes);
     let start = DOC_SOURCE.find("/// Drops").unwrap() as u8;
     let end = DOC_SOURCE.find("\nrule no_drop").unwrap() as u8;
-    assert_eq!(&bytes[n - 6..n], &[3, 1, start, end, 0, 0]);
-    let at = n - 4;
+    let at = list + 2;
     for (s, e) in [
         (start + 1, end), // starts inside `///`
         (start, end + 1), // takes the `rule` line's first byte
@@ -296,13 +353,17 @@ fn a_doc_span_that_is_not_doc_lines_is_malformed() {
         altered[at] = s;
         altered[at + 1] = e;
         reseal(&mut altered);
+        // Out of the text: at decode; not `///` lines: when the sources are read.
         let err = decode(&altered)
+            .and_then(|loaded| loaded.rule_docs().map(|_| ()))
             .err()
             .unwrap_or_else(|| panic!("accepted {s}..{e}"));
         assert_eq!(err.code(), "GB005", "{s}..{e}: {err}");
     }
     // One entry too few.
-    let mut short = bytes[..n - 1].to_vec();
+    let mut short = bytes[..list].to_vec();
+    short.extend_from_slice(&[2, 1, start, end, 0]);
+    short.extend_from_slice(&bytes[list + 6..bytes.len() - 32]);
     let body_len = (short.len() - 18) as u64;
     short[10..18].copy_from_slice(&body_len.to_le_bytes());
     short.extend_from_slice(&[0; 32]);
@@ -330,21 +391,26 @@ proptest! {
         reseal(&mut bytes);
         if let Ok(loaded) = decode(&bytes) {
             let _ = loaded.evaluate(&request("production", "x"), &[sql(StatementKind::Drop, &["t"], [0, 1])]);
+            let _ = loaded.rule_docs();
+            let _ = loaded.check_fully();
         }
     }
 
     /// The same over a bundle whose docs are spans of its source, with the edits near the
-    /// end of the body, where the rules and the doc list are.
+    /// doc list (the rules before it, the compressed sources after it).
     #[test]
     fn resealed_mutations_of_doc_spans_never_panic(edits in proptest::collection::vec((0usize..48, any::<u8>()), 1..4)) {
         let (_, _, mut bytes) = doc_bundle();
+        let list = doc_list_at(&bytes);
         let n = bytes.len() - 32;
         for (back, value) in edits {
-            bytes[n - 1 - back] = value;
+            bytes[(list + 12).min(n) - 1 - back] = value;
         }
         reseal(&mut bytes);
         if let Ok(loaded) = decode(&bytes) {
             let _ = loaded.policy.rules().iter().map(|r| r.doc.len()).sum::<usize>();
+            let _ = loaded.rule_docs().map(|d| d.iter().map(String::len).sum::<usize>());
+            let _ = loaded.metadata().map(|m| m.sources.len());
             let _ = loaded.evaluate(&request("production", "x"), &[sql(StatementKind::Drop, &["t"], [0, 1])]);
         }
     }
@@ -355,7 +421,7 @@ fn source_digests_are_checked_on_encode_and_on_request() {
     let mut m = metadata();
     assert_eq!(m.check_source_digests(), Ok(()));
     let loaded = decode(&encode(&small_policy(), &m).unwrap()).unwrap();
-    assert_eq!(loaded.metadata.check_source_digests(), Ok(()));
+    assert_eq!(loaded.metadata().unwrap().check_source_digests(), Ok(()));
     m.sources[0].sha256 = "00".repeat(32);
     assert!(m.check_source_digests().is_err());
     assert_eq!(
@@ -400,35 +466,37 @@ fn builtin_indices_are_pinned_to_their_names() {
     }
 }
 
-/// Source texts are read as bytes and checked with simdutf8 (not `str`'s own check): text
-/// beyond ASCII round-trips, and a carried text that is not UTF-8 is malformed, never loaded.
+/// Source texts are compressed (format 4): text beyond ASCII round-trips, and compressed
+/// sources that inflate to bytes that are not UTF-8 are refused (GB009) when read, never
+/// shown.
 #[test]
 fn source_texts_must_be_utf8() {
     let mut meta = metadata();
     let text = format!("{}// é ∀ 🦀 {}\n", meta.sources[0].text, "x".repeat(100));
     meta.sources[0] = Source::new(meta.sources[0].name.clone(), text.clone());
     let bytes = encode(&small_policy(), &meta).unwrap();
-    assert_eq!(decode(&bytes).unwrap().metadata, meta);
+    assert_eq!(decode(&bytes).unwrap().metadata().unwrap(), &meta);
+    // Repacking the same text gives the same bundle (the helper finds the stream).
+    let same = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+    assert_eq!(repack(&bytes, text.as_bytes(), &same), bytes);
 
-    let at = bytes
-        .windows(text.len())
-        .position(|w| w == text.as_bytes())
-        .unwrap();
     let crab = text.find('🦀').unwrap();
     // A lone continuation byte, a truncated 4-byte sequence, a byte never in UTF-8, and the
-    // same late in a long run of ASCII (where SIMD validation works in blocks).
+    // same late in a long run of ASCII.
     for (offset, value) in [
         (crab + 1, b'x'),
         (crab + 3, b' '),
         (0, 0xff),
         (text.len() - 3, 0x80),
     ] {
-        let mut bad = bytes.clone();
-        bad[at + offset] = value;
-        reseal(&mut bad);
-        let err = decode(&bad).unwrap_err();
-        // postcard drops custom error text: the code and the part say what failed.
-        assert_eq!(err.code(), "GB005", "{err}");
-        assert!(err.to_string().contains("metadata"), "{err}");
+        let mut bad_text = text.clone().into_bytes();
+        bad_text[offset] = value;
+        let packed = miniz_oxide::deflate::compress_to_vec(&bad_text, 9);
+        let bad = repack(&bytes, text.as_bytes(), &packed);
+        let loaded = decode(&bad).unwrap();
+        let err = loaded.metadata().unwrap_err();
+        assert_eq!(err.code(), "GB009", "{err}");
+        assert!(err.to_string().contains("UTF-8"), "{err}");
+        assert_eq!(loaded.check_fully().unwrap_err().code(), "GB009");
     }
 }

@@ -41,19 +41,38 @@ pub fn run(args: Args) -> Status {
             return Status::Usage;
         }
     };
-    // Also compile every regex: a runtime would only find a bad one on first use.
-    let bundle = match guard_engine::decode(&bytes).and_then(|b| b.check_fully().map(|()| b)) {
-        Ok(bundle) => bundle,
+    // Also compile every regex: a runtime would only find a bad one on first use. The
+    // sources (compressed in the bundle) are inflated here, once, for the locations and docs.
+    let loaded = guard_engine::decode(&bytes).and_then(|b| {
+        b.check_fully()?;
+        Ok(b)
+    });
+    let shown = loaded.as_ref().map_err(Clone::clone).and_then(|b| {
+        let view = View {
+            bundle: b,
+            metadata: b.metadata()?,
+            docs: b.rule_docs()?,
+        };
+        Ok(match args.format {
+            Format::Human => human(&args.file, &view),
+            Format::Json => format!("{}\n", to_json(&args.file, &view)),
+        })
+    });
+    match shown {
+        Ok(text) => print!("{text}"),
         Err(e) => {
             report(e.code(), format!("`{}`: {e}", args.file.display()));
             return Status::Usage;
         }
-    };
-    match args.format {
-        Format::Human => print!("{}", human(&args.file, &bundle)),
-        Format::Json => println!("{}", to_json(&args.file, &bundle)),
     }
     Status::Ok
+}
+
+/// A checked bundle with its sources inflated and every rule's doc.
+struct View<'a> {
+    bundle: &'a LoadedBundle,
+    metadata: &'a guard_engine::Metadata,
+    docs: &'a [String],
 }
 
 /// Reads a file of at most [`MAX_BUNDLE_BYTES`]; the error names the file.
@@ -105,8 +124,8 @@ fn first_line(doc: &str) -> &str {
         .unwrap_or("")
 }
 
-fn location(bundle: &LoadedBundle, rule: &guard_engine::ir::Rule) -> String {
-    match bundle.rule_source(rule) {
+fn location(metadata: &guard_engine::Metadata, rule: &guard_engine::ir::Rule) -> String {
+    match metadata.sources.get(rule.source.file as usize) {
         Some(source) => {
             let (line, column) = source.line_col(rule.source.span[0]);
             format!("{}:{line}:{column}", source.name)
@@ -115,9 +134,9 @@ fn location(bundle: &LoadedBundle, rule: &guard_engine::ir::Rule) -> String {
     }
 }
 
-fn human(file: &Path, bundle: &LoadedBundle) -> String {
+fn human(file: &Path, view: &View<'_>) -> String {
     use std::fmt::Write;
-    let m = &bundle.metadata;
+    let (bundle, m) = (view.bundle, view.metadata);
     let mut out = String::new();
     let _ = writeln!(out, "bundle      {}", file.display());
     let _ = writeln!(out, "format      {}", bundle.format_version);
@@ -155,14 +174,14 @@ fn human(file: &Path, bundle: &LoadedBundle) -> String {
         "{:id_width$}  {:16}  {:9}  {:7}  DOC",
         "RULE", "EFFECT", "ON", "MODE"
     );
-    for rule in rules {
+    for (rule, doc) in rules.iter().zip(view.docs) {
         let line = format!(
             "{:id_width$}  {:16}  {:9}  {:7}  {}",
             rule.id,
             rule.effect.name(),
             rule.target_name(),
             guard_mode(rule.mode),
-            first_line(&rule.doc)
+            first_line(doc)
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }
@@ -176,8 +195,8 @@ fn guard_mode(mode: guard_model::Mode) -> &'static str {
     }
 }
 
-fn to_json(file: &Path, bundle: &LoadedBundle) -> serde_json::Value {
-    let m = &bundle.metadata;
+fn to_json(file: &Path, view: &View<'_>) -> serde_json::Value {
+    let (bundle, m) = (view.bundle, view.metadata);
     let counts: serde_json::Map<String, serde_json::Value> = rule_counts(bundle)
         .into_iter()
         .map(|(k, n)| (k.to_string(), json!(n)))
@@ -192,14 +211,14 @@ fn to_json(file: &Path, bundle: &LoadedBundle) -> serde_json::Value {
         "default": bundle.policy.default_effect(),
         "sources": m.sources.iter().map(|s| json!({"name": s.name, "sha256": format!("sha256:{}", s.sha256)})).collect::<Vec<_>>(),
         "rule_counts": counts,
-        "rules": bundle.policy.rules().iter().map(|r| json!({
+        "rules": bundle.policy.rules().iter().zip(view.docs).map(|(r, doc)| json!({
             "id": r.id,
             "effect": r.effect,
             "on": r.target_name(),
             "mode": r.mode,
-            "doc": first_line(&r.doc),
+            "doc": first_line(doc),
             "controls": r.controls,
-            "location": location(bundle, r),
+            "location": location(m, r),
         })).collect::<Vec<_>>(),
     })
 }

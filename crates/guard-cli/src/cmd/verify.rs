@@ -125,7 +125,7 @@ pub fn run(args: Args) -> Status {
             verified.principal,
             verified.fingerprint,
             bundle.digest(),
-            bundle.metadata.revision
+            bundle.info.revision
         ),
         Format::Json => println!(
             "{}",
@@ -135,7 +135,7 @@ pub fn run(args: Args) -> Status {
                 "principal": verified.principal,
                 "fingerprint": verified.fingerprint,
                 "digest": bundle.digest(),
-                "revision": bundle.metadata.revision,
+                "revision": bundle.info.revision,
             })
         ),
     }
