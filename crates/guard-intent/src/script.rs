@@ -136,6 +136,26 @@ pub(crate) struct Stop {
 
 pub(crate) type R<T> = Result<T, Stop>;
 
+/// A node's named children, comments left out.
+pub(crate) fn named_children<'t>(node: tree_sitter::Node<'t>) -> Vec<tree_sitter::Node<'t>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+/// A node's child by field name; its absence stops the analysis (the tree is not what the
+/// walker expects).
+pub(crate) fn field<'t>(node: tree_sitter::Node<'t>, name: &str) -> R<tree_sitter::Node<'t>> {
+    match node.child_by_field_name(name) {
+        Some(n) => Ok(n),
+        None => stop(
+            format!("code has a `{}` without its {name}", node.kind()),
+            node,
+        ),
+    }
+}
+
 pub(crate) fn stop<T>(reason: impl Into<String>, node: tree_sitter::Node<'_>) -> R<T> {
     Err(Stop {
         reason: reason.into(),
@@ -342,6 +362,56 @@ impl<'s> Cx<'s> {
 
     pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Walks `node` with `walk` one level deeper, counted against the step and depth limits.
+    pub(crate) fn nested<'t, T>(
+        &mut self,
+        node: tree_sitter::Node<'t>,
+        walk: impl FnOnce(&mut Self, tree_sitter::Node<'t>) -> R<T>,
+    ) -> R<T> {
+        self.enter(node)?;
+        let r = walk(self, node);
+        self.leave();
+        r
+    }
+
+    /// A name the language's table knows as a constant or the environment, as that value.
+    pub(crate) fn norm(&self, v: Val) -> Val {
+        match &v {
+            Val::Name(q) => match self.kind(q) {
+                Some(table::Kind::Const) => Val::Data(None),
+                Some(table::Kind::Env) => Val::Obj(Obj::Env),
+                _ => v,
+            },
+            _ => v,
+        }
+    }
+
+    /// Counts the places each name is bound (over-counting is safe: it only widens more).
+    /// Below a node `binds` accepts, every name is a binding; `target` gives the child a node
+    /// assigns to (`left` of an assignment); `is_name` says which node kinds are names.
+    pub(crate) fn count_bindings(
+        &mut self,
+        root: tree_sitter::Node<'_>,
+        binds: fn(&str) -> bool,
+        is_name: fn(&str) -> bool,
+        target: for<'t> fn(tree_sitter::Node<'t>) -> Option<tree_sitter::Node<'t>>,
+    ) {
+        let mut stack = vec![(root, false)];
+        while let Some((node, binding)) = stack.pop() {
+            let here = binding || binds(node.kind());
+            if here && is_name(node.kind()) {
+                let name = self.text(node).to_string();
+                *self.bindings.entry(name).or_insert(0) += 1;
+            }
+            let target = target(node);
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                let is_target = target.is_some_and(|t| t.id() == child.id());
+                stack.push((child, here || is_target));
+            }
+        }
     }
 
     pub(crate) fn emit(&mut self, effect: Effect, node: tree_sitter::Node<'_>) {

@@ -5,7 +5,7 @@ use tree_sitter::Node;
 
 use super::calls::{self, Args, check_arg};
 use super::table::Kind;
-use super::{Cx, Obj, R, Val, join, stop};
+use super::{Cx, Obj, R, Val, field, join, named_children, stop};
 
 /// Properties that reach the `Function` constructor or rebind `this` on any value.
 const BANNED: &[&str] = &[
@@ -46,49 +46,19 @@ pub(crate) fn program(cx: &mut Cx<'_>, root: Node<'_>, printed: bool) -> R<()> {
 }
 
 fn count_bindings(cx: &mut Cx<'_>, root: Node<'_>) {
-    let mut stack = vec![(root, false)];
-    while let Some((node, binding)) = stack.pop() {
-        let here = binding || node.kind() == "catch_clause";
-        if here
-            && matches!(
-                node.kind(),
-                "identifier" | "shorthand_property_identifier_pattern"
-            )
-        {
-            let name = cx.text(node).to_string();
-            *cx.bindings.entry(name).or_insert(0) += 1;
-        }
-        let target = match node.kind() {
+    cx.count_bindings(
+        root,
+        |kind| kind == "catch_clause",
+        |kind| matches!(kind, "identifier" | "shorthand_property_identifier_pattern"),
+        |node| match node.kind() {
             "variable_declarator" => node.child_by_field_name("name"),
             "assignment_expression" | "augmented_assignment_expression" | "for_in_statement" => {
                 node.child_by_field_name("left")
             }
             "update_expression" => node.child_by_field_name("argument"),
             _ => None,
-        };
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            let is_target = target.is_some_and(|t| t.id() == child.id());
-            stack.push((child, here || is_target));
-        }
-    }
-}
-
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
-        .collect()
-}
-
-fn field<'t>(node: Node<'t>, name: &str) -> R<Node<'t>> {
-    match node.child_by_field_name(name) {
-        Some(n) => Ok(n),
-        None => stop(
-            format!("code has a `{}` without its {name}", node.kind()),
-            node,
-        ),
-    }
+        },
+    );
 }
 
 fn block(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
@@ -99,10 +69,7 @@ fn block(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
 }
 
 fn statement(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
-    cx.enter(node)?;
-    let r = statement_inner(cx, node);
-    cx.leave();
-    r
+    cx.nested(node, statement_inner)
 }
 
 fn statement_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
@@ -245,17 +212,6 @@ fn statement_or_expr(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
 }
 
 /// A table name as a value: constants are data, the environment is its object.
-fn norm(cx: &Cx<'_>, v: Val) -> Val {
-    match &v {
-        Val::Name(q) => match cx.kind(q) {
-            Some(Kind::Const) => Val::Data(None),
-            Some(Kind::Env) => Val::Obj(Obj::Env),
-            _ => v,
-        },
-        _ => v,
-    }
-}
-
 fn element(cx: &mut Cx<'_>, v: &Val, node: Node<'_>) -> R<Val> {
     match v {
         Val::List(items) => Ok(items.iter().skip(1).fold(
@@ -280,7 +236,7 @@ fn member(cx: &mut Cx<'_>, object: Val, name: &str, node: Node<'_>) -> R<Val> {
         );
     }
     Ok(match object {
-        Val::Name(q) => norm(cx, Val::Name(format!("{q}.{name}"))),
+        Val::Name(q) => cx.norm(Val::Name(format!("{q}.{name}"))),
         Val::List(items) => match name.parse::<usize>() {
             Ok(i) => items.get(i).cloned().unwrap_or(Val::Null),
             Err(_) if items.iter().all(Val::is_data) => Val::Data(None),
@@ -409,10 +365,7 @@ fn bind_pattern(cx: &mut Cx<'_>, target: Node<'_>, v: Val) -> R<()> {
 }
 
 fn expr(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
-    cx.enter(node)?;
-    let r = expr_inner(cx, node);
-    cx.leave();
-    r
+    cx.nested(node, expr_inner)
 }
 
 fn expr_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
@@ -421,7 +374,7 @@ fn expr_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
             let name = cx.text(node);
             Ok(match cx.lookup(name) {
                 Some(v) => v,
-                None => norm(cx, Val::Name(name.to_string())),
+                None => cx.norm(Val::Name(name.to_string())),
             })
         }
         "undefined" | "null" => Ok(Val::Null),
@@ -655,7 +608,7 @@ fn object(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
                 let name = cx.text(p).to_string();
                 let v = cx
                     .lookup(&name)
-                    .unwrap_or_else(|| norm(cx, Val::Name(name.clone())));
+                    .unwrap_or_else(|| cx.norm(Val::Name(name.clone())));
                 items.push((name, v));
             }
             "spread_element" => {

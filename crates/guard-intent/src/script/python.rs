@@ -4,20 +4,19 @@ use tree_sitter::Node;
 
 use super::calls::{self, Args, check_arg};
 use super::table::Kind;
-use super::{Cx, Obj, R, Val, join, stop};
+use super::{Cx, Obj, R, Val, field, join, named_children, stop};
 
 pub(crate) fn program(cx: &mut Cx<'_>, root: Node<'_>) -> R<()> {
     count_bindings(cx, root);
     block(cx, root)
 }
 
-/// Counts the places each name is bound (over-counting is safe: it only widens more).
 fn count_bindings(cx: &mut Cx<'_>, root: Node<'_>) {
-    let mut stack = vec![(root, false)];
-    while let Some((node, binding)) = stack.pop() {
-        let here = binding
-            || matches!(
-                node.kind(),
+    cx.count_bindings(
+        root,
+        |kind| {
+            matches!(
+                kind,
                 "import_statement"
                     | "import_from_statement"
                     | "except_clause"
@@ -25,41 +24,17 @@ fn count_bindings(cx: &mut Cx<'_>, root: Node<'_>) {
                     | "global_statement"
                     | "nonlocal_statement"
                     | "as_pattern_target"
-            );
-        if here && node.kind() == "identifier" {
-            let name = cx.text(node).to_string();
-            *cx.bindings.entry(name).or_insert(0) += 1;
-        }
-        let target = match node.kind() {
+            )
+        },
+        |kind| kind == "identifier",
+        |node| match node.kind() {
             "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
                 node.child_by_field_name("left")
             }
             "named_expression" => node.child_by_field_name("name"),
             _ => None,
-        };
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
-            let is_target = target.is_some_and(|t| t.id() == child.id());
-            stack.push((child, here || is_target));
-        }
-    }
-}
-
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
-        .collect()
-}
-
-fn field<'t>(node: Node<'t>, name: &str) -> R<Node<'t>> {
-    match node.child_by_field_name(name) {
-        Some(n) => Ok(n),
-        None => stop(
-            format!("code has a `{}` without its {name}", node.kind()),
-            node,
-        ),
-    }
+        },
+    );
 }
 
 fn block(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
@@ -70,10 +45,7 @@ fn block(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
 }
 
 fn statement(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
-    cx.enter(node)?;
-    let r = statement_inner(cx, node);
-    cx.leave();
-    r
+    cx.nested(node, statement_inner)
 }
 
 fn statement_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
@@ -356,24 +328,13 @@ fn import_from(cx: &mut Cx<'_>, node: Node<'_>) -> R<()> {
         if cx.kind(&q).is_none() {
             return stop(format!("imports `{q}`, which guard does not model"), n);
         }
-        let v = norm(cx, Val::Name(q));
+        let v = cx.norm(Val::Name(q));
         cx.bind(&alias, v);
     }
     Ok(())
 }
 
 /// A table name as a value: constants are data, the environment is its object.
-fn norm(cx: &Cx<'_>, v: Val) -> Val {
-    match &v {
-        Val::Name(q) => match cx.kind(q) {
-            Some(Kind::Const) => Val::Data(None),
-            Some(Kind::Env) => Val::Obj(Obj::Env),
-            _ => v,
-        },
-        _ => v,
-    }
-}
-
 /// The value of one item of `v` when iterated or unpacked.
 fn element(cx: &mut Cx<'_>, v: &Val, node: Node<'_>) -> R<Val> {
     match v {
@@ -455,10 +416,7 @@ fn bind_target(cx: &mut Cx<'_>, target: Node<'_>, v: Val) -> R<()> {
 }
 
 fn expr(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
-    cx.enter(node)?;
-    let r = expr_inner(cx, node);
-    cx.leave();
-    r
+    cx.nested(node, expr_inner)
 }
 
 fn expr_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
@@ -467,7 +425,7 @@ fn expr_inner(cx: &mut Cx<'_>, node: Node<'_>) -> R<Val> {
             let name = cx.text(node);
             Ok(match cx.lookup(name) {
                 Some(v) => v,
-                None => norm(cx, Val::Name(name.to_string())),
+                None => cx.norm(Val::Name(name.to_string())),
             })
         }
         "string" => string(cx, node),
@@ -821,7 +779,7 @@ fn attribute(cx: &mut Cx<'_>, object: Val, name: &str, node: Node<'_>) -> R<Val>
         );
     }
     Ok(match object {
-        Val::Name(q) => norm(cx, Val::Name(format!("{q}.{name}"))),
+        Val::Name(q) => cx.norm(Val::Name(format!("{q}.{name}"))),
         v if v.is_data() => Val::Data(None),
         Val::Obj(Obj::Path(p)) => match calls::path_attribute(p.clone(), name) {
             Val::Unknown => Val::Method(Obj::Path(p), name.to_string()),
