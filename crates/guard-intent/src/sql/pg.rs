@@ -291,10 +291,7 @@ fn statement_facts<'a>(
             f.sql.statement = K::Insert;
             f.sql.object = ObjectKind::Table;
             w.with(s.with_clause.as_ref(), 0);
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
             if s.cols.is_empty() {
                 w.facts.column_written("*");
             }
@@ -349,10 +346,7 @@ fn statement_facts<'a>(
             f.sql.statement = K::Merge;
             f.sql.object = ObjectKind::Table;
             w.with(s.with_clause.as_ref(), 0);
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
             w.opt(s.source_relation.as_deref(), 0);
             // The join condition decides which rows the WHEN clauses touch.
             w.where_clause(s.join_condition.as_deref());
@@ -399,18 +393,14 @@ fn statement_facts<'a>(
             f.sql.cascade = s.behavior == DropBehavior::DropCascade as i32;
             for r in &s.relations {
                 if let Some(NodeEnum::RangeVar(rv)) = &r.node {
-                    let name = w.relation(rv);
-                    w.facts.write(name);
+                    w.written(Some(rv));
                 }
             }
         }
         N::AlterTableStmt(s) => {
             f.sql.statement = K::Alter;
             f.sql.object = object_kind(s.objtype);
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
             for c in &s.cmds {
                 if let Some(NodeEnum::AlterTableCmd(cmd)) = &c.node {
                     w.alter_cmd(cmd);
@@ -474,10 +464,7 @@ fn statement_facts<'a>(
         N::IndexStmt(s) => {
             f.sql.statement = K::Create;
             f.sql.object = ObjectKind::Index;
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
             w.list(&s.index_params, 0);
             w.opt(s.where_clause.as_deref(), 0);
         }
@@ -721,26 +708,17 @@ fn statement_facts<'a>(
         N::LoadStmt(_) => f.sql.statement = K::Load,
         N::ReindexStmt(s) => {
             f.sql.statement = K::Reindex;
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
         }
         N::ClusterStmt(s) => {
             f.sql.statement = K::Cluster;
             f.sql.object = ObjectKind::Table;
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
         }
         N::RefreshMatViewStmt(s) => {
             f.sql.statement = K::Refresh;
             f.sql.object = ObjectKind::MaterializedView;
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
         }
         N::ListenStmt(_) | N::UnlistenStmt(_) => f.sql.statement = K::Listen,
         N::NotifyStmt(_) => f.sql.statement = K::Notify,
@@ -765,10 +743,7 @@ fn statement_facts<'a>(
             if s.replace {
                 f.operation("or_replace");
             }
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
             w.facts.function(&dotted(&s.funcname));
             w.opt(s.when_clause.as_deref(), 0);
         }
@@ -803,10 +778,7 @@ fn statement_facts<'a>(
         N::CreatePolicyStmt(s) => {
             f.sql.statement = K::Create;
             f.sql.object = ObjectKind::Policy;
-            if let Some(rv) = &s.table {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.table.as_ref());
             // A restrictive policy only narrows what permissive ones allow; a permissive one's
             // USING / WITH CHECK is the row filter, read like a WHERE.
             if s.permissive {
@@ -818,10 +790,7 @@ fn statement_facts<'a>(
         N::AlterPolicyStmt(s) => {
             f.sql.statement = K::Alter;
             f.sql.object = ObjectKind::Policy;
-            if let Some(rv) = &s.table {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.table.as_ref());
             w.policy_filter(s.qual.as_deref(), s.with_check.as_deref());
             w.opt(s.qual.as_deref(), 0);
             w.opt(s.with_check.as_deref(), 0);
@@ -895,19 +864,13 @@ fn statement_facts<'a>(
         N::AlterSeqStmt(s) => {
             f.sql.statement = K::Alter;
             f.sql.object = ObjectKind::Sequence;
-            if let Some(rv) = &s.sequence {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.sequence.as_ref());
         }
         N::RuleStmt(s) => {
             // Rules rewrite every later query on the relation.
             f.sql.statement = K::Create;
             f.sql.object = ObjectKind::Other;
-            if let Some(rv) = &s.relation {
-                let name = w.relation(rv);
-                w.facts.write(name);
-            }
+            w.written(s.relation.as_ref());
             w.opt(s.where_clause.as_deref(), 0);
             w.list(&s.actions, 0);
         }
@@ -1224,10 +1187,17 @@ impl<'a, 's> Walk<'a, 's> {
         name
     }
 
-    fn altered(&mut self, rel: Option<&pb::RangeVar>, object: Option<&Node>) {
+    /// Records a relation written (and read: see [`Self::relation`]), if there is one.
+    fn written(&mut self, rel: Option<&pb::RangeVar>) {
         if let Some(rv) = rel {
             let name = self.relation(rv);
             self.facts.write(name);
+        }
+    }
+
+    fn altered(&mut self, rel: Option<&pb::RangeVar>, object: Option<&Node>) {
+        if rel.is_some() {
+            self.written(rel);
         } else if let Some(name) = object.and_then(|o| qualified_name(o, self.session)) {
             self.facts.write(name);
         }
