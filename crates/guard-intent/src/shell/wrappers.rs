@@ -922,11 +922,9 @@ pub(crate) fn unwrap(
                 return vec![];
             };
             let host = super::net::ssh_host(&host_arg.text);
-            // `ssh host -- cmd`: ssh reads options after the host too, and `--` ends them.
-            let command = match command.split_first() {
-                Some((dash, rest)) if dash.text == "--" => rest,
-                _ => command,
-            };
+            // ssh reads options after the host too (`ssh host -t cmd`, `ssh host -p 22 -- cmd`):
+            // the command starts at the first operand after them.
+            let command = rest_of(command, classify(Some(&super::argv::SSH), command).rest);
             if command.is_empty() {
                 return match stdin {
                     Some(Stdin::Here { text, span, .. }) => vec![Inner::Shell {
