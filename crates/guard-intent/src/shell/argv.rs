@@ -1312,7 +1312,13 @@ mod tests {
             let c = classify(Some(&MYSQL_TOOLS), &a);
             assert!(c.has("password"), "{words:?}");
             assert!(c.path_values.is_empty(), "{words:?}");
-            assert_eq!(c.values.iter().find(|(n, _)| *n == "password").map(|(_, v)| *v), password);
+            assert_eq!(
+                c.values
+                    .iter()
+                    .find(|(n, _)| *n == "password")
+                    .map(|(_, v)| *v),
+                password
+            );
             assert!(!c.has("socket") && !c.has("port"), "{words:?}");
         }
         let a = args(&["-p", "-h", "db1"]);
