@@ -975,8 +975,8 @@ spec!(
     ],
     path_operands
 );
-/// The MySQL/MariaDB client tools that are not lifted (`mysqldump`, `mysqladmin`, …): the
-/// connection options, so that an attached password (`-pSecret`) stays one option.
+// The MySQL/MariaDB client tools that are not lifted (`mysqldump`, `mysqladmin`, …): the
+// connection options, so that an attached password (`-pSecret`) stays one option.
 spec!(
     MYSQL_TOOLS,
     [

@@ -206,6 +206,81 @@ wspec!(
     SETSID,
     [("c", "ctty", No), ("f", "fork", No), ("w", "wait", No)]
 );
+// `screen [options] cmd args…`: the session runs the command, detached or not.
+wspec!(
+    SCREEN,
+    [
+        ("S", "session", V),
+        ("c", "config", P),
+        ("e", "escape", V),
+        ("h", "history", V),
+        ("p", "window", V),
+        ("s", "shell", V),
+        ("t", "title", V),
+        ("T", "term", V),
+        ("Logfile", "logfile", P),
+        ("d", "detach", No),
+        ("D", "detach-power", No),
+        ("m", "ignore-sty", No),
+        ("L", "log", No),
+        ("a", "all-capabilities", No),
+        ("A", "adapt", No),
+        ("f", "flow", No),
+        ("i", "interrupt", No),
+        ("l", "login", No),
+        ("O", "optimal", No),
+        ("q", "quiet", No),
+        ("U", "utf8", No),
+        ("R", "reattach-create", No),
+        ("r", "reattach", No),
+        ("x", "multi-attach", No),
+        ("X", "command", No),
+        ("Q", "query", No)
+    ]
+);
+// `systemd-run [options] cmd args…`: the service manager runs the command as a transient unit.
+wspec!(
+    SYSTEMD_RUN,
+    [
+        ("u", "unit", V),
+        ("unit", "unit", V),
+        ("p", "property", V),
+        ("property", "property", V),
+        ("E", "setenv", V),
+        ("setenv", "setenv", V),
+        ("H", "host", V),
+        ("host", "host", V),
+        ("M", "machine", V),
+        ("machine", "machine", V),
+        ("description", "description", V),
+        ("slice", "slice", V),
+        ("uid", "uid", V),
+        ("gid", "gid", V),
+        ("nice", "nice", V),
+        ("working-directory", "working-directory", P),
+        ("service-type", "service-type", V),
+        ("on-active", "on-active", V),
+        ("on-boot", "on-boot", V),
+        ("on-startup", "on-startup", V),
+        ("on-unit-active", "on-unit-active", V),
+        ("on-unit-inactive", "on-unit-inactive", V),
+        ("on-calendar", "on-calendar", V),
+        ("timer-property", "timer-property", V),
+        ("path-property", "path-property", V),
+        ("socket-property", "socket-property", V),
+        ("d", "same-dir", No),
+        ("G", "collect", No),
+        ("t", "pty", No),
+        ("P", "pipe", No),
+        ("q", "quiet", No),
+        ("r", "remain-after-exit", No),
+        ("S", "shell", No),
+        ("user", "user", No),
+        ("system", "system", No),
+        ("scope", "scope", No),
+        ("wait", "wait", No)
+    ]
+);
 wspec!(
     CHROOT,
     [
@@ -841,6 +916,22 @@ pub(crate) fn unwrap(
             rest_argv(args, classify(Some(&EXEC), args).rest),
             program,
         )),
+        // A detached session or a transient unit still runs the command (`screen -dmS x cmd`,
+        // `systemd-run --unit x cmd`); screen's `-X`/`-Q`/`-r`/`-x` talk to a session instead.
+        "screen" => {
+            let c = classify(Some(&SCREEN), args);
+            if ["command", "query", "reattach", "multi-attach"]
+                .iter()
+                .any(|f| c.has(f))
+            {
+                return vec![];
+            }
+            one(argv(rest_argv(args, c.rest), program))
+        }
+        "systemd-run" => one(argv(
+            rest_argv(args, classify(Some(&SYSTEMD_RUN), args).rest),
+            program,
+        )),
         "time" => one(argv(
             rest_argv(args, classify(Some(&TIME), args).rest),
             program,
@@ -990,6 +1081,8 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "time" => &TIME,
         "setsid" => &SETSID,
         "chroot" => &CHROOT,
+        "screen" => &SCREEN,
+        "systemd-run" => &SYSTEMD_RUN,
         "flock" => &FLOCK,
         "watch" => &WATCH,
         "xargs" => &XARGS,
