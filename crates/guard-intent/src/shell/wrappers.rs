@@ -238,6 +238,94 @@ wspec!(
         ("Q", "query", No)
     ]
 );
+// `nsenter [options] [cmd args…]`: the command runs in another process's namespaces (with no
+// command, the shell). A namespace option takes its file only attached (`-m/proc/1/ns/mnt`,
+// `--mount=…`).
+wspec!(
+    NSENTER,
+    [
+        ("t", "target", V),
+        ("target", "target", V),
+        ("S", "setuid", V),
+        ("setuid", "setuid", V),
+        ("G", "setgid", V),
+        ("setgid", "setgid", V),
+        ("W", "wdns", P),
+        ("wdns", "wdns", P),
+        ("m", "mount", Takes::Attached),
+        ("mount", "mount", Takes::Attached),
+        ("u", "uts", Takes::Attached),
+        ("uts", "uts", Takes::Attached),
+        ("i", "ipc", Takes::Attached),
+        ("ipc", "ipc", Takes::Attached),
+        ("n", "net", Takes::Attached),
+        ("net", "net", Takes::Attached),
+        ("p", "pid", Takes::Attached),
+        ("pid", "pid", Takes::Attached),
+        ("U", "user", Takes::Attached),
+        ("user", "user", Takes::Attached),
+        ("C", "cgroup", Takes::Attached),
+        ("cgroup", "cgroup", Takes::Attached),
+        ("T", "time", Takes::Attached),
+        ("time", "time", Takes::Attached),
+        ("r", "root", Takes::Attached),
+        ("root", "root", Takes::Attached),
+        ("w", "wd", Takes::Attached),
+        ("wd", "wd", Takes::Attached),
+        ("a", "all", No),
+        ("all", "all", No),
+        ("e", "env", No),
+        ("F", "no-fork", No),
+        ("Z", "follow-context", No),
+        ("preserve-credentials", "preserve-credentials", No)
+    ]
+);
+// `unshare [options] [cmd args…]`: the command runs in new namespaces (with no command, the
+// shell).
+wspec!(
+    UNSHARE,
+    [
+        ("m", "mount", Takes::Attached),
+        ("mount", "mount", Takes::Attached),
+        ("u", "uts", Takes::Attached),
+        ("uts", "uts", Takes::Attached),
+        ("i", "ipc", Takes::Attached),
+        ("ipc", "ipc", Takes::Attached),
+        ("n", "net", Takes::Attached),
+        ("net", "net", Takes::Attached),
+        ("p", "pid", Takes::Attached),
+        ("pid", "pid", Takes::Attached),
+        ("U", "user", Takes::Attached),
+        ("user", "user", Takes::Attached),
+        ("C", "cgroup", Takes::Attached),
+        ("cgroup", "cgroup", Takes::Attached),
+        ("T", "time", Takes::Attached),
+        ("time", "time", Takes::Attached),
+        ("mount-proc", "mount-proc", Takes::Attached),
+        ("kill-child", "kill-child", Takes::Attached),
+        ("propagation", "propagation", V),
+        ("setgroups", "setgroups", V),
+        ("R", "root", P),
+        ("root", "root", P),
+        ("w", "wd", P),
+        ("wd", "wd", P),
+        ("S", "setuid", V),
+        ("setuid", "setuid", V),
+        ("G", "setgid", V),
+        ("setgid", "setgid", V),
+        ("map-user", "map-user", V),
+        ("map-group", "map-group", V),
+        ("map-users", "map-users", V),
+        ("map-groups", "map-groups", V),
+        ("f", "fork", No),
+        ("fork", "fork", No),
+        ("r", "map-root-user", No),
+        ("map-root-user", "map-root-user", No),
+        ("c", "map-current-user", No),
+        ("map-current-user", "map-current-user", No),
+        ("keep-caps", "keep-caps", No)
+    ]
+);
 // `systemd-run [options] cmd args…`: the service manager runs the command as a transient unit.
 wspec!(
     SYSTEMD_RUN,
@@ -932,6 +1020,21 @@ pub(crate) fn unwrap(
             rest_argv(args, classify(Some(&SYSTEMD_RUN), args).rest),
             program,
         )),
+        "nsenter" | "unshare" => one(argv(
+            rest_argv(
+                args,
+                classify(
+                    Some(if program == "nsenter" {
+                        &NSENTER
+                    } else {
+                        &UNSHARE
+                    }),
+                    args,
+                )
+                .rest,
+            ),
+            program,
+        )),
         "time" => one(argv(
             rest_argv(args, classify(Some(&TIME), args).rest),
             program,
@@ -1083,6 +1186,8 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "chroot" => &CHROOT,
         "screen" => &SCREEN,
         "systemd-run" => &SYSTEMD_RUN,
+        "nsenter" => &NSENTER,
+        "unshare" => &UNSHARE,
         "flock" => &FLOCK,
         "watch" => &WATCH,
         "xargs" => &XARGS,
