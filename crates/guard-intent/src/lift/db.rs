@@ -99,7 +99,9 @@ pub(super) const MYSQL: Spec = Spec {
         ("protocol", "protocol", V),
         ("init-command", "init-command", V),
         ("local-infile", "local-infile", No),
-        ("password", "password", No),
+        // `-pSecret`, `-p"$P"`, `--password=x`: the password is attached, or asked for
+        ("p", "password", Takes::Attached),
+        ("password", "password", Takes::Attached),
     ],
     single_dash_long: false,
     stop_at_operand: false,

@@ -14,6 +14,10 @@ pub(crate) enum Takes {
     Value,
     /// An option whose value names a file or directory.
     Path,
+    /// An option whose value, if it has one, is written attached to it (`mysql -pSecret`,
+    /// `--password=x`): the next argument is never its value, and the rest of a short cluster
+    /// is the value, not more options (`-pSecret` is not `-p -S ecret`).
+    Attached,
 }
 
 use Takes::{No, Path as P, Value as V};
@@ -265,6 +269,7 @@ pub(crate) fn classify_from<'a>(
                     if takes != No {
                         let value = match inline {
                             Some(v) => Some(v),
+                            None if takes == Takes::Attached => None,
                             None => args.get(i).map(|a| {
                                 i += 1;
                                 a.text.as_str()
@@ -313,6 +318,8 @@ fn short_cluster<'a>(
                     let attached = cluster.get(next..).unwrap_or("");
                     let value = if !attached.is_empty() {
                         Some(attached)
+                    } else if takes == Takes::Attached {
+                        None
                     } else {
                         args.get(*i).map(|a| {
                             *i += 1;
@@ -968,6 +975,33 @@ spec!(
     ],
     path_operands
 );
+// The MySQL/MariaDB client tools that are not lifted (`mysqldump`, `mysqladmin`, …): the
+// connection options, so that an attached password (`-pSecret`) stays one option.
+spec!(
+    MYSQL_TOOLS,
+    [
+        ("u", "user", V),
+        ("user", "user", V),
+        ("h", "host", V),
+        ("host", "host", V),
+        ("P", "port", V),
+        ("port", "port", V),
+        ("S", "socket", P),
+        ("socket", "socket", P),
+        ("p", "password", Takes::Attached),
+        ("password", "password", Takes::Attached),
+        ("r", "result-file", P),
+        ("result-file", "result-file", P),
+        ("T", "tab", P),
+        ("tab", "tab", P),
+        ("defaults-file", "defaults-file", P),
+        ("A", "all-databases", No),
+        ("all-databases", "all-databases", No),
+        ("B", "databases", No),
+        ("databases", "databases", No),
+    ]
+);
+
 spec!(
     SSH,
     [
@@ -1249,6 +1283,8 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "userdel" | "usermod" | "useradd" | "groupdel" | "passwd" => &USER_MOD,
         "chattr" => &CHATTR,
         "openssl" => &OPENSSL,
+        "mysqldump" | "mysqladmin" | "mysqlimport" | "mysqlcheck" | "mysqlpump" | "mysqlshow"
+        | "mariadb-dump" | "mariadb-admin" | "mariadb-import" | "mariadb-check" => &MYSQL_TOOLS,
         "terraform" | "tofu" | "terragrunt" | "java" => &SINGLE_DASH,
         p if p == "mkfs" || p.starts_with("mkfs.") || p.starts_with("mke2fs") || p == "mkswap" => {
             &MKFS
@@ -1263,6 +1299,31 @@ mod tests {
 
     fn args(words: &[&str]) -> Vec<Arg> {
         words.iter().map(|w| Arg::literal(w, [0, 0])).collect()
+    }
+
+    #[test]
+    fn attached_password_is_one_option() {
+        for (words, password) in [
+            (&["-pS3cret", "--all-databases"][..], Some("S3cret")),
+            (&["-p", "-h", "db1"][..], None),
+            (&["--password=x y", "-h", "db1"][..], Some("x y")),
+        ] {
+            let a = args(words);
+            let c = classify(Some(&MYSQL_TOOLS), &a);
+            assert!(c.has("password"), "{words:?}");
+            assert!(c.path_values.is_empty(), "{words:?}");
+            assert_eq!(
+                c.values
+                    .iter()
+                    .find(|(n, _)| *n == "password")
+                    .map(|(_, v)| *v),
+                password
+            );
+            assert!(!c.has("socket") && !c.has("port"), "{words:?}");
+        }
+        let a = args(&["-p", "-h", "db1"]);
+        let c = classify(Some(&MYSQL_TOOLS), &a);
+        assert!(c.values.contains(&("host", "db1")));
     }
 
     #[test]

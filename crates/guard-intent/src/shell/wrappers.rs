@@ -206,6 +206,169 @@ wspec!(
     SETSID,
     [("c", "ctty", No), ("f", "fork", No), ("w", "wait", No)]
 );
+// `screen [options] cmd args…`: the session runs the command, detached or not.
+wspec!(
+    SCREEN,
+    [
+        ("S", "session", V),
+        ("c", "config", P),
+        ("e", "escape", V),
+        ("h", "history", V),
+        ("p", "window", V),
+        ("s", "shell", V),
+        ("t", "title", V),
+        ("T", "term", V),
+        ("Logfile", "logfile", P),
+        ("d", "detach", No),
+        ("D", "detach-power", No),
+        ("m", "ignore-sty", No),
+        ("L", "log", No),
+        ("a", "all-capabilities", No),
+        ("A", "adapt", No),
+        ("f", "flow", No),
+        ("i", "interrupt", No),
+        ("l", "login", No),
+        ("O", "optimal", No),
+        ("q", "quiet", No),
+        ("U", "utf8", No),
+        ("R", "reattach-create", No),
+        ("r", "reattach", No),
+        ("x", "multi-attach", No),
+        ("X", "command", No),
+        ("Q", "query", No)
+    ]
+);
+// `nsenter [options] [cmd args…]`: the command runs in another process's namespaces (with no
+// command, the shell). A namespace option takes its file only attached (`-m/proc/1/ns/mnt`,
+// `--mount=…`).
+wspec!(
+    NSENTER,
+    [
+        ("t", "target", V),
+        ("target", "target", V),
+        ("S", "setuid", V),
+        ("setuid", "setuid", V),
+        ("G", "setgid", V),
+        ("setgid", "setgid", V),
+        ("W", "wdns", P),
+        ("wdns", "wdns", P),
+        ("m", "mount", Takes::Attached),
+        ("mount", "mount", Takes::Attached),
+        ("u", "uts", Takes::Attached),
+        ("uts", "uts", Takes::Attached),
+        ("i", "ipc", Takes::Attached),
+        ("ipc", "ipc", Takes::Attached),
+        ("n", "net", Takes::Attached),
+        ("net", "net", Takes::Attached),
+        ("p", "pid", Takes::Attached),
+        ("pid", "pid", Takes::Attached),
+        ("U", "user", Takes::Attached),
+        ("user", "user", Takes::Attached),
+        ("C", "cgroup", Takes::Attached),
+        ("cgroup", "cgroup", Takes::Attached),
+        ("T", "time", Takes::Attached),
+        ("time", "time", Takes::Attached),
+        ("r", "root", Takes::Attached),
+        ("root", "root", Takes::Attached),
+        ("w", "wd", Takes::Attached),
+        ("wd", "wd", Takes::Attached),
+        ("a", "all", No),
+        ("all", "all", No),
+        ("e", "env", No),
+        ("F", "no-fork", No),
+        ("Z", "follow-context", No),
+        ("preserve-credentials", "preserve-credentials", No)
+    ]
+);
+// `unshare [options] [cmd args…]`: the command runs in new namespaces (with no command, the
+// shell).
+wspec!(
+    UNSHARE,
+    [
+        ("m", "mount", Takes::Attached),
+        ("mount", "mount", Takes::Attached),
+        ("u", "uts", Takes::Attached),
+        ("uts", "uts", Takes::Attached),
+        ("i", "ipc", Takes::Attached),
+        ("ipc", "ipc", Takes::Attached),
+        ("n", "net", Takes::Attached),
+        ("net", "net", Takes::Attached),
+        ("p", "pid", Takes::Attached),
+        ("pid", "pid", Takes::Attached),
+        ("U", "user", Takes::Attached),
+        ("user", "user", Takes::Attached),
+        ("C", "cgroup", Takes::Attached),
+        ("cgroup", "cgroup", Takes::Attached),
+        ("T", "time", Takes::Attached),
+        ("time", "time", Takes::Attached),
+        ("mount-proc", "mount-proc", Takes::Attached),
+        ("kill-child", "kill-child", Takes::Attached),
+        ("propagation", "propagation", V),
+        ("setgroups", "setgroups", V),
+        ("R", "root", P),
+        ("root", "root", P),
+        ("w", "wd", P),
+        ("wd", "wd", P),
+        ("S", "setuid", V),
+        ("setuid", "setuid", V),
+        ("G", "setgid", V),
+        ("setgid", "setgid", V),
+        ("map-user", "map-user", V),
+        ("map-group", "map-group", V),
+        ("map-users", "map-users", V),
+        ("map-groups", "map-groups", V),
+        ("f", "fork", No),
+        ("fork", "fork", No),
+        ("r", "map-root-user", No),
+        ("map-root-user", "map-root-user", No),
+        ("c", "map-current-user", No),
+        ("map-current-user", "map-current-user", No),
+        ("keep-caps", "keep-caps", No)
+    ]
+);
+// `systemd-run [options] cmd args…`: the service manager runs the command as a transient unit.
+wspec!(
+    SYSTEMD_RUN,
+    [
+        ("u", "unit", V),
+        ("unit", "unit", V),
+        ("p", "property", V),
+        ("property", "property", V),
+        ("E", "setenv", V),
+        ("setenv", "setenv", V),
+        ("H", "host", V),
+        ("host", "host", V),
+        ("M", "machine", V),
+        ("machine", "machine", V),
+        ("description", "description", V),
+        ("slice", "slice", V),
+        ("uid", "uid", V),
+        ("gid", "gid", V),
+        ("nice", "nice", V),
+        ("working-directory", "working-directory", P),
+        ("service-type", "service-type", V),
+        ("on-active", "on-active", V),
+        ("on-boot", "on-boot", V),
+        ("on-startup", "on-startup", V),
+        ("on-unit-active", "on-unit-active", V),
+        ("on-unit-inactive", "on-unit-inactive", V),
+        ("on-calendar", "on-calendar", V),
+        ("timer-property", "timer-property", V),
+        ("path-property", "path-property", V),
+        ("socket-property", "socket-property", V),
+        ("d", "same-dir", No),
+        ("G", "collect", No),
+        ("t", "pty", No),
+        ("P", "pipe", No),
+        ("q", "quiet", No),
+        ("r", "remain-after-exit", No),
+        ("S", "shell", No),
+        ("user", "user", No),
+        ("system", "system", No),
+        ("scope", "scope", No),
+        ("wait", "wait", No)
+    ]
+);
 wspec!(
     CHROOT,
     [
@@ -841,6 +1004,37 @@ pub(crate) fn unwrap(
             rest_argv(args, classify(Some(&EXEC), args).rest),
             program,
         )),
+        // A detached session or a transient unit still runs the command (`screen -dmS x cmd`,
+        // `systemd-run --unit x cmd`); screen's `-X`/`-Q`/`-r`/`-x` talk to a session instead.
+        "screen" => {
+            let c = classify(Some(&SCREEN), args);
+            if ["command", "query", "reattach", "multi-attach"]
+                .iter()
+                .any(|f| c.has(f))
+            {
+                return vec![];
+            }
+            one(argv(rest_argv(args, c.rest), program))
+        }
+        "systemd-run" => one(argv(
+            rest_argv(args, classify(Some(&SYSTEMD_RUN), args).rest),
+            program,
+        )),
+        "nsenter" | "unshare" => one(argv(
+            rest_argv(
+                args,
+                classify(
+                    Some(if program == "nsenter" {
+                        &NSENTER
+                    } else {
+                        &UNSHARE
+                    }),
+                    args,
+                )
+                .rest,
+            ),
+            program,
+        )),
         "time" => one(argv(
             rest_argv(args, classify(Some(&TIME), args).rest),
             program,
@@ -922,11 +1116,9 @@ pub(crate) fn unwrap(
                 return vec![];
             };
             let host = super::net::ssh_host(&host_arg.text);
-            // `ssh host -- cmd`: ssh reads options after the host too, and `--` ends them.
-            let command = match command.split_first() {
-                Some((dash, rest)) if dash.text == "--" => rest,
-                _ => command,
-            };
+            // ssh reads options after the host too (`ssh host -t cmd`, `ssh host -p 22 -- cmd`):
+            // the command starts at the first operand after them.
+            let command = rest_of(command, classify(Some(&super::argv::SSH), command).rest);
             if command.is_empty() {
                 return match stdin {
                     Some(Stdin::Here { text, span, .. }) => vec![Inner::Shell {
@@ -992,6 +1184,10 @@ pub(crate) fn spec_for(program: &str) -> Option<&'static Spec> {
         "time" => &TIME,
         "setsid" => &SETSID,
         "chroot" => &CHROOT,
+        "screen" => &SCREEN,
+        "systemd-run" => &SYSTEMD_RUN,
+        "nsenter" => &NSENTER,
+        "unshare" => &UNSHARE,
         "flock" => &FLOCK,
         "watch" => &WATCH,
         "xargs" => &XARGS,
